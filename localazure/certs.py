@@ -1,0 +1,29 @@
+"""A throwaway certificate authority, so real TLS clients trust the stand-in.
+
+The CA is appended to the system bundle rather than replacing it: the machine
+sets ``REQUESTS_CA_BUNDLE`` globally and other HTTPS must keep working.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import trustme
+
+SERVED_HOSTS = ("*.vault.azure.net", "management.azure.com", "login.microsoftonline.com")
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class Certificates:
+    def __init__(self, directory: Path) -> None:
+        self._ca = trustme.CA()
+        self._server = self._ca.issue_cert(*SERVED_HOSTS)
+        self.bundle_path = directory / "ca-bundle.pem"
+        system = SYSTEM_BUNDLE.read_bytes() if SYSTEM_BUNDLE.exists() else b""
+        self.bundle_path.write_bytes(system + b"\n" + self._ca.cert_pem.bytes())
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._server.configure_cert(context)
+        return context

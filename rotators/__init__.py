@@ -1,0 +1,1 @@
+"""Dual-key rotation of Azure resource keys kept in Azure Key Vault."""

@@ -1,0 +1,5 @@
+import sys
+
+from rotators.cli import main
+
+sys.exit(main())

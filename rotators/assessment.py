@@ -1,0 +1,56 @@
+"""How an enrolled secret stands, from its current version's properties alone. Pure.
+
+Shared by the ``status`` command and the timer sweep, so what an operator sees is what
+the sweep acts on.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rotators.clouds import Cloud
+from rotators.contract import NEAR_EXPIRY_WINDOW, Contract, read_contract
+from rotators.errors import NotRotatable
+from rotators.plan import SecretVersionInfo
+
+
+class State(str, enum.Enum):
+    OK = "ok"
+    NEAR_EXPIRY = "near expiry"
+    EXPIRED = "expired"
+    COOLING_DOWN = "cooling down"
+    MISCONFIGURED = "misconfigured"
+
+    @property
+    def due(self) -> bool:
+        return self in (State.NEAR_EXPIRY, State.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    secret: SecretVersionInfo
+    state: State
+    days_left: int | None
+    reason: str = ""
+    contract: Contract | None = None
+
+
+def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+    days_left = None if secret.expires_on is None else (secret.expires_on - now).days
+    try:
+        contract = read_contract(secret.tags, cloud)
+    except NotRotatable as exc:
+        return Assessment(secret, State.MISCONFIGURED, days_left, exc.message)
+    if now - secret.created_on < min_interval:
+        state, reason = State.COOLING_DOWN, ""
+    elif secret.expires_on is None:
+        state, reason = State.NEAR_EXPIRY, "no expiry set: Key Vault never sends events for it"
+    elif secret.expires_on <= now:
+        state, reason = State.EXPIRED, ""
+    elif secret.expires_on - now <= NEAR_EXPIRY_WINDOW:
+        state, reason = State.NEAR_EXPIRY, ""
+    else:
+        state, reason = State.OK, ""
+    return Assessment(secret, state, days_left, reason, contract)

@@ -1,0 +1,99 @@
+"""``python -m rotators``: the operators' command line.
+
+Exit codes: 0 done, 1 failed (Azure unavailable or refusing; retry may help),
+2 refused (bad input, not allowed, not rotatable, cooling down, in progress).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from rotators.errors import RotationError, TransientError, UpstreamError
+
+OK, FAILED, REFUSED = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except RotationError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return FAILED if isinstance(exc, (TransientError, UpstreamError)) else REFUSED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rotators", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    rotate = commands.add_parser("rotate", help="rotate one secret now")
+    rotate.add_argument("--vault", required=True)
+    rotate.add_argument("--secret", required=True)
+    rotate.add_argument("--force", action="store_true", help="rotate even inside the cool-down")
+    rotate.add_argument("--dry-run", action="store_true", help="show the plan; write and regenerate nothing")
+    rotate.set_defaults(run=_rotate)
+
+    status = commands.add_parser("status", help="list a vault's enrolled secrets and their state")
+    status.add_argument("--vault", required=True)
+    status.set_defaults(run=_status)
+
+    enroll = commands.add_parser("enroll", help="write a secret's first tagged version")
+    enroll.add_argument("--vault", required=True)
+    enroll.add_argument("--secret", required=True)
+    enroll.add_argument("--resource-id", required=True, help="ARM resource ID of the account")
+    enroll.add_argument("--credential", default="key1", help="key the first version holds (default key1)")
+    enroll.add_argument("--validity-days", type=int, default=90)
+    enroll.add_argument("--value-format", default="Key", choices=["Key", "ConnectionString"])
+    enroll.set_defaults(run=_enroll)
+
+    demo = commands.add_parser("demo", help="run the whole loop against a local stand-in for Azure")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from rotators.clouds import VaultAddress
+    from rotators.rotation import RotationRequest, Trigger, rotate
+    from rotators.vault import check_secret_name
+
+    outcome = rotate(RotationRequest(VaultAddress.from_name(args.vault), check_secret_name(args.secret),
+                                     Trigger.CLI, force=args.force, dry_run=args.dry_run))
+    for key, value in outcome.as_dict().items():
+        if value is not None:
+            print(f"{key}: {value}")
+    return OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    from rotators.config import get_settings
+    from rotators.status import render, vault_status
+    from rotators.clouds import VaultAddress
+
+    address = VaultAddress.from_name(args.vault)
+    get_settings().check_vault(address)
+    print(render(vault_status(address, now=datetime.now(timezone.utc))))
+    return OK
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    from rotators.clouds import VaultAddress
+    from rotators.enrollment import enroll
+    from rotators.vault import check_secret_name
+
+    written = enroll(VaultAddress.from_name(args.vault), check_secret_name(args.secret), args.resource_id,
+                     credential=args.credential, validity_days=args.validity_days, value_format=args.value_format)
+    print(f"enrolled {written.name}: version {written.version}, CredentialId {written.tags.get('CredentialId')}, "
+          f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}")
+    return OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from rotators.demo import run
+
+    return run()

@@ -1,0 +1,106 @@
+"""The credential and SDK clients, built on first use and reused for the life of the process.
+
+One ``DefaultAzureCredential`` serves every client, so a warm instance asks for one token
+per audience, not one per rotation. Every client gets the same bounded timeouts and
+retries (azure-core honours ``Retry-After``), so a rotation ends well inside the function
+timeout in ``host.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from rotators.config import get_settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.keyvault.secrets import SecretClient
+    from azure.mgmt.cosmosdb import CosmosDBManagementClient
+    from azure.mgmt.storage import StorageManagementClient
+    from azure.storage.blob import ContainerClient
+
+    from rotators.clouds import Cloud
+
+
+def transport_options() -> dict[str, Any]:
+    timeout = get_settings().http_timeout_seconds
+    return {
+        "connection_timeout": min(timeout, 10.0),
+        "read_timeout": timeout,
+        "retry_total": 3,
+        "retry_backoff_factor": 0.5,
+        "retry_backoff_max": 20,
+        "timeout": 4 * timeout,
+    }
+
+
+@functools.cache
+def credential() -> TokenCredential:
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+@functools.cache
+def secret_client(vault_url: str) -> SecretClient:
+    from azure.keyvault.secrets import SecretClient
+
+    return SecretClient(vault_url, credential(), **transport_options())
+
+
+@functools.cache
+def storage_client(subscription: str, cloud: Cloud) -> StorageManagementClient:
+    from azure.mgmt.storage import StorageManagementClient
+
+    return StorageManagementClient(
+        credential(), subscription, base_url=cloud.arm_endpoint,
+        credential_scopes=[f"{cloud.arm_endpoint}/.default"], **transport_options(),
+    )
+
+
+@functools.cache
+def cosmos_client(subscription: str, cloud: Cloud) -> CosmosDBManagementClient:
+    from azure.mgmt.cosmosdb import CosmosDBManagementClient
+
+    return CosmosDBManagementClient(
+        credential(), subscription, base_url=cloud.arm_endpoint,
+        credential_scopes=[f"{cloud.arm_endpoint}/.default"], **transport_options(),
+    )
+
+
+@functools.cache
+def lock_container() -> ContainerClient:
+    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``.
+
+    Accepts a connection string (Azurite, or a key-based account) or the identity-based
+    ``AzureWebJobsStorage__blobServiceUri`` / ``__accountName`` settings that infra/ deploys.
+    """
+    import os
+
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import BlobServiceClient
+
+    from rotators.errors import ConfigurationError
+
+    options = transport_options()
+    connection = os.environ.get("AzureWebJobsStorage", "").strip()
+    service_uri = os.environ.get("AzureWebJobsStorage__blobServiceUri", "").strip()
+    account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()
+    if connection:
+        service = BlobServiceClient.from_connection_string(connection, **options)
+    elif service_uri or account:
+        service = BlobServiceClient(service_uri or f"https://{account}.blob.core.windows.net", credential(), **options)
+    else:
+        raise ConfigurationError(
+            "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
+        )
+    container = service.get_container_client(LOCK_CONTAINER)
+    try:
+        container.create_container()
+    except ResourceExistsError:
+        pass
+    return container
+
+
+LOCK_CONTAINER = "secret-rotation"

@@ -1,0 +1,119 @@
+"""The secret contract: the tags that enrol a secret for rotation, validated into a :class:`Contract`.
+
+The tag names are those of Azure's own rotation samples, so their users switch over
+without retagging. Pure: no I/O, no SDK imports.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rotators.clouds import Cloud
+from rotators.errors import NotRotatable
+from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
+
+CREDENTIAL_ID = "CredentialId"
+PROVIDER_ADDRESS = "ProviderAddress"
+VALIDITY_PERIOD_DAYS = "ValidityPeriodDays"
+VALUE_FORMAT = "ValueFormat"
+CONTRACT_TAGS = (CREDENTIAL_ID, PROVIDER_ADDRESS, VALIDITY_PERIOD_DAYS)
+MAX_VALIDITY_DAYS = 3650
+# Key Vault sends SecretNearExpiry this long before expiry; not configurable for secrets.
+NEAR_EXPIRY_WINDOW = timedelta(days=30)
+
+
+class ValueFormat(enum.Enum):
+    KEY = "Key"
+    CONNECTION_STRING = "ConnectionString"
+
+
+@dataclass(frozen=True)
+class Contract:
+    kind: KeyKind
+    resource: Resource
+    credential: Credential
+    validity: timedelta
+    value_format: ValueFormat
+
+    @property
+    def alternate(self) -> Credential:
+        return self.kind.credentials[self.credential.alternate.lower()]
+
+    @property
+    def expires_within_near_expiry_window(self) -> bool:
+        """True when every new version is already near expiry the moment it is written."""
+        return self.validity <= NEAR_EXPIRY_WINDOW
+
+
+def is_enrolled(tags: Mapping[str, str] | None) -> bool:
+    names = {name.lower() for name in tags or {}}
+    return any(tag.lower() in names for tag in CONTRACT_TAGS)
+
+
+def tag_name(tags: Mapping[str, str], wanted: str) -> str:
+    """The tag's name as the secret spells it (matching is case-insensitive)."""
+    return next((name for name in tags if name.strip().lower() == wanted.lower()), wanted)
+
+
+def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
+    tags = dict(tags or {})
+    resource, kind = _resource(_tag(tags, PROVIDER_ADDRESS), cloud)
+    credential_id = _tag(tags, CREDENTIAL_ID)
+    credential = kind.credentials.get(credential_id.lower())
+    if credential is None:
+        expected = ", ".join(c.tag for c in kind.credentials.values())
+        raise NotRotatable(
+            f"Tag '{CREDENTIAL_ID}' is {credential_id!r}; expected one of {expected} for a {kind.display_name}."
+        )
+    return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), _value_format(tags))
+
+
+def _tag(tags: Mapping[str, str], name: str) -> str:
+    value = tags.get(tag_name(tags, name))
+    if value is None or not str(value).strip():
+        raise NotRotatable(f"Tag '{name}' is missing; the secret is not enrolled for rotation.")
+    return str(value).strip()
+
+
+def _resource(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
+
+    if not is_valid_resource_id(address):
+        raise NotRotatable(f"Tag '{PROVIDER_ADDRESS}' is {address!r}; expected an ARM resource ID "
+                           "(/subscriptions/<id>/resourceGroups/<group>/providers/<namespace>/<type>/<name>).")
+    parts = parse_resource_id(address)
+    if "child_type_1" in parts:
+        raise NotRotatable(f"Tag '{PROVIDER_ADDRESS}' names a child resource; expected the account itself.")
+    resource_type = f"{parts.get('namespace', '')}/{parts.get('type', '')}"
+    if not is_supported(resource_type):
+        raise NotRotatable(
+            f"Tag '{PROVIDER_ADDRESS}' names a {resource_type} resource; supported: {', '.join(SUPPORTED_TYPES)}."
+        )
+    resource = Resource(address, parts["subscription"], parts["resource_group"], parts["name"], cloud)
+    return resource, kind_for(resource_type)
+
+
+def _validity(raw: str) -> timedelta:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_VALIDITY_DAYS:
+        raise NotRotatable(
+            f"Tag '{VALIDITY_PERIOD_DAYS}' is {raw!r}; expected a whole number of days from 1 to {MAX_VALIDITY_DAYS}."
+        )
+    return timedelta(days=int(raw))
+
+
+def _value_format(tags: Mapping[str, str]) -> ValueFormat:
+    raw = str(tags.get(tag_name(tags, VALUE_FORMAT)) or ValueFormat.KEY.value).strip()
+    for value_format in ValueFormat:
+        if raw.lower() == value_format.value.lower():
+            return value_format
+    raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {raw!r}; expected Key or ConnectionString.")
+
+
+def secret_value(contract: Contract, key_value: str) -> str:
+    """What the secret holds for a key: the bare key, or a connection string built around it."""
+    if contract.value_format is ValueFormat.CONNECTION_STRING:
+        return contract.kind.connection_string(contract.resource, key_value)
+    return key_value

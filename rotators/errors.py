@@ -1,0 +1,71 @@
+"""The errors a rotation can end in, each carrying the HTTP status it maps to.
+
+    RotationError
+    ├── BadRequest            400  malformed request or event
+    ├── VaultNotAllowed       403  vault outside ROTATION_ALLOWED_VAULTS
+    ├── SecretNotFound        404
+    ├── CoolingDown           409  current version younger than the minimum interval
+    ├── RotationInProgress    409  another trigger holds the secret's lock
+    ├── NotRotatable          422  missing or invalid tags, unsupported or missing resource
+    ├── ConfigurationError    500  the app's own settings are missing or invalid
+    ├── UpstreamError         502  Azure refused for good (e.g. a missing role assignment)
+    └── TransientError        503  throttling, 5xx, timeouts: retrying may succeed
+        └── OperationFailed   503  a key regeneration operation ended Failed: start a new one
+
+Messages name the failing input and never carry a key or secret value.
+"""
+
+from __future__ import annotations
+
+
+class RotationError(Exception):
+    status: int = 500
+    code: str = "RotationFailed"
+    retryable: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(RotationError):
+    status, code = 400, "BadRequest"
+
+
+class VaultNotAllowed(RotationError):
+    status, code = 403, "VaultNotAllowed"
+
+
+class SecretNotFound(RotationError):
+    status, code = 404, "SecretNotFound"
+
+
+class CoolingDown(RotationError):
+    status, code = 409, "CoolingDown"
+
+
+class RotationInProgress(RotationError):
+    status, code = 409, "RotationInProgress"
+
+
+class NotRotatable(RotationError):
+    status, code = 422, "SecretNotRotatable"
+
+
+class ConfigurationError(RotationError):
+    status, code = 500, "ConfigurationError"
+
+
+class UpstreamError(RotationError):
+    status, code = 502, "UpstreamError"
+
+
+class TransientError(RotationError):
+    status, code, retryable = 503, "UpstreamUnavailable", True
+
+
+class OperationFailed(TransientError):
+    code = "OperationFailed"

@@ -1,0 +1,64 @@
+"""The protocol every resource kind implements, and the credential pairs it rotates between."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from rotators.clouds import Cloud
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One value of the ``CredentialId`` tag: the service's key name and the other member of its pair."""
+
+    tag: str
+    key: str
+    alternate: str
+
+
+def pair(first: str, second: str, *, keys: tuple[str, str] | None = None) -> dict[str, Credential]:
+    """Both directions of a pair, keyed by lower-cased tag value."""
+    first_key, second_key = keys or (first, second)
+    return {
+        first.lower(): Credential(first, first_key, second),
+        second.lower(): Credential(second, second_key, first),
+    }
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    subscription: str
+    resource_group: str
+    name: str
+    cloud: Cloud
+
+
+OperationStarted = Callable[[str], None]
+
+
+class KeyKind(Protocol):
+    """A resource with two interchangeable keys.
+
+    ``regenerate`` returns the new key value, or ``None`` when a long-running operation is
+    still going after ``wait_seconds``; it calls ``on_started`` with a continuation token as
+    soon as it has one, so a later trigger resumes instead of regenerating again.
+    """
+
+    resource_type: str
+    display_name: str
+    credentials: Mapping[str, Credential]
+
+    def regenerate(self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted,
+                   wait_seconds: float) -> str | None: ...
+
+    def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
+        """The key's value if the service shows it was regenerated at or after ``since``, else ``None``."""
+        ...
+
+    def read_key(self, resource: Resource, key: str) -> str: ...
+
+    def connection_string(self, resource: Resource, key_value: str) -> str: ...

@@ -1,0 +1,62 @@
+"""Azure Storage accounts: ``key1`` and ``key2``.
+
+``regenerateKey`` is synchronous and answers with the key list, so one call both
+regenerates and reads. Keys are picked by name, never by index: ``$expand=kerb`` adds two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rotators import clients
+from rotators.kinds.base import Credential, OperationStarted, Resource, pair
+from rotators.upstream import calling
+
+class StorageKind:
+    resource_type = "Microsoft.Storage/storageAccounts"
+    display_name = "storage account"
+    credentials: Mapping[str, Credential] = pair("key1", "key2")
+
+    def regenerate(self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted,
+                   wait_seconds: float) -> str | None:
+        from azure.mgmt.storage.models import StorageAccountRegenerateKeyParameters
+
+        with calling(f"Regenerate {key} of storage account {resource.name}"):
+            result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.regenerate_key(
+                resource.resource_group, resource.name, StorageAccountRegenerateKeyParameters(key_name=key)
+            )
+        return _pick(result.keys_property, key).value
+
+    def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
+        listed = _pick(self._list(resource), key)
+        created = listed.creation_time
+        return listed.value if created is not None and created >= since else None
+
+    def read_key(self, resource: Resource, key: str) -> str:
+        return _pick(self._list(resource), key).value
+
+    def connection_string(self, resource: Resource, key_value: str) -> str:
+        return (
+            f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key_value};"
+            f"EndpointSuffix={resource.cloud.storage_suffix}"
+        )
+
+    def _list(self, resource: Resource) -> list:
+        with calling(f"List keys of storage account {resource.name}"):
+            result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.list_keys(
+                resource.resource_group, resource.name
+            )
+        return result.keys_property
+
+
+def _pick(keys: list | None, key: str):
+    for item in keys or []:
+        if (item.key_name or "").lower() == key:
+            return item
+    from rotators.errors import UpstreamError
+
+    raise UpstreamError(f"The storage account's key list has no '{key}'.")
+
+
+KIND = StorageKind()

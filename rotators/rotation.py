@@ -1,0 +1,195 @@
+"""One rotation, as idempotent steps in the manner of the Secrets Manager rotation template.
+
+    validate   allowlist, secret, tags: refusals happen here, before anything is written
+    lock       the per-secret lease; re-read and re-plan under it
+    start      record the target key before touching it
+    regenerate the alternate key (or resume the recorded operation, or find it already done)
+    write      the new secret version with the alternate CredentialId and a fresh expiry
+    finish     record the new version
+
+Each step returns early when a crashed predecessor already did its work, so any trigger
+can finish any rotation, and no step regenerates the key the current version holds.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from rotators import lock, vault
+from rotators.clouds import VaultAddress
+from rotators.config import get_settings
+from rotators.contract import CREDENTIAL_ID, Contract, read_contract, secret_value, tag_name
+from rotators.errors import CoolingDown, OperationFailed
+from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, plan_rotation
+
+logger = logging.getLogger(__name__)
+
+
+class Trigger(str, enum.Enum):
+    EVENT = "event"
+    HTTP = "http"
+    CLI = "cli"
+    SWEEP = "sweep"
+
+    @property
+    def asked_by_a_person(self) -> bool:
+        return self in (Trigger.HTTP, Trigger.CLI)
+
+
+@dataclass(frozen=True)
+class RotationRequest:
+    vault: VaultAddress
+    secret_name: str
+    trigger: Trigger
+    event_version: str | None = None
+    force: bool = False
+    dry_run: bool = False
+
+
+class Status(str, enum.Enum):
+    ROTATED = "rotated"
+    PLANNED = "planned"
+    STALE = "stale"
+    COOLING_DOWN = "coolingDown"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class RotationOutcome:
+    """What happened, for logs, HTTP responses and the CLI. Never holds a key value."""
+
+    status: Status
+    vault: str
+    secret: str
+    reason: str
+    previous_version: str
+    previous_credential: str
+    new_credential: str
+    new_version: str | None = None
+    expires_on: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["expires_on"] = self.expires_on.isoformat() if self.expires_on else None
+        return {_camel(key): value for key, value in data.items()}
+
+
+def rotate(request: RotationRequest, *, now: datetime | None = None) -> RotationOutcome:
+    settings = get_settings()
+    settings.check_vault(request.vault)
+    now = now or datetime.now(timezone.utc)
+    current, contract, plan = _plan(request, now, record=None)
+    if plan.action is not Action.ROTATE or request.dry_run:
+        return _without_rotating(request, current, plan)
+    with lock.hold(request.vault, request.secret_name) as lease:
+        current, contract, plan = _plan(request, now, record=lease.record)
+        if plan.action is not Action.ROTATE:
+            return _without_rotating(request, current, plan)
+        return _carry_out(request, current, contract, plan, lease, now)
+
+
+def _plan(request: RotationRequest, now: datetime,
+          record: RotationRecord | None) -> tuple[SecretVersionInfo, Contract, Plan]:
+    current = vault.read_current(request.vault, request.secret_name)
+    contract = read_contract(current.tags, request.vault.cloud)
+    plan = plan_rotation(
+        current, contract, now=now, min_interval=get_settings().min_interval,
+        event_version=request.event_version, force=request.force, record=record,
+    )
+    return current, contract, plan
+
+
+def _outcome(request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status,
+             **changes: Any) -> RotationOutcome:
+    return RotationOutcome(
+        status=status, vault=request.vault.name, secret=request.secret_name, reason=plan.reason,
+        previous_version=current.version, previous_credential=plan.current.tag, new_credential=plan.target.tag,
+        **changes,
+    )
+
+
+def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> RotationOutcome:
+    if plan.action is Action.COOLING_DOWN and request.trigger.asked_by_a_person and not request.dry_run:
+        raise CoolingDown(f"Secret '{request.secret_name}' was not rotated: {plan.reason}. Use force to override.")
+    status = {
+        Action.ROTATE: Status.PLANNED,
+        Action.STALE: Status.STALE,
+        Action.COOLING_DOWN: Status.COOLING_DOWN,
+    }[plan.action]
+    logger.info("Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault.name,
+                status.value, plan.reason)
+    return _outcome(request, current, plan, status, expires_on=plan.expires_on if status is Status.PLANNED else None)
+
+
+def _carry_out(request: RotationRequest, current: SecretVersionInfo, contract: Contract, plan: Plan,
+               lease: lock.Lease, now: datetime) -> RotationOutcome:
+    if contract.expires_within_near_expiry_window:
+        logger.warning(
+            "Secret %s in %s has ValidityPeriodDays of %d: Key Vault sends SecretNearExpiry 30 days before expiry, "
+            "so every new version is near expiry at once and only the cool-down holds rotations apart.",
+            request.secret_name, request.vault.name, contract.validity.days,
+        )
+    value = _regenerate(contract, plan, plan.resume or _start(lease, current, plan, now), lease,
+                        resuming=plan.resume is not None)
+    if value is None:
+        logger.warning("Rotation of %s in %s is waiting on Azure; a later trigger resumes it.",
+                       request.secret_name, request.vault.name)
+        return _outcome(request, current, plan, Status.PENDING, reason="the key regeneration is still running")
+    written = _write(request, current, contract, plan, lease, value)
+    lease.save(replace(lease.record, phase=Phase.WRITTEN, new_version=written.version))
+    logger.info(
+        "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
+        request.secret_name, request.vault.name, current.version, plan.current.tag,
+        written.version, plan.target.tag, written.expires_on.isoformat() if written.expires_on else "never",
+    )
+    return _outcome(request, current, plan, Status.ROTATED, new_version=written.version,
+                    expires_on=written.expires_on)
+
+
+def _start(lease: lock.Lease, current: SecretVersionInfo, plan: Plan, now: datetime) -> RotationRecord:
+    record = RotationRecord(current.version, plan.target.tag, Phase.STARTED, now)
+    lease.save(record)
+    return record
+
+
+def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease, *,
+                resuming: bool) -> str | None:
+    kind, resource, key = contract.kind, contract.resource, plan.target.key
+    if record.phase is Phase.REGENERATED:
+        return kind.read_key(resource, key)
+    # A predecessor may have died between regenerating and recording it.
+    if resuming and record.operation is None and (value := kind.regenerated_since(resource, key, record.started_at)):
+        lease.save(replace(record, phase=Phase.REGENERATED))
+        return value
+
+    def started(token: str) -> None:
+        lease.save(replace(lease.record, operation=token))
+
+    lease.ensure_held()
+    try:
+        value = kind.regenerate(resource, key, resume=record.operation, on_started=started,
+                                wait_seconds=get_settings().operation_wait_seconds)
+    except OperationFailed:
+        lease.save(replace(lease.record, operation=None))
+        raise
+    if value is not None:
+        lease.save(replace(lease.record, phase=Phase.REGENERATED))
+    return value
+
+
+def _write(request: RotationRequest, current: SecretVersionInfo, contract: Contract, plan: Plan,
+           lease: lock.Lease, key_value: str) -> SecretVersionInfo:
+    tags = {**current.tags, tag_name(current.tags, CREDENTIAL_ID): plan.target.tag}
+    lease.ensure_held()
+    return vault.write_version(request.vault, request.secret_name, secret_value(contract, key_value), tags=tags,
+                               content_type=current.content_type, expires_on=plan.expires_on)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,43 @@
+"""The ``status`` table: every enrolled secret of a vault and how it stands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rotators import vault
+from rotators.assessment import Assessment, assess
+from rotators.clouds import VaultAddress
+from rotators.config import get_settings
+from rotators.contract import is_enrolled
+
+COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
+
+
+def vault_status(address: VaultAddress, *, now: datetime) -> list[Assessment]:
+    interval = get_settings().min_interval
+    return [
+        assess(secret, address.cloud, now=now, min_interval=interval)
+        for secret in vault.list_secrets(address)
+        if is_enrolled(secret.tags)
+    ]
+
+
+def render(assessments: list[Assessment]) -> str:
+    rows = [COLUMNS] + [_row(a) for a in assessments]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
+    return "\n".join(lines) if assessments else "\n".join(lines + ["(no enrolled secrets)"])
+
+
+def _row(assessment: Assessment) -> tuple[str, ...]:
+    secret, contract = assessment.secret, assessment.contract
+    state = assessment.state.value + (f": {assessment.reason}" if assessment.reason else "")
+    return (
+        secret.name,
+        f"{contract.kind.resource_type.split('/')[-1]}/{contract.resource.name}" if contract else "-",
+        contract.credential.tag if contract else secret.tags.get("CredentialId", "-"),
+        secret.created_on.strftime("%Y-%m-%d %H:%M"),
+        secret.expires_on.strftime("%Y-%m-%d %H:%M") if secret.expires_on else "never",
+        str(assessment.days_left) if assessment.days_left is not None else "-",
+        state,
+    )

@@ -1,0 +1,62 @@
+"""The timer sweep: the safety net for lost, dead-lettered and interrupted work.
+
+It finishes rotations whose holder died, rotates enrolled secrets already inside the
+near-expiry window or expired, and logs misconfigured ones. It goes through the same
+``rotate`` as every other trigger, so the cool-down and the lock hold here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timezone
+
+from rotators import lock, vault
+from rotators.assessment import State, assess
+from rotators.clouds import VaultAddress
+from rotators.config import get_settings
+from rotators.contract import is_enrolled
+from rotators.errors import ConfigurationError, RotationError
+from rotators.rotation import RotationRequest, Trigger, rotate
+
+logger = logging.getLogger(__name__)
+
+
+def sweep(*, now: datetime | None = None) -> Counter[str]:
+    """Sweep every allowed vault; returns how many secrets ended in each outcome."""
+    settings = get_settings()
+    if not settings.allowed_vaults:
+        raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
+    now = now or datetime.now(timezone.utc)
+    tally: Counter[str] = Counter()
+    for name in sorted(settings.allowed_vaults):
+        address = VaultAddress.from_name(name)
+        try:
+            _sweep_vault(address, now, tally)
+        except RotationError as exc:
+            logger.error("Sweep of vault %s stopped: %s", name, exc.message)
+            tally["failed"] += 1
+    logger.info("Sweep finished: %s.", ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) or "nothing to do")
+    return tally
+
+
+def _sweep_vault(address: VaultAddress, now: datetime, tally: Counter[str]) -> None:
+    interrupted = lock.unfinished(address)
+    for secret in vault.list_secrets(address):
+        if not is_enrolled(secret.tags):
+            continue
+        assessment = assess(secret, address.cloud, now=now, min_interval=get_settings().min_interval)
+        if assessment.state is State.MISCONFIGURED:
+            logger.error("Secret %s in %s is misconfigured: %s", secret.name, address.name, assessment.reason)
+            tally["misconfigured"] += 1
+            continue
+        if not (assessment.state.due or secret.name.lower() in interrupted):
+            tally[assessment.state.value] += 1
+            continue
+        try:
+            outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP))
+            tally[outcome.status.value] += 1
+        except RotationError as exc:
+            level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
+            logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address.name, exc.message)
+            tally[exc.code] += 1

@@ -1,0 +1,86 @@
+"""Fixtures: the local Azure stand-in, Azurite, and a clean process state per test."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from localazure import Azurite, LocalAzure
+from localazure.model import ISSUED_KEYS
+from rotators import clients, config
+from tests import helpers
+
+# Settings the machine may carry that would steer DefaultAzureCredential elsewhere.
+_FOREIGN_IDENTITY = (
+    "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_TOKEN_CREDENTIALS",
+    "MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
+)
+
+_CACHES = (config.get_settings, clients.credential, clients.secret_client, clients.storage_client,
+           clients.cosmos_client, clients.lock_container)
+
+
+def clear_process_state() -> None:
+    """What a new worker process starts with: no settings read, no client built."""
+    for cache in _CACHES:
+        cache.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def local_azure() -> Iterator[LocalAzure]:
+    with LocalAzure() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    try:
+        server = Azurite().start()
+    except RuntimeError as exc:
+        pytest.fail(f"Azurite could not start, so AzureWebJobsStorage is unavailable: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAzure]:
+    """The stand-in with no resources, the environment pointing at it, and fresh process caches."""
+    local_azure.reset()
+    for name in _FOREIGN_IDENTITY:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in local_azure.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", helpers.VAULT)
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "5")
+    local_azure.create_vault(helpers.VAULT)
+    helpers.delete_lock_container(azurite.connection_string)
+    clear_process_state()
+    yield local_azure
+    clear_process_state()
+
+
+class _Everything(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        helpers.PRODUCED.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_key_leaves_the_product() -> Iterator[None]:
+    """Every log line of the suite (DEBUG, every library), every HTTP response and CLI output
+    the tests produced: at the end of the session none may hold a key the stand-in issued."""
+    root = logging.getLogger()
+    handler, previous = _Everything(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous)
+    helpers.assert_no_key_in(helpers.PRODUCED, ISSUED_KEYS)

@@ -1,0 +1,217 @@
+"""The stand-in answers the real SDK clients, built as production builds them, as Azure would."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+from localazure.model import COSMOS_KEY_FIELDS
+from rotators import clients
+from rotators.clouds import PUBLIC
+from tests import helpers
+
+
+def test_key_vault_secret_operations_through_the_real_client(cloud):
+    client = clients.secret_client(helpers.VAULT_URL)
+    expires = helpers.now() + timedelta(days=90)
+    first = client.set_secret("app-key", "v1", tags={"CredentialId": "key1"}, content_type="text/plain",
+                              expires_on=expires, enabled=True)
+    second = client.set_secret("app-key", "v2")
+
+    latest = client.get_secret("app-key")
+    assert latest.value == "v2" and latest.properties.version == second.properties.version
+    assert latest.id.startswith("https://kv-app.vault.azure.net/secrets/app-key/")
+    old = client.get_secret("app-key", first.properties.version)
+    assert old.value == "v1" and old.properties.tags == {"CredentialId": "key1"}
+    assert old.properties.content_type == "text/plain" and old.properties.enabled
+    assert abs(old.properties.expires_on.timestamp() - expires.timestamp()) < 1
+    assert old.properties.created_on is not None and old.properties.updated_on is not None
+
+    updated = client.update_secret_properties("app-key", first.properties.version, enabled=False, tags={"a": "b"})
+    assert updated.enabled is False and updated.tags == {"a": "b"}
+    versions = [p.version for p in client.list_properties_of_secret_versions("app-key")]
+    assert versions == [first.properties.version, second.properties.version]
+
+
+def test_key_vault_lists_page_with_next_link(cloud):
+    cloud.page_size = 2
+    for index in range(5):
+        cloud.seed_secret(helpers.VAULT, f"secret-{index}", "x", tags={"n": str(index)})
+    names = [p.name for p in clients.secret_client(helpers.VAULT_URL).list_properties_of_secrets()]
+    assert names == [f"secret-{index}" for index in range(5)]
+    assert helpers.calls(cloud, "keyvault.list_secrets") == 3
+
+
+def test_key_vault_errors_have_the_service_shape(cloud):
+    client = clients.secret_client(helpers.VAULT_URL)
+    with pytest.raises(ResourceNotFoundError) as missing:
+        client.get_secret("nope")
+    assert missing.value.error.code == "SecretNotFound"
+
+
+def test_key_vault_challenges_unauthenticated_requests(cloud):
+    response = requests.get(f"{helpers.VAULT_URL}/secrets/x?api-version=7.5", timeout=5)
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer authorization="https://login.microsoftonline.com/')
+    assert 'resource="https://vault.azure.net"' in challenge
+    assert response.json()["error"]["code"] == "Unauthorized"
+
+
+def _token(cloud, resource: str, header: str | None = None) -> requests.Response:
+    return requests.get(os.environ["IDENTITY_ENDPOINT"], params={"resource": resource, "api-version": "2019-08-01"},
+                        headers={"X-IDENTITY-HEADER": header or os.environ["IDENTITY_HEADER"]}, timeout=5)
+
+
+def test_identity_endpoint_issues_tokens_and_rejects_a_wrong_header(cloud):
+    answer = _token(cloud, "https://vault.azure.net").json()
+    assert answer["token_type"] == "Bearer" and answer["resource"] == "https://vault.azure.net"
+    assert int(answer["expires_on"]) > time.time()
+    assert _token(cloud, "https://vault.azure.net", header="wrong").status_code == 401
+
+
+def test_each_service_rejects_the_other_services_audience(cloud):
+    arm_token = _token(cloud, "https://management.azure.com").json()["access_token"]
+    vault_token = _token(cloud, "https://vault.azure.net").json()["access_token"]
+    at_vault = requests.get(f"{helpers.VAULT_URL}/secrets/x?api-version=7.5",
+                            headers={"Authorization": f"Bearer {arm_token}"}, timeout=5)
+    assert at_vault.status_code == 401 and "AKV10022" in at_vault.json()["error"]["message"]
+    account = cloud.create_storage_account("staudience")
+    at_arm = requests.post(f"https://management.azure.com{account.id}/listKeys?api-version=2023-05-01",
+                           headers={"Authorization": f"Bearer {vault_token}"}, timeout=5)
+    assert at_arm.status_code == 401
+    assert at_arm.json()["error"]["code"] == "InvalidAuthenticationTokenAudience"
+    assert [r.audience for r in cloud.calls("storage.list_keys")] == ["https://vault.azure.net"]
+
+
+def test_storage_list_and_regenerate_keys(cloud):
+    account = cloud.create_storage_account("stkeys")
+    accounts = clients.storage_client(account.subscription, PUBLIC).storage_accounts
+    # azure-mgmt-storage 25.x sends $expand=kerb by default: keys must be picked by name.
+    listed = accounts.list_keys(account.resource_group, account.name)
+    assert [k.key_name for k in listed.keys_property] == ["key1", "key2", "kerb1", "kerb2"]
+    assert {k.key_name: k.value for k in listed.keys_property}["key2"] == account.keys["key2"]
+    assert all(k.permissions.lower() == "full" and k.creation_time for k in listed.keys_property)
+    assert cloud.calls("storage.list_keys")[-1].path.endswith("/listKeys")
+
+    from azure.mgmt.storage.models import StorageAccountRegenerateKeyParameters
+
+    before = dict(account.keys)
+    for name in ("key1", "key2", "kerb1", "kerb2"):
+        result = accounts.regenerate_key(account.resource_group, account.name,
+                                         StorageAccountRegenerateKeyParameters(key_name=name))
+        assert name in [k.key_name for k in result.keys_property]
+    assert all(account.keys[name] != before[name] for name in before)
+
+
+def test_cosmos_keys_and_long_running_regeneration(cloud):
+    from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
+
+    account = cloud.create_cosmos_account("cosmos-keys")
+    accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
+    keys = accounts.list_keys(account.resource_group, account.name)
+    assert keys.primary_master_key == account.keys["primary"]
+    assert keys.secondary_readonly_master_key == account.keys["secondaryReadonly"]
+    read_only = accounts.list_read_only_keys(account.resource_group, account.name)
+    assert read_only.primary_readonly_master_key == account.keys["primaryReadonly"]
+    strings = accounts.list_connection_strings(account.resource_group, account.name).connection_strings
+    assert strings[0].connection_string.startswith("AccountEndpoint=https://cosmos-keys.documents.azure.com:443/;")
+
+    for kind in COSMOS_KEY_FIELDS:
+        before = account.keys[kind]
+        poller = accounts.begin_regenerate_key(account.resource_group, account.name,
+                                               DatabaseAccountRegenerateKeyParameters(key_kind=kind))
+        assert account.keys[kind] == before, "the key changes only when the operation completes"
+        poller.result()
+        assert account.keys[kind] != before
+    statuses = [r.status for r in cloud.calls("cosmos.operation_status")]
+    assert statuses and all(status == 200 for status in statuses)
+    initial = cloud.calls("cosmos.regenerate_key")
+    assert {r.status for r in initial} == {202}
+
+
+def test_cosmos_operation_can_fail_and_resume_from_a_continuation_token(cloud):
+    from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
+
+    account = cloud.create_cosmos_account("cosmos-fail")
+    accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
+    cloud.fail_cosmos_operations(1)
+    with pytest.raises(HttpResponseError):
+        accounts.begin_regenerate_key(account.resource_group, account.name,
+                                      DatabaseAccountRegenerateKeyParameters(key_kind="primary")).result()
+    cloud.cosmos_operation_delay = 0.5
+    before = account.keys["secondary"]
+    token = accounts.begin_regenerate_key(account.resource_group, account.name,
+                                          DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
+                                          ).continuation_token()
+    accounts.begin_regenerate_key(account.resource_group, account.name, None, continuation_token=token).result()
+    assert account.keys["secondary"] != before
+
+
+def test_unknown_resources_get_arm_errors(cloud):
+    accounts = clients.storage_client("00000000-0000-0000-0000-000000000001", PUBLIC).storage_accounts
+    cloud.create_storage_account("stexists", resource_group="rg-known")
+    with pytest.raises(ResourceNotFoundError) as no_account:
+        accounts.list_keys("rg-known", "stmissing")
+    assert no_account.value.error.code == "ResourceNotFound"
+    with pytest.raises(ResourceNotFoundError) as no_group:
+        accounts.list_keys("rg-missing", "stmissing")
+    assert no_group.value.error.code == "ResourceGroupNotFound"
+
+
+def test_injected_503_is_retried_by_the_sdk(cloud):
+    cloud.seed_secret(helpers.VAULT, "flaky", "v")
+    cloud.inject("keyvault.get_secret", status=503, retry_after=0)
+    assert clients.secret_client(helpers.VAULT_URL).get_secret("flaky").properties.name == "flaky"
+    statuses = [r.status for r in cloud.calls("keyvault.get_secret")]
+    assert statuses[-2:] == [503, 200]
+
+
+def test_injected_429_dropped_connection_and_latency(cloud):
+    cloud.seed_secret(helpers.VAULT, "flaky", "v")
+    client = clients.secret_client(helpers.VAULT_URL)
+    client.get_secret("flaky")
+    cloud.inject("keyvault.get_secret", status=429, retry_after=1)
+    cloud.inject("keyvault.get_secret", drop=True)
+    started = time.monotonic()
+    client.get_secret("flaky")
+    assert time.monotonic() - started >= 1, "the SDK waited for Retry-After"
+    assert [r.status for r in cloud.calls("keyvault.get_secret")][-3:] == [429, 0, 200]
+    cloud.inject("keyvault.get_secret", delay=0.3)
+    started = time.monotonic()
+    client.get_secret("flaky")
+    assert time.monotonic() - started >= 0.3
+
+
+def test_unknown_vault_host_fails_like_dns(cloud):
+    from azure.core.exceptions import ServiceRequestError
+
+    from rotators.config import get_settings
+
+    assert get_settings().http_timeout_seconds == 5
+    client = clients.secret_client("https://kv-nowhere.vault.azure.net")
+    with pytest.raises((ServiceRequestError, ClientAuthenticationError)):
+        client.get_secret("x", retry_total=0)
+
+
+def test_blob_lease_on_azurite(cloud, azurite):
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    container = service.get_container_client("lease-test")
+    if not container.exists():
+        container.create_container()
+    blob = container.get_blob_client("lock")
+    blob.upload_blob(b"", overwrite=True)
+    lease = blob.acquire_lease(lease_duration=15)
+    with pytest.raises(HttpResponseError) as conflict:
+        blob.acquire_lease(lease_duration=15)
+    assert conflict.value.status_code == 409
+    lease.renew()
+    lease.release()
+    blob.acquire_lease(lease_duration=15).release()
