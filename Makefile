@@ -19,6 +19,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: install lint
 	$(PY) -m pytest -q

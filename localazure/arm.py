@@ -19,10 +19,15 @@ AUDIENCES = {
     "https://management.azure.com",
     "https://management.core.windows.net",
 }
-CHALLENGE = 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."'
+CHALLENGE = (
+    'Bearer authorization_uri="https://login.windows.net/", error="invalid_token", '
+    "error_description=\"The authentication failed because of missing 'Authorization' header.\""
+)
 
 _RG = r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
-_STORAGE = re.compile(_RG + r"/providers/Microsoft\.Storage/storageAccounts/(?P<name>[^/]+)/(?P<op>listKeys|regenerateKey)$", re.I)
+_STORAGE = re.compile(
+    _RG + r"/providers/Microsoft\.Storage/storageAccounts/(?P<name>[^/]+)/(?P<op>listKeys|regenerateKey)$", re.I
+)
 _COSMOS = re.compile(
     _RG + r"/providers/Microsoft\.DocumentDB/databaseAccounts/(?P<name>[^/]+)"
     r"/(?P<op>listKeys|readonlykeys|listConnectionStrings|regenerateKey)$",
@@ -71,8 +76,12 @@ def route(request: Request) -> tuple[str, Callable[[LocalAzure, Request], Respon
 
 
 def _snake(name: str) -> str:
-    return {"listkeys": "list_keys", "regeneratekey": "regenerate_key", "readonlykeys": "readonly_keys",
-            "listconnectionstrings": "list_connection_strings"}[name.lower()]
+    return {
+        "listkeys": "list_keys",
+        "regeneratekey": "regenerate_key",
+        "readonlykeys": "readonly_keys",
+        "listconnectionstrings": "list_connection_strings",
+    }[name.lower()]
 
 
 def _require_api_version(request: Request) -> None:
@@ -121,9 +130,7 @@ def _storage(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> R
         return Response(200, _storage_keys(account, kerb=request.query.get("$expand") == "kerb"))
     key_name = str((request.json() or {}).get("keyName", ""))
     if key_name.lower() not in account.keys:
-        raise ApiError(
-            400, "InvalidValuesForRequestParameters", "Values for request parameters are invalid: keyName."
-        )
+        raise ApiError(400, "InvalidValuesForRequestParameters", "Values for request parameters are invalid: keyName.")
     key_name = key_name.lower()
     account.keys[key_name] = new_key()
     account.created[key_name] = _now_iso()
@@ -134,7 +141,9 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
     _require_api_version(request)
     account = cloud.cosmos_accounts.get(match["name"].lower())
     if account is None or account.resource_group.lower() != match["rg"].lower():
-        raise _resource_missing(cloud, match["sub"], match["rg"], "Microsoft.DocumentDB/databaseAccounts", match["name"])
+        raise _resource_missing(
+            cloud, match["sub"], match["rg"], "Microsoft.DocumentDB/databaseAccounts", match["name"]
+        )
     op = op.lower()
     if op == "listkeys":
         return Response(200, {field: account.keys[kind] for kind, field in COSMOS_KEY_FIELDS.items()})
@@ -171,8 +180,12 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
 
 def _connection_strings(account: CosmosAccount) -> list[dict]:
     endpoint = f"https://{account.name}.documents.azure.com:443/"
-    labels = {"primary": "Primary", "secondary": "Secondary",
-              "primaryReadonly": "Primary Read-Only", "secondaryReadonly": "Secondary Read-Only"}
+    labels = {
+        "primary": "Primary",
+        "secondary": "Secondary",
+        "primaryReadonly": "Primary Read-Only",
+        "secondaryReadonly": "Secondary Read-Only",
+    }
     return [
         {
             "connectionString": f"AccountEndpoint={endpoint};AccountKey={account.keys[kind]};",
@@ -193,7 +206,14 @@ def _operation(cloud: LocalAzure, request: Request, match: re.Match) -> Response
     retry = _retry_after(cloud.cosmos_retry_after)
     if match["kind"].lower() == "operationresults":
         if operation.status == "InProgress":
-            return Response(202, None, {**retry, "Location": f"https://{request.host}{request.path}?api-version={request.query['api-version']}"})
+            return Response(
+                202,
+                None,
+                {
+                    **retry,
+                    "Location": f"https://{request.host}{request.path}?api-version={request.query['api-version']}",
+                },
+            )
         return Response(200, None)
     body: dict = {"status": operation.status}
     if operation.status == "Failed":
@@ -211,7 +231,9 @@ def _retry_after(seconds: float) -> dict[str, str]:
 def _unknown(cloud: LocalAzure, request: Request) -> Response:
     _require_api_version(request)
     if match := _ANY_RESOURCE.search(request.path):
-        raise _resource_missing(cloud, match["sub"], match["rg"], f"{match['namespace']}/{match['type']}", match["name"])
+        raise _resource_missing(
+            cloud, match["sub"], match["rg"], f"{match['namespace']}/{match['type']}", match["name"]
+        )
     raise ApiError(404, "InvalidResourceType", f"The resource type could not be found for path '{request.path}'.")
 
 

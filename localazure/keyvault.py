@@ -60,7 +60,9 @@ def _page(cloud: LocalAzure, request: Request, items: list[dict]) -> Response:
     next_link = None
     if start + size < len(items):
         api = request.query.get("api-version", "")
-        next_link = f"https://{request.host}{request.path}?api-version={api}&$skiptoken={start + size}&maxresults={size}"
+        next_link = (
+            f"https://{request.host}{request.path}?api-version={api}&$skiptoken={start + size}&maxresults={size}"
+        )
     return Response(200, {"value": page, "nextLink": next_link})
 
 

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-
 # Every key value the stand-in ever handed out, so tests can prove none leaked.
 ISSUED_KEYS: set[str] = set()
 

@@ -51,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _handle(self) -> None:
@@ -227,8 +227,9 @@ class LocalAzure:
             self.vaults.setdefault(name.lower(), Vault(name.lower()))
         return f"https://{name.lower()}{VAULT_SUFFIX}"
 
-    def create_storage_account(self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001",
-                               resource_group: str = "rg-demo") -> StorageAccount:
+    def create_storage_account(
+        self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001", resource_group: str = "rg-demo"
+    ) -> StorageAccount:
         now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         account = StorageAccount(subscription, resource_group, name)
         for key_name in ("key1", "key2", "kerb1", "kerb2"):
@@ -239,17 +240,27 @@ class LocalAzure:
             self.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
         return account
 
-    def create_cosmos_account(self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001",
-                              resource_group: str = "rg-demo") -> CosmosAccount:
+    def create_cosmos_account(
+        self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001", resource_group: str = "rg-demo"
+    ) -> CosmosAccount:
         account = CosmosAccount(subscription, resource_group, name, keys={k: new_key() for k in COSMOS_KEY_FIELDS})
         with self._lock:
             self.cosmos_accounts[name.lower()] = account
             self.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
         return account
 
-    def seed_secret(self, vault: str, name: str, value: str, *, tags: dict[str, str] | None = None,
-                    content_type: str | None = None, created: datetime | None = None,
-                    expires: datetime | None = None, enabled: bool = True) -> str:
+    def seed_secret(
+        self,
+        vault: str,
+        name: str,
+        value: str,
+        *,
+        tags: dict[str, str] | None = None,
+        content_type: str | None = None,
+        created: datetime | None = None,
+        expires: datetime | None = None,
+        enabled: bool = True,
+    ) -> str:
         """Add a secret version as if written at ``created``; returns its version id."""
         stamp = int((created or datetime.now(timezone.utc)).timestamp())
         item = SecretVersion(
@@ -273,8 +284,16 @@ class LocalAzure:
     def current_secret(self, vault: str, name: str) -> SecretVersion:
         return self.secret_versions(vault, name)[-1]
 
-    def inject(self, route: str, *, count: int = 1, status: int | None = None, retry_after: int | None = None,
-               delay: float = 0.0, drop: bool = False) -> Fault:
+    def inject(
+        self,
+        route: str,
+        *,
+        count: int = 1,
+        status: int | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+    ) -> Fault:
         """Make the next ``count`` calls to ``route`` (a glob such as ``keyvault.*``) fail or stall."""
         fault = Fault(route, count, status, retry_after, delay, drop)
         with self._lock:
@@ -323,8 +342,9 @@ class LocalAzure:
         except ApiError as error:
             response = error.response()
         finally:
-            record = RequestRecord(request.method, request.host, request.path, route, audience,
-                                   response.status if response else 0)
+            record = RequestRecord(
+                request.method, request.host, request.path, route, audience, response.status if response else 0
+            )
             with self._lock:
                 self.requests.append(record)
         return response
@@ -352,9 +372,15 @@ class LocalAzure:
                 return handler(self, req)
 
             return name, guarded, audience
-        return "unknown", lambda req: Response(404, {"error": {"code": "NotFound", "message": "Unknown host."}}), audience
+        return (
+            "unknown",
+            lambda req: Response(404, {"error": {"code": "NotFound", "message": "Unknown host."}}),
+            audience,
+        )
 
-    def _vault_route(self, request: Request, token: str | None, audience: str | None):
+    def _vault_route(
+        self, request: Request, token: str | None, audience: str | None
+    ) -> tuple[str, Callable[[Request], Response], str | None]:
         vault = self.vaults.get(request.host[: -len(VAULT_SUFFIX)])
         match = _SECRET_PATH.match(request.path)
         name = (match and match["name"]) or ""
@@ -371,7 +397,10 @@ class LocalAzure:
         elif method == "PUT" and name and not version:
             route, action = "keyvault.set_secret", lambda req: keyvault.set_secret(self, vault, req, name)
         elif method == "PATCH" and name:
-            route, action = "keyvault.update_secret", lambda req: keyvault.update_secret(self, vault, req, name, version)
+            route, action = (
+                "keyvault.update_secret",
+                lambda req: keyvault.update_secret(self, vault, req, name, version),
+            )
         else:
             route, action = "keyvault.unknown", None
 
@@ -400,8 +429,13 @@ class LocalAzure:
         )
 
 
-_FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
-                504: "GatewayTimeout"}
+_FAULT_CODES = {
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
 
 
 def _bearer(request: Request) -> str | None:

@@ -16,7 +16,7 @@ from rotators.errors import NotRotatable
 from rotators.plan import SecretVersionInfo
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     OK = "ok"
     NEAR_EXPIRY = "near expiry"
     EXPIRED = "expired"

@@ -62,8 +62,15 @@ def _rotate(args: argparse.Namespace) -> int:
     from rotators.rotation import RotationRequest, Trigger, rotate
     from rotators.vault import check_secret_name
 
-    outcome = rotate(RotationRequest(VaultAddress.from_name(args.vault), check_secret_name(args.secret),
-                                     Trigger.CLI, force=args.force, dry_run=args.dry_run))
+    outcome = rotate(
+        RotationRequest(
+            VaultAddress.from_name(args.vault),
+            check_secret_name(args.secret),
+            Trigger.CLI,
+            force=args.force,
+            dry_run=args.dry_run,
+        )
+    )
     for key, value in outcome.as_dict().items():
         if value is not None:
             print(f"{key}: {value}")
@@ -71,9 +78,9 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from rotators.clouds import VaultAddress
     from rotators.config import get_settings
     from rotators.status import render, vault_status
-    from rotators.clouds import VaultAddress
 
     address = VaultAddress.from_name(args.vault)
     get_settings().check_vault(address)
@@ -86,10 +93,18 @@ def _enroll(args: argparse.Namespace) -> int:
     from rotators.enrollment import enroll
     from rotators.vault import check_secret_name
 
-    written = enroll(VaultAddress.from_name(args.vault), check_secret_name(args.secret), args.resource_id,
-                     credential=args.credential, validity_days=args.validity_days, value_format=args.value_format)
-    print(f"enrolled {written.name}: version {written.version}, CredentialId {written.tags.get('CredentialId')}, "
-          f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}")
+    written = enroll(
+        VaultAddress.from_name(args.vault),
+        check_secret_name(args.secret),
+        args.resource_id,
+        credential=args.credential,
+        validity_days=args.validity_days,
+        value_format=args.value_format,
+    )
+    print(
+        f"enrolled {written.name}: version {written.version}, CredentialId {written.tags.get('CredentialId')}, "
+        f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}"
+    )
     return OK
 
 

@@ -8,6 +8,7 @@ timeout in ``host.json``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,11 @@ def storage_client(subscription: str, cloud: Cloud) -> StorageManagementClient:
     from azure.mgmt.storage import StorageManagementClient
 
     return StorageManagementClient(
-        credential(), subscription, base_url=cloud.arm_endpoint,
-        credential_scopes=[f"{cloud.arm_endpoint}/.default"], **transport_options(),
+        credential(),
+        subscription,
+        base_url=cloud.arm_endpoint,
+        credential_scopes=[f"{cloud.arm_endpoint}/.default"],
+        **transport_options(),
     )
 
 
@@ -64,8 +68,11 @@ def cosmos_client(subscription: str, cloud: Cloud) -> CosmosDBManagementClient:
     from azure.mgmt.cosmosdb import CosmosDBManagementClient
 
     return CosmosDBManagementClient(
-        credential(), subscription, base_url=cloud.arm_endpoint,
-        credential_scopes=[f"{cloud.arm_endpoint}/.default"], **transport_options(),
+        credential(),
+        subscription,
+        base_url=cloud.arm_endpoint,
+        credential_scopes=[f"{cloud.arm_endpoint}/.default"],
+        **transport_options(),
     )
 
 
@@ -96,10 +103,8 @@ def lock_container() -> ContainerClient:
             "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
         )
     container = service.get_container_client(LOCK_CONTAINER)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         container.create_container()
-    except ResourceExistsError:
-        pass
     return container
 
 

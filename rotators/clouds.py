@@ -22,13 +22,25 @@ class Cloud:
     cosmos_suffix: str
 
 
-PUBLIC = Cloud("AzureCloud", "vault.azure.net", "https://management.azure.com", "core.windows.net", "documents.azure.com")
+PUBLIC = Cloud(
+    "AzureCloud", "vault.azure.net", "https://management.azure.com", "core.windows.net", "documents.azure.com"
+)
 CLOUDS = (
     PUBLIC,
-    Cloud("AzureChinaCloud", "vault.azure.cn", "https://management.chinacloudapi.cn", "core.chinacloudapi.cn",
-          "documents.azure.cn"),
-    Cloud("AzureUSGovernment", "vault.usgovcloudapi.net", "https://management.usgovcloudapi.net",
-          "core.usgovcloudapi.net", "documents.azure.us"),
+    Cloud(
+        "AzureChinaCloud",
+        "vault.azure.cn",
+        "https://management.chinacloudapi.cn",
+        "core.chinacloudapi.cn",
+        "documents.azure.cn",
+    ),
+    Cloud(
+        "AzureUSGovernment",
+        "vault.usgovcloudapi.net",
+        "https://management.usgovcloudapi.net",
+        "core.usgovcloudapi.net",
+        "documents.azure.us",
+    ),
 )
 
 
@@ -46,7 +58,9 @@ class VaultAddress:
         for cloud in CLOUDS:
             if parts.scheme == "https" and suffix == cloud.vault_suffix and _valid_vault_name(name):
                 return cls(f"https://{host}", name, cloud)
-        raise BadRequest(f"'{url}' is not a Key Vault URL (https://<vault>.{PUBLIC.vault_suffix} or a sovereign cloud's).")
+        raise BadRequest(
+            f"'{url}' is not a Key Vault URL (https://<vault>.{PUBLIC.vault_suffix} or a sovereign cloud's)."
+        )
 
     @classmethod
     def from_name(cls, name: str) -> VaultAddress:

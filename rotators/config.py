@@ -21,7 +21,9 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        vaults = frozenset(v.strip().lower() for v in environ.get("ROTATION_ALLOWED_VAULTS", "").split(",") if v.strip())
+        vaults = frozenset(
+            v.strip().lower() for v in environ.get("ROTATION_ALLOWED_VAULTS", "").split(",") if v.strip()
+        )
         return cls(
             allowed_vaults=vaults,
             min_interval=timedelta(hours=_number(environ, "ROTATION_MIN_INTERVAL_HOURS", 24, low=0, high=8760)),
@@ -32,7 +34,9 @@ class Settings:
     def check_vault(self, vault: VaultAddress) -> None:
         """Fail closed: no allowlist means no vault is allowed."""
         if not self.allowed_vaults:
-            raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: every rotation is refused until it lists the vaults to serve.")
+            raise ConfigurationError(
+                "ROTATION_ALLOWED_VAULTS is not set: every rotation is refused until it lists the vaults to serve."
+            )
         if vault.name not in self.allowed_vaults:
             raise VaultNotAllowed(f"Vault '{vault.name}' is not in ROTATION_ALLOWED_VAULTS.")
 

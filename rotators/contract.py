@@ -82,8 +82,10 @@ def _resource(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
     from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
 
     if not is_valid_resource_id(address):
-        raise NotRotatable(f"Tag '{PROVIDER_ADDRESS}' is {address!r}; expected an ARM resource ID "
-                           "(/subscriptions/<id>/resourceGroups/<group>/providers/<namespace>/<type>/<name>).")
+        raise NotRotatable(
+            f"Tag '{PROVIDER_ADDRESS}' is {address!r}; expected an ARM resource ID "
+            "(/subscriptions/<id>/resourceGroups/<group>/providers/<namespace>/<type>/<name>)."
+        )
     parts = parse_resource_id(address)
     if "child_type_1" in parts:
         raise NotRotatable(f"Tag '{PROVIDER_ADDRESS}' names a child resource; expected the account itself.")

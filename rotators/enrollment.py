@@ -19,9 +19,16 @@ from rotators.contract import (
 from rotators.plan import SecretVersionInfo
 
 
-def enroll(address: VaultAddress, secret_name: str, resource_id: str, *, credential: str = "key1",
-           validity_days: int = 90, value_format: str = ValueFormat.KEY.value,
-           content_type: str | None = None) -> SecretVersionInfo:
+def enroll(
+    address: VaultAddress,
+    secret_name: str,
+    resource_id: str,
+    *,
+    credential: str = "key1",
+    validity_days: int = 90,
+    value_format: str = ValueFormat.KEY.value,
+    content_type: str | None = None,
+) -> SecretVersionInfo:
     get_settings().check_vault(address)
     tags = {CREDENTIAL_ID: credential, PROVIDER_ADDRESS: resource_id, VALIDITY_PERIOD_DAYS: str(validity_days)}
     if value_format.lower() != ValueFormat.KEY.value.lower():
@@ -30,6 +37,10 @@ def enroll(address: VaultAddress, secret_name: str, resource_id: str, *, credent
     tags[CREDENTIAL_ID] = contract.credential.tag
     key_value = contract.kind.read_key(contract.resource, contract.credential.key)
     return vault.write_version(
-        address, secret_name, secret_value(contract, key_value), tags=tags, content_type=content_type,
+        address,
+        secret_name,
+        secret_value(contract, key_value),
+        tags=tags,
+        content_type=content_type,
         expires_on=datetime.now(timezone.utc) + contract.validity,
     )

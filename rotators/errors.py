@@ -6,7 +6,8 @@
     ├── SecretNotFound        404
     ├── CoolingDown           409  current version younger than the minimum interval
     ├── RotationInProgress    409  another trigger holds the secret's lock
-    ├── NotRotatable          422  missing or invalid tags, unsupported or missing resource
+    ├── NotRotatable          422  missing or invalid tags, unsupported resource type
+    │   └── ResourceNotFound  422  ProviderAddress names no resource
     ├── ConfigurationError    500  the app's own settings are missing or invalid
     ├── UpstreamError         502  Azure refused for good (e.g. a missing role assignment)
     └── TransientError        503  throttling, 5xx, timeouts: retrying may succeed
@@ -53,6 +54,10 @@ class RotationInProgress(RotationError):
 
 class NotRotatable(RotationError):
     status, code = 422, "SecretNotRotatable"
+
+
+class ResourceNotFound(NotRotatable):
+    code = "ResourceNotFound"
 
 
 class ConfigurationError(RotationError):

@@ -12,14 +12,18 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rotators import clients
 from rotators.clouds import VaultAddress
 from rotators.errors import RotationInProgress, TransientError
 from rotators.plan import Phase, RotationRecord
 from rotators.upstream import calling
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient, BlobLeaseClient
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ def blob_name(vault: VaultAddress, secret_name: str) -> str:
 class Lease:
     """The held lock; ``save`` records progress, ``ensure_held`` guards every write to Azure."""
 
-    def __init__(self, blob, lease, record: RotationRecord | None) -> None:
+    def __init__(self, blob: BlobClient, lease: BlobLeaseClient, record: RotationRecord | None) -> None:
         self._blob = blob
         self._lease = lease
         self.record = record
@@ -82,10 +86,8 @@ def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
 
     with calling("Open the rotation lock store"):
         blob = clients.lock_container().get_blob_client(blob_name(vault, secret_name))
-        try:
+        with suppress(ResourceExistsError):
             blob.upload_blob(b"", overwrite=False)
-        except ResourceExistsError:
-            pass
     try:
         with calling("Take the rotation lock"):
             lease = blob.acquire_lease(lease_duration=LEASE_SECONDS)
@@ -121,14 +123,16 @@ def unfinished(vault: VaultAddress) -> set[str]:
 
 
 def _dump(record: RotationRecord) -> bytes:
-    return json.dumps({
-        "baseVersion": record.base_version,
-        "target": record.target,
-        "phase": record.phase.value,
-        "startedAt": record.started_at.isoformat(),
-        "operation": record.operation,
-        "newVersion": record.new_version,
-    }).encode()
+    return json.dumps(
+        {
+            "baseVersion": record.base_version,
+            "target": record.target,
+            "phase": record.phase.value,
+            "startedAt": record.started_at.isoformat(),
+            "operation": record.operation,
+            "newVersion": record.new_version,
+        }
+    ).encode()
 
 
 def _load(raw: bytes) -> RotationRecord | None:

@@ -22,7 +22,7 @@ class SecretVersionInfo:
     content_type: str | None
 
 
-class Phase(str, enum.Enum):
+class Phase(enum.StrEnum):
     STARTED = "started"
     REGENERATED = "regenerated"
     WRITTEN = "written"
@@ -47,7 +47,7 @@ class RotationRecord:
         )
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     ROTATE = "rotate"
     STALE = "stale"
     COOLING_DOWN = "cooling_down"
@@ -81,7 +81,9 @@ def plan_rotation(
     if event_version is not None and event_version != current.version:
         return plan(Action.STALE, f"the event is for version {event_version}; the current version is {current.version}")
     if record is not None and record.resumes(current, target):
-        return plan(Action.ROTATE, f"resuming a rotation to {target.tag} interrupted after '{record.phase.value}'", record)
+        return plan(
+            Action.ROTATE, f"resuming a rotation to {target.tag} interrupted after '{record.phase.value}'", record
+        )
     age = now - current.created_on
     if age < min_interval and not force:
         return plan(

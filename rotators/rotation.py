@@ -29,7 +29,7 @@ from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo
 logger = logging.getLogger(__name__)
 
 
-class Trigger(str, enum.Enum):
+class Trigger(enum.StrEnum):
     EVENT = "event"
     HTTP = "http"
     CLI = "cli"
@@ -50,7 +50,7 @@ class RotationRequest:
     dry_run: bool = False
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     ROTATED = "rotated"
     PLANNED = "planned"
     STALE = "stale"
@@ -93,22 +93,34 @@ def rotate(request: RotationRequest, *, now: datetime | None = None) -> Rotation
         return _carry_out(request, current, contract, plan, lease, now)
 
 
-def _plan(request: RotationRequest, now: datetime,
-          record: RotationRecord | None) -> tuple[SecretVersionInfo, Contract, Plan]:
+def _plan(
+    request: RotationRequest, now: datetime, record: RotationRecord | None
+) -> tuple[SecretVersionInfo, Contract, Plan]:
     current = vault.read_current(request.vault, request.secret_name)
     contract = read_contract(current.tags, request.vault.cloud)
     plan = plan_rotation(
-        current, contract, now=now, min_interval=get_settings().min_interval,
-        event_version=request.event_version, force=request.force, record=record,
+        current,
+        contract,
+        now=now,
+        min_interval=get_settings().min_interval,
+        event_version=request.event_version,
+        force=request.force,
+        record=record,
     )
     return current, contract, plan
 
 
-def _outcome(request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status,
-             **changes: Any) -> RotationOutcome:
+def _outcome(
+    request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status, **changes: Any
+) -> RotationOutcome:
     return RotationOutcome(
-        status=status, vault=request.vault.name, secret=request.secret_name, reason=plan.reason,
-        previous_version=current.version, previous_credential=plan.current.tag, new_credential=plan.target.tag,
+        status=status,
+        vault=request.vault.name,
+        secret=request.secret_name,
+        reason=plan.reason,
+        previous_version=current.version,
+        previous_credential=plan.current.tag,
+        new_credential=plan.target.tag,
         **changes,
     )
 
@@ -121,34 +133,51 @@ def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan
         Action.STALE: Status.STALE,
         Action.COOLING_DOWN: Status.COOLING_DOWN,
     }[plan.action]
-    logger.info("Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault.name,
-                status.value, plan.reason)
+    logger.info(
+        "Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault.name, status.value, plan.reason
+    )
     return _outcome(request, current, plan, status, expires_on=plan.expires_on if status is Status.PLANNED else None)
 
 
-def _carry_out(request: RotationRequest, current: SecretVersionInfo, contract: Contract, plan: Plan,
-               lease: lock.Lease, now: datetime) -> RotationOutcome:
+def _carry_out(
+    request: RotationRequest,
+    current: SecretVersionInfo,
+    contract: Contract,
+    plan: Plan,
+    lease: lock.Lease,
+    now: datetime,
+) -> RotationOutcome:
     if contract.expires_within_near_expiry_window:
         logger.warning(
             "Secret %s in %s has ValidityPeriodDays of %d: Key Vault sends SecretNearExpiry 30 days before expiry, "
             "so every new version is near expiry at once and only the cool-down holds rotations apart.",
-            request.secret_name, request.vault.name, contract.validity.days,
+            request.secret_name,
+            request.vault.name,
+            contract.validity.days,
         )
-    value = _regenerate(contract, plan, plan.resume or _start(lease, current, plan, now), lease,
-                        resuming=plan.resume is not None)
+    value = _regenerate(
+        contract, plan, plan.resume or _start(lease, current, plan, now), lease, resuming=plan.resume is not None
+    )
     if value is None:
-        logger.warning("Rotation of %s in %s is waiting on Azure; a later trigger resumes it.",
-                       request.secret_name, request.vault.name)
+        logger.warning(
+            "Rotation of %s in %s is waiting on Azure; a later trigger resumes it.",
+            request.secret_name,
+            request.vault.name,
+        )
         return _outcome(request, current, plan, Status.PENDING, reason="the key regeneration is still running")
     written = _write(request, current, contract, plan, lease, value)
     lease.save(replace(lease.record, phase=Phase.WRITTEN, new_version=written.version))
     logger.info(
         "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
-        request.secret_name, request.vault.name, current.version, plan.current.tag,
-        written.version, plan.target.tag, written.expires_on.isoformat() if written.expires_on else "never",
+        request.secret_name,
+        request.vault.name,
+        current.version,
+        plan.current.tag,
+        written.version,
+        plan.target.tag,
+        written.expires_on.isoformat() if written.expires_on else "never",
     )
-    return _outcome(request, current, plan, Status.ROTATED, new_version=written.version,
-                    expires_on=written.expires_on)
+    return _outcome(request, current, plan, Status.ROTATED, new_version=written.version, expires_on=written.expires_on)
 
 
 def _start(lease: lock.Lease, current: SecretVersionInfo, plan: Plan, now: datetime) -> RotationRecord:
@@ -157,8 +186,9 @@ def _start(lease: lock.Lease, current: SecretVersionInfo, plan: Plan, now: datet
     return record
 
 
-def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease, *,
-                resuming: bool) -> str | None:
+def _regenerate(
+    contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease, *, resuming: bool
+) -> str | None:
     kind, resource, key = contract.kind, contract.resource, plan.target.key
     if record.phase is Phase.REGENERATED:
         return kind.read_key(resource, key)
@@ -172,8 +202,13 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
 
     lease.ensure_held()
     try:
-        value = kind.regenerate(resource, key, resume=record.operation, on_started=started,
-                                wait_seconds=get_settings().operation_wait_seconds)
+        value = kind.regenerate(
+            resource,
+            key,
+            resume=record.operation,
+            on_started=started,
+            wait_seconds=get_settings().operation_wait_seconds,
+        )
     except OperationFailed:
         lease.save(replace(lease.record, operation=None))
         raise
@@ -182,12 +217,24 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
     return value
 
 
-def _write(request: RotationRequest, current: SecretVersionInfo, contract: Contract, plan: Plan,
-           lease: lock.Lease, key_value: str) -> SecretVersionInfo:
+def _write(
+    request: RotationRequest,
+    current: SecretVersionInfo,
+    contract: Contract,
+    plan: Plan,
+    lease: lock.Lease,
+    key_value: str,
+) -> SecretVersionInfo:
     tags = {**current.tags, tag_name(current.tags, CREDENTIAL_ID): plan.target.tag}
     lease.ensure_held()
-    return vault.write_version(request.vault, request.secret_name, secret_value(contract, key_value), tags=tags,
-                               content_type=current.content_type, expires_on=plan.expires_on)
+    return vault.write_version(
+        request.vault,
+        request.secret_name,
+        secret_value(contract, key_value),
+        tags=tags,
+        content_type=current.content_type,
+        expires_on=plan.expires_on,
+    )
 
 
 def _camel(name: str) -> str:

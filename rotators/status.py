@@ -25,8 +25,10 @@ def vault_status(address: VaultAddress, *, now: datetime) -> list[Assessment]:
 def render(assessments: list[Assessment]) -> str:
     rows = [COLUMNS] + [_row(a) for a in assessments]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows]
-    return "\n".join(lines) if assessments else "\n".join(lines + ["(no enrolled secrets)"])
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows
+    ]
+    return "\n".join(lines) if assessments else "\n".join([*lines, "(no enrolled secrets)"])
 
 
 def _row(assessment: Assessment) -> tuple[str, ...]:

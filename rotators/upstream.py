@@ -39,7 +39,9 @@ def calling(operation: str, *, not_found: Callable[[], RotationError] | None = N
             # azure-core reports a long-running operation that ended Failed this way.
             raise OperationFailed(f"{operation}: the operation ended Failed; retry later.") from exc
         if status in _TRANSIENT_STATUSES or status >= 500 or status == 0:
-            raise TransientError(f"{operation}: Azure answered {status or 'no status'}{_code(exc)}; retry later.") from exc
+            raise TransientError(
+                f"{operation}: Azure answered {status or 'no status'}{_code(exc)}; retry later."
+            ) from exc
         hint = "; check the function's role assignments" if status == 403 else ""
         raise UpstreamError(f"{operation}: Azure refused with {status}{_code(exc)}{hint}.") from exc
     except AzureError as exc:

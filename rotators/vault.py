@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rotators import clients
 from rotators.clouds import VaultAddress
 from rotators.errors import BadRequest, SecretNotFound
 from rotators.plan import SecretVersionInfo
 from rotators.upstream import calling
+
+if TYPE_CHECKING:
+    from azure.keyvault.secrets import SecretProperties
 
 _SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
@@ -22,14 +26,17 @@ def check_secret_name(name: object) -> str:
 
 
 def read_current(vault: VaultAddress, name: str) -> SecretVersionInfo:
-    with calling(f"Read secret {name} in {vault.name}",
-                 not_found=lambda: SecretNotFound(f"Secret '{name}' was not found in vault '{vault.name}'.")):
+    with calling(
+        f"Read secret {name} in {vault.name}",
+        not_found=lambda: SecretNotFound(f"Secret '{name}' was not found in vault '{vault.name}'."),
+    ):
         secret = clients.secret_client(vault.url).get_secret(name)
     return _info(name, secret.properties)
 
 
-def write_version(vault: VaultAddress, name: str, value: str, *, tags: dict[str, str], content_type: str | None,
-                  expires_on: datetime) -> SecretVersionInfo:
+def write_version(
+    vault: VaultAddress, name: str, value: str, *, tags: dict[str, str], content_type: str | None, expires_on: datetime
+) -> SecretVersionInfo:
     with calling(f"Write a new version of secret {name} in {vault.name}"):
         secret = clients.secret_client(vault.url).set_secret(
             name, value, tags=tags, content_type=content_type, expires_on=expires_on, enabled=True
@@ -44,7 +51,7 @@ def list_secrets(vault: VaultAddress) -> Iterator[SecretVersionInfo]:
             yield _info(properties.name, properties)
 
 
-def _info(name: str, properties) -> SecretVersionInfo:
+def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:
     return SecretVersionInfo(
         name=properties.name or name,
         version=properties.version or "",

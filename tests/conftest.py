@@ -14,13 +14,28 @@ from tests import helpers
 
 # Settings the machine may carry that would steer DefaultAzureCredential elsewhere.
 _FOREIGN_IDENTITY = (
-    "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_TOKEN_CREDENTIALS",
-    "MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_TOKEN_CREDENTIALS",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
 )
 
-_CACHES = (config.get_settings, clients.credential, clients.secret_client, clients.storage_client,
-           clients.cosmos_client, clients.lock_container)
+_CACHES = (
+    config.get_settings,
+    clients.credential,
+    clients.secret_client,
+    clients.storage_client,
+    clients.cosmos_client,
+    clients.lock_container,
+)
 
 
 def clear_process_state() -> None:

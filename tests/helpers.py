@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -30,26 +31,56 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def enroll_storage(cloud: LocalAzure, *, secret: str = "storage-key", account: str = "stapp",
-                   credential: str = "key1", age: timedelta = timedelta(hours=25), validity: str = "90",
-                   extra_tags: dict[str, str] | None = None, value: str | None = None) -> str:
+def enroll_storage(
+    cloud: LocalAzure,
+    *,
+    secret: str = "storage-key",
+    account: str = "stapp",
+    credential: str = "key1",
+    age: timedelta = timedelta(hours=25),
+    validity: str = "90",
+    extra_tags: dict[str, str] | None = None,
+    value: str | None = None,
+) -> str:
     """An account and a secret whose current version holds ``credential``; returns the version."""
     resource = cloud.storage_accounts.get(account) or cloud.create_storage_account(account)
-    tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": validity,
-            **(extra_tags or {})}
-    return cloud.seed_secret(VAULT, secret, value if value is not None else resource.keys.get(credential, "x"),
-                             tags=tags, created=now() - age, expires=now() + timedelta(days=20))
+    tags = {
+        "CredentialId": credential,
+        "ProviderAddress": resource.id,
+        "ValidityPeriodDays": validity,
+        **(extra_tags or {}),
+    }
+    return cloud.seed_secret(
+        VAULT,
+        secret,
+        value if value is not None else resource.keys.get(credential, "x"),
+        tags=tags,
+        created=now() - age,
+        expires=now() + timedelta(days=20),
+    )
 
 
-def enroll_cosmos(cloud: LocalAzure, *, secret: str = "cosmos-key", account: str = "cosmos-app",
-                  credential: str = "primary", age: timedelta = timedelta(hours=25), validity: str = "90",
-                  extra_tags: dict[str, str] | None = None) -> str:
+def enroll_cosmos(
+    cloud: LocalAzure,
+    *,
+    secret: str = "cosmos-key",
+    account: str = "cosmos-app",
+    credential: str = "primary",
+    age: timedelta = timedelta(hours=25),
+    validity: str = "90",
+    extra_tags: dict[str, str] | None = None,
+) -> str:
     resource = cloud.cosmos_accounts.get(account) or cloud.create_cosmos_account(account)
     kind = {"key1": "primary", "key2": "secondary"}.get(credential, credential)
-    tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": validity,
-            **(extra_tags or {})}
-    return cloud.seed_secret(VAULT, secret, resource.keys[kind], tags=tags, created=now() - age,
-                             expires=now() + timedelta(days=20))
+    tags = {
+        "CredentialId": credential,
+        "ProviderAddress": resource.id,
+        "ValidityPeriodDays": validity,
+        **(extra_tags or {}),
+    }
+    return cloud.seed_secret(
+        VAULT, secret, resource.keys[kind], tags=tags, created=now() - age, expires=now() + timedelta(days=20)
+    )
 
 
 def age_current_version(cloud: LocalAzure, secret: str, age: timedelta) -> None:
@@ -58,21 +89,37 @@ def age_current_version(cloud: LocalAzure, secret: str, age: timedelta) -> None:
     current.created = current.updated = int((now() - age).timestamp())
 
 
-def event(event_type: str = "Microsoft.KeyVault.SecretNearExpiry", *, secret: str, version: str,
-          vault_url: str = VAULT_URL, schema: str = "eventgrid") -> Any:
+def event(
+    event_type: str = "Microsoft.KeyVault.SecretNearExpiry",
+    *,
+    secret: str,
+    version: str,
+    vault_url: str = VAULT_URL,
+    schema: str = "eventgrid",
+) -> Any:
     """An event built from the captured payload in tests/events, as the worker would hand it over."""
     text = (EVENTS / f"secret_event_{schema}.json").read_text()
-    text = (text.replace("ee059b2bb5bc48398a53b168c6cdcb10", version)
-                .replace("https://kv-app.vault.azure.net", vault_url)
-                .replace("kv-app", vault_url.split("//")[1].split(".")[0])
-                .replace("storage-key", secret))
+    text = (
+        text.replace("ee059b2bb5bc48398a53b168c6cdcb10", version)
+        .replace("https://kv-app.vault.azure.net", vault_url)
+        .replace("kv-app", vault_url.split("//")[1].split(".", maxsplit=1)[0])
+        .replace("storage-key", secret)
+    )
     raw = json.loads(text)
     data = raw["data"]
     if schema == "cloudevents":
-        return func.CloudEvent(id=raw["id"], source=raw["source"], type=event_type, specversion="1.0",
-                               time=None, subject=secret, data=data)
-    return func.EventGridEvent(id=raw["id"], data=data, topic=raw["topic"], subject=secret,
-                               event_type=event_type, event_time=None, data_version="1")
+        return func.CloudEvent(
+            id=raw["id"], source=raw["source"], type=event_type, specversion="1.0", time=None, subject=secret, data=data
+        )
+    return func.EventGridEvent(
+        id=raw["id"],
+        data=data,
+        topic=raw["topic"],
+        subject=secret,
+        event_type=event_type,
+        event_time=None,
+        data_version="1",
+    )
 
 
 def deliver(evt: Any) -> None:
@@ -81,8 +128,13 @@ def deliver(evt: Any) -> None:
 
 def post_rotate(body: Any = None, *, params: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any]:
     payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    request = func.HttpRequest("POST", "https://func.example/api/rotate", body=payload, params=params or {},
-                               headers={"Content-Type": "application/json"})
+    request = func.HttpRequest(
+        "POST",
+        "https://func.example/api/rotate",
+        body=payload,
+        params=params or {},
+        headers={"Content-Type": "application/json"},
+    )
     response = FUNCTIONS["RotateSecret"](request)
     text = response.get_body().decode()
     PRODUCED.append(text)
@@ -106,10 +158,8 @@ def delete_lock_container(connection_string: str) -> None:
     from azure.core.exceptions import ResourceNotFoundError
     from azure.storage.blob import BlobServiceClient
 
-    try:
+    with contextlib.suppress(ResourceNotFoundError):
         BlobServiceClient.from_connection_string(connection_string).delete_container("secret-rotation")
-    except ResourceNotFoundError:
-        pass
 
 
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9+/]{86}==")

@@ -19,8 +19,9 @@ from tests import helpers
 def test_key_vault_secret_operations_through_the_real_client(cloud):
     client = clients.secret_client(helpers.VAULT_URL)
     expires = helpers.now() + timedelta(days=90)
-    first = client.set_secret("app-key", "v1", tags={"CredentialId": "key1"}, content_type="text/plain",
-                              expires_on=expires, enabled=True)
+    first = client.set_secret(
+        "app-key", "v1", tags={"CredentialId": "key1"}, content_type="text/plain", expires_on=expires, enabled=True
+    )
     second = client.set_secret("app-key", "v2")
 
     latest = client.get_secret("app-key")
@@ -64,8 +65,12 @@ def test_key_vault_challenges_unauthenticated_requests(cloud):
 
 
 def _token(cloud, resource: str, header: str | None = None) -> requests.Response:
-    return requests.get(os.environ["IDENTITY_ENDPOINT"], params={"resource": resource, "api-version": "2019-08-01"},
-                        headers={"X-IDENTITY-HEADER": header or os.environ["IDENTITY_HEADER"]}, timeout=5)
+    return requests.get(
+        os.environ["IDENTITY_ENDPOINT"],
+        params={"resource": resource, "api-version": "2019-08-01"},
+        headers={"X-IDENTITY-HEADER": header or os.environ["IDENTITY_HEADER"]},
+        timeout=5,
+    )
 
 
 def test_identity_endpoint_issues_tokens_and_rejects_a_wrong_header(cloud):
@@ -78,12 +83,16 @@ def test_identity_endpoint_issues_tokens_and_rejects_a_wrong_header(cloud):
 def test_each_service_rejects_the_other_services_audience(cloud):
     arm_token = _token(cloud, "https://management.azure.com").json()["access_token"]
     vault_token = _token(cloud, "https://vault.azure.net").json()["access_token"]
-    at_vault = requests.get(f"{helpers.VAULT_URL}/secrets/x?api-version=7.5",
-                            headers={"Authorization": f"Bearer {arm_token}"}, timeout=5)
+    at_vault = requests.get(
+        f"{helpers.VAULT_URL}/secrets/x?api-version=7.5", headers={"Authorization": f"Bearer {arm_token}"}, timeout=5
+    )
     assert at_vault.status_code == 401 and "AKV10022" in at_vault.json()["error"]["message"]
     account = cloud.create_storage_account("staudience")
-    at_arm = requests.post(f"https://management.azure.com{account.id}/listKeys?api-version=2023-05-01",
-                           headers={"Authorization": f"Bearer {vault_token}"}, timeout=5)
+    at_arm = requests.post(
+        f"https://management.azure.com{account.id}/listKeys?api-version=2023-05-01",
+        headers={"Authorization": f"Bearer {vault_token}"},
+        timeout=5,
+    )
     assert at_arm.status_code == 401
     assert at_arm.json()["error"]["code"] == "InvalidAuthenticationTokenAudience"
     assert [r.audience for r in cloud.calls("storage.list_keys")] == ["https://vault.azure.net"]
@@ -103,8 +112,9 @@ def test_storage_list_and_regenerate_keys(cloud):
 
     before = dict(account.keys)
     for name in ("key1", "key2", "kerb1", "kerb2"):
-        result = accounts.regenerate_key(account.resource_group, account.name,
-                                         StorageAccountRegenerateKeyParameters(key_name=name))
+        result = accounts.regenerate_key(
+            account.resource_group, account.name, StorageAccountRegenerateKeyParameters(key_name=name)
+        )
         assert name in [k.key_name for k in result.keys_property]
     assert all(account.keys[name] != before[name] for name in before)
 
@@ -124,8 +134,9 @@ def test_cosmos_keys_and_long_running_regeneration(cloud):
 
     for kind in COSMOS_KEY_FIELDS:
         before = account.keys[kind]
-        poller = accounts.begin_regenerate_key(account.resource_group, account.name,
-                                               DatabaseAccountRegenerateKeyParameters(key_kind=kind))
+        poller = accounts.begin_regenerate_key(
+            account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind=kind)
+        )
         assert account.keys[kind] == before, "the key changes only when the operation completes"
         poller.result()
         assert account.keys[kind] != before
@@ -142,13 +153,14 @@ def test_cosmos_operation_can_fail_and_resume_from_a_continuation_token(cloud):
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
     cloud.fail_cosmos_operations(1)
     with pytest.raises(HttpResponseError):
-        accounts.begin_regenerate_key(account.resource_group, account.name,
-                                      DatabaseAccountRegenerateKeyParameters(key_kind="primary")).result()
+        accounts.begin_regenerate_key(
+            account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="primary")
+        ).result()
     cloud.cosmos_operation_delay = 0.5
     before = account.keys["secondary"]
-    token = accounts.begin_regenerate_key(account.resource_group, account.name,
-                                          DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
-                                          ).continuation_token()
+    token = accounts.begin_regenerate_key(
+        account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
+    ).continuation_token()
     accounts.begin_regenerate_key(account.resource_group, account.name, None, continuation_token=token).result()
     assert account.keys["secondary"] != before
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from rotators.clouds import Cloud
+from rotators.errors import ResourceNotFound
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class Resource:
 OperationStarted = Callable[[str], None]
 
 
+def missing_resource(resource: Resource) -> Callable[[], ResourceNotFound]:
+    return lambda: ResourceNotFound(
+        f"Tag 'ProviderAddress' names {resource.id}, which does not exist (or the function cannot see it)."
+    )
+
+
 class KeyKind(Protocol):
     """A resource with two interchangeable keys.
 
@@ -52,8 +59,9 @@ class KeyKind(Protocol):
     display_name: str
     credentials: Mapping[str, Credential]
 
-    def regenerate(self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted,
-                   wait_seconds: float) -> str | None: ...
+    def regenerate(
+        self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
+    ) -> str | None: ...
 
     def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
         """The key's value if the service shows it was regenerated at or after ``since``, else ``None``."""

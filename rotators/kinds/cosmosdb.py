@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rotators import clients
 from rotators.kinds.base import Credential, OperationStarted, Resource, pair
+from rotators.kinds.base import missing_resource as _missing
 from rotators.upstream import calling
 
 _KEY_FIELDS = {
@@ -32,13 +33,14 @@ class CosmosDBKind:
         **pair("key1", "key2", keys=("primary", "secondary")),
     }
 
-    def regenerate(self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted,
-                   wait_seconds: float) -> str | None:
+    def regenerate(
+        self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
+    ) -> str | None:
         from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
         accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
         operation = f"Regenerate {key} key of Cosmos DB account {resource.name}"
-        with calling(operation):
+        with calling(operation, not_found=_missing(resource)):
             if resume:
                 poller = accounts.begin_regenerate_key(
                     resource.resource_group, resource.name, None, continuation_token=resume
@@ -59,7 +61,7 @@ class CosmosDBKind:
 
     def read_key(self, resource: Resource, key: str) -> str:
         accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
-        with calling(f"List keys of Cosmos DB account {resource.name}"):
+        with calling(f"List keys of Cosmos DB account {resource.name}", not_found=_missing(resource)):
             if key.endswith("Readonly"):
                 keys = accounts.list_read_only_keys(resource.resource_group, resource.name)
             else:

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rotators import clients
 from rotators.kinds.base import Credential, OperationStarted, Resource, pair
+from rotators.kinds.base import missing_resource as _missing
 from rotators.upstream import calling
+
+if TYPE_CHECKING:
+    from azure.mgmt.storage.models import StorageAccountKey
+
 
 class StorageKind:
     resource_type = "Microsoft.Storage/storageAccounts"
     display_name = "storage account"
     credentials: Mapping[str, Credential] = pair("key1", "key2")
 
-    def regenerate(self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted,
-                   wait_seconds: float) -> str | None:
+    def regenerate(
+        self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
+    ) -> str | None:
         from azure.mgmt.storage.models import StorageAccountRegenerateKeyParameters
 
-        with calling(f"Regenerate {key} of storage account {resource.name}"):
+        with calling(f"Regenerate {key} of storage account {resource.name}", not_found=_missing(resource)):
             result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.regenerate_key(
                 resource.resource_group, resource.name, StorageAccountRegenerateKeyParameters(key_name=key)
             )
@@ -42,15 +49,15 @@ class StorageKind:
             f"EndpointSuffix={resource.cloud.storage_suffix}"
         )
 
-    def _list(self, resource: Resource) -> list:
-        with calling(f"List keys of storage account {resource.name}"):
+    def _list(self, resource: Resource) -> list[StorageAccountKey]:
+        with calling(f"List keys of storage account {resource.name}", not_found=_missing(resource)):
             result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.list_keys(
                 resource.resource_group, resource.name
             )
         return result.keys_property
 
 
-def _pick(keys: list | None, key: str):
+def _pick(keys: list[StorageAccountKey] | None, key: str) -> StorageAccountKey:
     for item in keys or []:
         if (item.key_name or "").lower() == key:
             return item

@@ -1,0 +1,48 @@
+"""Cold start: what importing function_app and running one kind of rotation pulls in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("azure.mgmt.cosmosdb", "azure.mgmt.storage", "azure.storage.blob")
+
+
+def imported_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    probe = code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, env=env, timeout=120
+    )
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def heavy(modules: set[str], prefix: str) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for name in modules)
+
+
+def test_importing_function_app_imports_no_heavy_sdk():
+    modules = imported_after("import function_app")
+    assert [p for p in (*HEAVY, "azure.identity", "azure.keyvault") if heavy(modules, p)] == []
+
+
+def test_kinds_import_only_their_own_sdk(cloud):
+    import os
+
+    from tests import helpers
+
+    helpers.enroll_storage(cloud, secret="only-storage")
+    helpers.enroll_cosmos(cloud, secret="only-cosmos")
+    env = dict(os.environ)
+    for secret, mine, other in (
+        ("only-storage", "azure.mgmt.storage", "azure.mgmt.cosmosdb"),
+        ("only-cosmos", "azure.mgmt.cosmosdb", "azure.mgmt.storage"),
+    ):
+        code = (
+            "from rotators.cli import main\n"
+            f"assert main(['rotate', '--vault', '{helpers.VAULT}', '--secret', '{secret}']) == 0\n"
+        )
+        modules = imported_after(code, env)
+        assert heavy(modules, mine) and not heavy(modules, other), secret
