@@ -139,6 +139,9 @@ def _storage(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> R
 
 def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Response:
     _require_api_version(request)
+    now = time.monotonic()
+    for operation in cloud.operations.values():  # operations finish whether or not anyone polls
+        operation.settle(now)
     account = cloud.cosmos_accounts.get(match["name"].lower())
     if account is None or account.resource_group.lower() != match["rg"].lower():
         raise _resource_missing(
@@ -157,6 +160,14 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
     kind = str((request.json() or {}).get("keyKind", ""))
     if kind not in COSMOS_KEY_FIELDS:
         raise ApiError(400, "BadRequest", f"Invalid keyKind '{kind}'.")
+    for running in cloud.operations.values():
+        if running.account is account and running.status == "InProgress":
+            raise ApiError(
+                412,
+                "PreconditionFailed",
+                "There is already an operation in progress which requires exclusive lock on this service "
+                f"{account.name}. Please retry the operation after sometime.",
+            )
     operation = Operation(
         id=str(uuid.uuid4()),
         account=account,

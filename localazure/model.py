@@ -140,7 +140,12 @@ class RequestRecord:
 
 @dataclass
 class Fault:
-    """What the next ``count`` calls to a route get instead of (or before) the real answer."""
+    """What the next ``count`` calls to a route get instead of (or before) the real answer.
+
+    ``after`` lets the call take effect and then stalls or drops the answer: a client that
+    dies or times out then has changed the world without knowing it. ``taken`` is set when
+    a call meets the fault, so a test can kill the caller at that moment.
+    """
 
     route: str
     count: int = 1
@@ -148,6 +153,8 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     drop: bool = False
+    after: bool = False
+    taken: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, route: str) -> bool:
         return self.count > 0 and fnmatch.fnmatchcase(route, self.route)

@@ -7,6 +7,7 @@ the product runs with production endpoints, ``DefaultAzureCredential`` and defau
 
 from __future__ import annotations
 
+import http.client
 import re
 import secrets
 import select
@@ -19,9 +20,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from localazure import arm, keyvault
+from localazure import azurite as azurite_module
 from localazure.certs import Certificates
 from localazure.model import (
     COSMOS_KEY_FIELDS,
@@ -37,6 +40,9 @@ from localazure.model import (
     new_version,
 )
 from localazure.wire import ApiError, Request, Response
+
+if TYPE_CHECKING:
+    from localazure.azurite import Azurite
 
 VAULT_SUFFIX = ".vault.azure.net"
 ARM_HOST = "management.azure.com"
@@ -65,29 +71,41 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
         )
-        response = self.server.cloud.dispatch(request, identity=self.server.identity)
+        response = self.server.cloud.dispatch(request, role=self.server.role)
         if response is None:
             self.close_connection = True
             return
         body = response.encode()
         self.send_response(response.status)
-        headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
+        headers = dict(response.headers)
+        if "content-type" not in {name.lower() for name in headers}:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if self.command == "HEAD":
+            self.send_header("Content-Length", headers.pop("Content-Length", "0"))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
         if response.status == 401:
             headers["Connection"] = "close"
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("x-ms-request-id", secrets.token_hex(8))
+        if "x-ms-request-id" not in {name.lower() for name in headers}:
+            self.send_header("x-ms-request-id", secrets.token_hex(8))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     cloud: LocalAzure
-    identity: bool
+    role: str
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a killed process, a timeout) is part of the tests, not an error."""
 
 
 class _Proxy(socketserver.ThreadingTCPServer):
@@ -150,19 +168,21 @@ class LocalAzure:
         self.tokens = Tokens()
         self._lock = threading.RLock()
         self.reset()
-        self._tls = self._server(identity=False)
+        self._tls = self._server("azure")
         self._tls.socket = self.certificates.server_context().wrap_socket(self._tls.socket, server_side=True)
-        self._identity = self._server(identity=True)
+        self._identity = self._server("identity")
+        self._blob = self._server("blob")
         self._proxy = _Proxy(self)
+        self.blob_backend: tuple[str, int] | None = None
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True, name=f"localazure-{i}")
-            for i, server in enumerate((self._tls, self._identity, self._proxy))
+            for i, server in enumerate((self._tls, self._identity, self._blob, self._proxy))
         ]
 
-    def _server(self, *, identity: bool) -> _Server:
+    def _server(self, role: str) -> _Server:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.cloud = self
-        server.identity = identity
+        server.role = role
         return server
 
     # lifecycle ---------------------------------------------------------------------------
@@ -173,7 +193,7 @@ class LocalAzure:
         return self
 
     def stop(self) -> None:
-        for server in (self._proxy, self._identity, self._tls):
+        for server in (self._proxy, self._blob, self._identity, self._tls):
             server.shutdown()
             server.server_close()
         if self._tmp is not None:
@@ -199,6 +219,16 @@ class LocalAzure:
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self._identity.server_address[1]}/msi/token",
             "IDENTITY_HEADER": self.identity_header,
         }
+
+    def blob_connection_string(self, azurite: Azurite) -> str:
+        """``AzureWebJobsStorage`` for Azurite's blob service, through the stand-in so that
+        lease and blob calls show in the request log and take injected faults."""
+        self.blob_backend = ("127.0.0.1", azurite.ports["blob"])
+        account = azurite_module.ACCOUNT
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={azurite_module.ACCOUNT_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{self._blob.server_address[1]}/{account};"
+        )
 
     def serves(self, host: str) -> bool:
         if host.endswith(VAULT_SUFFIX):
@@ -293,9 +323,10 @@ class LocalAzure:
         retry_after: int | None = None,
         delay: float = 0.0,
         drop: bool = False,
+        after: bool = False,
     ) -> Fault:
         """Make the next ``count`` calls to ``route`` (a glob such as ``keyvault.*``) fail or stall."""
-        fault = Fault(route, count, status, retry_after, delay, drop)
+        fault = Fault(route, count, status, retry_after, delay, drop, after)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -321,45 +352,68 @@ class LocalAzure:
 
     # dispatch ------------------------------------------------------------------------------
 
-    def dispatch(self, request: Request, *, identity: bool) -> Response | None:
+    def dispatch(self, request: Request, *, role: str) -> Response | None:
         """Answer one request, or ``None`` to drop the connection; every outcome is logged."""
-        route, handler, audience = self._route(request, identity)
-        if identity:
+        route, handler, audience = self._route(request, role)
+        if role == "identity":
             audience = request.query.get("resource")
         fault = self._take_fault(route)
         response: Response | None = None
+        logged = False
         try:
+            if fault is not None and fault.after:
+                response = self._handle(handler, request)
+                self._log(request, route, audience, response.status)
+                logged = True
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.drop:
+                response = None
                 return None
-            if fault is not None and fault.status:
+            if fault is not None and fault.status and not fault.after:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 code = _FAULT_CODES.get(fault.status, "ServiceUnavailable")
                 raise ApiError(fault.status, code, "Injected fault.", headers)
-            with self._lock:
-                response = handler(request)
+            if response is None:
+                response = self._handle(handler, request)
         except ApiError as error:
             response = error.response()
         finally:
-            record = RequestRecord(
-                request.method, request.host, request.path, route, audience, response.status if response else 0
-            )
-            with self._lock:
-                self.requests.append(record)
+            if not logged:
+                self._log(request, route, audience, response.status if response else 0)
         return response
+
+    def _log(self, request: Request, route: str, audience: str | None, status: int) -> None:
+        record = RequestRecord(request.method, request.host, request.path, route, audience, status)
+        with self._lock:
+            self.requests.append(record)
+
+    def _handle(self, handler: Callable[[Request], Response], request: Request) -> Response:
+        try:
+            if handler == self._forward_blob:
+                return handler(request)
+            with self._lock:
+                return handler(request)
+        except ApiError as error:
+            return error.response()
 
     def _take_fault(self, route: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
                 if fault.matches(route):
                     fault.count -= 1
+                    fault.taken.set()
                     return fault
         return None
 
-    def _route(self, request: Request, identity: bool) -> tuple[str, Callable[[Request], Response], str | None]:
-        if identity:
+    def _route(self, request: Request, role: str) -> tuple[str, Callable[[Request], Response], str | None]:
+        if role == "identity":
             return "identity.token", self._token, None
+        if role == "blob":
+            comp = request.query.get("comp") or request.method.lower()
+            if comp == "lease":
+                comp = f"lease.{request.headers.get('x-ms-lease-action', '')}"
+            return f"blob.{comp}", self._forward_blob, None
         token = _bearer(request)
         audience = self.tokens.audience(token) if token else None
         if request.host.endswith(VAULT_SUFFIX):
@@ -414,6 +468,28 @@ class LocalAzure:
 
         return route, guarded, audience
 
+    def _forward_blob(self, request: Request) -> Response:
+        if self.blob_backend is None:
+            raise ApiError(503, "ServiceUnavailable", "No blob backend attached.")
+        connection = http.client.HTTPConnection(*self.blob_backend, timeout=30)
+        try:
+            query = f"?{urlencode(request.query)}" if request.query else ""
+            connection.request(
+                request.method,
+                request.path + query,
+                body=request.body or None,
+                headers={k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP},
+            )
+            answer = connection.getresponse()
+            body = answer.read()
+            headers = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP}
+        finally:
+            connection.close()
+        if request.method == "HEAD":
+            headers["Content-Length"] = dict((k.lower(), v) for k, v in answer.getheaders()).get("content-length", "0")
+        headers.setdefault("Content-Type", "application/octet-stream")
+        return Response(answer.status, body, headers)
+
     def _token(self, request: Request) -> Response:
         if request.path != "/msi/token":
             raise ApiError(404, "NotFound", "Unknown identity route.")
@@ -429,6 +505,7 @@ class LocalAzure:
         )
 
 
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 _FAULT_CODES = {
     429: "TooManyRequests",
     500: "InternalServerError",

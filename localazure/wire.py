@@ -30,6 +30,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     def encode(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
         return b"" if self.body is None else json.dumps(self.body).encode()
 
 

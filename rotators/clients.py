@@ -86,11 +86,17 @@ def lock_container() -> ContainerClient:
     import os
 
     from azure.core.exceptions import ResourceExistsError
-    from azure.storage.blob import BlobServiceClient
+    from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
     from rotators.errors import ConfigurationError
 
-    options = transport_options()
+    # azure-storage-blob ignores azure-core's backoff options; its default waits 15 s + 3^n.
+    options = {
+        **transport_options(),
+        "retry_policy": ExponentialRetry(
+            initial_backoff=0.5, increment_base=1.5, retry_total=3, random_jitter_range=0.5
+        ),
+    }
     connection = os.environ.get("AzureWebJobsStorage", "").strip()
     service_uri = os.environ.get("AzureWebJobsStorage__blobServiceUri", "").strip()
     account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()

@@ -129,6 +129,7 @@ def _dump(record: RotationRecord) -> bytes:
             "target": record.target,
             "phase": record.phase.value,
             "startedAt": record.started_at.isoformat(),
+            "keyBefore": record.key_before,
             "operation": record.operation,
             "newVersion": record.new_version,
         }
@@ -145,6 +146,7 @@ def _load(raw: bytes) -> RotationRecord | None:
             target=data["target"],
             phase=Phase(data["phase"]),
             started_at=datetime.fromisoformat(data["startedAt"]),
+            key_before=data["keyBefore"],
             operation=data.get("operation"),
             new_version=data.get("newVersion"),
         )

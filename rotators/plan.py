@@ -5,6 +5,9 @@ rotation, decide what to do and why. No I/O, so every rule is testable on plain 
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,16 +31,32 @@ class Phase(enum.StrEnum):
     WRITTEN = "written"
 
 
+def fingerprint(key_value: str, *, salt: str | None = None) -> str:
+    """A salted digest of a key: enough to tell later whether it changed, useless to an attacker."""
+    salt = salt or secrets.token_hex(8)
+    return f"{salt}${hashlib.sha256((salt + key_value).encode()).hexdigest()}"
+
+
 @dataclass(frozen=True)
 class RotationRecord:
-    """What a rotation reached, kept beside its lock so the next trigger resumes it."""
+    """What a rotation reached, kept beside its lock so the next trigger resumes it.
+
+    ``key_before`` fingerprints the target key before it was regenerated: a trigger that
+    resumes a rotation whose holder died between regenerating and recording it sees the
+    key changed and does not regenerate it again.
+    """
 
     base_version: str
     target: str
     phase: Phase
     started_at: datetime
+    key_before: str
     operation: str | None = None
     new_version: str | None = None
+
+    def key_changed(self, key_value: str) -> bool:
+        salt = self.key_before.partition("$")[0]
+        return not hmac.compare_digest(fingerprint(key_value, salt=salt), self.key_before)
 
     def resumes(self, current: SecretVersionInfo, target: Credential) -> bool:
         return (

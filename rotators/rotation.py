@@ -24,7 +24,7 @@ from rotators.clouds import VaultAddress
 from rotators.config import get_settings
 from rotators.contract import CREDENTIAL_ID, Contract, read_contract, secret_value, tag_name
 from rotators.errors import CoolingDown, OperationFailed
-from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, plan_rotation
+from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +113,16 @@ def _plan(
 def _outcome(
     request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status, **changes: Any
 ) -> RotationOutcome:
-    return RotationOutcome(
-        status=status,
-        vault=request.vault.name,
-        secret=request.secret_name,
-        reason=plan.reason,
-        previous_version=current.version,
-        previous_credential=plan.current.tag,
-        new_credential=plan.target.tag,
-        **changes,
-    )
+    fields: dict[str, Any] = {
+        "status": status,
+        "vault": request.vault.name,
+        "secret": request.secret_name,
+        "reason": plan.reason,
+        "previous_version": current.version,
+        "previous_credential": plan.current.tag,
+        "new_credential": plan.target.tag,
+    }
+    return RotationOutcome(**{**fields, **changes})
 
 
 def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> RotationOutcome:
@@ -155,9 +155,7 @@ def _carry_out(
             request.vault.name,
             contract.validity.days,
         )
-    value = _regenerate(
-        contract, plan, plan.resume or _start(lease, current, plan, now), lease, resuming=plan.resume is not None
-    )
+    value = _regenerate(contract, plan, plan.resume or _start(lease, current, contract, plan, now), lease)
     if value is None:
         logger.warning(
             "Rotation of %s in %s is waiting on Azure; a later trigger resumes it.",
@@ -180,22 +178,25 @@ def _carry_out(
     return _outcome(request, current, plan, Status.ROTATED, new_version=written.version, expires_on=written.expires_on)
 
 
-def _start(lease: lock.Lease, current: SecretVersionInfo, plan: Plan, now: datetime) -> RotationRecord:
-    record = RotationRecord(current.version, plan.target.tag, Phase.STARTED, now)
+def _start(
+    lease: lock.Lease, current: SecretVersionInfo, contract: Contract, plan: Plan, now: datetime
+) -> RotationRecord:
+    key_before = contract.kind.read_key(contract.resource, plan.target.key)
+    record = RotationRecord(current.version, plan.target.tag, Phase.STARTED, now, fingerprint(key_before))
     lease.save(record)
     return record
 
 
-def _regenerate(
-    contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease, *, resuming: bool
-) -> str | None:
+def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease) -> str | None:
     kind, resource, key = contract.kind, contract.resource, plan.target.key
     if record.phase is Phase.REGENERATED:
         return kind.read_key(resource, key)
-    # A predecessor may have died between regenerating and recording it.
-    if resuming and record.operation is None and (value := kind.regenerated_since(resource, key, record.started_at)):
-        lease.save(replace(record, phase=Phase.REGENERATED))
-        return value
+    if record is plan.resume and record.operation is None:
+        # The holder died after asking for the regeneration but before recording its progress.
+        value = kind.read_key(resource, key)
+        if record.key_changed(value):
+            lease.save(replace(record, phase=Phase.REGENERATED))
+            return value
 
     def started(token: str) -> None:
         lease.save(replace(lease.record, operation=token))

@@ -18,7 +18,8 @@ from azure.core.exceptions import (
 
 from rotators.errors import OperationFailed, RotationError, TransientError, UpstreamError
 
-_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+# 409 and 412: the resource is busy (Cosmos DB answers 412 while another operation holds its lock).
+_TRANSIENT_STATUSES = frozenset({408, 409, 412, 429})
 
 
 @contextmanager

@@ -68,7 +68,7 @@ def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyP
         monkeypatch.delenv(name, raising=False)
     for name, value in local_azure.environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    monkeypatch.setenv("AzureWebJobsStorage", local_azure.blob_connection_string(azurite))
     monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", helpers.VAULT)
     monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "5")
     local_azure.create_vault(helpers.VAULT)

@@ -146,7 +146,8 @@ def calls(cloud: LocalAzure, route: str) -> int:
 
 
 def regenerations(cloud: LocalAzure) -> int:
-    return sum(len(cloud.calls(route)) for route in REGENERATES)
+    """Regenerations Azure accepted (a refused or faulted request changed nothing)."""
+    return sum(1 for route in REGENERATES for call in cloud.calls(route) if 200 <= call.status < 300)
 
 
 def assert_nothing_written(cloud: LocalAzure) -> None:
@@ -169,3 +170,26 @@ def assert_no_key_in(texts: list[str], keys: set[str]) -> None:
     leaked = sum(1 for text in texts for token in _KEY_SHAPE.findall(text) if token in keys)
     # Count only: printing the match would itself leak the key into the test report.
     assert leaked == 0, f"{leaked} key value(s) appeared in logs, responses or CLI output"
+
+
+def same(actual: str, expected: str, what: str) -> None:
+    """Compare secret material without letting either value into the failure report."""
+    if actual != expected:
+        raise AssertionError(f"expected {what}; the values differ (not shown: they are keys)")
+
+
+def differ(actual: str, other: str, what: str) -> None:
+    if actual == other:
+        raise AssertionError(f"expected {what}; the values are equal (not shown: they are keys)")
+
+
+def holds_live_key(cloud: LocalAzure, secret: str) -> None:
+    """Safety: the current version's value is the live key its CredentialId names."""
+    current = cloud.current_secret(VAULT, secret)
+    account_id = current.tags["ProviderAddress"].lower()
+    accounts = [*cloud.storage_accounts.values(), *cloud.cosmos_accounts.values()]
+    account = next(a for a in accounts if a.id.lower() == account_id)
+    kind = {"key1": "primary", "key2": "secondary"} if "documentdb" in account_id else {}
+    credential = current.tags["CredentialId"]
+    if account.keys[kind.get(credential, credential)] not in current.value:
+        raise AssertionError(f"secret {secret} does not hold the live {credential} of {account.name}")

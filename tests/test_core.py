@@ -11,7 +11,7 @@ from rotators.config import Settings
 from rotators.contract import ValueFormat, read_contract
 from rotators.errors import BadRequest, ConfigurationError, NotRotatable, VaultNotAllowed
 from rotators.events import parse_secret_event
-from rotators.plan import Action, Phase, RotationRecord, SecretVersionInfo, plan_rotation
+from rotators.plan import Action, Phase, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
 
 STORAGE = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp"
 COSMOS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app"
@@ -110,13 +110,13 @@ def test_plan_holds_off_inside_the_cool_down_unless_forced():
 
 def test_plan_resumes_an_interrupted_rotation_even_inside_the_cool_down():
     current = secret(NOW - timedelta(hours=1))
-    record = RotationRecord("v1", "key2", Phase.REGENERATED, NOW)
+    record = RotationRecord("v1", "key2", Phase.REGENERATED, NOW, "salt$digest")
     plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=record)
     assert plan.action is Action.ROTATE and plan.resume == record
     for finished in (
-        RotationRecord("v0", "key2", Phase.REGENERATED, NOW),
-        RotationRecord("v1", "key2", Phase.WRITTEN, NOW),
-        RotationRecord("v1", "key1", Phase.STARTED, NOW),
+        RotationRecord("v0", "key2", Phase.REGENERATED, NOW, "s$d"),
+        RotationRecord("v1", "key2", Phase.WRITTEN, NOW, "s$d"),
+        RotationRecord("v1", "key1", Phase.STARTED, NOW, "s$d"),
     ):
         plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=finished)
         assert plan.action is Action.COOLING_DOWN and plan.resume is None
@@ -179,3 +179,10 @@ def test_settings_fail_closed_and_validate_numbers():
 def test_vault_names_are_validated(name):
     with pytest.raises(BadRequest):
         VaultAddress.from_name(name)
+
+
+def test_key_fingerprints_tell_a_changed_key_without_holding_it():
+    before = fingerprint("old-key-value")
+    record = RotationRecord("v1", "key2", Phase.STARTED, NOW, before)
+    assert "old-key-value" not in before and before != fingerprint("old-key-value")
+    assert not record.key_changed("old-key-value") and record.key_changed("new-key-value")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from rotators.clouds import Cloud
@@ -62,10 +61,6 @@ class KeyKind(Protocol):
     def regenerate(
         self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
     ) -> str | None: ...
-
-    def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
-        """The key's value if the service shows it was regenerated at or after ``since``, else ``None``."""
-        ...
 
     def read_key(self, resource: Resource, key: str) -> str: ...
 

@@ -8,7 +8,6 @@ after a crash or a timeout resumes polling instead of regenerating again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from rotators import clients
 from rotators.kinds.base import Credential, OperationStarted, Resource, pair
@@ -55,9 +54,6 @@ class CosmosDBKind:
                 return None
             poller.result()
         return self.read_key(resource, key)
-
-    def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
-        return None
 
     def read_key(self, resource: Resource, key: str) -> str:
         accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts

@@ -7,7 +7,6 @@ regenerates and reads. Keys are picked by name, never by index: ``$expand=kerb``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rotators import clients
@@ -34,11 +33,6 @@ class StorageKind:
                 resource.resource_group, resource.name, StorageAccountRegenerateKeyParameters(key_name=key)
             )
         return _pick(result.keys_property, key).value
-
-    def regenerated_since(self, resource: Resource, key: str, since: datetime) -> str | None:
-        listed = _pick(self._list(resource), key)
-        created = listed.creation_time
-        return listed.value if created is not None and created >= since else None
 
     def read_key(self, resource: Resource, key: str) -> str:
         return _pick(self._list(resource), key).value

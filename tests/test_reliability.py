@@ -1,0 +1,256 @@
+"""Safety and liveness under concurrency, crashes and faults.
+
+Safety: an unforced rotation never regenerates the key the current version holds, and the
+current version always holds a live key; at most one regeneration per rotation.
+Liveness: a rotation that was started is finished by a later trigger.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from rotators import lock
+from rotators.errors import RotationError
+from tests import helpers
+from tests.helpers import VAULT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def expire_lock(azurite, secret: str) -> None:
+    """What lease expiry does for a dead holder, without waiting the 60 s out."""
+    from azure.storage.blob import BlobClient, BlobLeaseClient
+
+    blob = BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", f"{VAULT}/{secret}")
+    BlobLeaseClient(blob).break_lease(lease_break_period=0)
+
+
+def trigger_all(triggers) -> list[object]:
+    """Run the triggers at the same moment in threads; return what each returned or raised."""
+    barrier = threading.Barrier(len(triggers))
+    results: list[object] = [None] * len(triggers)
+
+    def run(index: int, trigger) -> None:
+        barrier.wait()
+        try:
+            results[index] = trigger()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(triggers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_eight_simultaneous_triggers_for_one_secret_rotate_once(cloud):
+    version = helpers.enroll_storage(cloud)
+    event = helpers.event(secret="storage-key", version=version)
+    body = {"vaultName": VAULT, "secretName": "storage-key"}
+    triggers = [lambda: helpers.deliver(event)] * 4 + [lambda: helpers.post_rotate(body)] * 4
+    results = trigger_all(triggers)
+    assert not [r for r in results if isinstance(r, Exception)]
+    http = sorted(status for status, _ in results[4:])
+    assert set(http) <= {200, 409} and http.count(200) <= 1
+    assert helpers.regenerations(cloud) == 1
+    assert helpers.calls(cloud, "keyvault.set_secret") == 1
+    helpers.holds_live_key(cloud, "storage-key")
+
+
+def test_eight_secrets_at_once_all_rotate(cloud):
+    versions = {}
+    for index in range(8):
+        if index % 2:
+            versions[f"s{index}"] = helpers.enroll_cosmos(cloud, secret=f"s{index}", account=f"cosmos-{index}")
+        else:
+            versions[f"s{index}"] = helpers.enroll_storage(cloud, secret=f"s{index}", account=f"st{index}")
+    results = trigger_all(
+        [lambda s=s, v=v: helpers.deliver(helpers.event(secret=s, version=v)) for s, v in versions.items()]
+    )
+    assert results == [None] * 8
+    for name in versions:
+        helpers.holds_live_key(cloud, name)
+        assert len(cloud.secret_versions(VAULT, name)) == 2
+    assert helpers.regenerations(cloud) == 8
+
+
+def test_a_held_lock_defers_events_and_answers_http_409(cloud):
+    version = helpers.enroll_storage(cloud)
+    from azure.storage.blob import BlobClient
+
+    connection = os.environ["AzureWebJobsStorage"]
+    helpers.deliver(helpers.event("Microsoft.KeyVault.SecretNewVersionCreated", secret="storage-key", version="x"))
+    blob = BlobClient.from_connection_string(connection, "secret-rotation", f"{VAULT}/storage-key")
+    from rotators import clients
+
+    clients.lock_container()
+    blob.upload_blob(b"", overwrite=True)
+    blob.acquire_lease(lease_duration=15)
+    helpers.deliver(helpers.event(secret="storage-key", version=version))
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and body["error"]["code"] == "RotationInProgress"
+    assert helpers.regenerations(cloud) == 0
+    time.sleep(16)  # the holder "died": its 15 s lease lapses
+    helpers.deliver(helpers.event(secret="storage-key", version=version))
+    assert helpers.regenerations(cloud) == 1
+    helpers.holds_live_key(cloud, "storage-key")
+
+
+def run_until(cloud, fault, secret: str) -> subprocess.Popen:
+    """Start a rotation in another process and kill it the moment it meets ``fault``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rotators", "rotate", "--vault", VAULT, "--secret", secret],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    if not fault.taken.wait(60):
+        process.kill()
+        raise AssertionError(f"the rotation never reached {fault.route}: {process.communicate()[1][-500:]!r}")
+    process.kill()
+    out, err = process.communicate()
+    helpers.PRODUCED.extend([out.decode(), err.decode()])
+    return process
+
+
+def redeliver_until_done(event, attempts: int = 20) -> None:
+    """Event Grid's behaviour: redeliver while the function raises."""
+    for _ in range(attempts):
+        try:
+            helpers.deliver(event)
+            return
+        except RotationError as exc:
+            assert exc.retryable, exc.code
+            time.sleep(0.25)
+    raise AssertionError(f"still failing after {attempts} deliveries")
+
+
+CRASH_POINTS = [
+    ("after taking the lock", "storage", "blob.lease.acquire", {"after": True}),
+    ("after regenerate", "storage", "storage.regenerate_key", {"after": True}),
+    ("after regenerate (Cosmos DB)", "cosmos", "cosmos.regenerate_key", {"after": True}),
+    ("during the Cosmos DB operation", "cosmos", "cosmos.operation_status", {}),
+    ("after the secret write", "storage", "keyvault.set_secret", {"after": True}),
+    ("before releasing the lock", "storage", "blob.lease.release", {}),
+]
+
+
+@pytest.mark.parametrize(("point", "kind", "route", "extra"), CRASH_POINTS, ids=[c[0] for c in CRASH_POINTS])
+def test_a_rotation_killed_at_any_step_is_finished_by_the_next_trigger(cloud, azurite, point, kind, route, extra):
+    enroll = helpers.enroll_storage if kind == "storage" else helpers.enroll_cosmos
+    version = enroll(cloud, secret="crashy")
+    cloud.cosmos_operation_delay = 1.0
+    fault = cloud.inject(route, delay=60, **extra)
+    run_until(cloud, fault, "crashy")
+    cloud.faults.clear()
+    helpers.holds_live_key(cloud, "crashy")
+
+    redelivery = helpers.event(secret="crashy", version=version)
+    helpers.deliver(redelivery)  # the dead holder's lease has not lapsed yet: nothing happens
+    expire_lock(azurite, "crashy")
+    redeliver_until_done(redelivery)
+    helpers.holds_live_key(cloud, "crashy")
+    current = cloud.current_secret(VAULT, "crashy")
+    assert current.tags["CredentialId"] == ("key2" if kind == "storage" else "secondary"), point
+    assert helpers.regenerations(cloud) == 1, f"{point}: the alternate key was regenerated again"
+    assert len(cloud.secret_versions(VAULT, "crashy")) == 2
+
+
+def test_a_cosmos_operation_that_fails_is_started_again(cloud):
+    version = helpers.enroll_cosmos(cloud)
+    cloud.fail_cosmos_operations(1)
+    with pytest.raises(RotationError) as failed:
+        helpers.deliver(helpers.event(secret="cosmos-key", version=version))
+    assert failed.value.code == "OperationFailed"
+    helpers.holds_live_key(cloud, "cosmos-key")
+    helpers.deliver(helpers.event(secret="cosmos-key", version=version))
+    helpers.holds_live_key(cloud, "cosmos-key")
+    assert cloud.current_secret(VAULT, "cosmos-key").tags["CredentialId"] == "secondary"
+    assert helpers.regenerations(cloud) == 2
+
+
+def test_a_slow_cosmos_operation_is_resumed_not_repeated(cloud, monkeypatch):
+    from rotators.config import get_settings
+
+    monkeypatch.setenv("ROTATION_OPERATION_WAIT_SECONDS", "1")
+    get_settings.cache_clear()
+    cloud.cosmos_operation_delay = 2.5
+    helpers.enroll_cosmos(cloud)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+    assert status == 202 and body["status"] == "pending"
+    time.sleep(2)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+    assert status == 200 and body["status"] == "rotated" and body["reason"].startswith("resuming")
+    assert helpers.regenerations(cloud) == 1
+    helpers.holds_live_key(cloud, "cosmos-key")
+
+
+FAULTS = {
+    "429 with Retry-After": {"status": 429, "retry_after": 1},
+    "503 burst": {"status": 503, "count": 2},
+    "500 until the trigger gives up": {"status": 500, "count": 4},
+    "dropped connection": {"drop": True},
+    "latency beyond the timeout": {"delay": 2.5},
+}
+ROUTES = {
+    "storage": [
+        "identity.token",
+        "keyvault.get_secret",
+        "blob.lease.acquire",
+        "blob.lease.renew",
+        "blob.put",
+        "storage.regenerate_key",
+        "keyvault.set_secret",
+    ],
+    "cosmos": ["cosmos.regenerate_key", "cosmos.operation_status", "cosmos.list_keys"],
+}
+CASES = [(kind, route, name) for kind, routes in ROUTES.items() for route in routes for name in FAULTS]
+
+
+@pytest.mark.parametrize(("kind", "route", "fault"), CASES, ids=[f"{r}-{f}" for _, r, f in CASES])
+def test_faults_end_in_a_rotation_or_a_clear_failure_a_later_trigger_completes(cloud, monkeypatch, kind, route, fault):
+    from rotators.config import get_settings
+
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "2")
+    get_settings.cache_clear()
+    enroll = helpers.enroll_storage if kind == "storage" else helpers.enroll_cosmos
+    secret = "storage-key" if kind == "storage" else "cosmos-key"
+    version = enroll(cloud)
+    cloud.inject(route, **FAULTS[fault])
+    event = helpers.event(secret=secret, version=version)
+    try:
+        helpers.deliver(event)
+    except RotationError as exc:
+        assert exc.retryable, f"{route}/{fault} ended in a permanent error: {exc.code}"
+    helpers.holds_live_key(cloud, secret)
+    cloud.faults.clear()
+    if cloud.current_secret(VAULT, secret).version == version:
+        if route == "identity.token":
+            time.sleep(5.5)  # MSAL holds a failed token answer 5 s; Event Grid's first retry comes after 10 s
+        helpers.deliver(event)  # Event Grid's redelivery
+    helpers.holds_live_key(cloud, secret)
+    assert cloud.current_secret(VAULT, secret).tags["CredentialId"] in ("key2", "secondary")
+    assert helpers.regenerations(cloud) == 1 or route.startswith(("cosmos.", "storage.regenerate"))
+    assert helpers.regenerations(cloud) <= 2
+
+
+def test_the_lock_is_released_on_every_path(cloud):
+    helpers.enroll_storage(cloud, age=timedelta(days=2))
+    cloud.inject("storage.regenerate_key", status=400)
+    status, _ = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 502
+    assert helpers.calls(cloud, "blob.lease.release") == 1
+    status, _ = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and helpers.calls(cloud, "blob.lease.release") == 2
+    assert lock.LEASE_SECONDS == 60
