@@ -159,7 +159,6 @@ def test_cloudevents_schema(cloud):
 
 
 def test_cool_down_holds_events_and_http_until_forced(cloud):
-    account = cloud.create_storage_account("stapp")
     version = helpers.enroll_storage(cloud, age=timedelta(hours=3))
     helpers.deliver(helpers.event(secret="storage-key", version=version))
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
