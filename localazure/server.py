@@ -240,6 +240,8 @@ class LocalAzure:
     def reset(self) -> None:
         """Forget every resource, fault and logged request; issued tokens stay valid."""
         with self._lock:
+            # Requests still stalled from before the reset are dropped, not applied to the new state.
+            self.epoch = getattr(self, "epoch", 0) + 1
             self.vaults: dict[str, Vault] = {}
             self.storage_accounts: dict[str, StorageAccount] = {}
             self.cosmos_accounts: dict[str, CosmosAccount] = {}
@@ -354,6 +356,7 @@ class LocalAzure:
 
     def dispatch(self, request: Request, *, role: str) -> Response | None:
         """Answer one request, or ``None`` to drop the connection; every outcome is logged."""
+        epoch = self.epoch
         route, handler, audience = self._route(request, role)
         if role == "identity":
             audience = request.query.get("resource")
@@ -363,7 +366,7 @@ class LocalAzure:
         try:
             if fault is not None and fault.after:
                 response = self._handle(handler, request)
-                self._log(request, route, audience, response.status)
+                self._log(request, route, audience, response.status, epoch)
                 logged = True
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
@@ -374,19 +377,22 @@ class LocalAzure:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 code = _FAULT_CODES.get(fault.status, "ServiceUnavailable")
                 raise ApiError(fault.status, code, "Injected fault.", headers)
+            if response is None and epoch != self.epoch:
+                return None
             if response is None:
                 response = self._handle(handler, request)
         except ApiError as error:
             response = error.response()
         finally:
             if not logged:
-                self._log(request, route, audience, response.status if response else 0)
+                self._log(request, route, audience, response.status if response else 0, epoch)
         return response
 
-    def _log(self, request: Request, route: str, audience: str | None, status: int) -> None:
+    def _log(self, request: Request, route: str, audience: str | None, status: int, epoch: int) -> None:
         record = RequestRecord(request.method, request.host, request.path, route, audience, status)
         with self._lock:
-            self.requests.append(record)
+            if epoch == self.epoch:
+                self.requests.append(record)
 
     def _handle(self, handler: Callable[[Request], Response], request: Request) -> Response:
         try:

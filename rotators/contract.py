@@ -42,6 +42,13 @@ class Contract:
     def alternate(self) -> Credential:
         return self.kind.credentials[self.credential.alternate.lower()]
 
+    def shares_key_pair(self, other: Contract) -> bool:
+        """Two secrets on one pair would each regenerate the key the other holds."""
+        return self.resource.id.lower() == other.resource.id.lower() and {
+            self.credential.key,
+            self.alternate.key,
+        } == {other.credential.key, other.alternate.key}
+
     @property
     def expires_within_near_expiry_window(self) -> bool:
         """True when every new version is already near expiry the moment it is written."""

@@ -22,8 +22,8 @@ from typing import Any
 from rotators import lock, vault
 from rotators.clouds import VaultAddress
 from rotators.config import get_settings
-from rotators.contract import CREDENTIAL_ID, Contract, read_contract, secret_value, tag_name
-from rotators.errors import CoolingDown, OperationFailed
+from rotators.contract import CREDENTIAL_ID, Contract, is_enrolled, read_contract, secret_value, tag_name
+from rotators.errors import CoolingDown, NotRotatable, OperationFailed
 from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ def rotate(request: RotationRequest, *, now: datetime | None = None) -> Rotation
     settings.check_vault(request.vault)
     now = now or datetime.now(timezone.utc)
     current, contract, plan = _plan(request, now, record=None)
+    if plan.action is Action.ROTATE:
+        _check_sole_owner(request, contract)
     if plan.action is not Action.ROTATE or request.dry_run:
         return _without_rotating(request, current, plan)
     with lock.hold(request.vault, request.secret_name) as lease:
@@ -108,6 +110,22 @@ def _plan(
         record=record,
     )
     return current, contract, plan
+
+
+def _check_sole_owner(request: RotationRequest, contract: Contract) -> None:
+    for other in vault.list_secrets(request.vault):
+        if other.name.lower() == request.secret_name.lower() or not is_enrolled(other.tags):
+            continue
+        try:
+            theirs = read_contract(other.tags, request.vault.cloud)
+        except NotRotatable:
+            continue
+        if contract.shares_key_pair(theirs):
+            raise NotRotatable(
+                f"Secrets '{request.secret_name}' and '{other.name}' both rotate the "
+                f"{contract.credential.tag}/{contract.alternate.tag} pair of {contract.resource.name}: rotating one "
+                "would regenerate the key the other holds. Keep one secret per key pair."
+            )
 
 
 def _outcome(

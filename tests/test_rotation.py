@@ -219,7 +219,26 @@ def test_http_maps_upstream_failures(cloud):
 
 def test_credentials_and_clients_are_built_once_per_process(cloud):
     for index in range(3):
-        helpers.enroll_storage(cloud, secret=f"reuse-{index}")
+        helpers.enroll_storage(cloud, secret=f"reuse-{index}", account=f"streuse{index}")
         assert helpers.post_rotate({"vaultName": VAULT, "secretName": f"reuse-{index}"})[0] == 200
     audiences = sorted(r.audience for r in cloud.calls("identity.token"))
     assert audiences == ["https://management.azure.com", "https://vault.azure.net"]
+
+
+def test_two_secrets_on_one_key_pair_are_refused(cloud):
+    helpers.enroll_storage(cloud, secret="bare-key")
+    helpers.enroll_storage(
+        cloud, secret="conn-string", credential="key2", extra_tags={"ValueFormat": "ConnectionString"}
+    )
+    cosmos = cloud.create_cosmos_account("cosmos-app")
+    helpers.enroll_cosmos(cloud, secret="cosmos-rw")
+    helpers.enroll_cosmos(cloud, secret="cosmos-ro", credential="primaryReadonly")
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "bare-key", "dryRun": True})
+    assert (
+        status == 422
+        and "'bare-key' and 'conn-string' both rotate the key1/key2 pair of stapp" in (body["error"]["message"])
+    )
+    helpers.assert_nothing_written(cloud)
+    for name in ("cosmos-rw", "cosmos-ro"):  # the read-write and read-only pairs are independent
+        assert helpers.post_rotate({"vaultName": VAULT, "secretName": name})[0] == 200
+    assert cosmos.name == "cosmos-app"

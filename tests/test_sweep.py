@@ -1,0 +1,100 @@
+"""The timer sweep: the safety net for lost events and interrupted rotations."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from tests import helpers
+from tests.helpers import VAULT
+
+
+def sweep() -> None:
+    helpers.FUNCTIONS["SweepVaults"](None)
+
+
+def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):
+    cloud.page_size = 3  # several pages
+    now = helpers.now()
+
+    def seed(name, created, expires, **tags):
+        account = cloud.create_storage_account(f"st{name}")
+        tags = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90", **tags}
+        cloud.seed_secret(VAULT, name, account.keys["key1"], tags=tags, created=now - created, expires=now + expires)
+
+    seed("near", timedelta(days=70), timedelta(days=5))
+    seed("expired", timedelta(days=95), -timedelta(days=1))
+    seed("healthy", timedelta(days=5), timedelta(days=85))
+    seed("cooling", timedelta(hours=2), timedelta(days=7), ValidityPeriodDays="7")
+    seed("broken", timedelta(days=70), timedelta(days=5), CredentialId="key9")
+    for index in range(4):
+        cloud.seed_secret(VAULT, f"plain-{index}", "not enrolled")
+
+    sweep()
+
+    assert cloud.current_secret(VAULT, "near").tags["CredentialId"] == "key2"
+    helpers.holds_live_key(cloud, "near")
+    helpers.holds_live_key(cloud, "expired")
+    for untouched in ("healthy", "cooling", "broken"):
+        assert len(cloud.secret_versions(VAULT, untouched)) == 1, untouched
+    assert helpers.regenerations(cloud) == 2 and helpers.calls(cloud, "keyvault.set_secret") == 2
+    assert helpers.calls(cloud, "keyvault.list_secrets") >= 4  # 4 pages for the sweep
+    assert any(
+        "broken" in r.getMessage() and "key9" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR
+    )
+
+
+def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
+    from tests.test_reliability import expire_lock, run_until
+
+    version = helpers.enroll_cosmos(cloud, secret="interrupted")
+    cloud.current_secret(VAULT, "interrupted").expires = int((helpers.now() + timedelta(days=60)).timestamp())
+    fault = cloud.inject("cosmos.operation_status", delay=60)
+    run_until(cloud, fault, "interrupted")
+    cloud.faults.clear()
+    expire_lock(azurite, "interrupted")
+    cloud.cosmos_operation_delay = 0
+    sweep()
+    current = cloud.current_secret(VAULT, "interrupted")
+    assert current.version != version and current.tags["CredentialId"] == "secondary"
+    assert helpers.regenerations(cloud) == 1
+    helpers.holds_live_key(cloud, "interrupted")
+
+
+def test_sweep_respects_the_lock_and_keeps_going_after_a_failure(cloud, caplog):
+    from rotators import clients, lock
+    from rotators.clouds import VaultAddress
+
+    now = helpers.now()
+    for name in ("a-locked", "b-failing", "c-fine"):
+        account = cloud.create_storage_account(f"st{name}")
+        tags = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
+        cloud.seed_secret(
+            VAULT,
+            name,
+            account.keys["key1"],
+            tags=tags,
+            created=now - timedelta(days=70),
+            expires=now + timedelta(days=3),
+        )
+    blob = clients.lock_container().get_blob_client(lock.blob_name(VaultAddress.from_name(VAULT), "a-locked"))
+    blob.upload_blob(b"", overwrite=True)
+    blob.acquire_lease(lease_duration=15)
+    cloud.inject("keyvault.get_secret", status=500, count=20)  # b-failing's reads, after a-locked's first read
+    cloud.faults[0].count = 0
+    sweep()
+    assert len(cloud.secret_versions(VAULT, "a-locked")) == 1
+    assert cloud.current_secret(VAULT, "c-fine").tags["CredentialId"] == "key2"
+
+
+def test_sweep_refuses_to_run_without_an_allowlist(cloud, monkeypatch):
+    import pytest
+
+    from rotators.config import get_settings
+    from rotators.errors import ConfigurationError
+
+    monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", "")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigurationError):
+        sweep()
+    assert cloud.calls() == []
