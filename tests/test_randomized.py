@@ -1,0 +1,172 @@
+"""Randomized interleavings over simulated weeks, with both promises checked after every step.
+
+Safety: each secret's current version holds a live key; while its version is younger
+than the cool-down the previous version's key is live too (apps may still hold it); every
+completed rotation cost exactly one regeneration (one more at most while one is in flight).
+Liveness: after the faults stop, a secret that is due gets rotated by the next sweep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rotators.errors import RotationError
+from tests import conftest, helpers
+from tests.helpers import VAULT
+from tests.test_reliability import expire_lock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECRETS = {"h-st": "sthyp", "h-co": "cosmos-hyp"}
+FAULT_ROUTES = [
+    "keyvault.get_secret",
+    "keyvault.set_secret",
+    "storage.regenerate_key",
+    "cosmos.regenerate_key",
+    "cosmos.operation_status",
+    "blob.lease.acquire",
+    "blob.put",
+    "storage.list_keys",
+    "cosmos.list_keys",
+]
+CRASH_ROUTES = ["storage.regenerate_key", "cosmos.regenerate_key", "cosmos.operation_status", "keyvault.set_secret"]
+
+secret_names = st.sampled_from(sorted(SECRETS))
+actions = st.one_of(
+    st.tuples(st.just("advance"), st.sampled_from([1, 6, 25, 24 * 7, 24 * 40])),
+    st.tuples(st.just("event"), secret_names, st.sampled_from(["current", "stale", "duplicate", "expired"])),
+    st.tuples(st.just("http"), secret_names),
+    st.tuples(st.just("sweep")),
+    st.tuples(st.just("fault"), st.sampled_from(FAULT_ROUTES), st.sampled_from(["500", "503", "drop"])),
+    st.tuples(st.just("crash"), secret_names, st.sampled_from(CRASH_ROUTES)),
+)
+
+
+def advance(cloud, hours: int) -> None:
+    """Move simulated time forward by moving every timestamp back."""
+    seconds = hours * 3600
+    for name in SECRETS:
+        for version in cloud.secret_versions(VAULT, name):
+            version.created -= seconds
+            version.updated -= seconds
+            if version.expires is not None:
+                version.expires -= seconds
+
+
+def check_promises(cloud, name: str) -> None:
+    helpers.holds_live_key(cloud, name)
+    versions = cloud.secret_versions(VAULT, name)
+    current = versions[-1]
+    if len(versions) >= 2 and helpers.now().timestamp() - current.created < 24 * 3600:
+        previous = versions[-2]
+        account = cloud.cosmos_accounts.get(SECRETS[name]) or cloud.storage_accounts[SECRETS[name]]
+        credential = previous.tags["CredentialId"]
+        if account.keys[credential] != previous.value:
+            raise AssertionError(f"{name}: the previous version's key was regenerated inside the cool-down")
+    path_part = f"/{SECRETS[name]}/regenerateKey"
+    regenerated = sum(1 for call in cloud.calls() if call.path.endswith(path_part) and 200 <= call.status < 300)
+    completed = len(versions) - 1
+    assert completed <= regenerated <= completed + 1, f"{name}: {regenerated} regenerations for {completed} rotations"
+
+
+def fresh_world(cloud, azurite) -> dict[str, list[str]]:
+    cloud.reset()
+    cloud.create_vault(VAULT)
+    helpers.delete_lock_container(azurite.connection_string)
+    conftest.clear_process_state()
+    cloud.cosmos_operation_delay = 0.05
+    return {
+        "h-st": [helpers.enroll_storage(cloud, secret="h-st", account="sthyp", age=timedelta(days=60))],
+        "h-co": [helpers.enroll_cosmos(cloud, secret="h-co", account="cosmos-hyp", age=timedelta(days=60))],
+    }
+
+
+def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
+    kind = action[0]
+    try:
+        if kind == "advance":
+            advance(cloud, action[1])
+        elif kind == "event":
+            _, name, which = action
+            current = cloud.current_secret(VAULT, name).version
+            version = seen[name][0] if which == "stale" else current
+            event_type = "Microsoft.KeyVault.SecretExpired" if which == "expired" else None
+            event = helpers.event(event_type or "Microsoft.KeyVault.SecretNearExpiry", secret=name, version=version)
+            for _ in range(2 if which == "duplicate" else 1):
+                helpers.deliver(event)
+        elif kind == "http":
+            helpers.post_rotate({"vaultName": VAULT, "secretName": action[1]})
+        elif kind == "sweep":
+            helpers.FUNCTIONS["SweepVaults"](None)
+        elif kind == "fault":
+            _, route, what = action
+            cloud.inject(route, count=4, **({"drop": True} if what == "drop" else {"status": int(what)}))
+        elif kind == "crash":
+            _, name, route = action
+            owner = {"storage": "h-st", "cosmos": "h-co"}.get(route.split(".")[0], name)
+            cloud.faults.clear()
+            advance(cloud, 30)  # out of the cool-down, so the rotation reaches the crash point
+            crash_at(cloud, cloud.inject(route, delay=30, after=route != "cosmos.operation_status"), owner)
+            cloud.faults.clear()
+            for secret in SECRETS:
+                expire_lock_quietly(azurite, secret)
+    except RotationError as exc:
+        assert exc.retryable or exc.status == 409, f"{action}: {exc.code}"
+    finally:
+        for name in SECRETS:
+            seen[name].append(cloud.current_secret(VAULT, name).version)
+
+
+def crash_at(cloud, fault, name: str) -> None:
+    """Kill a rotation in another process when it meets ``fault``; it may end before that, legitimately."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rotators", "rotate", "--vault", VAULT, "--secret", name],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    while process.poll() is None and not fault.taken.wait(0.05):
+        pass
+    process.kill()
+    out, err = process.communicate()
+    helpers.PRODUCED.extend([out.decode(), err.decode()])
+
+
+def expire_lock_quietly(azurite, name: str) -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    with contextlib.suppress(HttpResponseError):
+        expire_lock(azurite, name)
+
+
+@settings(
+    max_examples=int(os.environ.get("RANDOMIZED_EXAMPLES", "8")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(actions, min_size=4, max_size=14))
+def test_random_interleavings_keep_both_promises(cloud, azurite, plan):
+    seen = fresh_world(cloud, azurite)
+    for action in plan:
+        step(cloud, azurite, seen, action)
+        for name in SECRETS:
+            check_promises(cloud, name)
+    # Liveness: with the faults gone and the secrets due, one sweep finishes everything.
+    cloud.faults.clear()
+    expire_lock_quietly(azurite, "h-st")
+    expire_lock_quietly(azurite, "h-co")
+    advance(cloud, 24 * 80)
+    before = {name: cloud.current_secret(VAULT, name).version for name in SECRETS}
+    helpers.FUNCTIONS["SweepVaults"](None)
+    for name in SECRETS:
+        check_promises(cloud, name)
+        assert cloud.current_secret(VAULT, name).version != before[name], f"{name} was not rotated when due"
