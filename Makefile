@@ -21,7 +21,7 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: install lint
+test: install lint check-infra
 	$(PY) -m pytest -q
 
 demo: install
@@ -30,5 +30,15 @@ demo: install
 bench: install
 	$(PY) benchmarks/cold_start.py
 
+.venv-checkov/.installed: requirements-infra.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet -r requirements-infra.txt
+	touch $@
+
+check-infra: $(VENV)/.installed .venv-checkov/.installed
+	BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov -d infra --framework bicep --skip-download --quiet \
+		--compact -o json > .checkov.json || true
+	$(PY) infra/checkov_gate.py .checkov.json
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .hypothesis .checkov.json

@@ -24,7 +24,9 @@ REGENERATES = ("storage.regenerate_key", "cosmos.regenerate_key")
 PRODUCED: list[str] = []
 
 # FunctionApp.get_functions() validates and must run once per app.
-FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
+_DEFINED = function_app.app.get_functions()
+FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in _DEFINED}
+TRIGGERS = {f.get_function_name(): f.get_trigger().type for f in _DEFINED}
 
 
 def now() -> datetime:

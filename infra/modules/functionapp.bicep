@@ -1,0 +1,265 @@
+// The function app, its own storage (identity-based AzureWebJobsStorage, no shared keys),
+// Application Insights, and the data roles the host needs on that storage.
+param location string
+param appName string
+param plan string
+param userAssignedIdentityId string
+param allowedVaults string
+param minIntervalHours int
+param sweepSchedule string
+
+var suffix = uniqueString(resourceGroup().id, appName)
+var userAssigned = !empty(userAssignedIdentityId)
+var storageName = take('st${replace(appName, '-', '')}${suffix}', 24)
+var blobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  // checkov:skip=CKV_AZURE_35: Flex Consumption without a VNet reaches its own storage over the public endpoint; shared keys are off, so only Entra ID identities with data roles get in
+  // checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35; blob public access is disabled
+  // checkov:skip=CKV_AZURE_206: ZRS is replicated; locks and the deployment package need no geo-replication
+  // checkov:skip=CKV_AZURE_43: the name is take('st<app><uniqueString>', 24), lower-case letters and digits; checkov cannot evaluate it
+  name: storageName
+  location: location
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_ZRS'
+  }
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    defaultToOAuthAuthentication: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'deployments'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'event-dead-letters'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${appName}-logs-${suffix}'
+  location: location
+  properties: {
+    retentionInDays: 30
+    sku: {
+      name: 'PerGB2018'
+    }
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${appName}-ai-${suffix}'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    DisableLocalAuth: false
+  }
+}
+
+resource hostingPlan 'Microsoft.Web/serverfarms@2023-12-01' = {
+  // checkov:skip=CKV_AZURE_225: zone redundancy needs three always-on instances; a rotation that misses a zone outage is redelivered
+  name: '${appName}-plan-${suffix}'
+  location: location
+  kind: (plan == 'FlexConsumption') ? 'functionapp' : 'elastic'
+  sku: (plan == 'FlexConsumption') ? {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  } : {
+    name: 'EP1'
+    tier: 'ElasticPremium'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+var commonSettings = [
+  {
+    name: 'AzureWebJobsStorage__accountName'
+    value: storage.name
+  }
+  {
+    name: 'AzureWebJobsStorage__credential'
+    value: 'managedidentity'
+  }
+  {
+    name: 'AzureWebJobsStorage__clientId'
+    value: userAssigned ? reference(userAssignedIdentityId, '2023-01-31').clientId : ''
+  }
+  {
+    name: 'AZURE_CLIENT_ID'
+    value: userAssigned ? reference(userAssignedIdentityId, '2023-01-31').clientId : ''
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: insights.properties.ConnectionString
+  }
+  {
+    name: 'ROTATION_ALLOWED_VAULTS'
+    value: allowedVaults
+  }
+  {
+    name: 'ROTATION_MIN_INTERVAL_HOURS'
+    value: string(minIntervalHours)
+  }
+  {
+    name: 'ROTATION_SWEEP_SCHEDULE'
+    value: sweepSchedule
+  }
+  {
+    name: 'ROTATION_OPERATION_WAIT_SECONDS'
+    value: '240'
+  }
+  {
+    name: 'ROTATION_HTTP_TIMEOUT_SECONDS'
+    value: '30'
+  }
+]
+
+var premiumSettings = [
+  {
+    name: 'FUNCTIONS_EXTENSION_VERSION'
+    value: '~4'
+  }
+  {
+    name: 'FUNCTIONS_WORKER_RUNTIME'
+    value: 'python'
+  }
+]
+
+resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
+  // checkov:skip=CKV_AZURE_16: the HTTP trigger uses function keys; Event Grid and the timer do not go through App Service authentication
+  // checkov:skip=CKV_AZURE_222: Event Grid delivers to the function over its public endpoint unless the Premium plan and private endpoints are used
+  // checkov:skip=CKV_AZURE_71: the identity is SystemAssigned or UserAssigned through a conditional expression checkov cannot evaluate
+  // checkov:skip=CKV_AZURE_212: an event-driven app on a consumption plan; Event Grid retries cover a lost instance
+  // checkov:skip=CKV_AZURE_213: Functions hosts have no health-check route; the platform monitors the host
+  name: '${appName}-func-${suffix}'
+  location: location
+  kind: 'functionapp,linux'
+  identity: userAssigned ? {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${userAssignedIdentityId}': {}
+    }
+  } : {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: hostingPlan.id
+    httpsOnly: true
+    clientCertEnabled: true
+    clientCertMode: 'Optional'
+    functionAppConfig: (plan == 'FlexConsumption') ? {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}deployments'
+          authentication: userAssigned ? {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: userAssignedIdentityId
+          } : {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: 40
+        instanceMemoryMB: 2048
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    } : null
+    siteConfig: {
+      linuxFxVersion: (plan == 'FlexConsumption') ? null : 'Python|3.11'
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: (plan == 'FlexConsumption') ? commonSettings : concat(commonSettings, premiumSettings)
+    }
+  }
+}
+
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+var principalId = userAssigned ? reference(userAssignedIdentityId, '2023-01-31').principalId : functionApp.identity.principalId
+
+resource blobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, blobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, queueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, tableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', tableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output functionAppId string = functionApp.id
+output functionAppName string = functionApp.name
+output principalId string = principalId
+output storageAccountId string = storage.id
