@@ -68,20 +68,28 @@ class Vault:
 
 
 @dataclass
-class StorageAccount:
+class Account:
     subscription: str
     resource_group: str
     name: str
     location: str = "eastus"
     keys: dict[str, str] = field(default_factory=dict)
-    created: dict[str, str] = field(default_factory=dict)
+
+    provider = ""
 
     @property
     def id(self) -> str:
         return (
             f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.Storage/storageAccounts/{self.name}"
+            f"/providers/{self.provider}/{self.name}"
         )
+
+
+@dataclass
+class StorageAccount(Account):
+    created: dict[str, str] = field(default_factory=dict)
+
+    provider = "Microsoft.Storage/storageAccounts"
 
 
 COSMOS_KEY_FIELDS = {
@@ -93,19 +101,8 @@ COSMOS_KEY_FIELDS = {
 
 
 @dataclass
-class CosmosAccount:
-    subscription: str
-    resource_group: str
-    name: str
-    location: str = "eastus"
-    keys: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.DocumentDB/databaseAccounts/{self.name}"
-        )
+class CosmosAccount(Account):
+    provider = "Microsoft.DocumentDB/databaseAccounts"
 
 
 @dataclass

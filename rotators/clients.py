@@ -36,6 +36,15 @@ def transport_options() -> dict[str, Any]:
     }
 
 
+def arm_options(cloud: Cloud) -> dict[str, Any]:
+    """The vault's cloud decides the ARM endpoint and the token audience."""
+    return {
+        "base_url": cloud.arm_endpoint,
+        "credential_scopes": [f"{cloud.arm_endpoint}/.default"],
+        **transport_options(),
+    }
+
+
 @functools.cache
 def credential() -> TokenCredential:
     from azure.identity import DefaultAzureCredential
@@ -54,26 +63,14 @@ def secret_client(vault_url: str) -> SecretClient:
 def storage_client(subscription: str, cloud: Cloud) -> StorageManagementClient:
     from azure.mgmt.storage import StorageManagementClient
 
-    return StorageManagementClient(
-        credential(),
-        subscription,
-        base_url=cloud.arm_endpoint,
-        credential_scopes=[f"{cloud.arm_endpoint}/.default"],
-        **transport_options(),
-    )
+    return StorageManagementClient(credential(), subscription, **arm_options(cloud))
 
 
 @functools.cache
 def cosmos_client(subscription: str, cloud: Cloud) -> CosmosDBManagementClient:
     from azure.mgmt.cosmosdb import CosmosDBManagementClient
 
-    return CosmosDBManagementClient(
-        credential(),
-        subscription,
-        base_url=cloud.arm_endpoint,
-        credential_scopes=[f"{cloud.arm_endpoint}/.default"],
-        **transport_options(),
-    )
+    return CosmosDBManagementClient(credential(), subscription, **arm_options(cloud))
 
 
 @functools.cache

@@ -209,8 +209,11 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
     kind, resource, key = contract.kind, contract.resource, plan.target.key
     if record.phase is Phase.REGENERATED:
         return kind.read_key(resource, key)
+    lease.ensure_held()
     if record is plan.resume and record.operation is None:
         # The holder died after asking for the regeneration but before recording its progress.
+        # (If a Cosmos DB operation completes between this read and our own request, the unused
+        # alternate key is regenerated twice: the one window where "at most once" cannot hold.)
         value = kind.read_key(resource, key)
         if record.key_changed(value):
             lease.save(replace(record, phase=Phase.REGENERATED))
@@ -219,7 +222,6 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
     def started(token: str) -> None:
         lease.save(replace(lease.record, operation=token))
 
-    lease.ensure_held()
     try:
         value = kind.regenerate(
             resource,

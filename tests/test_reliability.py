@@ -106,7 +106,7 @@ def test_a_held_lock_defers_events_and_answers_http_409(cloud):
     helpers.holds_live_key(cloud, "storage-key")
 
 
-def run_until(cloud, fault, secret: str) -> subprocess.Popen:
+def run_until(cloud, fault, secret: str, *, must_reach: bool = True) -> None:
     """Start a rotation in another process and kill it the moment it meets ``fault``."""
     process = subprocess.Popen(
         [sys.executable, "-m", "rotators", "rotate", "--vault", VAULT, "--secret", secret],
@@ -115,13 +115,14 @@ def run_until(cloud, fault, secret: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    if not fault.taken.wait(60):
-        process.kill()
-        raise AssertionError(f"the rotation never reached {fault.route}: {process.communicate()[1][-500:]!r}")
+    deadline = time.monotonic() + 60
+    while not fault.taken.wait(0.05) and process.poll() is None and time.monotonic() < deadline:
+        pass
     process.kill()
     out, err = process.communicate()
     helpers.PRODUCED.extend([out.decode(), err.decode()])
-    return process
+    if must_reach and not fault.taken.is_set():
+        raise AssertionError(f"the rotation never reached {fault.route}: {err.decode()[-500:]!r}")
 
 
 def redeliver_until_done(event, attempts: int = 20) -> None:
@@ -163,7 +164,10 @@ def test_a_rotation_killed_at_any_step_is_finished_by_the_next_trigger(cloud, az
     helpers.holds_live_key(cloud, "crashy")
     current = cloud.current_secret(VAULT, "crashy")
     assert current.tags["CredentialId"] == ("key2" if kind == "storage" else "secondary"), point
-    assert helpers.regenerations(cloud) == 1, f"{point}: the alternate key was regenerated again"
+    # A Cosmos DB process killed between sending regenerateKey and recording its continuation token
+    # leaves one window (README, Failure modes) where the unused alternate is regenerated twice.
+    most = 2 if kind == "cosmos" and route != "keyvault.set_secret" else 1
+    assert 1 <= helpers.regenerations(cloud) <= most, f"{point}: the alternate key was regenerated again"
     assert len(cloud.secret_versions(VAULT, "crashy")) == 2
 
 
