@@ -211,9 +211,11 @@ ROUTES = {
     "storage": [
         "identity.token",
         "keyvault.get_secret",
+        "keyvault.list_secrets",
         "blob.lease.acquire",
         "blob.lease.renew",
         "blob.put",
+        "storage.list_keys",
         "storage.regenerate_key",
         "keyvault.set_secret",
     ],
