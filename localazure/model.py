@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 # Every key value the stand-in ever handed out, so tests can prove none leaked.
 ISSUED_KEYS: set[str] = set()
@@ -76,6 +76,11 @@ class Account:
     keys: dict[str, str] = field(default_factory=dict)
 
     provider = ""
+    aliases: ClassVar[dict[str, str]] = {}
+
+    def key(self, credential_id: str) -> str:
+        """The live value of the key a ``CredentialId`` tag names."""
+        return self.keys[self.aliases.get(credential_id, credential_id)]
 
     @property
     def id(self) -> str:
@@ -103,6 +108,8 @@ COSMOS_KEY_FIELDS = {
 @dataclass
 class CosmosAccount(Account):
     provider = "Microsoft.DocumentDB/databaseAccounts"
+    # Azure's Cosmos DB rotation sample tags the read-write pair key1/key2.
+    aliases: ClassVar[dict[str, str]] = {"key1": "primary", "key2": "secondary"}
 
 
 @dataclass

@@ -316,6 +316,14 @@ class LocalAzure:
     def current_secret(self, vault: str, name: str) -> SecretVersion:
         return self.secret_versions(vault, name)[-1]
 
+    def holds_live_key(self, vault: str, name: str) -> bool:
+        """Whether the secret's current value holds the live key its tags name (as is or in a connection string)."""
+        current = self.current_secret(vault, name)
+        account_id = current.tags["ProviderAddress"].lower()
+        accounts = [*self.storage_accounts.values(), *self.cosmos_accounts.values()]
+        account = next(a for a in accounts if a.id.lower() == account_id)
+        return account.key(current.tags["CredentialId"]) in current.value
+
     def inject(
         self,
         route: str,

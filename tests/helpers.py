@@ -13,6 +13,7 @@ import azure.functions as func
 
 import function_app
 from localazure import LocalAzure
+from localazure.model import Account
 
 VAULT = "kv-app"
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
@@ -33,55 +34,37 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def enroll_storage(
+def enroll_storage(cloud: LocalAzure, *, secret: str = "storage-key", account: str = "stapp", **options: Any) -> str:
+    """A Storage account and a secret whose current version holds ``credential``; returns the version."""
+    resource = cloud.storage_accounts.get(account) or cloud.create_storage_account(account)
+    return _enroll(cloud, resource, secret, **{"credential": "key1", **options})
+
+
+def enroll_cosmos(cloud: LocalAzure, *, secret: str = "cosmos-key", account: str = "cosmos-app", **options: Any) -> str:
+    """A Cosmos DB account and a secret whose current version holds ``credential``; returns the version."""
+    resource = cloud.cosmos_accounts.get(account) or cloud.create_cosmos_account(account)
+    return _enroll(cloud, resource, secret, **{"credential": "primary", **options})
+
+
+def _enroll(
     cloud: LocalAzure,
+    resource: Account,
+    secret: str,
     *,
-    secret: str = "storage-key",
-    account: str = "stapp",
-    credential: str = "key1",
+    credential: str,
     age: timedelta = timedelta(hours=25),
     validity: str = "90",
     extra_tags: dict[str, str] | None = None,
     value: str | None = None,
 ) -> str:
-    """An account and a secret whose current version holds ``credential``; returns the version."""
-    resource = cloud.storage_accounts.get(account) or cloud.create_storage_account(account)
-    tags = {
-        "CredentialId": credential,
-        "ProviderAddress": resource.id,
-        "ValidityPeriodDays": validity,
-        **(extra_tags or {}),
-    }
+    tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": validity}
     return cloud.seed_secret(
         VAULT,
         secret,
-        value if value is not None else resource.keys.get(credential, "x"),
-        tags=tags,
+        value if value is not None else resource.key(credential),
+        tags={**tags, **(extra_tags or {})},
         created=now() - age,
         expires=now() + timedelta(days=20),
-    )
-
-
-def enroll_cosmos(
-    cloud: LocalAzure,
-    *,
-    secret: str = "cosmos-key",
-    account: str = "cosmos-app",
-    credential: str = "primary",
-    age: timedelta = timedelta(hours=25),
-    validity: str = "90",
-    extra_tags: dict[str, str] | None = None,
-) -> str:
-    resource = cloud.cosmos_accounts.get(account) or cloud.create_cosmos_account(account)
-    kind = {"key1": "primary", "key2": "secondary"}.get(credential, credential)
-    tags = {
-        "CredentialId": credential,
-        "ProviderAddress": resource.id,
-        "ValidityPeriodDays": validity,
-        **(extra_tags or {}),
-    }
-    return cloud.seed_secret(
-        VAULT, secret, resource.keys[kind], tags=tags, created=now() - age, expires=now() + timedelta(days=20)
     )
 
 
@@ -187,11 +170,6 @@ def differ(actual: str, other: str, what: str) -> None:
 
 def holds_live_key(cloud: LocalAzure, secret: str) -> None:
     """Safety: the current version's value is the live key its CredentialId names."""
-    current = cloud.current_secret(VAULT, secret)
-    account_id = current.tags["ProviderAddress"].lower()
-    accounts = [*cloud.storage_accounts.values(), *cloud.cosmos_accounts.values()]
-    account = next(a for a in accounts if a.id.lower() == account_id)
-    kind = {"key1": "primary", "key2": "secondary"} if "documentdb" in account_id else {}
-    credential = current.tags["CredentialId"]
-    if account.keys[kind.get(credential, credential)] not in current.value:
-        raise AssertionError(f"secret {secret} does not hold the live {credential} of {account.name}")
+    if not cloud.holds_live_key(VAULT, secret):
+        credential = cloud.current_secret(VAULT, secret).tags["CredentialId"]
+        raise AssertionError(f"secret {secret} does not hold the live {credential} of its account")

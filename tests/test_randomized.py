@@ -64,7 +64,7 @@ def check_promises(cloud, name: str) -> None:
         previous = versions[-2]
         account = cloud.cosmos_accounts.get(SECRETS[name]) or cloud.storage_accounts[SECRETS[name]]
         credential = previous.tags["CredentialId"]
-        if account.keys[credential] != previous.value:
+        if account.key(credential) != previous.value:
             raise AssertionError(f"{name}: the previous version's key was regenerated inside the cool-down")
     path_part = f"/{SECRETS[name]}/regenerateKey"
     regenerated = sum(1 for call in cloud.calls() if call.path.endswith(path_part) and 200 <= call.status < 300)
