@@ -33,6 +33,7 @@ _COSMOS = re.compile(
     r"/(?P<op>listKeys|readonlykeys|listConnectionStrings|regenerateKey)$",
     re.I,
 )
+_COSMOS_ACCOUNT = re.compile(_RG + r"/providers/Microsoft\.DocumentDB/databaseAccounts/(?P<name>[^/]+)$", re.I)
 _OPERATION = re.compile(
     r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.DocumentDB/locations/(?P<loc>[^/]+)"
     r"/(?P<kind>operationsStatus|operationResults)/(?P<id>[^/]+)$",
@@ -68,6 +69,8 @@ def route(request: Request) -> tuple[str, Callable[[LocalAzure, Request], Respon
     if match := _COSMOS.search(path):
         op = match["op"]
         return f"cosmos.{_snake(op)}", lambda cloud, req: _cosmos(cloud, req, match, op)
+    if match := _COSMOS_ACCOUNT.search(path):
+        return "cosmos.get_account", lambda cloud, req: _cosmos(cloud, req, match, "get")
     if match := _OPERATION.search(path):
         kind = match["kind"]
         name = "cosmos.operation_status" if kind.lower() == "operationsstatus" else "cosmos.operation_result"
@@ -148,6 +151,10 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
             cloud, match["sub"], match["rg"], "Microsoft.DocumentDB/databaseAccounts", match["name"]
         )
     op = op.lower()
+    if (request.method == "GET") != (op == "get"):
+        raise ApiError(405, "MethodNotAllowed", "The requested resource does not support http method.")
+    if op == "get":
+        return Response(200, _cosmos_account(cloud, account))
     if op == "listkeys":
         return Response(200, {field: account.keys[kind] for kind, field in COSMOS_KEY_FIELDS.items()})
     if op == "readonlykeys":
@@ -187,6 +194,36 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
             **_retry_after(cloud.cosmos_retry_after),
         },
     )
+
+
+def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
+    """The shape of the specification's CosmosDBDatabaseAccountGet example, trimmed to what matters here."""
+    busy = any(op.account is account and op.status == "InProgress" for op in cloud.operations.values())
+    endpoint = f"https://{account.name}.documents.azure.com:443/"
+    location = {
+        "id": f"{account.name}-{account.location}",
+        "locationName": account.location,
+        "documentEndpoint": endpoint,
+        "provisioningState": "Succeeded",
+        "failoverPriority": 0,
+    }
+    return {
+        "id": account.id,
+        "name": account.name,
+        "location": account.location,
+        "type": account.provider,
+        "kind": "GlobalDocumentDB",
+        "tags": {},
+        "properties": {
+            "provisioningState": "Updating" if busy else "Succeeded",
+            "documentEndpoint": endpoint,
+            "databaseAccountOfferType": "Standard",
+            "consistencyPolicy": {"defaultConsistencyLevel": "Session", "maxIntervalInSeconds": 5},
+            "writeLocations": [location],
+            "readLocations": [location],
+            "locations": [location],
+        },
+    }
 
 
 def _connection_strings(account: CosmosAccount) -> list[dict]:

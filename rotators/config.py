@@ -31,6 +31,15 @@ class Settings:
             http_timeout_seconds=_number(environ, "ROTATION_HTTP_TIMEOUT_SECONDS", 30, low=1, high=300),
         )
 
+    @property
+    def request_settle(self) -> timedelta:
+        """How long a regeneration request that went unanswered may still be applied by Azure.
+
+        Twice the client's own timeout: the request had that long to arrive, and Azure as
+        long again to act on it before we may send another one.
+        """
+        return timedelta(seconds=2 * self.http_timeout_seconds)
+
     def check_vault(self, vault: VaultAddress) -> None:
         """Fail closed: no allowlist means no vault is allowed."""
         if not self.allowed_vaults:

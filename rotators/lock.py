@@ -132,6 +132,7 @@ def _dump(record: RotationRecord) -> bytes:
             "keyBefore": record.key_before,
             "operation": record.operation,
             "newVersion": record.new_version,
+            "requestedAt": record.requested_at.isoformat() if record.requested_at else None,
         }
     ).encode()
 
@@ -149,6 +150,7 @@ def _load(raw: bytes) -> RotationRecord | None:
             key_before=data["keyBefore"],
             operation=data.get("operation"),
             new_version=data.get("newVersion"),
+            requested_at=datetime.fromisoformat(data["requestedAt"]) if data.get("requestedAt") else None,
         )
     except (ValueError, KeyError, TypeError):
         logger.warning("Ignoring an unreadable rotation record.")

@@ -43,7 +43,9 @@ class RotationRecord:
 
     ``key_before`` fingerprints the target key before it was regenerated: a trigger that
     resumes a rotation whose holder died between regenerating and recording it sees the
-    key changed and does not regenerate it again.
+    key changed and does not regenerate it again. ``requested_at`` is when the last
+    regeneration request left without an answer we kept (a crash, a timeout, a dropped
+    connection): Azure may still apply it, so it is not sent again until it has settled.
     """
 
     base_version: str
@@ -53,6 +55,11 @@ class RotationRecord:
     key_before: str
     operation: str | None = None
     new_version: str | None = None
+    requested_at: datetime | None = None
+
+    def request_settled(self, now: datetime, settle: timedelta) -> bool:
+        """Whether an unanswered regeneration request is old enough that Azure no longer applies it."""
+        return self.requested_at is None or now - self.requested_at >= settle
 
     def key_changed(self, key_value: str) -> bool:
         salt = self.key_before.partition("$")[0]

@@ -2,13 +2,15 @@
 
     validate   allowlist, secret, tags: refusals happen here, before anything is written
     lock       the per-secret lease; re-read and re-plan under it
-    start      record the target key before touching it
-    regenerate the alternate key (or resume the recorded operation, or find it already done)
+    start      record the target key, and the moment we ask Azure to change it
+    regenerate the alternate key (or resume the recorded operation, or find out what became
+               of a request whose answer was lost before asking again)
     write      the new secret version with the alternate CredentialId and a fresh expiry
     finish     record the new version
 
 Each step returns early when a crashed predecessor already did its work, so any trigger
-can finish any rotation, and no step regenerates the key the current version holds.
+can finish any rotation, no step regenerates the key the current version holds, and no
+rotation asks Azure twice for a regeneration that may already be under way.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from rotators import lock, vault
 from rotators.clouds import VaultAddress
 from rotators.config import get_settings
 from rotators.contract import CREDENTIAL_ID, Contract, is_enrolled, read_contract, secret_value, tag_name
-from rotators.errors import CoolingDown, NotRotatable, OperationFailed
+from rotators.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
 from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
+from rotators.upstream import refused
 
 logger = logging.getLogger(__name__)
 
@@ -174,13 +177,14 @@ def _carry_out(
             contract.validity.days,
         )
     value = _regenerate(contract, plan, plan.resume or _start(lease, current, contract, plan, now), lease)
-    if value is None:
+    if isinstance(value, _Waiting):
         logger.warning(
-            "Rotation of %s in %s is waiting on Azure; a later trigger resumes it.",
+            "Rotation of %s in %s is waiting on Azure (%s); a later trigger resumes it.",
             request.secret_name,
             request.vault.name,
+            value.reason,
         )
-        return _outcome(request, current, plan, Status.PENDING, reason="the key regeneration is still running")
+        return _outcome(request, current, plan, Status.PENDING, reason=value.reason)
     written = _write(request, current, contract, plan, lease, value)
     lease.save(replace(lease.record, phase=Phase.WRITTEN, new_version=written.version))
     logger.info(
@@ -200,27 +204,31 @@ def _start(
     lease: lock.Lease, current: SecretVersionInfo, contract: Contract, plan: Plan, now: datetime
 ) -> RotationRecord:
     key_before = contract.kind.read_key(contract.resource, plan.target.key)
-    record = RotationRecord(current.version, plan.target.tag, Phase.STARTED, now, fingerprint(key_before))
+    record = RotationRecord(
+        current.version, plan.target.tag, Phase.STARTED, now, fingerprint(key_before), requested_at=_utcnow()
+    )
     lease.save(record)
     return record
 
 
-def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease) -> str | None:
+@dataclass(frozen=True)
+class _Waiting:
+    reason: str
+
+
+def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease) -> str | _Waiting:
     kind, resource, key = contract.kind, contract.resource, plan.target.key
     if record.phase is Phase.REGENERATED:
         return kind.read_key(resource, key)
     lease.ensure_held()
     if record is plan.resume and record.operation is None:
-        # The holder died after asking for the regeneration but before recording its progress.
-        # (If a Cosmos DB operation completes between this read and our own request, the unused
-        # alternate key is regenerated twice: the one window where "at most once" cannot hold.)
-        value = kind.read_key(resource, key)
-        if record.key_changed(value):
-            lease.save(replace(record, phase=Phase.REGENERATED))
-            return value
+        found = _find_lost_request(contract, plan, record, lease)
+        if found is not None:
+            return found
+        lease.save(replace(record, requested_at=_utcnow()))
 
     def started(token: str) -> None:
-        lease.save(replace(lease.record, operation=token))
+        lease.save(replace(lease.record, operation=token, requested_at=None))
 
     try:
         value = kind.regenerate(
@@ -230,12 +238,39 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
             on_started=started,
             wait_seconds=get_settings().operation_wait_seconds,
         )
-    except OperationFailed:
-        lease.save(replace(lease.record, operation=None))
+    except RotationError as exc:
+        if isinstance(exc, OperationFailed) or refused(exc):
+            # Azure said no, or the operation ended Failed: the key is unchanged and asking again is safe.
+            lease.save(replace(lease.record, operation=None, requested_at=None))
         raise
-    if value is not None:
-        lease.save(replace(lease.record, phase=Phase.REGENERATED))
+    if value is None:
+        return _Waiting("the key regeneration is still running")
+    lease.save(replace(lease.record, phase=Phase.REGENERATED, requested_at=None))
     return value
+
+
+def _find_lost_request(
+    contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease
+) -> str | _Waiting | None:
+    """A regeneration request was sent and its answer lost: find out what became of it.
+
+    Asking for the resource's running operation before reading the key leaves no moment in
+    which that request can complete unseen; ``None`` means it never took effect and will not.
+    """
+    kind, resource = contract.kind, contract.resource
+    if kind.operation_in_progress(resource):
+        return _Waiting(f"{resource.name} is still running an operation, perhaps the regeneration itself")
+    value = kind.read_key(resource, plan.target.key)
+    if record.key_changed(value):
+        lease.save(replace(record, phase=Phase.REGENERATED, requested_at=None))
+        return value
+    if not record.request_settled(_utcnow(), get_settings().request_settle):
+        return _Waiting("the last regeneration request went unanswered and Azure may still apply it")
+    return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _write(

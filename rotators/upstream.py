@@ -49,6 +49,12 @@ def calling(operation: str, *, not_found: Callable[[], RotationError] | None = N
         raise TransientError(f"{operation}: {type(exc).__name__} (no answer from Azure); retry later.") from exc
 
 
+def refused(error: RotationError) -> bool:
+    """Whether Azure answered the request with a refusal, so it certainly changed nothing."""
+    status = getattr(error.__cause__, "status_code", None) or 0
+    return 400 <= status < 500
+
+
 def _status(exc: HttpResponseError) -> str:
     return str(exc.status_code) if exc.status_code else "no status"
 

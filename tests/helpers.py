@@ -148,6 +148,37 @@ def delete_lock_container(connection_string: str) -> None:
         BlobServiceClient.from_connection_string(connection_string).delete_container("secret-rotation")
 
 
+def _record_blob(connection_string: str, secret: str) -> Any:
+    from azure.storage.blob import BlobClient
+
+    return BlobClient.from_connection_string(connection_string, "secret-rotation", f"{VAULT}/{secret}")
+
+
+def expire_lock(connection_string: str, secret: str) -> None:
+    """What lease expiry does for a dead holder, without waiting the 60 s out."""
+    from azure.storage.blob import BlobLeaseClient
+
+    BlobLeaseClient(_record_blob(connection_string, secret)).break_lease(lease_break_period=0)
+
+
+def settle_request(connection_string: str, secret: str) -> None:
+    """What time does for an unanswered regeneration request, without waiting the settle period out.
+
+    Only for a request Azure has finished with: one still stalled in the stand-in would land later.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+
+    blob = _record_blob(connection_string, secret)
+    try:
+        record = json.loads(blob.download_blob().readall() or b"{}")
+    except ResourceNotFoundError:
+        return
+    if record.get("requestedAt"):
+        record["requestedAt"] = (now() - timedelta(days=1)).isoformat()
+        metadata = blob.get_blob_properties().metadata
+        blob.upload_blob(json.dumps(record).encode(), overwrite=True, metadata=metadata)
+
+
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9+/]{86}==")
 
 

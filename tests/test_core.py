@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -186,3 +187,21 @@ def test_key_fingerprints_tell_a_changed_key_without_holding_it():
     record = RotationRecord("v1", "key2", Phase.STARTED, NOW, before)
     assert "old-key-value" not in before and before != fingerprint("old-key-value")
     assert not record.key_changed("old-key-value") and record.key_changed("new-key-value")
+
+
+def test_an_unanswered_request_settles_after_twice_the_client_timeout():
+    settle = Settings.from_environ({"ROTATION_HTTP_TIMEOUT_SECONDS": "30"}).request_settle
+    assert settle == timedelta(seconds=60)
+    asked = RotationRecord("v1", "key2", Phase.STARTED, NOW, "s$d", requested_at=NOW)
+    assert not asked.request_settled(NOW + timedelta(seconds=59), settle)
+    assert asked.request_settled(NOW + settle, settle)
+    assert replace(asked, requested_at=None).request_settled(NOW, settle)
+
+
+def test_rotation_records_survive_the_blob_round_trip():
+    from rotators.lock import _dump, _load
+
+    record = RotationRecord("v1", "key2", Phase.STARTED, NOW, "s$d", operation="token", requested_at=NOW)
+    assert _load(_dump(record)) == record
+    assert _load(_dump(replace(record, requested_at=None))) == replace(record, requested_at=None)
+    assert _load(b"{not json") is None and _load(b"") is None

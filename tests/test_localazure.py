@@ -104,7 +104,7 @@ def test_storage_list_and_regenerate_keys(cloud):
     # azure-mgmt-storage 25.x sends $expand=kerb by default: keys must be picked by name.
     listed = accounts.list_keys(account.resource_group, account.name)
     assert [k.key_name for k in listed.keys_property] == ["key1", "key2", "kerb1", "kerb2"]
-    assert {k.key_name: k.value for k in listed.keys_property}["key2"] == account.keys["key2"]
+    helpers.same({k.key_name: k.value for k in listed.keys_property}["key2"], account.keys["key2"], "key2 listed")
     assert all(k.permissions.lower() == "full" and k.creation_time for k in listed.keys_property)
     assert cloud.calls("storage.list_keys")[-1].path.endswith("/listKeys")
 
@@ -116,7 +116,8 @@ def test_storage_list_and_regenerate_keys(cloud):
             account.resource_group, account.name, StorageAccountRegenerateKeyParameters(key_name=name)
         )
         assert name in [k.key_name for k in result.keys_property]
-    assert all(account.keys[name] != before[name] for name in before)
+    for name, old in before.items():
+        helpers.differ(account.keys[name], old, f"{name} regenerated")
 
 
 def test_cosmos_keys_and_long_running_regeneration(cloud):
@@ -125,10 +126,10 @@ def test_cosmos_keys_and_long_running_regeneration(cloud):
     account = cloud.create_cosmos_account("cosmos-keys")
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
     keys = accounts.list_keys(account.resource_group, account.name)
-    assert keys.primary_master_key == account.keys["primary"]
-    assert keys.secondary_readonly_master_key == account.keys["secondaryReadonly"]
+    helpers.same(keys.primary_master_key, account.keys["primary"], "the primary key listed")
+    helpers.same(keys.secondary_readonly_master_key, account.keys["secondaryReadonly"], "the read-only key listed")
     read_only = accounts.list_read_only_keys(account.resource_group, account.name)
-    assert read_only.primary_readonly_master_key == account.keys["primaryReadonly"]
+    helpers.same(read_only.primary_readonly_master_key, account.keys["primaryReadonly"], "the read-only key listed")
     strings = accounts.list_connection_strings(account.resource_group, account.name).connection_strings
     assert strings[0].connection_string.startswith("AccountEndpoint=https://cosmos-keys.documents.azure.com:443/;")
 
@@ -137,9 +138,9 @@ def test_cosmos_keys_and_long_running_regeneration(cloud):
         poller = accounts.begin_regenerate_key(
             account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind=kind)
         )
-        assert account.keys[kind] == before, "the key changes only when the operation completes"
+        helpers.same(account.keys[kind], before, "the key unchanged until the operation completes")
         poller.result()
-        assert account.keys[kind] != before
+        helpers.differ(account.keys[kind], before, f"{kind} regenerated")
     statuses = [r.status for r in cloud.calls("cosmos.operation_status")]
     assert statuses and all(status == 200 for status in statuses)
     initial = cloud.calls("cosmos.regenerate_key")
@@ -162,7 +163,24 @@ def test_cosmos_operation_can_fail_and_resume_from_a_continuation_token(cloud):
         account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
     ).continuation_token()
     accounts.begin_regenerate_key(account.resource_group, account.name, None, continuation_token=token).result()
-    assert account.keys["secondary"] != before
+    helpers.differ(account.keys["secondary"], before, "secondary regenerated")
+
+
+def test_cosmos_account_shows_updating_while_a_regeneration_runs(cloud):
+    from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
+
+    account = cloud.create_cosmos_account("cosmos-state")
+    accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
+    found = accounts.get(account.resource_group, account.name)
+    assert (found.id, found.provisioning_state, found.kind) == (account.id, "Succeeded", "GlobalDocumentDB")
+    cloud.cosmos_operation_delay = 0.5
+    poller = accounts.begin_regenerate_key(
+        account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
+    )
+    assert accounts.get(account.resource_group, account.name).provisioning_state == "Updating"
+    poller.result()
+    assert accounts.get(account.resource_group, account.name).provisioning_state == "Succeeded"
+    assert [r.status for r in cloud.calls("cosmos.get_account")] == [200, 200, 200]
 
 
 def test_unknown_resources_get_arm_errors(cloud):

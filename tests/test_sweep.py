@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from tests import helpers
@@ -45,15 +46,15 @@ def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):
 
 
 def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
-    from tests.test_reliability import expire_lock, run_until
+    from tests.test_reliability import run_until
 
     version = helpers.enroll_cosmos(cloud, secret="interrupted")
     cloud.current_secret(VAULT, "interrupted").expires = int((helpers.now() + timedelta(days=60)).timestamp())
     fault = cloud.inject("cosmos.operation_status", delay=60)
     run_until(cloud, fault, "interrupted")
     cloud.faults.clear()
-    expire_lock(azurite, "interrupted")
-    cloud.cosmos_operation_delay = 0
+    helpers.expire_lock(azurite.connection_string, "interrupted")
+    time.sleep(0.5)  # the operation itself ends long before the next hourly sweep
     sweep()
     current = cloud.current_secret(VAULT, "interrupted")
     assert current.version != version and current.tags["CredentialId"] == "secondary"

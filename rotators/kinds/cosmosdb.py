@@ -2,7 +2,8 @@
 
 ``regenerateKey`` is a long-running operation that can take from a minute to hours. The
 poller's continuation token is handed to ``on_started`` at once, so a trigger that comes
-after a crash or a timeout resumes polling instead of regenerating again.
+after a crash or a timeout resumes polling instead of regenerating again; if the token was
+lost, the account's ``provisioningState`` tells whether that operation is still running.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ class CosmosDBKind:
             else:
                 keys = accounts.list_keys(resource.resource_group, resource.name)
         return getattr(keys, _KEY_FIELDS[key])
+
+    def operation_in_progress(self, resource: Resource) -> bool:
+        """Cosmos DB runs one control-plane operation at a time and shows it as ``Updating``."""
+        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
+        with calling(f"Read Cosmos DB account {resource.name}", not_found=_missing(resource)):
+            account = accounts.get(resource.resource_group, resource.name)
+        return (account.provisioning_state or "").lower() != "succeeded"
 
     def connection_string(self, resource: Resource, key_value: str) -> str:
         return f"AccountEndpoint=https://{resource.name}.{resource.cloud.cosmos_suffix}:443/;AccountKey={key_value};"

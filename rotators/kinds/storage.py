@@ -37,6 +37,9 @@ class StorageKind:
     def read_key(self, resource: Resource, key: str) -> str:
         return _pick(self._list(resource), key).value
 
+    def operation_in_progress(self, resource: Resource) -> bool:
+        return False  # regenerateKey is synchronous: once answered, or timed out and settled, it is over
+
     def connection_string(self, resource: Resource, key_value: str) -> str:
         return (
             f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key_value};"
