@@ -12,10 +12,16 @@ ACCOUNT = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports: the probes stay open until all are chosen, so none is handed out twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class Azurite:
@@ -25,7 +31,7 @@ class Azurite:
         if not executable.exists():
             raise RuntimeError(f"Azurite is not installed at {executable}: run `npm ci` (or `make test`) first.")
         self.executable = executable
-        self.ports = {"blob": _free_port(), "queue": _free_port(), "table": _free_port()}
+        self.ports: dict[str, int] = {}
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -37,7 +43,19 @@ class Azurite:
             f"TableEndpoint=http://127.0.0.1:{self.ports['table']}/{ACCOUNT};"
         )
 
-    def start(self, timeout: float = 30.0) -> Azurite:
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> Azurite:
+        """Start on fresh ports; another process may take a port between probe and listen, so try again."""
+        attempt = 1
+        while True:
+            self.ports = dict(zip(("blob", "queue", "table"), _free_ports(3), strict=True))
+            try:
+                return self._start_once(timeout)
+            except RuntimeError as exc:
+                if "EADDRINUSE" not in str(exc) or attempt >= attempts:
+                    raise
+            attempt += 1
+
+    def _start_once(self, timeout: float) -> Azurite:
         self._process = subprocess.Popen(
             [
                 str(self.executable),
