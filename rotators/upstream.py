@@ -2,21 +2,19 @@
 
 The SDK's own message is never copied: it may echo request content. Ours names the
 service, the operation and the status, and the original stays chained as ``__cause__``.
+azure-core is imported on the first call, not at cold start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
-    HttpResponseError,
-    ResourceNotFoundError,
-)
+from typing import TYPE_CHECKING
 
 from rotators.errors import OperationFailed, RotationError, TransientError, UpstreamError
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
 
 # 409 and 412: the resource is busy (Cosmos DB answers 412 while another operation holds its lock).
 _TRANSIENT_STATUSES = frozenset({408, 409, 412, 429})
@@ -24,6 +22,8 @@ _TRANSIENT_STATUSES = frozenset({408, 409, 412, 429})
 
 @contextmanager
 def calling(operation: str, *, not_found: Callable[[], RotationError] | None = None) -> Iterator[None]:
+    from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
     try:
         yield
     except RotationError:
