@@ -7,11 +7,19 @@ the sweep acts on.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rotators.clouds import Cloud
-from rotators.contract import NEAR_EXPIRY_WINDOW, Contract, read_contract
+from rotators.contract import (
+    NEAR_EXPIRY_WINDOW,
+    Contract,
+    is_enrolled,
+    key_pair_conflict,
+    read_contract,
+    shared_key_pairs,
+)
 from rotators.errors import NotRotatable
 from rotators.plan import SecretVersionInfo
 
@@ -54,3 +62,19 @@ def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interv
     else:
         state, reason = State.OK, ""
     return Assessment(secret, state, days_left, reason, contract)
+
+
+def assess_vault(
+    secrets: Iterable[SecretVersionInfo], cloud: Cloud, *, now: datetime, min_interval: timedelta
+) -> list[Assessment]:
+    """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them."""
+    assessments = [assess(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
+    shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
+    return [
+        replace(
+            a, state=State.MISCONFIGURED, reason=key_pair_conflict(a.secret.name, a.contract, shared[a.secret.name])
+        )
+        if a.contract is not None and a.secret.name in shared
+        else a
+        for a in assessments
+    ]

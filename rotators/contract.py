@@ -7,13 +7,18 @@ without retagging. Pure: no I/O, no SDK imports.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rotators.clouds import Cloud
 from rotators.errors import NotRotatable
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
+
+if TYPE_CHECKING:
+    from rotators.plan import SecretVersionInfo
 
 CREDENTIAL_ID = "CredentialId"
 PROVIDER_ADDRESS = "ProviderAddress"
@@ -42,17 +47,53 @@ class Contract:
     def alternate(self) -> Credential:
         return self.kind.credentials[self.credential.alternate.lower()]
 
-    def shares_key_pair(self, other: Contract) -> bool:
-        """Two secrets on one pair would each regenerate the key the other holds."""
-        return self.resource.id.lower() == other.resource.id.lower() and {
-            self.credential.key,
-            self.alternate.key,
-        } == {other.credential.key, other.alternate.key}
+    @property
+    def key_pair(self) -> tuple[str, frozenset[str]]:
+        """The resource and the two keys this contract rotates between."""
+        return self.resource.id.lower(), frozenset({self.credential.key, self.alternate.key})
+
+    def describe_key_pair(self) -> str:
+        first, second = sorted((self.credential.tag, self.alternate.tag))
+        return f"{first}/{second} pair of {self.resource.name}"
 
     @property
     def expires_within_near_expiry_window(self) -> bool:
         """True when every new version is already near expiry the moment it is written."""
         return self.validity <= NEAR_EXPIRY_WINDOW
+
+
+def shared_key_pairs(contracts: Mapping[str, Contract]) -> dict[str, list[str]]:
+    """Secrets (by name) whose key pair another secret also rotates, with those others' names.
+
+    Two secrets on one pair would each regenerate the key the other holds, so neither may rotate.
+    """
+    owners: dict[tuple[str, frozenset[str]], list[str]] = {}
+    for name, contract in contracts.items():
+        owners.setdefault(contract.key_pair, []).append(name)
+    return {
+        name: [other for other in names if other != name]
+        for names in owners.values()
+        if len(names) > 1
+        for name in names
+    }
+
+
+def key_pair_conflict(name: str, contract: Contract, others: list[str]) -> str:
+    quoted = ", ".join(f"'{other}'" for other in others)
+    return (
+        f"Secrets '{name}' and {quoted} both rotate the {contract.describe_key_pair()}: rotating one "
+        "would regenerate the key the other holds. Keep one secret per key pair."
+    )
+
+
+def enrolled_contracts(secrets: Iterable[SecretVersionInfo], cloud: Cloud) -> dict[str, Contract]:
+    """The valid contracts among ``secrets``, by secret name; misconfigured ones are left out."""
+    contracts = {}
+    for secret in secrets:
+        if is_enrolled(secret.tags):
+            with suppress(NotRotatable):
+                contracts[secret.name] = read_contract(secret.tags, cloud)
+    return contracts
 
 
 def is_enrolled(tags: Mapping[str, str] | None) -> bool:

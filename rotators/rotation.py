@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -24,7 +25,16 @@ from typing import Any
 from rotators import lock, vault
 from rotators.clouds import VaultAddress
 from rotators.config import get_settings
-from rotators.contract import CREDENTIAL_ID, Contract, is_enrolled, read_contract, secret_value, tag_name
+from rotators.contract import (
+    CREDENTIAL_ID,
+    Contract,
+    enrolled_contracts,
+    key_pair_conflict,
+    read_contract,
+    secret_value,
+    shared_key_pairs,
+    tag_name,
+)
 from rotators.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
 from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
 from rotators.upstream import refused
@@ -82,13 +92,23 @@ class RotationOutcome:
         return {_camel(key): value for key, value in data.items()}
 
 
-def rotate(request: RotationRequest, *, now: datetime | None = None) -> RotationOutcome:
+def rotate(
+    request: RotationRequest,
+    *,
+    now: datetime | None = None,
+    vault_secrets: Sequence[SecretVersionInfo] | None = None,
+) -> RotationOutcome:
+    """Rotate one secret, or say why not.
+
+    ``vault_secrets`` is the vault's listing when the caller has just made one (the sweep),
+    so the check that no other secret rotates the same key pair does not list it again.
+    """
     settings = get_settings()
     settings.check_vault(request.vault)
     now = now or datetime.now(timezone.utc)
     current, contract, plan = _plan(request, now, record=None)
     if plan.action is Action.ROTATE:
-        _check_sole_owner(request, contract)
+        _check_sole_owner(request, contract, vault_secrets)
     if plan.action is not Action.ROTATE or request.dry_run:
         return _without_rotating(request, current, plan)
     with lock.hold(request.vault, request.secret_name) as lease:
@@ -115,20 +135,15 @@ def _plan(
     return current, contract, plan
 
 
-def _check_sole_owner(request: RotationRequest, contract: Contract) -> None:
-    for other in vault.list_secrets(request.vault):
-        if other.name.lower() == request.secret_name.lower() or not is_enrolled(other.tags):
-            continue
-        try:
-            theirs = read_contract(other.tags, request.vault.cloud)
-        except NotRotatable:
-            continue
-        if contract.shares_key_pair(theirs):
-            raise NotRotatable(
-                f"Secrets '{request.secret_name}' and '{other.name}' both rotate the "
-                f"{contract.credential.tag}/{contract.alternate.tag} pair of {contract.resource.name}: rotating one "
-                "would regenerate the key the other holds. Keep one secret per key pair."
-            )
+def _check_sole_owner(
+    request: RotationRequest, contract: Contract, vault_secrets: Sequence[SecretVersionInfo] | None
+) -> None:
+    listed = vault.list_secrets(request.vault) if vault_secrets is None else vault_secrets
+    mine = request.secret_name.lower()
+    contracts = enrolled_contracts((s for s in listed if s.name.lower() != mine), request.vault.cloud)
+    others = shared_key_pairs({**contracts, request.secret_name: contract}).get(request.secret_name)
+    if others:
+        raise NotRotatable(key_pair_conflict(request.secret_name, contract, others))
 
 
 def _outcome(

@@ -5,21 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from rotators import vault
-from rotators.assessment import Assessment, assess
+from rotators.assessment import Assessment, assess_vault
 from rotators.clouds import VaultAddress
 from rotators.config import get_settings
-from rotators.contract import is_enrolled
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
 
 def vault_status(address: VaultAddress, *, now: datetime) -> list[Assessment]:
-    interval = get_settings().min_interval
-    return [
-        assess(secret, address.cloud, now=now, min_interval=interval)
-        for secret in vault.list_secrets(address)
-        if is_enrolled(secret.tags)
-    ]
+    return assess_vault(vault.list_secrets(address), address.cloud, now=now, min_interval=get_settings().min_interval)
 
 
 def render(assessments: list[Assessment]) -> str:

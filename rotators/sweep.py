@@ -8,44 +8,58 @@ near-expiry window or expired, and logs misconfigured ones. It goes through the 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import datetime, timezone
 
 from rotators import lock, vault
-from rotators.assessment import State, assess
+from rotators.assessment import State, assess_vault
 from rotators.clouds import VaultAddress
 from rotators.config import get_settings
-from rotators.contract import is_enrolled
 from rotators.errors import ConfigurationError, RotationError
 from rotators.rotation import RotationRequest, Trigger, rotate
 
 logger = logging.getLogger(__name__)
 
+# functionTimeout (600 s) less the longest single rotation (a Cosmos DB wait of up to
+# ROTATION_OPERATION_WAIT_SECONDS, 240 s by default) and a margin.
+SWEEP_BUDGET_SECONDS = 300.0
 
-def sweep(*, now: datetime | None = None) -> Counter[str]:
-    """Sweep every allowed vault; returns how many secrets ended in each outcome."""
+
+def sweep(*, now: datetime | None = None, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> Counter[str]:
+    """Sweep every allowed vault; returns how many secrets ended in each outcome.
+
+    No rotation starts after ``budget_seconds``: what is left is counted as deferred and
+    the next sweep takes it, so the sweep ends inside the function timeout.
+    """
     settings = get_settings()
     if not settings.allowed_vaults:
         raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
     now = now or datetime.now(timezone.utc)
+    deadline = time.monotonic() + budget_seconds
     tally: Counter[str] = Counter()
     for name in sorted(settings.allowed_vaults):
         address = VaultAddress.from_name(name)
         try:
-            _sweep_vault(address, now, tally)
+            _sweep_vault(address, now, deadline, tally)
         except RotationError as exc:
             logger.error("Sweep of vault %s stopped: %s", name, exc.message)
             tally["failed"] += 1
+    if tally["deferred"]:
+        logger.warning(
+            "Sweep ran out of its %.0f s budget: %d due secrets are left for the next sweep.",
+            budget_seconds,
+            tally["deferred"],
+        )
     logger.info("Sweep finished: %s.", ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) or "nothing to do")
     return tally
 
 
-def _sweep_vault(address: VaultAddress, now: datetime, tally: Counter[str]) -> None:
+def _sweep_vault(address: VaultAddress, now: datetime, deadline: float, tally: Counter[str]) -> None:
     interrupted = lock.unfinished(address)
-    for secret in vault.list_secrets(address):
-        if not is_enrolled(secret.tags):
-            continue
-        assessment = assess(secret, address.cloud, now=now, min_interval=get_settings().min_interval)
+    listed = list(vault.list_secrets(address))
+    for assessment in assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval):
+        secret = assessment.secret
         if assessment.state is State.MISCONFIGURED:
             logger.error("Secret %s in %s is misconfigured: %s", secret.name, address.name, assessment.reason)
             tally["misconfigured"] += 1
@@ -53,8 +67,11 @@ def _sweep_vault(address: VaultAddress, now: datetime, tally: Counter[str]) -> N
         if not (assessment.state.due or secret.name.lower() in interrupted):
             tally[assessment.state.value] += 1
             continue
+        if time.monotonic() >= deadline:
+            tally["deferred"] += 1
+            continue
         try:
-            outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP))
+            outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), vault_secrets=listed)
             tally[outcome.status.value] += 1
         except RotationError as exc:
             level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR

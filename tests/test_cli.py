@@ -54,7 +54,9 @@ def test_rotate_refusals_and_failures_have_distinct_exit_codes(cloud, capsys):
 
 def test_status_table(cloud, capsys):
     helpers.enroll_storage(cloud, secret="fresh", age=timedelta(hours=2))
-    helpers.enroll_storage(cloud, secret="due")
+    helpers.enroll_storage(cloud, secret="due", account="stdue")
+    for twin, credential in (("twin-a", "key1"), ("twin-b", "key2")):
+        helpers.enroll_storage(cloud, secret=twin, account="sttwins", credential=credential)
     cloud.seed_secret(
         VAULT,
         "expired",
@@ -64,7 +66,7 @@ def test_status_table(cloud, capsys):
         tags={
             "CredentialId": "key2",
             "ValidityPeriodDays": "90",
-            "ProviderAddress": cloud.storage_accounts["stapp"].id,
+            "ProviderAddress": cloud.create_storage_account("stexpired").id,
         },
     )
     cloud.seed_secret(
@@ -76,7 +78,7 @@ def test_status_table(cloud, capsys):
         tags={
             "CredentialId": "key1",
             "ValidityPeriodDays": "90",
-            "ProviderAddress": cloud.storage_accounts["stapp"].id,
+            "ProviderAddress": cloud.create_storage_account("sthealthy").id,
         },
     )
     cloud.seed_secret(VAULT, "broken", "x", tags={"CredentialId": "key1", "ProviderAddress": "nope"})
@@ -84,7 +86,7 @@ def test_status_table(cloud, capsys):
     code, out, _ = run(capsys, "status", "--vault", VAULT)
     assert code == OK
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert set(rows) == {"fresh", "due", "expired", "healthy", "broken"}
+    assert set(rows) == {"fresh", "due", "expired", "healthy", "broken", "twin-a", "twin-b"}
     assert out.splitlines()[0].split() == [
         "SECRET",
         "RESOURCE",
@@ -101,6 +103,7 @@ def test_status_table(cloud, capsys):
     assert rows["expired"].endswith("expired") and " key2 " in rows["expired"]
     assert rows["healthy"].endswith("ok")
     assert "misconfigured: Tag 'ProviderAddress' is 'nope'" in rows["broken"]
+    assert "misconfigured: Secrets 'twin-b' and 'twin-a' both rotate the key1/key2 pair of sttwins" in rows["twin-b"]
     helpers.assert_nothing_written(cloud)
 
 

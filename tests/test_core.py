@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from rotators.assessment import State, assess_vault
 from rotators.clouds import PUBLIC, VaultAddress
 from rotators.config import Settings
-from rotators.contract import ValueFormat, read_contract
+from rotators.contract import ValueFormat, read_contract, shared_key_pairs
 from rotators.errors import BadRequest, ConfigurationError, NotRotatable, VaultNotAllowed
 from rotators.events import parse_secret_event
 from rotators.plan import Action, Phase, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
@@ -205,3 +206,36 @@ def test_rotation_records_survive_the_blob_round_trip():
     assert _load(_dump(record)) == record
     assert _load(_dump(replace(record, requested_at=None))) == replace(record, requested_at=None)
     assert _load(b"{not json") is None and _load(b"") is None
+
+
+def test_secrets_sharing_a_key_pair_are_found_whatever_the_spelling():
+    contracts = {
+        "a": read_contract(tags(), PUBLIC),
+        "b": read_contract(
+            tags(CredentialId="KEY2", ProviderAddress=STORAGE.upper().replace("SUBSCRIPTIONS", "subscriptions")), PUBLIC
+        ),
+        "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC),
+        "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC),
+        "e": read_contract(
+            tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC
+        ),  # the sample's name for secondary
+    }
+    assert shared_key_pairs(contracts) == {"a": ["b"], "b": ["a"], "c": ["e"], "e": ["c"]}
+
+
+def test_assessing_a_vault_marks_secrets_sharing_a_key_pair_misconfigured():
+    listed = [
+        SecretVersionInfo("one", "v1", NOW - 3 * DAY, NOW + 60 * DAY, tags(), None),
+        SecretVersionInfo("two", "v1", NOW - 3 * DAY, NOW + 60 * DAY, tags(CredentialId="key2"), None),
+        SecretVersionInfo(
+            "own", "v1", NOW - 3 * DAY, NOW + 60 * DAY, tags(ProviderAddress=COSMOS, CredentialId="primary"), None
+        ),
+        SecretVersionInfo("plain", "v1", NOW, None, {}, None),
+    ]
+    states = {a.secret.name: (a.state, a.reason) for a in assess_vault(listed, PUBLIC, now=NOW, min_interval=DAY)}
+    assert states["own"] == (State.OK, "")
+    assert (
+        states["one"][0] is State.MISCONFIGURED
+        and "Secrets 'one' and 'two' both rotate the key1/key2 pair of stapp" in states["one"][1]
+    )
+    assert states["two"][0] is State.MISCONFIGURED and "plain" not in states
