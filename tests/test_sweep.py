@@ -39,8 +39,8 @@ def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):
     for untouched in ("healthy", "cooling", "broken"):
         assert len(cloud.secret_versions(VAULT, untouched)) == 1, untouched
     assert helpers.regenerations(cloud) == 2 and helpers.calls(cloud, "keyvault.set_secret") == 2
-    # Key Vault's auth challenge, then one listing of three pages, however many secrets are due.
-    assert [c.status for c in cloud.calls("keyvault.list_secrets")] == [401, 200, 200, 200]
+    # One listing of three pages (after Key Vault's auth challenge, if this process has not met it yet).
+    assert [c.status for c in cloud.calls("keyvault.list_secrets") if c.status != 401] == [200, 200, 200]
     assert any(
         "broken" in r.getMessage() and "key9" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR
     )
