@@ -279,6 +279,32 @@ def test_faults_end_in_a_rotation_or_a_clear_failure_a_later_trigger_completes(
     assert helpers.regenerations(cloud) == 1, [(c.route, c.status) for c in cloud.calls()]
 
 
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_faults_while_finding_out_what_became_of_a_lost_request(cloud, azurite, monkeypatch, fault):
+    from rotators.config import get_settings
+
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "2")
+    get_settings.cache_clear()
+    version = helpers.enroll_cosmos(cloud)
+    cloud.inject("cosmos.regenerate_key", drop=True, after=True)  # Azure starts it; its answer is lost
+    event = helpers.event(secret="cosmos-key", version=version)
+    with pytest.raises(RotationError):
+        helpers.deliver(event)
+    met = cloud.inject("cosmos.get_account", **FAULTS[fault])
+    try:
+        helpers.deliver(event)
+    except RotationError as exc:
+        assert exc.retryable, f"{fault} ended in a permanent error: {exc.code}"
+    assert met.taken.is_set(), "the redelivery never asked whether the account was busy"
+    helpers.holds_live_key(cloud, "cosmos-key")
+    cloud.faults.clear()
+    time.sleep(FAULTS[fault].get("delay", 0.0))
+    redeliver_until_done(event)
+    helpers.holds_live_key(cloud, "cosmos-key")
+    assert cloud.current_secret(VAULT, "cosmos-key").tags["CredentialId"] == "secondary"
+    assert helpers.regenerations(cloud) == 1, [(c.route, c.status) for c in cloud.calls()]
+
+
 def test_the_lock_is_released_on_every_path(cloud):
     helpers.enroll_storage(cloud, age=timedelta(days=2))
     cloud.inject("storage.regenerate_key", status=400)
