@@ -25,14 +25,15 @@ if TYPE_CHECKING:
 
 
 def transport_options() -> dict[str, Any]:
-    timeout = get_settings().http_timeout_seconds
+    settings = get_settings()
+    timeout = settings.http_timeout_seconds
     return {
         "connection_timeout": min(timeout, 10.0),
         "read_timeout": timeout,
         "retry_total": 3,
         "retry_backoff_factor": 0.5,
         "retry_backoff_max": 20,
-        "timeout": 4 * timeout,
+        "timeout": settings.call_budget_seconds,
     }
 
 

@@ -32,13 +32,18 @@ class Settings:
         )
 
     @property
-    def request_settle(self) -> timedelta:
-        """How long a regeneration request that went unanswered may still be applied by Azure.
+    def call_budget_seconds(self) -> float:
+        """The most one call to Azure may take, retries included (azure-core's ``timeout``)."""
+        return 4 * self.http_timeout_seconds
 
-        Twice the client's own timeout: the request had that long to arrive, and Azure as
-        long again to act on it before we may send another one.
+    @property
+    def request_settle(self) -> timedelta:
+        """How long after a regeneration call began Azure may still apply one of its requests.
+
+        The SDK may send for the whole call budget, the last request may be in flight for a
+        read timeout more, and Azure may act on it a read timeout after that.
         """
-        return timedelta(seconds=2 * self.http_timeout_seconds)
+        return timedelta(seconds=self.call_budget_seconds + 2 * self.http_timeout_seconds)
 
     def check_vault(self, vault: VaultAddress) -> None:
         """Fail closed: no allowlist means no vault is allowed."""

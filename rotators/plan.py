@@ -57,9 +57,9 @@ class RotationRecord:
     new_version: str | None = None
     requested_at: datetime | None = None
 
-    def request_settled(self, now: datetime, settle: timedelta) -> bool:
-        """Whether an unanswered regeneration request is old enough that Azure no longer applies it."""
-        return self.requested_at is None or now - self.requested_at >= settle
+    def resend_after(self, settle: timedelta) -> datetime | None:
+        """When an unanswered regeneration request is old enough that Azure no longer applies it."""
+        return None if self.requested_at is None else self.requested_at + settle
 
     def key_changed(self, key_value: str) -> bool:
         salt = self.key_before.partition("$")[0]

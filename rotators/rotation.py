@@ -279,8 +279,12 @@ def _find_lost_request(
     if record.key_changed(value):
         lease.save(replace(record, phase=Phase.REGENERATED, requested_at=None))
         return value
-    if not record.request_settled(_utcnow(), get_settings().request_settle):
-        return _Waiting("the last regeneration request went unanswered and Azure may still apply it")
+    again = record.resend_after(get_settings().request_settle)
+    if again is not None and _utcnow() < again:
+        return _Waiting(
+            "the last regeneration request went unanswered and Azure may still apply it; "
+            f"it is sent again from {again:%H:%M:%S} UTC"
+        )
     return None
 
 

@@ -190,13 +190,13 @@ def test_key_fingerprints_tell_a_changed_key_without_holding_it():
     assert not record.key_changed("old-key-value") and record.key_changed("new-key-value")
 
 
-def test_an_unanswered_request_settles_after_twice_the_client_timeout():
-    settle = Settings.from_environ({"ROTATION_HTTP_TIMEOUT_SECONDS": "30"}).request_settle
-    assert settle == timedelta(seconds=60)
+def test_an_unanswered_request_settles_once_every_retry_and_azure_are_done_with_it():
+    settings = Settings.from_environ({"ROTATION_HTTP_TIMEOUT_SECONDS": "30"})
+    settle = settings.request_settle
+    assert settings.call_budget_seconds == 120 and settle == timedelta(minutes=3)
     asked = RotationRecord("v1", "key2", Phase.STARTED, NOW, "s$d", requested_at=NOW)
-    assert not asked.request_settled(NOW + timedelta(seconds=59), settle)
-    assert asked.request_settled(NOW + settle, settle)
-    assert replace(asked, requested_at=None).request_settled(NOW, settle)
+    assert asked.resend_after(settle) == NOW + timedelta(minutes=3)
+    assert replace(asked, requested_at=None).resend_after(settle) is None
 
 
 def test_rotation_records_survive_the_blob_round_trip():

@@ -188,7 +188,7 @@ def test_an_unanswered_request_is_not_sent_again_until_it_has_settled(cloud, azu
     with pytest.raises(RotationError):
         helpers.deliver(event)
     status, answer = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
-    assert status == 202 and "went unanswered" in answer["reason"], answer
+    assert status == 202 and "went unanswered" in answer["reason"] and "sent again from" in answer["reason"], answer
     assert helpers.calls(cloud, "storage.regenerate_key") == 1
     helpers.settle_request(azurite.connection_string, "storage-key")
     helpers.deliver(event)
