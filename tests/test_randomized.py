@@ -3,7 +3,8 @@
 Safety: each secret's current version holds a live key; while its version is younger
 than the cool-down the previous version's key is live too (apps may still hold it); every
 completed rotation cost exactly one regeneration (one more at most while one is in flight).
-Liveness: after the faults stop, a secret that is due gets rotated by the next sweep.
+Liveness: after the faults stop, a secret that is due gets rotated by the next sweep, and
+then no regeneration is left over: each one Azure accepted became exactly one new version.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def advance(cloud, hours: int) -> None:
                 version.expires -= seconds
 
 
-def check_promises(cloud, name: str) -> None:
+def check_promises(cloud, name: str, *, in_flight: int = 1) -> None:
     helpers.holds_live_key(cloud, name)
     versions = cloud.secret_versions(VAULT, name)
     current = versions[-1]
@@ -69,7 +70,8 @@ def check_promises(cloud, name: str) -> None:
     path_part = f"/{SECRETS[name]}/regenerateKey"
     regenerated = sum(1 for call in cloud.calls() if call.path.endswith(path_part) and 200 <= call.status < 300)
     completed = len(versions) - 1
-    assert completed <= regenerated <= completed + 1, f"{name}: {regenerated} regenerations for {completed} rotations"
+    counts = f"{name}: {regenerated} regenerations for {completed} rotations"
+    assert completed <= regenerated <= completed + in_flight, counts
 
 
 def fresh_world(cloud, azurite) -> dict[str, list[str]]:
@@ -149,5 +151,5 @@ def test_random_interleavings_keep_both_promises(cloud, azurite, plan):
     before = {name: cloud.current_secret(VAULT, name).version for name in SECRETS}
     helpers.FUNCTIONS["SweepVaults"](None)
     for name in SECRETS:
-        check_promises(cloud, name)
+        check_promises(cloud, name, in_flight=0)
         assert cloud.current_secret(VAULT, name).version != before[name], f"{name} was not rotated when due"
