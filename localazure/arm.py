@@ -199,11 +199,10 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
 def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
     """The shape of the specification's CosmosDBDatabaseAccountGet example, trimmed to what matters here."""
     busy = any(op.account is account and op.status == "InProgress" for op in cloud.operations.values())
-    endpoint = f"https://{account.name}.documents.azure.com:443/"
     location = {
         "id": f"{account.name}-{account.location}",
         "locationName": account.location,
-        "documentEndpoint": endpoint,
+        "documentEndpoint": account.endpoint,
         "provisioningState": "Succeeded",
         "failoverPriority": 0,
     }
@@ -216,7 +215,7 @@ def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
         "tags": {},
         "properties": {
             "provisioningState": "Updating" if busy else "Succeeded",
-            "documentEndpoint": endpoint,
+            "documentEndpoint": account.endpoint,
             "databaseAccountOfferType": "Standard",
             "consistencyPolicy": {"defaultConsistencyLevel": "Session", "maxIntervalInSeconds": 5},
             "writeLocations": [location],
@@ -227,7 +226,6 @@ def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
 
 
 def _connection_strings(account: CosmosAccount) -> list[dict]:
-    endpoint = f"https://{account.name}.documents.azure.com:443/"
     labels = {
         "primary": "Primary",
         "secondary": "Secondary",
@@ -236,7 +234,7 @@ def _connection_strings(account: CosmosAccount) -> list[dict]:
     }
     return [
         {
-            "connectionString": f"AccountEndpoint={endpoint};AccountKey={account.keys[kind]};",
+            "connectionString": f"AccountEndpoint={account.endpoint};AccountKey={account.keys[kind]};",
             "description": f"{label} SQL Connection String",
             "keyKind": kind[0].upper() + kind[1:],
             "type": "Sql",

@@ -111,6 +111,10 @@ class CosmosAccount(Account):
     # Azure's Cosmos DB rotation sample tags the read-write pair key1/key2.
     aliases: ClassVar[dict[str, str]] = {"key1": "primary", "key2": "secondary"}
 
+    @property
+    def endpoint(self) -> str:
+        return f"https://{self.name}.documents.azure.com:443/"
+
 
 @dataclass
 class Operation:

@@ -70,11 +70,9 @@ def assess_vault(
     """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them."""
     assessments = [assess(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
     shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
-    return [
-        replace(
-            a, state=State.MISCONFIGURED, reason=key_pair_conflict(a.secret.name, a.contract, shared[a.secret.name])
-        )
-        if a.contract is not None and a.secret.name in shared
-        else a
-        for a in assessments
-    ]
+    for index, assessment in enumerate(assessments):
+        others = shared.get(assessment.secret.name)
+        if others and assessment.contract is not None:
+            reason = key_pair_conflict(assessment.secret.name, assessment.contract, others)
+            assessments[index] = replace(assessment, state=State.MISCONFIGURED, reason=reason)
+    return assessments

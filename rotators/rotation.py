@@ -255,7 +255,8 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
         )
     except RotationError as exc:
         if isinstance(exc, OperationFailed) or refused(exc):
-            # Azure said no, or the operation ended Failed: the key is unchanged and asking again is safe.
+            # Azure refused the request, or the operation ended Failed or can no longer be followed:
+            # nothing is left in flight that the next trigger's busy and key checks would miss.
             lease.save(replace(lease.record, operation=None, requested_at=None))
         raise
     if value is None:

@@ -216,9 +216,8 @@ def test_secrets_sharing_a_key_pair_are_found_whatever_the_spelling():
         ),
         "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC),
         "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC),
-        "e": read_contract(
-            tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC
-        ),  # the sample's name for secondary
+        # "key2" is the Cosmos DB rotation sample's name for secondary.
+        "e": read_contract(tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC),
     }
     assert shared_key_pairs(contracts) == {"a": ["b"], "b": ["a"], "c": ["e"], "e": ["c"]}
 
