@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install lint test demo bench check-infra clean
+.PHONY: install lint unit test demo bench check-infra clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,17 @@ install: $(VENV)/.installed node_modules/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+# The pure core and the static checks, in seconds: no stand-in, no Azurite.
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q -n 0 -m "not stand_in and not slow"
 
 test: install lint check-infra
 	$(PY) -m pytest -q
 
 demo: install
-	$(PY) -m rotators demo
+	$(PY) -m localazure.demo
 
 bench: install
 	$(PY) benchmarks/cold_start.py

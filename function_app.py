@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from rotators import handlers
+from rotators.triggers import event_grid, http, timer
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -10,16 +10,16 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 @app.function_name("RotateOnSecretEvent")
 @app.event_grid_trigger(arg_name="event")
 def rotate_on_secret_event(event: func.EventGridEvent) -> None:
-    handlers.on_secret_event(event)
+    event_grid.on_secret_event(event)
 
 
 @app.function_name("RotateSecret")
 @app.route(route="rotate", methods=[func.HttpMethod.POST])
 def rotate_secret(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.on_rotate_request(req)
+    return http.on_rotate_request(req)
 
 
 @app.function_name("SweepVaults")
-@app.timer_trigger(arg_name="timer", schedule="%ROTATION_SWEEP_SCHEDULE%", run_on_startup=False)
-def sweep_vaults(timer: func.TimerRequest) -> None:
-    handlers.on_sweep()
+@app.timer_trigger(arg_name="schedule", schedule="%ROTATION_SWEEP_SCHEDULE%", run_on_startup=False)
+def sweep_vaults(schedule: func.TimerRequest) -> None:
+    timer.on_sweep()

@@ -1,5 +1,5 @@
 import sys
 
-from rotators.cli import main
+from rotators.triggers.cli import main
 
 sys.exit(main())

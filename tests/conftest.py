@@ -9,7 +9,8 @@ import pytest
 
 from localazure import Azurite, LocalAzure
 from localazure.model import ISSUED_KEYS
-from rotators import clients, config
+from rotators.adapters import clients
+from rotators.core import settings
 from tests import helpers
 
 # Settings the machine may carry that would steer DefaultAzureCredential elsewhere.
@@ -29,7 +30,7 @@ _FOREIGN_IDENTITY = (
 )
 
 _CACHES = (
-    config.get_settings,
+    settings.get_settings,
     clients.credential,
     clients.secret_client,
     clients.storage_client,
@@ -99,3 +100,13 @@ def no_key_leaves_the_product() -> Iterator[None]:
     root.removeHandler(handler)
     root.setLevel(previous)
     helpers.assert_no_key_in(helpers.PRODUCED, ISSUED_KEYS)
+
+
+_STAND_IN_FIXTURES = {"cloud", "local_azure", "azurite"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the stand-in or Azurite, so ``make unit`` can leave them out."""
+    for item in items:
+        if _STAND_IN_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stand_in)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,8 +19,10 @@ import azure.functions as func
 
 import function_app
 from localazure import LocalAzure
-from localazure.model import Account
+from localazure.model import Account, Fault
+from rotators.core.errors import RotationError
 
+ROOT = Path(__file__).resolve().parent.parent
 VAULT = "kv-app"
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
 EVENTS = Path(__file__).parent / "events"
@@ -138,6 +146,57 @@ def regenerations(cloud: LocalAzure) -> int:
 def assert_nothing_written(cloud: LocalAzure) -> None:
     written = [f"{r.method} {r.path}" for r in cloud.calls() if r.route in WRITES]
     assert written == [], f"a refused request wrote: {written}"
+
+
+def trigger_all(triggers: list[Callable[[], object]]) -> list[object]:
+    """Run the triggers at the same moment in threads; return what each returned or raised."""
+    barrier = threading.Barrier(len(triggers))
+    results: list[object] = [None] * len(triggers)
+
+    def run(index: int, trigger: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[index] = trigger()
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(triggers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def run_until(fault: Fault, secret: str, *, must_reach: bool = True) -> None:
+    """Start a rotation in another process and kill it the moment it meets ``fault``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rotators", "rotate", "--vault", VAULT, "--secret", secret],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not fault.taken.wait(0.05) and process.poll() is None and time.monotonic() < deadline:
+        pass
+    process.kill()
+    out, err = process.communicate()
+    PRODUCED.extend([out.decode(), err.decode()])
+    if must_reach and not fault.taken.is_set():
+        raise AssertionError(f"the rotation never reached {fault.route}: {err.decode()[-500:]!r}")
+
+
+def redeliver_until_done(event: Any, attempts: int = 20) -> None:
+    """Event Grid's behaviour: redeliver while the function raises."""
+    for _ in range(attempts):
+        try:
+            deliver(event)
+            return
+        except RotationError as exc:
+            assert exc.retryable, exc.code
+            time.sleep(0.25)
+    raise AssertionError(f"still failing after {attempts} deliveries")
 
 
 def delete_lock_container(connection_string: str) -> None:

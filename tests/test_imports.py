@@ -1,7 +1,9 @@
-"""Cold start: what importing function_app and running one kind of rotation pulls in."""
+"""Cold start: what importing function_app and running one kind of rotation pulls in; and
+that the deployable code never imports the test world."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -41,8 +43,21 @@ def test_kinds_import_only_their_own_sdk(cloud):
         ("only-cosmos", "azure.mgmt.cosmosdb", "azure.mgmt.storage"),
     ):
         code = (
-            "from rotators.cli import main\n"
+            "from rotators.triggers.cli import main\n"
             f"assert main(['rotate', '--vault', '{helpers.VAULT}', '--secret', '{secret}']) == 0\n"
         )
         modules = imported_after(code, env)
         assert heavy(modules, mine) and not heavy(modules, other), secret
+
+
+def test_the_product_imports_nothing_from_the_stand_in_or_the_tests():
+    """``rotators/`` and ``function_app.py`` are what the host deploys (``.funcignore`` leaves the rest out)."""
+    deployed = [ROOT / "function_app.py", *sorted((ROOT / "rotators").rglob("*.py"))]
+    offending = []
+    for path in deployed:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            offending += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ("localazure", "tests")]
+    assert offending == []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pycep import BicepParser
 
-from rotators.events import ROTATING_EVENT_TYPES
+from rotators.core.events import ROTATING_EVENT_TYPES
 from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ import requests
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
 from localazure.model import COSMOS_KEY_FIELDS
-from rotators import clients
-from rotators.clouds import PUBLIC
+from rotators.adapters import clients
+from rotators.core.clouds import PUBLIC
 from tests import helpers
 
 
@@ -223,7 +223,7 @@ def test_injected_429_dropped_connection_and_latency(cloud):
 def test_unknown_vault_host_fails_like_dns(cloud):
     from azure.core.exceptions import ServiceRequestError
 
-    from rotators.config import get_settings
+    from rotators.core.settings import get_settings
 
     assert get_settings().http_timeout_seconds == 5
     client = clients.secret_client("https://kv-nowhere.vault.azure.net")

@@ -13,13 +13,13 @@ import contextlib
 import os
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rotators.errors import RotationError
+from rotators.core.errors import RotationError
 from tests import conftest, helpers
-from tests.helpers import VAULT
-from tests.test_reliability import run_until
+from tests.helpers import VAULT, run_until
 
 SECRETS = {"h-st": "sthyp", "h-co": "cosmos-hyp"}
 FAULT_ROUTES = [
@@ -112,7 +112,7 @@ def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
             cloud.faults.clear()
             advance(cloud, 30)  # out of the cool-down, so the rotation reaches the crash point
             fault = cloud.inject(route, delay=30, after=route != "cosmos.operation_status")
-            run_until(cloud, fault, owner, must_reach=False)  # the rotation may legitimately end first
+            run_until(fault, owner, must_reach=False)  # the rotation may legitimately end first
             cloud.faults.clear()
             for secret in SECRETS:
                 expire_lock_quietly(azurite, secret)
@@ -130,6 +130,7 @@ def expire_lock_quietly(azurite, name: str) -> None:
         helpers.expire_lock(azurite.connection_string, name)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=int(os.environ.get("RANDOMIZED_EXAMPLES", "8")),
     deadline=None,

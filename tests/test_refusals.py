@@ -89,7 +89,7 @@ def test_vault_not_allowed(cloud):
 
 @pytest.mark.parametrize("value", [None, "", " , "])
 def test_missing_allowlist_fails_closed(cloud, monkeypatch, caplog, value):
-    from rotators.config import get_settings
+    from rotators.core.settings import get_settings
 
     if value is None:
         monkeypatch.delenv("ROTATION_ALLOWED_VAULTS")

@@ -8,41 +8,14 @@ Liveness: a rotation that was started is finished by a later trigger.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from rotators import lock
-from rotators.errors import RotationError
+from rotators.core.errors import RotationError
 from tests import helpers
-from tests.helpers import VAULT, expire_lock
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def trigger_all(triggers) -> list[object]:
-    """Run the triggers at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(triggers))
-    results: list[object] = [None] * len(triggers)
-
-    def run(index: int, trigger) -> None:
-        barrier.wait()
-        try:
-            results[index] = trigger()
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(triggers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
+from tests.helpers import VAULT, expire_lock, redeliver_until_done, run_until, trigger_all
 
 
 def test_eight_simultaneous_triggers_for_one_secret_rotate_once(cloud):
@@ -83,7 +56,7 @@ def test_a_held_lock_defers_events_and_answers_http_409(cloud):
     connection = os.environ["AzureWebJobsStorage"]
     helpers.deliver(helpers.event("Microsoft.KeyVault.SecretNewVersionCreated", secret="storage-key", version="x"))
     blob = BlobClient.from_connection_string(connection, "secret-rotation", f"{VAULT}/storage-key")
-    from rotators import clients
+    from rotators.adapters import clients
 
     clients.lock_container()
     blob.upload_blob(b"", overwrite=True)
@@ -92,41 +65,10 @@ def test_a_held_lock_defers_events_and_answers_http_409(cloud):
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 409 and body["error"]["code"] == "RotationInProgress"
     assert helpers.regenerations(cloud) == 0
-    time.sleep(16)  # the holder "died": its 15 s lease lapses
+    expire_lock(connection, "storage-key")  # the holder died and its lease lapsed
     helpers.deliver(helpers.event(secret="storage-key", version=version))
     assert helpers.regenerations(cloud) == 1
     helpers.holds_live_key(cloud, "storage-key")
-
-
-def run_until(cloud, fault, secret: str, *, must_reach: bool = True) -> None:
-    """Start a rotation in another process and kill it the moment it meets ``fault``."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rotators", "rotate", "--vault", VAULT, "--secret", secret],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while not fault.taken.wait(0.05) and process.poll() is None and time.monotonic() < deadline:
-        pass
-    process.kill()
-    out, err = process.communicate()
-    helpers.PRODUCED.extend([out.decode(), err.decode()])
-    if must_reach and not fault.taken.is_set():
-        raise AssertionError(f"the rotation never reached {fault.route}: {err.decode()[-500:]!r}")
-
-
-def redeliver_until_done(event, attempts: int = 20) -> None:
-    """Event Grid's behaviour: redeliver while the function raises."""
-    for _ in range(attempts):
-        try:
-            helpers.deliver(event)
-            return
-        except RotationError as exc:
-            assert exc.retryable, exc.code
-            time.sleep(0.25)
-    raise AssertionError(f"still failing after {attempts} deliveries")
 
 
 CRASH_POINTS = [
@@ -139,13 +81,14 @@ CRASH_POINTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("point", "kind", "route", "extra"), CRASH_POINTS, ids=[c[0] for c in CRASH_POINTS])
 def test_a_rotation_killed_at_any_step_is_finished_by_the_next_trigger(cloud, azurite, point, kind, route, extra):
     enroll = helpers.enroll_storage if kind == "storage" else helpers.enroll_cosmos
     version = enroll(cloud, secret="crashy")
     cloud.cosmos_operation_delay = 1.0
     fault = cloud.inject(route, delay=60, **extra)
-    run_until(cloud, fault, "crashy")
+    run_until(fault, "crashy")
     cloud.faults.clear()
     helpers.holds_live_key(cloud, "crashy")
 
@@ -165,7 +108,7 @@ def test_a_cosmos_request_whose_answer_was_lost_is_found_not_sent_again(cloud, a
     version = helpers.enroll_cosmos(cloud, secret="lost")
     cloud.cosmos_operation_delay = 3.0
     fault = cloud.inject("cosmos.regenerate_key", delay=60, after=True)
-    run_until(cloud, fault, "lost")
+    run_until(fault, "lost")
     cloud.faults.clear()
     expire_lock(azurite.connection_string, "lost")
     body = {"vaultName": VAULT, "secretName": "lost"}
@@ -210,7 +153,7 @@ def test_a_cosmos_operation_that_fails_is_started_again(cloud):
 
 
 def test_a_slow_cosmos_operation_is_resumed_not_repeated(cloud, monkeypatch):
-    from rotators.config import get_settings
+    from rotators.core.settings import get_settings
 
     monkeypatch.setenv("ROTATION_OPERATION_WAIT_SECONDS", "1")
     get_settings.cache_clear()
@@ -249,11 +192,12 @@ ROUTES = {
 CASES = [(kind, route, name) for kind, routes in ROUTES.items() for route in routes for name in FAULTS]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "route", "fault"), CASES, ids=[f"{r}-{f}" for _, r, f in CASES])
 def test_faults_end_in_a_rotation_or_a_clear_failure_a_later_trigger_completes(
     cloud, azurite, monkeypatch, kind, route, fault
 ):
-    from rotators.config import get_settings
+    from rotators.core.settings import get_settings
 
     monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "2")
     get_settings.cache_clear()
@@ -279,9 +223,10 @@ def test_faults_end_in_a_rotation_or_a_clear_failure_a_later_trigger_completes(
     assert helpers.regenerations(cloud) == 1, [(c.route, c.status) for c in cloud.calls()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_faults_while_finding_out_what_became_of_a_lost_request(cloud, azurite, monkeypatch, fault):
-    from rotators.config import get_settings
+    from rotators.core.settings import get_settings
 
     monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "2")
     get_settings.cache_clear()
@@ -313,4 +258,3 @@ def test_the_lock_is_released_on_every_path(cloud):
     assert helpers.calls(cloud, "blob.lease.release") == 1
     status, _ = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 200 and helpers.calls(cloud, "blob.lease.release") == 2
-    assert lock.LEASE_SECONDS == 60

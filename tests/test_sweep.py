@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from tests import helpers
-from tests.helpers import VAULT
+from tests.helpers import VAULT, run_until
 
 
 def sweep() -> None:
@@ -47,12 +47,10 @@ def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):
 
 
 def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
-    from tests.test_reliability import run_until
-
     version = helpers.enroll_cosmos(cloud, secret="interrupted")
     cloud.current_secret(VAULT, "interrupted").expires = int((helpers.now() + timedelta(days=60)).timestamp())
     fault = cloud.inject("cosmos.operation_status", delay=60)
-    run_until(cloud, fault, "interrupted")
+    run_until(fault, "interrupted")
     cloud.faults.clear()
     helpers.expire_lock(azurite.connection_string, "interrupted")
     time.sleep(0.5)  # the operation itself ends long before the next hourly sweep
@@ -64,8 +62,9 @@ def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
 
 
 def test_sweep_respects_the_lock_and_keeps_going_after_a_failure(cloud, caplog):
-    from rotators import clients, lock
-    from rotators.clouds import VaultAddress
+    from rotators.adapters import clients, lock
+    from rotators.core.clouds import VaultAddress
+    from rotators.workflows.sweep import sweep as sweep_with
 
     now = helpers.now()
     for name in ("a-locked", "b-failing", "c-fine"):
@@ -82,18 +81,19 @@ def test_sweep_respects_the_lock_and_keeps_going_after_a_failure(cloud, caplog):
     blob = clients.lock_container().get_blob_client(lock.blob_name(VaultAddress.from_name(VAULT), "a-locked"))
     blob.upload_blob(b"", overwrite=True)
     blob.acquire_lease(lease_duration=15)
-    cloud.inject("keyvault.get_secret", status=500, count=20)  # b-failing's reads, after a-locked's first read
-    cloud.faults[0].count = 0
-    sweep()
-    assert len(cloud.secret_versions(VAULT, "a-locked")) == 1
+    del cloud.storage_accounts["stb-failing"]  # b-failing's rotation fails: its account is gone
+    tally = sweep_with()
+    assert tally == {"RotationInProgress": 1, "ResourceNotFound": 1, "rotated": 1}
+    assert len(cloud.secret_versions(VAULT, "a-locked")) == 1 and len(cloud.secret_versions(VAULT, "b-failing")) == 1
     assert cloud.current_secret(VAULT, "c-fine").tags["CredentialId"] == "key2"
+    assert any("b-failing" in r.getMessage() and "does not exist" in r.getMessage() for r in caplog.records)
 
 
 def test_sweep_refuses_to_run_without_an_allowlist(cloud, monkeypatch):
     import pytest
 
-    from rotators.config import get_settings
-    from rotators.errors import ConfigurationError
+    from rotators.core.errors import ConfigurationError
+    from rotators.core.settings import get_settings
 
     monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", "")
     get_settings.cache_clear()
@@ -103,7 +103,7 @@ def test_sweep_refuses_to_run_without_an_allowlist(cloud, monkeypatch):
 
 
 def test_sweep_refuses_secrets_sharing_a_key_pair_and_defers_what_its_budget_leaves(cloud, caplog):
-    from rotators.sweep import sweep as sweep_with
+    from rotators.workflows.sweep import sweep as sweep_with
 
     now = helpers.now()
     account = cloud.create_storage_account("stshared")

@@ -24,7 +24,8 @@ def is_supported(resource_type: str) -> bool:
 
 @functools.cache
 def kind_for(resource_type: str) -> KeyKind:
-    return importlib.import_module(_MODULES[resource_type.lower()]).KIND
+    kind: KeyKind = importlib.import_module(_MODULES[resource_type.lower()]).KIND
+    return kind
 
 
 __all__ = ["SUPPORTED_TYPES", "Credential", "KeyKind", "Resource", "is_supported", "kind_for", "pair"]

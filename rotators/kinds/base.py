@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from rotators.clouds import Cloud
-from rotators.errors import ResourceNotFound
+from rotators.core.clouds import Cloud
+from rotators.core.errors import ResourceNotFound
 
 
 @dataclass(frozen=True)

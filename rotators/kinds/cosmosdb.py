@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rotators import clients
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
 from rotators.kinds.base import Credential, OperationStarted, Resource, pair
 from rotators.kinds.base import missing_resource as _missing
-from rotators.upstream import calling
 
 _KEY_FIELDS = {
     "primary": "primary_master_key",
@@ -43,7 +43,10 @@ class CosmosDBKind:
         with calling(operation, not_found=_missing(resource)):
             if resume:
                 poller = accounts.begin_regenerate_key(
-                    resource.resource_group, resource.name, None, continuation_token=resume
+                    resource.resource_group,
+                    resource.name,
+                    None,  # type: ignore[call-overload]  # azure-core resumes from the token alone
+                    continuation_token=resume,
                 )
             else:
                 poller = accounts.begin_regenerate_key(
@@ -63,7 +66,12 @@ class CosmosDBKind:
                 keys = accounts.list_read_only_keys(resource.resource_group, resource.name)
             else:
                 keys = accounts.list_keys(resource.resource_group, resource.name)
-        return getattr(keys, _KEY_FIELDS[key])
+        value: str | None = getattr(keys, _KEY_FIELDS[key])
+        if not value:
+            from rotators.core.errors import UpstreamError
+
+            raise UpstreamError(f"The Cosmos DB account's key list has no '{key}' key.")
+        return value
 
     def operation_in_progress(self, resource: Resource) -> bool:
         """Cosmos DB runs one control-plane operation at a time and shows it as ``Updating``."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from rotators import clients
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
 from rotators.kinds.base import Credential, OperationStarted, Resource, pair
 from rotators.kinds.base import missing_resource as _missing
-from rotators.upstream import calling
 
 if TYPE_CHECKING:
     from azure.mgmt.storage.models import StorageAccountKey
@@ -32,10 +32,10 @@ class StorageKind:
             result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.regenerate_key(
                 resource.resource_group, resource.name, StorageAccountRegenerateKeyParameters(key_name=key)
             )
-        return _pick(result.keys_property, key).value
+        return _value(_pick(result.keys_property, key))
 
     def read_key(self, resource: Resource, key: str) -> str:
-        return _pick(self._list(resource), key).value
+        return _value(_pick(self._list(resource), key))
 
     def operation_in_progress(self, resource: Resource) -> bool:
         return False  # regenerateKey is synchronous: once answered, or timed out and settled, it is over
@@ -51,14 +51,22 @@ class StorageKind:
             result = clients.storage_client(resource.subscription, resource.cloud).storage_accounts.list_keys(
                 resource.resource_group, resource.name
             )
-        return result.keys_property
+        return result.keys_property or []
+
+
+def _value(item: StorageAccountKey) -> str:
+    if not item.value:
+        from rotators.core.errors import UpstreamError
+
+        raise UpstreamError(f"The storage account's key list has no value for '{item.key_name}'.")
+    return item.value
 
 
 def _pick(keys: list[StorageAccountKey] | None, key: str) -> StorageAccountKey:
     for item in keys or []:
         if (item.key_name or "").lower() == key:
             return item
-    from rotators.errors import UpstreamError
+    from rotators.core.errors import UpstreamError
 
     raise UpstreamError(f"The storage account's key list has no '{key}'.")
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rotators import clients
-from rotators.clouds import VaultAddress
-from rotators.errors import BadRequest, SecretNotFound
-from rotators.plan import SecretVersionInfo
-from rotators.upstream import calling
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import SecretNotFound, UpstreamError
+from rotators.core.records import SecretVersionInfo
 
 if TYPE_CHECKING:
     from azure.keyvault.secrets import SecretProperties
-
-_SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
-
-
-def check_secret_name(name: object) -> str:
-    if not isinstance(name, str) or not _SECRET_NAME.match(name.strip()):
-        raise BadRequest(f"Secret name {name!r} is invalid: 1-127 letters, digits and hyphens.")
-    return name.strip()
 
 
 def read_current(vault: VaultAddress, name: str) -> SecretVersionInfo:
@@ -48,10 +39,12 @@ def list_secrets(vault: VaultAddress) -> Iterator[SecretVersionInfo]:
     """Every secret's current version properties, following ``nextLink`` through large vaults."""
     with calling(f"List secrets in {vault.name}"):
         for properties in clients.secret_client(vault.url).list_properties_of_secrets():
-            yield _info(properties.name, properties)
+            yield _info(properties.name or "", properties)
 
 
 def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:
+    if properties.created_on is None:  # Key Vault stamps every version; an answer without it is not Key Vault's
+        raise UpstreamError(f"Key Vault answered for secret {name} without a creation time.")
     return SecretVersionInfo(
         name=properties.name or name,
         version=properties.version or "",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from rotators.clouds import VaultAddress
-from rotators.errors import BadRequest
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import BadRequest
 
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
 EXPIRED = "Microsoft.KeyVault.SecretExpired"

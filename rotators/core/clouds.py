@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from rotators.errors import BadRequest
+from rotators.core.errors import BadRequest
 
 
 @dataclass(frozen=True)

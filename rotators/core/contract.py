@@ -11,14 +11,11 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from rotators.clouds import Cloud
-from rotators.errors import NotRotatable
+from rotators.core.clouds import Cloud
+from rotators.core.errors import NotRotatable
+from rotators.core.records import SecretVersionInfo
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
-
-if TYPE_CHECKING:
-    from rotators.plan import SecretVersionInfo
 
 CREDENTIAL_ID = "CredentialId"
 PROVIDER_ADDRESS = "ProviderAddress"
@@ -142,7 +139,7 @@ def _resource(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
         raise NotRotatable(
             f"Tag '{PROVIDER_ADDRESS}' names a {resource_type} resource; supported: {', '.join(SUPPORTED_TYPES)}."
         )
-    resource = Resource(address, parts["subscription"], parts["resource_group"], parts["name"], cloud)
+    resource = Resource(address, str(parts["subscription"]), str(parts["resource_group"]), str(parts["name"]), cloud)
     return resource, kind_for(resource_type)
 
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from rotators import lock, vault
-from rotators.clouds import VaultAddress
-from rotators.config import get_settings
-from rotators.contract import (
+from rotators.adapters import lock, vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.contract import (
     CREDENTIAL_ID,
     Contract,
     enrolled_contracts,
@@ -35,9 +34,10 @@ from rotators.contract import (
     shared_key_pairs,
     tag_name,
 )
-from rotators.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
-from rotators.plan import Action, Phase, Plan, RotationRecord, SecretVersionInfo, fingerprint, plan_rotation
-from rotators.upstream import refused
+from rotators.core.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
+from rotators.core.plan import Action, Plan, plan_rotation
+from rotators.core.records import Phase, RotationRecord, SecretVersionInfo
+from rotators.core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _carry_out(
         )
         return _outcome(request, current, plan, Status.PENDING, reason=value.reason)
     written = _write(request, current, contract, plan, lease, value)
-    lease.save(replace(lease.record, phase=Phase.WRITTEN, new_version=written.version))
+    lease.save(_held(lease).written(written.version))
     logger.info(
         "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
         request.secret_name,
@@ -219,9 +219,7 @@ def _start(
     lease: lock.Lease, current: SecretVersionInfo, contract: Contract, plan: Plan, now: datetime
 ) -> RotationRecord:
     key_before = contract.kind.read_key(contract.resource, plan.target.key)
-    record = RotationRecord(
-        current.version, plan.target.tag, Phase.STARTED, now, fingerprint(key_before), requested_at=_utcnow()
-    )
+    record = RotationRecord.start(current.version, plan.target.tag, key_before, at=_utcnow())
     lease.save(record)
     return record
 
@@ -240,10 +238,10 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
         found = _find_lost_request(contract, plan, record, lease)
         if found is not None:
             return found
-        lease.save(replace(record, requested_at=_utcnow()))
+        lease.save(record.requested(_utcnow()))
 
     def started(token: str) -> None:
-        lease.save(replace(lease.record, operation=token, requested_at=None))
+        lease.save(_held(lease).operation_started(token))
 
     try:
         value = kind.regenerate(
@@ -254,14 +252,14 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
             wait_seconds=get_settings().operation_wait_seconds,
         )
     except RotationError as exc:
-        if isinstance(exc, OperationFailed) or refused(exc):
+        if isinstance(exc, OperationFailed) or (exc.answer is not None and exc.answer.refused):
             # Azure refused the request, or the operation ended Failed or can no longer be followed:
             # nothing is left in flight that the next trigger's busy and key checks would miss.
-            lease.save(replace(lease.record, operation=None, requested_at=None))
+            lease.save(_held(lease).answered())
         raise
     if value is None:
         return _Waiting("the key regeneration is still running")
-    lease.save(replace(lease.record, phase=Phase.REGENERATED, requested_at=None))
+    lease.save(_held(lease).regenerated())
     return value
 
 
@@ -278,7 +276,7 @@ def _find_lost_request(
         return _Waiting(f"{resource.name} is still running an operation, perhaps the regeneration itself")
     value = kind.read_key(resource, plan.target.key)
     if record.key_changed(value):
-        lease.save(replace(record, phase=Phase.REGENERATED, requested_at=None))
+        lease.save(record.regenerated())
         return value
     again = record.resend_after(get_settings().request_settle)
     if again is not None and _utcnow() < again:
@@ -287,6 +285,13 @@ def _find_lost_request(
             f"it is sent again from {again:%H:%M:%S} UTC"
         )
     return None
+
+
+def _held(lease: lock.Lease) -> RotationRecord:
+    """The record of a rotation under way: every caller runs after ``_start`` saved one."""
+    if lease.record is None:
+        raise RuntimeError("no rotation record is held")
+    return lease.record
 
 
 def _utcnow() -> datetime:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rotators import vault
-from rotators.assessment import Assessment, assess_vault
-from rotators.clouds import VaultAddress
-from rotators.config import get_settings
+from rotators.adapters import vault
+from rotators.core.assessment import Assessment, assess_vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.settings import get_settings
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 

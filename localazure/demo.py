@@ -1,4 +1,4 @@
-"""``python -m rotators demo``: the whole loop on a local stand-in for Azure.
+"""``python -m localazure.demo`` (``make demo``): the whole loop on the local stand-in for Azure.
 
 It starts the stand-in and Azurite, creates a Storage and a Cosmos DB account, enrols
 secrets (one near expiry for each, and one misconfigured), delivers near-expiry events
@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from datetime import datetime, timedelta, timezone
+
+from localazure import Azurite, LocalAzure
 
 VAULT = "kv-demo"
 
 
 def run() -> int:
-    try:
-        from localazure import Azurite, LocalAzure
-    except ImportError:
-        print("error: the demo needs the localazure package and trustme (a development checkout).")
-        return 2
     logging.getLogger("rotators").setLevel(logging.INFO)
     with LocalAzure() as cloud, Azurite() as azurite:
         os.environ.update(cloud.environment())
@@ -31,12 +29,12 @@ def run() -> int:
         return _show(cloud)
 
 
-def _show(cloud) -> int:  # noqa: ANN001 - localazure is a development-only import
+def _show(cloud: LocalAzure) -> int:
     import azure.functions as func
 
     import function_app
-    from rotators.clouds import VaultAddress
-    from rotators.status import render, vault_status
+    from rotators.core.clouds import VaultAddress
+    from rotators.workflows.status import render, vault_status
 
     now = datetime.now(timezone.utc)
     cloud.create_vault(VAULT)
@@ -51,7 +49,7 @@ def _show(cloud) -> int:  # noqa: ANN001 - localazure is a development-only impo
     }
     versions = {}
     for name, (credential, account, value_format) in secrets.items():
-        key = account.keys[credential]
+        key = account.keys[credential]  # the demo's CredentialId values are the stand-in's key names
         value = key if value_format == "Key" else f"AccountName={account.name};AccountKey={key}"
         tags = {
             "CredentialId": credential,
@@ -121,8 +119,13 @@ def _show(cloud) -> int:  # noqa: ANN001 - localazure is a development-only impo
     for name, (credential, _, _) in secrets.items():
         current = cloud.current_secret(VAULT, name)
         holds = current.tags["CredentialId"]
-        live = cloud.holds_live_key(VAULT, name)
+        account = secrets[name][1]
+        live = account.keys[holds] in current.value
         healthy &= live and holds != credential
         print(f"{name}: {credential} -> {holds}, value is the live {holds}: {'yes' if live else 'NO'}")
     print("misconfigured-key: untouched, versions:", len(cloud.secret_versions(VAULT, "misconfigured-key")))
     return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())

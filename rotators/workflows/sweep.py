@@ -12,12 +12,12 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from rotators import lock, vault
-from rotators.assessment import State, assess_vault
-from rotators.clouds import VaultAddress
-from rotators.config import get_settings
-from rotators.errors import ConfigurationError, RotationError
-from rotators.rotation import RotationRequest, Trigger, rotate
+from rotators.adapters import lock, vault
+from rotators.core.assessment import State, assess_vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import ConfigurationError, RotationError
+from rotators.core.settings import get_settings
+from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = logging.getLogger(__name__)
 

@@ -13,20 +13,41 @@
     └── TransientError        503  throttling, 5xx, timeouts: retrying may succeed
         └── OperationFailed   503  a key regeneration operation ended Failed: start a new one
 
-Messages name the failing input and never carry a key or secret value.
+Errors that come from Azure carry its answer (:class:`AzureAnswer`: the operation, the
+status and Azure's error code) as fields, so callers decide on fields, never on text or
+``__cause__``. Messages name the failing input and never carry a key or secret value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class AzureAnswer:
+    """What Azure answered one call; ``status`` is ``None`` when no answer came back."""
+
+    operation: str
+    status: int | None = None
+    code: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def refused(self) -> bool:
+        """A 4xx answer: Azure looked at the request and did nothing with it."""
+        return self.status is not None and 400 <= self.status < 500
+
 
 class RotationError(Exception):
-    status: int = 500
-    code: str = "RotationFailed"
-    retryable: bool = False
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "RotationFailed"
+    retryable: ClassVar[bool] = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, answer: AzureAnswer | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.answer = answer
 
     def as_dict(self) -> dict[str, dict[str, str]]:
         return {"error": {"code": self.code, "message": self.message}}

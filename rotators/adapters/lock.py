@@ -8,19 +8,17 @@ the next trigger once it lapses because its holder died. The blob's content is t
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rotators import clients
-from rotators.clouds import VaultAddress
-from rotators.errors import RotationInProgress, TransientError
-from rotators.plan import Phase, RotationRecord
-from rotators.upstream import calling
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import RotationInProgress, TransientError
+from rotators.core.records import Phase, RotationRecord
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient
@@ -51,7 +49,7 @@ class Lease:
         self.ensure_held()
         with calling("Save the rotation record"):
             self._blob.upload_blob(
-                _dump(record), overwrite=True, lease=self._lease, metadata={"phase": record.phase.value}
+                record.to_json(), overwrite=True, lease=self._lease, metadata={"phase": record.phase.value}
             )
         self.record = record
 
@@ -82,7 +80,7 @@ class Lease:
 @contextmanager
 def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
     """Take the secret's lock or raise :class:`RotationInProgress`."""
-    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+    from azure.core.exceptions import ResourceExistsError
 
     with calling("Open the rotation lock store"):
         blob = clients.lock_container().get_blob_client(blob_name(vault, secret_name))
@@ -92,8 +90,7 @@ def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
         with calling("Take the rotation lock"):
             lease = blob.acquire_lease(lease_duration=LEASE_SECONDS)
     except TransientError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, HttpResponseError) and cause.status_code == 409:
+        if exc.answer is not None and exc.answer.status == 409:
             raise RotationInProgress(
                 f"A rotation of secret '{secret_name}' in '{vault.name}' is in progress."
             ) from None
@@ -102,7 +99,7 @@ def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
     try:
         with calling("Read the rotation record"):
             raw = blob.download_blob(lease=lease).readall()
-        held = Lease(blob, lease, _load(raw))
+        held = Lease(blob, lease, RotationRecord.from_json(raw))
         yield held
     finally:
         if held is not None:
@@ -120,38 +117,3 @@ def unfinished(vault: VaultAddress) -> set[str]:
             for blob in clients.lock_container().list_blobs(name_starts_with=f"{vault.name}/", include=["metadata"])
             if (blob.metadata or {}).get("phase") in pending
         }
-
-
-def _dump(record: RotationRecord) -> bytes:
-    return json.dumps(
-        {
-            "baseVersion": record.base_version,
-            "target": record.target,
-            "phase": record.phase.value,
-            "startedAt": record.started_at.isoformat(),
-            "keyBefore": record.key_before,
-            "operation": record.operation,
-            "newVersion": record.new_version,
-            "requestedAt": record.requested_at.isoformat() if record.requested_at else None,
-        }
-    ).encode()
-
-
-def _load(raw: bytes) -> RotationRecord | None:
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-        return RotationRecord(
-            base_version=data["baseVersion"],
-            target=data["target"],
-            phase=Phase(data["phase"]),
-            started_at=datetime.fromisoformat(data["startedAt"]),
-            key_before=data["keyBefore"],
-            operation=data.get("operation"),
-            new_version=data.get("newVersion"),
-            requested_at=datetime.fromisoformat(data["requestedAt"]) if data.get("requestedAt") else None,
-        )
-    except (ValueError, KeyError, TypeError):
-        logger.warning("Ignoring an unreadable rotation record.")
-        return None

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from rotators.clouds import Cloud
-from rotators.contract import (
+from rotators.core.clouds import Cloud
+from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
     is_enrolled,
@@ -20,8 +20,8 @@ from rotators.contract import (
     read_contract,
     shared_key_pairs,
 )
-from rotators.errors import NotRotatable
-from rotators.plan import SecretVersionInfo
+from rotators.core.errors import NotRotatable
+from rotators.core.records import SecretVersionInfo
 
 
 class State(enum.StrEnum):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
-from rotators.errors import RotationError, TransientError, UpstreamError
+from rotators.core.errors import RotationError, TransientError, UpstreamError
 
 OK, FAILED, REFUSED = 0, 1, 2
 
@@ -22,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.run(args)
+        command: Callable[[argparse.Namespace], int] = args.run
+        return command(args)
     except RotationError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return FAILED if isinstance(exc, (TransientError, UpstreamError)) else REFUSED
@@ -52,15 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("--value-format", default="Key", choices=["Key", "ConnectionString"])
     enroll.set_defaults(run=_enroll)
 
-    demo = commands.add_parser("demo", help="run the whole loop against a local stand-in for Azure")
-    demo.set_defaults(run=_demo)
     return parser
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    from rotators.clouds import VaultAddress
-    from rotators.rotation import RotationRequest, Trigger, rotate
-    from rotators.vault import check_secret_name
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.names import check_secret_name
+    from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
     outcome = rotate(
         RotationRequest(
@@ -78,9 +77,9 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from rotators.clouds import VaultAddress
-    from rotators.config import get_settings
-    from rotators.status import render, vault_status
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.settings import get_settings
+    from rotators.workflows.status import render, vault_status
 
     address = VaultAddress.from_name(args.vault)
     get_settings().check_vault(address)
@@ -89,9 +88,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    from rotators.clouds import VaultAddress
-    from rotators.enrollment import enroll
-    from rotators.vault import check_secret_name
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.names import check_secret_name
+    from rotators.workflows.enrollment import enroll
 
     written = enroll(
         VaultAddress.from_name(args.vault),
@@ -106,9 +105,3 @@ def _enroll(args: argparse.Namespace) -> int:
         f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}"
     )
     return OK
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from rotators.demo import run
-
-    return run()

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rotators.clouds import VaultAddress
-from rotators.errors import ConfigurationError, VaultNotAllowed
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import ConfigurationError, VaultNotAllowed
 
 
 @dataclass(frozen=True)

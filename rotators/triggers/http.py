@@ -1,56 +1,19 @@
-"""The triggers' bodies: parse the input, call :func:`rotate`, map the outcome.
-
-``function_app.py`` stays a list of decorators; everything it needs is here.
-"""
+"""The HTTP trigger: ``POST /api/rotate`` rotates one secret on demand."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import azure.functions as func
 
-from rotators.clouds import VaultAddress
-from rotators.errors import BadRequest, RotationError, RotationInProgress, TransientError
-from rotators.events import ROTATING_EVENT_TYPES, parse_secret_event
-from rotators.rotation import RotationRequest, Status, Trigger, rotate
-from rotators.vault import check_secret_name
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import BadRequest, RotationError
+from rotators.core.names import check_secret_name
+from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
 
 logger = logging.getLogger(__name__)
-
-
-class SecretEventLike(Protocol):
-    """``func.EventGridEvent`` and ``func.CloudEvent`` both fit."""
-
-    @property
-    def id(self) -> str: ...
-
-    def get_json(self) -> Any: ...
-
-
-def on_secret_event(event: SecretEventLike) -> None:
-    """Rotate on near-expiry and expiry; ignore the rest.
-
-    Transient failures raise so Event Grid redelivers; permanent ones are logged and
-    swallowed, since redelivering them cannot succeed.
-    """
-    event_type = getattr(event, "event_type", None) or getattr(event, "type", None)
-    if event_type not in ROTATING_EVENT_TYPES:
-        logger.info("Ignoring event %s of type %s.", event.id, event_type)
-        return
-    try:
-        parsed = parse_secret_event(event.id, event_type, event.get_json())
-        outcome = rotate(RotationRequest(parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version))
-        if outcome.status is Status.PENDING:
-            raise TransientError(f"Rotation of {parsed.secret_name} is still running; redeliver to resume it.")
-    except RotationInProgress as exc:
-        logger.info("Event %s: %s The lock holder writes the new version.", event.id, exc.message)
-    except RotationError as exc:
-        if exc.retryable:
-            logger.warning("Event %s failed and will be redelivered: %s", event.id, exc.message)
-            raise
-        logger.error("Event %s rejected (%s): %s", event.id, exc.code, exc.message)
 
 
 def on_rotate_request(request: func.HttpRequest) -> func.HttpResponse:
@@ -94,12 +57,6 @@ def _flag(body: dict[str, Any], params: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise BadRequest(f"'{name}' must be true or false.")
     return value
-
-
-def on_sweep() -> None:
-    from rotators.sweep import sweep
-
-    sweep()
 
 
 def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:

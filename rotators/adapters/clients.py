@@ -12,7 +12,7 @@ import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
-from rotators.config import get_settings
+from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from azure.mgmt.storage import StorageManagementClient
     from azure.storage.blob import ContainerClient
 
-    from rotators.clouds import Cloud
+    from rotators.core.clouds import Cloud
 
 
 def transport_options() -> dict[str, Any]:
@@ -86,13 +86,17 @@ def lock_container() -> ContainerClient:
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
-    from rotators.errors import ConfigurationError
+    from rotators.core.errors import ConfigurationError
 
     # azure-storage-blob ignores azure-core's backoff options; its default waits 15 s + 3^n.
     options = {
         **transport_options(),
+        # Its annotations say int; the policy computes in floats, and whole seconds would triple the waits.
         "retry_policy": ExponentialRetry(
-            initial_backoff=0.5, increment_base=1.5, retry_total=3, random_jitter_range=0.5
+            initial_backoff=0.5,  # type: ignore[arg-type]
+            increment_base=1.5,  # type: ignore[arg-type]
+            retry_total=3,
+            random_jitter_range=0.5,  # type: ignore[arg-type]
         ),
     }
     connection = os.environ.get("AzureWebJobsStorage", "").strip()

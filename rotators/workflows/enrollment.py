@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rotators import vault
-from rotators.clouds import VaultAddress
-from rotators.config import get_settings
-from rotators.contract import (
+from rotators.adapters import vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.contract import (
     CREDENTIAL_ID,
     PROVIDER_ADDRESS,
     VALIDITY_PERIOD_DAYS,
@@ -16,7 +15,8 @@ from rotators.contract import (
     read_contract,
     secret_value,
 )
-from rotators.plan import SecretVersionInfo
+from rotators.core.records import SecretVersionInfo
+from rotators.core.settings import get_settings
 
 
 def enroll(

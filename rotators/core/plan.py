@@ -1,0 +1,65 @@
+"""The pure core: given the secret's current version, its contract and any unfinished
+rotation, decide what to do and why. No I/O, so every rule is testable on plain values.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rotators.core.contract import Contract
+from rotators.core.records import RotationRecord, SecretVersionInfo
+from rotators.kinds import Credential
+
+
+class Action(enum.StrEnum):
+    ROTATE = "rotate"
+    STALE = "stale"
+    COOLING_DOWN = "cooling_down"
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: Action
+    reason: str
+    current: Credential
+    target: Credential
+    expires_on: datetime
+    resume: RotationRecord | None = None
+
+
+def plan_rotation(
+    current: SecretVersionInfo,
+    contract: Contract,
+    *,
+    now: datetime,
+    min_interval: timedelta,
+    event_version: str | None = None,
+    force: bool = False,
+    record: RotationRecord | None = None,
+) -> Plan:
+    target = contract.alternate
+
+    def plan(action: Action, reason: str, resume: RotationRecord | None = None) -> Plan:
+        return Plan(action, reason, contract.credential, target, now + contract.validity, resume)
+
+    if event_version is not None and event_version != current.version:
+        return plan(Action.STALE, f"the event is for version {event_version}; the current version is {current.version}")
+    if record is not None and record.resumes(current, target.tag):
+        return plan(
+            Action.ROTATE, f"resuming a rotation to {target.tag} interrupted after '{record.phase.value}'", record
+        )
+    age = now - current.created_on
+    if age < min_interval and not force:
+        return plan(
+            Action.COOLING_DOWN,
+            f"the current version was written {_hours(age)} ago, less than the minimum interval of "
+            f"{_hours(min_interval)}: apps may still hold {target.tag}",
+        )
+    why = "forced" if force and age < min_interval else f"the current version is {_hours(age)} old"
+    return plan(Action.ROTATE, f"{why}; regenerate {target.tag}, the key the current version does not hold")
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} h"
