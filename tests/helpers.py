@@ -38,6 +38,12 @@ FUNCTIONS = {f.get_function_name(): f.get_user_function() for f in _DEFINED}
 TRIGGERS = {f.get_function_name(): f.get_trigger().type for f in _DEFINED}
 
 
+def vault_address(text: str) -> Any:
+    from rotators.core.clouds import VaultAddress
+
+    return VaultAddress.parse(text)
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -207,7 +213,7 @@ def delete_lock_container(connection_string: str) -> None:
         BlobServiceClient.from_connection_string(connection_string).delete_container("secret-rotation")
 
 
-def _record_blob(connection_string: str, secret: str) -> Any:
+def record_blob(connection_string: str, secret: str) -> Any:
     from azure.storage.blob import BlobClient
 
     return BlobClient.from_connection_string(connection_string, "secret-rotation", f"{VAULT}/{secret}")
@@ -217,7 +223,7 @@ def expire_lock(connection_string: str, secret: str) -> None:
     """What lease expiry does for a dead holder, without waiting the 60 s out."""
     from azure.storage.blob import BlobLeaseClient
 
-    BlobLeaseClient(_record_blob(connection_string, secret)).break_lease(lease_break_period=0)
+    BlobLeaseClient(record_blob(connection_string, secret)).break_lease(lease_break_period=0)
 
 
 def settle_request(connection_string: str, secret: str) -> None:
@@ -227,7 +233,7 @@ def settle_request(connection_string: str, secret: str) -> None:
     """
     from azure.core.exceptions import ResourceNotFoundError
 
-    blob = _record_blob(connection_string, secret)
+    blob = record_blob(connection_string, secret)
     try:
         record = json.loads(blob.download_blob().readall() or b"{}")
     except ResourceNotFoundError:

@@ -16,8 +16,9 @@ from rotators.core.plan import Action, plan_rotation
 from rotators.core.records import Phase, RotationRecord, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
 
-STORAGE = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp"
-COSMOS = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app"
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-0000000000a1"
+STORAGE = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp"
+COSMOS = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-app"
 NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
 
 
@@ -54,7 +55,10 @@ def test_credential_pairs(address, credential, current, alternate, key):
         ({"CredentialId": "primary"}, "expected one of key1, key2"),
         ({"ProviderAddress": None}, "Tag 'ProviderAddress' is missing"),
         ({"ProviderAddress": "stapp"}, "expected an ARM resource ID"),
-        ({"ProviderAddress": STORAGE + "/blobServices/default"}, "child resource"),
+        (
+            {"ProviderAddress": STORAGE + "/blobServices/default"},
+            "Microsoft.Storage/storageAccounts/blobServices resource",
+        ),
         (
             {"ProviderAddress": STORAGE.replace("Microsoft.Storage/storageAccounts", "Microsoft.Web/sites")},
             "Microsoft.Web/sites resource; supported: Microsoft.Storage/storageAccounts",

@@ -8,6 +8,7 @@ from tests import helpers
 from tests.helpers import VAULT
 
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 
 
 def bad_tag_cases():
@@ -17,7 +18,7 @@ def bad_tag_cases():
         ({"ProviderAddress": None}, "Tag 'ProviderAddress' is missing"),
         ({"ProviderAddress": "not-an-id"}, "expected an ARM resource ID"),
         (
-            {"ProviderAddress": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app"},
+            {"ProviderAddress": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/app"},
             "Microsoft.Web/sites resource; supported",
         ),
         ({"ValidityPeriodDays": None}, "Tag 'ValidityPeriodDays' is missing"),

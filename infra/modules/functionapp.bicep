@@ -143,6 +143,22 @@ var commonSettings = [
     name: 'ROTATION_HTTP_TIMEOUT_SECONDS'
     value: '30'
   }
+  {
+    name: 'ROTATION_EVENT_BUDGET_SECONDS'
+    value: '25'
+  }
+  {
+    name: 'ROTATION_HTTP_BUDGET_SECONDS'
+    value: '120'
+  }
+  {
+    name: 'ROTATION_CLI_BUDGET_SECONDS'
+    value: '600'
+  }
+  {
+    name: 'ROTATION_SWEEP_BUDGET_SECONDS'
+    value: '300'
+  }
 ]
 
 var premiumSettings = [

@@ -1,9 +1,9 @@
 """The credential and SDK clients, built on first use and reused for the life of the process.
 
 One ``DefaultAzureCredential`` serves every client, so a warm instance asks for one token
-per audience, not one per rotation. Every client gets the same bounded timeouts and
-retries (azure-core honours ``Retry-After``), so a rotation ends well inside the function
-timeout in ``host.json``.
+per audience, not one per rotation. Every client, and the credential itself, gets the same
+bounded timeouts and retries (azure-core honours ``Retry-After``), and every call is clamped
+to the time its trigger has left (``rotators.adapters.bounds``).
 """
 
 from __future__ import annotations
@@ -25,15 +25,28 @@ if TYPE_CHECKING:
 
 
 def transport_options() -> dict[str, Any]:
-    settings = get_settings()
-    timeout = settings.http_timeout_seconds
+    """Timeouts and retries for every pipeline, the credential's included."""
+    timeout = get_settings().http_timeout_seconds
     return {
         "connection_timeout": min(timeout, 10.0),
         "read_timeout": timeout,
         "retry_total": 3,
         "retry_backoff_factor": 0.5,
         "retry_backoff_max": 20,
-        "timeout": settings.call_budget_seconds,
+    }
+
+
+def client_options() -> dict[str, Any]:
+    """What every azure-core client gets: the transport options, the whole-call budget, the deadline."""
+    from rotators.adapters.bounds import DeadlinePolicy
+
+    options = transport_options()
+    return {
+        **options,
+        "timeout": get_settings().call_budget_seconds,
+        "per_call_policies": [
+            DeadlinePolicy(read_timeout=options["read_timeout"], connection_timeout=options["connection_timeout"])
+        ],
     }
 
 
@@ -42,7 +55,7 @@ def arm_options(cloud: Cloud) -> dict[str, Any]:
     return {
         "base_url": cloud.arm_endpoint,
         "credential_scopes": [f"{cloud.arm_endpoint}/.default"],
-        **transport_options(),
+        **client_options(),
     }
 
 
@@ -50,14 +63,16 @@ def arm_options(cloud: Cloud) -> dict[str, Any]:
 def credential() -> TokenCredential:
     from azure.identity import DefaultAzureCredential
 
-    return DefaultAzureCredential()
+    from rotators.adapters.bounds import DeadlineCredential
+
+    return DeadlineCredential(DefaultAzureCredential(**transport_options()))
 
 
 @functools.cache
 def secret_client(vault_url: str) -> SecretClient:
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(vault_url, credential(), **transport_options())
+    return SecretClient(vault_url, credential(), **client_options())
 
 
 @functools.cache

@@ -8,7 +8,6 @@ the next trigger once it lapses because its holder died. The blob's content is t
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -18,12 +17,13 @@ from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import RotationInProgress, TransientError
+from rotators.core.logs import get_logger
 from rotators.core.records import Phase, RotationRecord
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 LEASE_SECONDS = 60
 RENEW_EVERY_SECONDS = 15

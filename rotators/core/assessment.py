@@ -67,8 +67,12 @@ def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interv
 def assess_vault(
     secrets: Iterable[SecretVersionInfo], cloud: Cloud, *, now: datetime, min_interval: timedelta
 ) -> list[Assessment]:
-    """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them."""
-    assessments = [assess(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
+    """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them.
+
+    One secret that cannot be assessed, for whatever reason, is reported as misconfigured
+    and the others are still assessed: a single bad tag never hides a whole vault.
+    """
+    assessments = [_assess_one(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
     shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
     for index, assessment in enumerate(assessments):
         others = shared.get(assessment.secret.name)
@@ -76,3 +80,10 @@ def assess_vault(
             reason = key_pair_conflict(assessment.secret.name, assessment.contract, others)
             assessments[index] = replace(assessment, state=State.MISCONFIGURED, reason=reason)
     return assessments
+
+
+def _assess_one(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+    try:
+        return assess(secret, cloud, now=now, min_interval=min_interval)
+    except Exception as exc:  # an input no grammar foresaw: this secret's error, not the vault's
+        return Assessment(secret, State.MISCONFIGURED, None, f"its tags could not be read ({type(exc).__name__})")

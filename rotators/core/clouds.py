@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rotators.core.errors import BadRequest
+from rotators.core.parsing import PRINTABLE_ASCII, is_vault_name, shown
 
 
 @dataclass(frozen=True)
@@ -46,28 +47,56 @@ CLOUDS = (
 
 @dataclass(frozen=True)
 class VaultAddress:
+    """A vault in one cloud: a vault name alone means public Azure, a URL names its cloud."""
+
     url: str
     name: str
     cloud: Cloud
 
     @classmethod
-    def from_url(cls, url: str) -> VaultAddress:
-        parts = urlsplit(url.strip())
+    def from_url(cls, url: str, *, allow_path: bool = False) -> VaultAddress:
+        """The vault a URL names; only ``https://<vault>.<a cloud's vault suffix>`` with no port, user or query."""
+        refused = BadRequest(
+            f"{shown(url)} is not a Key Vault URL (https://<vault>.{PUBLIC.vault_suffix} or a sovereign cloud's)."
+        )
+        if not PRINTABLE_ASCII.fullmatch(url.strip()):  # urllib silently drops tabs and newlines inside a URL
+            raise refused
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port
+        except ValueError:  # an authority urllib cannot parse, such as "https://[::1"
+            raise refused from None
         host = (parts.hostname or "").lower()
         name, _, suffix = host.partition(".")
-        for cloud in CLOUDS:
-            if parts.scheme == "https" and suffix == cloud.vault_suffix and _valid_vault_name(name):
-                return cls(f"https://{host}", name, cloud)
-        raise BadRequest(
-            f"'{url}' is not a Key Vault URL (https://<vault>.{PUBLIC.vault_suffix} or a sovereign cloud's)."
-        )
+        cloud = next((c for c in CLOUDS if suffix == c.vault_suffix), None)
+        if (
+            cloud is None
+            or parts.scheme != "https"
+            or not is_vault_name(name)
+            or port not in (None, 443)
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+            or (not allow_path and parts.path not in ("", "/"))
+        ):
+            raise refused
+        return cls(f"https://{host}", name, cloud)
 
     @classmethod
-    def from_name(cls, name: str) -> VaultAddress:
-        if not isinstance(name, str) or not _valid_vault_name(name.strip().lower()):
-            raise BadRequest(f"Vault name {name!r} is invalid: 3-24 letters, digits and hyphens.")
+    def from_name(cls, name: object) -> VaultAddress:
+        if not isinstance(name, str) or not is_vault_name(name.strip().lower()):
+            raise BadRequest(
+                f"Vault name {shown(name)} is invalid: 3-24 ASCII letters, digits and single hyphens, "
+                "starting with a letter."
+            )
         return cls.from_url(f"https://{name.strip().lower()}.{PUBLIC.vault_suffix}")
 
+    @classmethod
+    def parse(cls, text: object) -> VaultAddress:
+        """A vault name (public Azure) or a vault URL (any cloud), as operators and the allowlist give them."""
+        if isinstance(text, str) and "://" in text:
+            return cls.from_url(text)
+        return cls.from_name(text)
 
-def _valid_vault_name(name: str) -> bool:
-    return 3 <= len(name) <= 24 and name[0].isalpha() and all(c.isalnum() or c == "-" for c in name)
+    def __str__(self) -> str:
+        return self.name if self.cloud is PUBLIC else self.url

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from rotators.core.clouds import Cloud
 from rotators.core.errors import NotRotatable
+from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
 
@@ -103,15 +104,30 @@ def tag_name(tags: Mapping[str, str], wanted: str) -> str:
     return next((name for name in tags if name.strip().lower() == wanted.lower()), wanted)
 
 
+def ambiguous_tags(tags: Mapping[str, str]) -> list[str]:
+    """Contract tags given twice under spellings that differ only in case or spaces."""
+    clashes = []
+    for wanted in (*CONTRACT_TAGS, VALUE_FORMAT):
+        spellings = [name for name in tags if name.strip().lower() == wanted.lower()]
+        if len(spellings) > 1:
+            clashes.append(" and ".join(repr(name) for name in spellings))
+    return clashes
+
+
 def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
     tags = dict(tags or {})
+    if clashes := ambiguous_tags(tags):
+        raise NotRotatable(
+            f"Tags {'; '.join(clashes)} name the same contract tag: which one holds is ambiguous. "
+            "Keep one spelling of each."
+        )
     resource, kind = _resource(_tag(tags, PROVIDER_ADDRESS), cloud)
     credential_id = _tag(tags, CREDENTIAL_ID)
     credential = kind.credentials.get(credential_id.lower())
     if credential is None:
         expected = ", ".join(c.tag for c in kind.credentials.values())
         raise NotRotatable(
-            f"Tag '{CREDENTIAL_ID}' is {credential_id!r}; expected one of {expected} for a {kind.display_name}."
+            f"Tag '{CREDENTIAL_ID}' is {shown(credential_id)}; expected one of {expected} for a {kind.display_name}."
         )
     return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), _value_format(tags))
 
@@ -124,31 +140,29 @@ def _tag(tags: Mapping[str, str], name: str) -> str:
 
 
 def _resource(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
-    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
-
-    if not is_valid_resource_id(address):
+    parsed = parse_resource_id(address)
+    if parsed is None:
         raise NotRotatable(
-            f"Tag '{PROVIDER_ADDRESS}' is {address!r}; expected an ARM resource ID "
-            "(/subscriptions/<id>/resourceGroups/<group>/providers/<namespace>/<type>/<name>)."
+            f"Tag '{PROVIDER_ADDRESS}' is {shown(address)}; expected an ARM resource ID in canonical form "
+            "(/subscriptions/<guid>/resourceGroups/<group>/providers/<namespace>/<type>/<name>, "
+            "ASCII, no empty, '.' or '..' segments, nothing percent-encoded)."
         )
-    parts = parse_resource_id(address)
-    if "child_type_1" in parts:
-        raise NotRotatable(f"Tag '{PROVIDER_ADDRESS}' names a child resource; expected the account itself.")
-    resource_type = f"{parts.get('namespace', '')}/{parts.get('type', '')}"
-    if not is_supported(resource_type):
+    if not is_supported(parsed.resource_type):
         raise NotRotatable(
-            f"Tag '{PROVIDER_ADDRESS}' names a {resource_type} resource; supported: {', '.join(SUPPORTED_TYPES)}."
+            f"Tag '{PROVIDER_ADDRESS}' names a {parsed.resource_type} resource; "
+            f"supported: {', '.join(SUPPORTED_TYPES)}."
         )
-    resource = Resource(address, str(parts["subscription"]), str(parts["resource_group"]), str(parts["name"]), cloud)
-    return resource, kind_for(resource_type)
+    return Resource(parsed, cloud), kind_for(parsed.resource_type)
 
 
 def _validity(raw: str) -> timedelta:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_VALIDITY_DAYS:
+    days = ascii_int(raw, low=1, high=MAX_VALIDITY_DAYS)
+    if days is None:
         raise NotRotatable(
-            f"Tag '{VALIDITY_PERIOD_DAYS}' is {raw!r}; expected a whole number of days from 1 to {MAX_VALIDITY_DAYS}."
+            f"Tag '{VALIDITY_PERIOD_DAYS}' is {shown(raw)}; expected a whole number of days from 1 to "
+            f"{MAX_VALIDITY_DAYS} in ASCII digits."
         )
-    return timedelta(days=int(raw))
+    return timedelta(days=days)
 
 
 def _value_format(tags: Mapping[str, str]) -> ValueFormat:
@@ -156,7 +170,7 @@ def _value_format(tags: Mapping[str, str]) -> ValueFormat:
     for value_format in ValueFormat:
         if raw.lower() == value_format.value.lower():
             return value_format
-    raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {raw!r}; expected Key or ConnectionString.")
+    raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {shown(raw)}; expected Key or ConnectionString.")
 
 
 def secret_value(contract: Contract, key_value: str) -> str:

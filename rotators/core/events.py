@@ -11,15 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import BadRequest
+from rotators.core.parsing import shown
 
 NEAR_EXPIRY = "Microsoft.KeyVault.SecretNearExpiry"
 EXPIRED = "Microsoft.KeyVault.SecretExpired"
 ROTATING_EVENT_TYPES = frozenset({NEAR_EXPIRY, EXPIRED})
 
-_SECRET_PATH = re.compile(r"^/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{1,64})/?$")
+_SECRET_PATH = re.compile(r"/secrets/(?P<name>[0-9A-Za-z-]{1,127})/(?P<version>[0-9A-Za-z]{1,64})/?")
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,13 @@ def parse_secret_event(event_id: str | None, event_type: str | None, data: Any) 
     raw_id = fields.get("id")
     if not isinstance(raw_id, str) or not raw_id:
         raise BadRequest("Event data has no 'Id' (the versioned secret URL).")
-    vault = VaultAddress.from_url(raw_id)
-    path = "/" + raw_id.split("://", 1)[-1].partition("/")[2]
-    match = _SECRET_PATH.match(path)
+    vault = VaultAddress.from_url(raw_id, allow_path=True)
+    match = _SECRET_PATH.fullmatch(urlsplit(raw_id.strip()).path)
     if match is None:
-        raise BadRequest(f"Event data 'Id' is not a versioned secret URL: {raw_id!r}.")
+        raise BadRequest(f"Event data 'Id' is not a versioned secret URL: {shown(raw_id)}.")
     object_type = fields.get("objecttype")
     if object_type is not None and str(object_type).lower() != "secret":
-        raise BadRequest(f"Event data 'ObjectType' is {object_type!r}, not 'Secret'.")
+        raise BadRequest(f"Event data 'ObjectType' is {shown(object_type)}, not 'Secret'.")
     return SecretEvent(
         id=str(event_id or ""),
         event_type=str(event_type or "").strip(),

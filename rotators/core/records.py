@@ -13,13 +13,14 @@ import enum
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from rotators.core.logs import get_logger
+
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -120,21 +121,47 @@ class RotationRecord:
 
     @classmethod
     def from_json(cls, raw: bytes) -> RotationRecord | None:
-        """The record, or ``None`` for an empty or unreadable blob (the next rotation rebuilds it from Azure)."""
+        """The record, or ``None`` for an empty blob or one of another shape.
+
+        The blob is ours, but a bad deployment, a hand edit or another tool may have written
+        it: anything but the exact shape is ignored with a warning, and the rotation rebuilds
+        what it needs from Azure (the record only ever saves work, never decides safety alone).
+        """
         if not raw:
             return None
         try:
-            data: Any = json.loads(raw)
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
             return cls(
-                base_version=data["baseVersion"],
-                target=data["target"],
-                phase=Phase(data["phase"]),
-                started_at=datetime.fromisoformat(data["startedAt"]),
-                key_before=data["keyBefore"],
-                operation=data.get("operation"),
-                new_version=data.get("newVersion"),
-                requested_at=datetime.fromisoformat(data["requestedAt"]) if data.get("requestedAt") else None,
+                base_version=_text(data, "baseVersion"),
+                target=_text(data, "target"),
+                phase=Phase(_text(data, "phase")),
+                started_at=_moment(data, "startedAt"),
+                key_before=_text(data, "keyBefore"),
+                operation=_text(data, "operation", optional=True),
+                new_version=_text(data, "newVersion", optional=True),
+                requested_at=_moment(data, "requestedAt", optional=True),
             )
-        except (ValueError, KeyError, TypeError):
-            logger.warning("Ignoring an unreadable rotation record.")
+        except (ValueError, KeyError, TypeError, RecursionError):
+            logger.warning("Ignoring a rotation record of an unexpected shape; the rotation starts from Azure's state.")
             return None
+
+
+def _text(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = data.get(key) if optional else data[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{key} is not a string")
+    return value
+
+
+def _moment(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    text = _text(data, key, optional=optional)
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{key} has no time zone")
+    return moment

@@ -1,34 +1,52 @@
-"""App settings, read and validated once per process."""
+"""App settings, read and validated once per process, on first use.
+
+Every setting has a grammar: numbers are ASCII decimals in a range, and each entry of
+``ROTATION_ALLOWED_VAULTS`` is a vault name (public Azure) or a vault URL (its cloud).
+Anything else is a :class:`ConfigurationError` naming the setting and the entry.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from rotators.core.clouds import VaultAddress
-from rotators.core.errors import ConfigurationError, VaultNotAllowed
+from rotators.core.errors import BadRequest, ConfigurationError, VaultNotAllowed
+from rotators.core.parsing import shown
+
+ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
+_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True)
 class Settings:
-    allowed_vaults: frozenset[str]
+    allowed_vaults: frozenset[VaultAddress]
     min_interval: timedelta = timedelta(hours=24)
     operation_wait_seconds: float = 240.0
     http_timeout_seconds: float = 30.0
+    # What each trigger may spend: Event Grid redelivers after 30 s without an answer, App
+    # Service's front end drops an HTTP request after 230 s, the sweep must end inside
+    # host.json's functionTimeout (10 min) with its last rotation.
+    event_budget_seconds: float = 25.0
+    http_budget_seconds: float = 120.0
+    cli_budget_seconds: float = 600.0
+    sweep_budget_seconds: float = 300.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        vaults = frozenset(
-            v.strip().lower() for v in environ.get("ROTATION_ALLOWED_VAULTS", "").split(",") if v.strip()
-        )
         return cls(
-            allowed_vaults=vaults,
+            allowed_vaults=_allowed_vaults(environ.get(ALLOWED_VAULTS, "")),
             min_interval=timedelta(hours=_number(environ, "ROTATION_MIN_INTERVAL_HOURS", 24, low=0, high=8760)),
             operation_wait_seconds=_number(environ, "ROTATION_OPERATION_WAIT_SECONDS", 240, low=1, high=3600),
             http_timeout_seconds=_number(environ, "ROTATION_HTTP_TIMEOUT_SECONDS", 30, low=1, high=300),
+            event_budget_seconds=_number(environ, "ROTATION_EVENT_BUDGET_SECONDS", 25, low=1, high=28),
+            http_budget_seconds=_number(environ, "ROTATION_HTTP_BUDGET_SECONDS", 120, low=1, high=220),
+            cli_budget_seconds=_number(environ, "ROTATION_CLI_BUDGET_SECONDS", 600, low=1, high=86400),
+            sweep_budget_seconds=_number(environ, "ROTATION_SWEEP_BUDGET_SECONDS", 300, low=1, high=480),
         )
 
     @property
@@ -49,22 +67,36 @@ class Settings:
         """Fail closed: no allowlist means no vault is allowed."""
         if not self.allowed_vaults:
             raise ConfigurationError(
-                "ROTATION_ALLOWED_VAULTS is not set: every rotation is refused until it lists the vaults to serve."
+                f"{ALLOWED_VAULTS} is not set: every rotation is refused until it lists the vaults to serve."
             )
-        if vault.name not in self.allowed_vaults:
-            raise VaultNotAllowed(f"Vault '{vault.name}' is not in ROTATION_ALLOWED_VAULTS.")
+        if vault not in self.allowed_vaults:
+            raise VaultNotAllowed(f"Vault '{vault}' is not in {ALLOWED_VAULTS}.")
+
+
+def _allowed_vaults(raw: str) -> frozenset[VaultAddress]:
+    """Every entry must name one vault; an empty value means none (and every rotation is refused)."""
+    if not raw.strip():
+        return frozenset()
+    vaults = set()
+    for position, entry in enumerate(raw.split(","), start=1):
+        try:
+            vaults.add(VaultAddress.parse(entry.strip()))
+        except BadRequest:
+            raise ConfigurationError(
+                f"{ALLOWED_VAULTS} entry {position} ({shown(entry.strip())}) is not a vault name or a vault URL "
+                f"(https://<vault>.vault.azure.net, .vault.azure.cn or .vault.usgovcloudapi.net); "
+                "wildcards, host names and empty entries are refused."
+            ) from None
+    return frozenset(vaults)
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}, got {raw!r}.") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}, got {raw!r}.")
+    value = float(raw) if _DECIMAL.fullmatch(raw) else None
+    if value is None or not low <= value <= high:
+        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}, got {shown(raw)}.")
     return value
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from rotators.core.clouds import Cloud
 from rotators.core.errors import ResourceNotFound
+from rotators.core.parsing import ResourceId
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,29 @@ def pair(first: str, second: str, *, keys: tuple[str, str] | None = None) -> dic
 
 @dataclass(frozen=True)
 class Resource:
-    id: str
-    subscription: str
-    resource_group: str
-    name: str
+    """A resource whose keys are rotated, in the cloud of the vault that holds its secret.
+
+    Every ARM call is built from these parsed parts, never from the tag's text.
+    """
+
+    parsed: ResourceId
     cloud: Cloud
+
+    @property
+    def id(self) -> str:
+        return str(self.parsed)
+
+    @property
+    def subscription(self) -> str:
+        return self.parsed.subscription
+
+    @property
+    def resource_group(self) -> str:
+        return self.parsed.resource_group
+
+    @property
+    def name(self) -> str:
+        return self.parsed.name
 
 
 OperationStarted = Callable[[str], None]

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from rotators.core.errors import RotationError, TransientError, UpstreamError
+from rotators.core.logs import escape
 
 OK, FAILED, REFUSED = 0, 1, 2
+VAULT_HELP = "vault name (public Azure) or vault URL (any cloud)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,11 +24,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        from rotators.core.deadline import budget
+        from rotators.core.settings import get_settings
+
         command: Callable[[argparse.Namespace], int] = args.run
-        return command(args)
+        with budget(get_settings().cli_budget_seconds):
+            return command(args)
     except RotationError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        print(f"error: {escape(exc.code)}: {escape(exc.message)}", file=sys.stderr)
         return FAILED if isinstance(exc, (TransientError, UpstreamError)) else REFUSED
+    except Exception as exc:  # one line, never a traceback that could carry key material
+        print(f"error: InternalError: unexpected {type(exc).__name__}", file=sys.stderr)
+        return FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,18 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     rotate = commands.add_parser("rotate", help="rotate one secret now")
-    rotate.add_argument("--vault", required=True)
+    rotate.add_argument("--vault", required=True, help=VAULT_HELP)
     rotate.add_argument("--secret", required=True)
     rotate.add_argument("--force", action="store_true", help="rotate even inside the cool-down")
     rotate.add_argument("--dry-run", action="store_true", help="show the plan; write and regenerate nothing")
     rotate.set_defaults(run=_rotate)
 
     status = commands.add_parser("status", help="list a vault's enrolled secrets and their state")
-    status.add_argument("--vault", required=True)
+    status.add_argument("--vault", required=True, help=VAULT_HELP)
     status.set_defaults(run=_status)
 
     enroll = commands.add_parser("enroll", help="write a secret's first tagged version")
-    enroll.add_argument("--vault", required=True)
+    enroll.add_argument("--vault", required=True, help=VAULT_HELP)
     enroll.add_argument("--secret", required=True)
     enroll.add_argument("--resource-id", required=True, help="ARM resource ID of the account")
     enroll.add_argument("--credential", default="key1", help="key the first version holds (default key1)")
@@ -58,12 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _rotate(args: argparse.Namespace) -> int:
     from rotators.core.clouds import VaultAddress
-    from rotators.core.names import check_secret_name
+    from rotators.core.parsing import check_secret_name
     from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
     outcome = rotate(
         RotationRequest(
-            VaultAddress.from_name(args.vault),
+            VaultAddress.parse(args.vault),
             check_secret_name(args.secret),
             Trigger.CLI,
             force=args.force,
@@ -81,7 +90,7 @@ def _status(args: argparse.Namespace) -> int:
     from rotators.core.settings import get_settings
     from rotators.workflows.status import render, vault_status
 
-    address = VaultAddress.from_name(args.vault)
+    address = VaultAddress.parse(args.vault)
     get_settings().check_vault(address)
     print(render(vault_status(address, now=datetime.now(timezone.utc))))
     return OK
@@ -89,11 +98,11 @@ def _status(args: argparse.Namespace) -> int:
 
 def _enroll(args: argparse.Namespace) -> int:
     from rotators.core.clouds import VaultAddress
-    from rotators.core.names import check_secret_name
+    from rotators.core.parsing import check_secret_name
     from rotators.workflows.enrollment import enroll
 
     written = enroll(
-        VaultAddress.from_name(args.vault),
+        VaultAddress.parse(args.vault),
         check_secret_name(args.secret),
         args.resource_id,
         credential=args.credential,

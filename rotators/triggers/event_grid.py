@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Protocol
 
+from rotators.core.deadline import budget
 from rotators.core.errors import RotationError, RotationInProgress, TransientError
 from rotators.core.events import ROTATING_EVENT_TYPES, parse_secret_event
+from rotators.core.logs import get_logger
+from rotators.core.settings import get_settings
 from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class SecretEventLike(Protocol):
@@ -33,7 +35,9 @@ def on_secret_event(event: SecretEventLike) -> None:
         return
     try:
         parsed = parse_secret_event(event.id, event_type, event.get_json())
-        outcome = rotate(RotationRequest(parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version))
+        request = RotationRequest(parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version)
+        with budget(get_settings().event_budget_seconds):
+            outcome = rotate(request)
         if outcome.status is Status.PENDING:
             raise TransientError(f"Rotation of {parsed.secret_name} is still running; redeliver to resume it.")
     except RotationInProgress as exc:
@@ -43,3 +47,5 @@ def on_secret_event(event: SecretEventLike) -> None:
             logger.warning("Event %s failed and will be redelivered: %s", event.id, exc.message)
             raise
         logger.error("Event %s rejected (%s): %s", event.id, exc.code, exc.message)
+    except Exception as exc:  # redelivering a failure nobody foresaw would repeat it for 24 h; the sweep is the net
+        logger.error("Event %s failed: unexpected %s; it is not redelivered.", event.id, type(exc).__name__)

@@ -3,54 +3,75 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import azure.functions as func
 
 from rotators.core.clouds import VaultAddress
+from rotators.core.deadline import budget
 from rotators.core.errors import BadRequest, RotationError
-from rotators.core.names import check_secret_name
+from rotators.core.logs import get_logger
+from rotators.core.parsing import check_secret_name
+from rotators.core.settings import get_settings
 from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
+
+# A rotate request is a few hundred bytes; anything far larger is not one.
+MAX_BODY_BYTES = 16 * 1024
 
 
 def on_rotate_request(request: func.HttpRequest) -> func.HttpResponse:
     try:
-        outcome = rotate(parse_rotate_request(request))
+        rotation = parse_rotate_request(request)
+        with budget(get_settings().http_budget_seconds):
+            outcome = rotate(rotation)
     except RotationError as exc:
-        log = logger.warning if exc.status >= 500 else logger.info
-        log("Rotate request refused (%d %s): %s", exc.status, exc.code, exc.message)
-        return _json(exc.status, exc.as_dict())
-    return _json(202 if outcome.status is Status.PENDING else 200, outcome.as_dict())
+        return error_response(exc, "Rotate request")
+    except Exception as exc:  # a bug must not answer with a traceback, nor take key material with it
+        return unexpected_response(exc, "Rotate request")
+    return json_response(202 if outcome.status is Status.PENDING else 200, outcome.as_dict())
 
 
 def parse_rotate_request(request: func.HttpRequest) -> RotationRequest:
-    """Body ``{"vaultName", "secretName", "force", "dryRun"}``, or the Azure samples' query parameters."""
-    body: Any = {}
-    if request.get_body():
-        try:
-            body = json.loads(request.get_body())
-        except ValueError:
-            raise BadRequest("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.")
+    """Body ``{"vaultName" | "vaultUrl", "secretName", "force", "dryRun"}``, or the Azure samples' query parameters."""
+    body = json_body(request)
     params = request.params
-    vault_name = body.get("vaultName", params.get("KeyVaultName"))
+    vault = body.get("vaultUrl", body.get("vaultName", params.get("KeyVaultName")))
     secret_name = body.get("secretName", params.get("SecretName"))
-    if vault_name is None or secret_name is None:
-        raise BadRequest("Give 'vaultName' and 'secretName' in the JSON body (or KeyVaultName and SecretName).")
+    if vault is None or secret_name is None:
+        raise BadRequest(
+            "Give 'vaultName' and 'secretName' in the JSON body ('vaultUrl' instead of 'vaultName' for a "
+            "sovereign cloud), or the query parameters KeyVaultName and SecretName."
+        )
     return RotationRequest(
-        vault=VaultAddress.from_name(vault_name),
+        vault=VaultAddress.parse(vault),
         secret_name=check_secret_name(secret_name),
         trigger=Trigger.HTTP,
-        force=_flag(body, params, "force"),
-        dry_run=_flag(body, params, "dryRun"),
+        force=flag(body, params, "force"),
+        dry_run=flag(body, params, "dryRun"),
     )
 
 
-def _flag(body: dict[str, Any], params: Any, name: str) -> bool:
+def json_body(request: func.HttpRequest) -> dict[str, Any]:
+    """The request's JSON object; anything else (too large, not UTF-8, not JSON, too deep) is a 400."""
+    raw = request.get_body()
+    if not raw:
+        return {}
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not UTF-8.") from None
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def flag(body: dict[str, Any], params: Any, name: str) -> bool:
     value = body.get(name, params.get(name, False))
     if isinstance(value, str) and value.lower() in ("true", "false"):
         value = value.lower() == "true"
@@ -59,5 +80,17 @@ def _flag(body: dict[str, Any], params: Any, name: str) -> bool:
     return value
 
 
-def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
+def error_response(exc: RotationError, what: str) -> func.HttpResponse:
+    log = logger.warning if exc.status >= 500 else logger.info
+    log("%s refused (%d %s): %s", what, exc.status, exc.code, exc.message)
+    return json_response(exc.status, exc.as_dict())
+
+
+def unexpected_response(exc: Exception, what: str) -> func.HttpResponse:
+    logger.error("%s failed: unexpected %s.", what, type(exc).__name__)
+    body = {"error": {"code": "InternalError", "message": "The rotation failed unexpectedly; see the function's log."}}
+    return json_response(500, body)
+
+
+def json_response(status: int, body: dict[str, Any]) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body), status_code=status, mimetype="application/json")

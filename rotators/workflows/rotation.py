@@ -16,13 +16,13 @@ rotation asks Azure twice for a regeneration that may already be under way.
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from rotators.adapters import lock, vault
+from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
@@ -35,11 +35,12 @@ from rotators.core.contract import (
     tag_name,
 )
 from rotators.core.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
+from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import Phase, RotationRecord, SecretVersionInfo
 from rotators.core.settings import get_settings
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class Trigger(enum.StrEnum):
@@ -249,7 +250,7 @@ def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: l
             key,
             resume=record.operation,
             on_started=started,
-            wait_seconds=get_settings().operation_wait_seconds,
+            wait_seconds=_wait_seconds(),
         )
     except RotationError as exc:
         if isinstance(exc, OperationFailed) or (exc.answer is not None and exc.answer.refused):
@@ -285,6 +286,17 @@ def _find_lost_request(
             f"it is sent again from {again:%H:%M:%S} UTC"
         )
     return None
+
+
+# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
+WRITE_RESERVE_SECONDS = 5.0
+
+
+def _wait_seconds() -> float:
+    """How long this trigger may wait on a long-running regeneration before leaving it to the next."""
+    left = deadline.remaining()
+    wait = get_settings().operation_wait_seconds
+    return wait if left is None else max(0.0, min(wait, left - WRITE_RESERVE_SECONDS))
 
 
 def _held(lease: lock.Lease) -> RotationRecord:

@@ -7,6 +7,7 @@ from datetime import datetime
 from rotators.adapters import vault
 from rotators.core.assessment import Assessment, assess_vault
 from rotators.core.clouds import VaultAddress
+from rotators.core.logs import escape
 from rotators.core.settings import get_settings
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
@@ -28,7 +29,7 @@ def render(assessments: list[Assessment]) -> str:
 def _row(assessment: Assessment) -> tuple[str, ...]:
     secret, contract = assessment.secret, assessment.contract
     state = assessment.state.value + (f": {assessment.reason}" if assessment.reason else "")
-    return (
+    cells = (
         secret.name,
         f"{contract.kind.resource_type.split('/')[-1]}/{contract.resource.name}" if contract else "-",
         contract.credential.tag if contract else secret.tags.get("CredentialId", "-"),
@@ -37,3 +38,4 @@ def _row(assessment: Assessment) -> tuple[str, ...]:
         str(assessment.days_left) if assessment.days_left is not None else "-",
         state,
     )
+    return tuple(escape(cell) for cell in cells)  # a tag value must not start a table row of its own

@@ -15,18 +15,16 @@ from datetime import datetime, timezone
 from rotators.adapters import lock, vault
 from rotators.core.assessment import State, assess_vault
 from rotators.core.clouds import VaultAddress
+from rotators.core.deadline import budget
 from rotators.core.errors import ConfigurationError, RotationError
+from rotators.core.logs import get_logger
 from rotators.core.settings import get_settings
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
-logger = logging.getLogger(__name__)
-
-# functionTimeout (600 s) less the longest single rotation (a Cosmos DB wait of up to
-# ROTATION_OPERATION_WAIT_SECONDS, 240 s by default) and a margin.
-SWEEP_BUDGET_SECONDS = 300.0
+logger = get_logger(__name__)
 
 
-def sweep(*, now: datetime | None = None, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> Counter[str]:
+def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -> Counter[str]:
     """Sweep every allowed vault; returns how many secrets ended in each outcome.
 
     No rotation starts after ``budget_seconds``: what is left is counted as deferred and
@@ -36,14 +34,17 @@ def sweep(*, now: datetime | None = None, budget_seconds: float = SWEEP_BUDGET_S
     if not settings.allowed_vaults:
         raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
     now = now or datetime.now(timezone.utc)
+    budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget_seconds
     tally: Counter[str] = Counter()
-    for name in sorted(settings.allowed_vaults):
-        address = VaultAddress.from_name(name)
+    for address in sorted(settings.allowed_vaults, key=lambda vault: vault.url):
         try:
             _sweep_vault(address, now, deadline, tally)
         except RotationError as exc:
-            logger.error("Sweep of vault %s stopped: %s", name, exc.message)
+            logger.error("Sweep of vault %s stopped: %s", address, exc.message)
+            tally["failed"] += 1
+        except Exception as exc:  # the next vault is still swept
+            logger.error("Sweep of vault %s stopped: unexpected %s.", address, type(exc).__name__)
             tally["failed"] += 1
     if tally["deferred"]:
         logger.warning(
@@ -71,9 +72,15 @@ def _sweep_vault(address: VaultAddress, now: datetime, deadline: float, tally: C
             tally["deferred"] += 1
             continue
         try:
-            outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), vault_secrets=listed)
+            with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
+                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), vault_secrets=listed)
             tally[outcome.status.value] += 1
         except RotationError as exc:
             level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
             logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address.name, exc.message)
             tally[exc.code] += 1
+        except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
+            logger.error(
+                "Sweep could not rotate %s in %s: unexpected %s.", secret.name, address.name, type(exc).__name__
+            )
+            tally["unexpected"] += 1

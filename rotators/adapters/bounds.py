@@ -1,0 +1,74 @@
+"""What keeps every call to Azure inside the trigger's deadline (``rotators.core.deadline``).
+
+Imported when the first client is built, never at cold start: it needs azure-core.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
+from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+from rotators.core import deadline
+
+
+class DeadlinePolicy(SansIOHTTPPolicy[Any, Any]):
+    """A per-call policy: each request's timeouts and its whole retry budget end with the trigger's time."""
+
+    def __init__(self, *, read_timeout: float, connection_timeout: float) -> None:
+        self._read_timeout = read_timeout
+        self._connection_timeout = connection_timeout
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        left = deadline.remaining()
+        if left is None:
+            return
+        options = request.context.options
+        options["timeout"] = min(options.get("timeout", left), left)  # azure-core's budget for all retries
+        options.update(
+            deadline.call_options(
+                read_timeout=options.get("read_timeout", self._read_timeout),
+                connection_timeout=options.get("connection_timeout", self._connection_timeout),
+            )
+        )
+
+
+class DeadlineCredential:
+    """A credential whose token requests end with the trigger's time.
+
+    MSAL's managed-identity flow takes no per-call timeout, so the request runs on a worker
+    thread and the trigger stops waiting for it when its time is up; the request itself
+    finishes in the background and its token is cached for the next trigger.
+    """
+
+    def __init__(self, inner: TokenCredential) -> None:
+        self._inner = inner
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rotation-token")
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token: AccessToken = self._bounded(self._inner.get_token, *scopes, **kwargs)
+        return token
+
+    def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
+        get_token_info = getattr(self._inner, "get_token_info", None)
+        if get_token_info is None:
+            token = self.get_token(*scopes)
+            return AccessTokenInfo(token.token, token.expires_on)
+        info: AccessTokenInfo = self._bounded(get_token_info, *scopes, options=options)
+        return info
+
+    def _bounded(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        left = deadline.remaining()
+        if left is None:
+            return call(*args, **kwargs)
+        deadline.check("Get an access token")
+        future = self._workers.submit(call, *args, **kwargs)
+        try:
+            return future.result(timeout=left)
+        except FutureTimeout:
+            raise ClientAuthenticationError("The token request did not finish within the trigger's time.") from None
