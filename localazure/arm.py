@@ -33,6 +33,7 @@ _COSMOS = re.compile(
     r"/(?P<op>listKeys|readonlykeys|listConnectionStrings|regenerateKey)$",
     re.I,
 )
+_STORAGE_ACCOUNT = re.compile(_RG + r"/providers/Microsoft\.Storage/storageAccounts/(?P<name>[^/]+)$", re.I)
 _COSMOS_ACCOUNT = re.compile(_RG + r"/providers/Microsoft\.DocumentDB/databaseAccounts/(?P<name>[^/]+)$", re.I)
 _OPERATION = re.compile(
     r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.DocumentDB/locations/(?P<loc>[^/]+)"
@@ -66,6 +67,8 @@ def route(request: Request) -> tuple[str, Callable[[LocalAzure, Request], Respon
     if match := _STORAGE.search(path):
         op = match["op"]
         return f"storage.{_snake(op)}", lambda cloud, req: _storage(cloud, req, match, op)
+    if match := _STORAGE_ACCOUNT.search(path):
+        return "storage.get_account", lambda cloud, req: _storage(cloud, req, match, "get")
     if match := _COSMOS.search(path):
         op = match["op"]
         return f"cosmos.{_snake(op)}", lambda cloud, req: _cosmos(cloud, req, match, op)
@@ -124,11 +127,13 @@ def _storage_keys(account: StorageAccount, *, kerb: bool) -> dict:
 
 def _storage(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Response:
     _require_api_version(request)
-    if request.method != "POST":
+    if request.method != ("GET" if op == "get" else "POST"):
         raise ApiError(405, "MethodNotAllowed", "The requested resource does not support http method.")
     account = cloud.storage_accounts.get(match["name"].lower())
     if account is None or account.resource_group.lower() != match["rg"].lower():
         raise _resource_missing(cloud, match["sub"], match["rg"], "Microsoft.Storage/storageAccounts", match["name"])
+    if op == "get":
+        return Response(200, _storage_account(account))
     if op.lower() == "listkeys":
         return Response(200, _storage_keys(account, kerb=request.query.get("$expand") == "kerb"))
     key_name = str((request.json() or {}).get("keyName", ""))
@@ -196,6 +201,27 @@ def _cosmos(cloud: LocalAzure, request: Request, match: re.Match, op: str) -> Re
     )
 
 
+def _storage_account(account: StorageAccount) -> dict:
+    """The shape of spec example StorageAccountGetProperties.json (Microsoft.Storage 2023-05-01), trimmed:
+    ``keyCreationTime`` and ``allowSharedKeyAccess`` (absent means allowed) are what the product reads."""
+    properties: dict = {
+        "provisioningState": "Succeeded",
+        "keyCreationTime": {"key1": account.created["key1"], "key2": account.created["key2"]},
+        "primaryEndpoints": {"blob": f"https://{account.name}.blob.core.windows.net/"},
+    }
+    if account.allow_shared_key_access is not None:
+        properties["allowSharedKeyAccess"] = account.allow_shared_key_access
+    return {
+        "id": account.id,
+        "name": account.name,
+        "type": account.provider,
+        "location": account.location,
+        "kind": "StorageV2",
+        "sku": {"name": "Standard_GRS", "tier": "Standard"},
+        "properties": properties,
+    }
+
+
 def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
     """The shape of the specification's CosmosDBDatabaseAccountGet example, trimmed to what matters here."""
     busy = any(op.account is account and op.status == "InProgress" for op in cloud.operations.values())
@@ -221,6 +247,11 @@ def _cosmos_account(cloud: LocalAzure, account: CosmosAccount) -> dict:
             "writeLocations": [location],
             "readLocations": [location],
             "locations": [location],
+            "disableLocalAuth": account.disable_local_auth,
+            # CosmosDBDatabaseAccountGet.json (2024-11-15): each key's last generation time.
+            "keysMetadata": {
+                field: {"generationTime": account.generated[kind]} for kind, field in COSMOS_KEY_FIELDS.items()
+            },
         },
     }
 

@@ -76,7 +76,9 @@ def get_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str, ver
     if item is None:
         raise _not_found(name, version)
     if not item.enabled:
-        raise ApiError(403, "Forbidden", "Operation get is not allowed on a disabled secret.")
+        # Key Vault answers a disabled version with 403 and innererror SecretDisabled (Microsoft's
+        # Key Vault error reference; team notes in shared/README.md).
+        raise ApiError(403, "Forbidden", "Operation get is not allowed on a disabled secret.", inner="SecretDisabled")
     return Response(200, _bundle(request, name, item))
 
 

@@ -93,6 +93,7 @@ class Account:
 @dataclass
 class StorageAccount(Account):
     created: dict[str, str] = field(default_factory=dict)
+    allow_shared_key_access: bool | None = None
 
     provider = "Microsoft.Storage/storageAccounts"
 
@@ -107,6 +108,9 @@ COSMOS_KEY_FIELDS = {
 
 @dataclass
 class CosmosAccount(Account):
+    generated: dict[str, str] = field(default_factory=dict)
+    disable_local_auth: bool = False
+
     provider = "Microsoft.DocumentDB/databaseAccounts"
     # Azure's Cosmos DB rotation sample tags the read-write pair key1/key2.
     aliases: ClassVar[dict[str, str]] = {"key1": "primary", "key2": "secondary"}
@@ -133,6 +137,7 @@ class Operation:
                 self.status = "Failed"
             else:
                 self.account.keys[self.key_kind] = new_key()
+                self.account.generated[self.key_kind] = _iso_now()
                 self.status = "Succeeded"
 
 
@@ -162,10 +167,20 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     after: bool = False
+    skip: int = 0
+    code: str | None = None
+    inner: str | None = None
+    message: str = "Injected fault."
     taken: threading.Event = field(default_factory=threading.Event)
 
     def matches(self, route: str) -> bool:
-        return self.count > 0 and fnmatch.fnmatchcase(route, self.route)
+        """Whether this call meets the fault; the first ``skip`` matching calls pass untouched."""
+        if self.count <= 0 or not fnmatch.fnmatchcase(route, self.route):
+            return False
+        if self.skip:
+            self.skip -= 1
+            return False
+        return True
 
 
 @dataclass
@@ -181,3 +196,9 @@ class Tokens:
 
     def audience(self, token: str) -> str | None:
         return self.issued.get(token)
+
+
+def _iso_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -275,7 +275,14 @@ class LocalAzure:
     def create_cosmos_account(
         self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001", resource_group: str = "rg-demo"
     ) -> CosmosAccount:
-        account = CosmosAccount(subscription, resource_group, name, keys={k: new_key() for k in COSMOS_KEY_FIELDS})
+        created = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        account = CosmosAccount(
+            subscription,
+            resource_group,
+            name,
+            keys={k: new_key() for k in COSMOS_KEY_FIELDS},
+            generated=dict.fromkeys(COSMOS_KEY_FIELDS, created),
+        )
         with self._lock:
             self.cosmos_accounts[name.lower()] = account
             self.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
@@ -334,9 +341,17 @@ class LocalAzure:
         delay: float = 0.0,
         drop: bool = False,
         after: bool = False,
+        skip: int = 0,
+        code: str | None = None,
+        inner: str | None = None,
+        message: str = "Injected fault.",
     ) -> Fault:
-        """Make the next ``count`` calls to ``route`` (a glob such as ``keyvault.*``) fail or stall."""
-        fault = Fault(route, count, status, retry_after, delay, drop, after)
+        """Make the next ``count`` calls to ``route`` (a glob such as ``keyvault.*``) fail or stall, after ``skip``.
+
+        ``code``, ``inner`` and ``message`` shape the error body as the service does
+        (``{"error": {"code", "message", "innererror": {"code"}}}``).
+        """
+        fault = Fault(route, count, status, retry_after, delay, drop, after, skip, code, inner, message)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -383,8 +398,8 @@ class LocalAzure:
                 return None
             if fault is not None and fault.status and not fault.after:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                code = _FAULT_CODES.get(fault.status, "ServiceUnavailable")
-                raise ApiError(fault.status, code, "Injected fault.", headers)
+                code = fault.code or _FAULT_CODES.get(fault.status, "ServiceUnavailable")
+                raise ApiError(fault.status, code, fault.message, headers, inner=fault.inner)
             if response is None and epoch != self.epoch:
                 return None
             if response is None:
@@ -521,6 +536,8 @@ class LocalAzure:
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 _FAULT_CODES = {
+    400: "BadRequest",
+    403: "AuthorizationFailed",
     429: "TooManyRequests",
     500: "InternalServerError",
     502: "BadGateway",

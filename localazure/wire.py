@@ -36,12 +36,18 @@ class Response:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, *, inner: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.inner = inner
 
     def response(self) -> Response:
-        return Response(self.status, {"error": {"code": self.code, "message": self.message}}, self.headers)
+        error: dict = {"code": self.code, "message": self.message}
+        if self.inner:  # Key Vault nests the telling code (SecretDisabled, ForbiddenByRbac, AccessDenied)
+            error["innererror"] = {"code": self.inner}
+        return Response(self.status, {"error": error}, self.headers)

@@ -72,6 +72,7 @@ def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AzureWebJobsStorage", local_azure.blob_connection_string(azurite))
     monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", helpers.VAULT)
     monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("ROTATION_POLL_SECONDS", "0.05")  # the stand-in completes operations in a fraction of a second
     local_azure.create_vault(helpers.VAULT)
     helpers.delete_lock_container(azurite.connection_string)
     clear_process_state()

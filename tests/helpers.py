@@ -72,14 +72,25 @@ def _enroll(
     value: str | None = None,
 ) -> str:
     tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": validity}
+    formatted = (extra_tags or {}).get("ValueFormat", "Key") == "ConnectionString"
     return cloud.seed_secret(
         VAULT,
         secret,
-        value if value is not None else resource.key(credential),
+        value if value is not None else secret_value(resource, resource.key(credential), connection_string=formatted),
         tags={**tags, **(extra_tags or {})},
         created=now() - age,
         expires=now() + timedelta(days=20),
     )
+
+
+def secret_value(resource: Account, key: str, *, connection_string: bool = False) -> str:
+    """What a secret holds for a key, as the services document their connection strings."""
+    if not connection_string:
+        return key
+    if resource.provider == "Microsoft.Storage/storageAccounts":
+        suffix = "EndpointSuffix=core.windows.net"
+        return f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key};{suffix}"
+    return f"AccountEndpoint=https://{resource.name}.documents.azure.com:443/;AccountKey={key};"
 
 
 def age_current_version(cloud: LocalAzure, secret: str, age: timedelta) -> None:
@@ -213,33 +224,45 @@ def delete_lock_container(connection_string: str) -> None:
         BlobServiceClient.from_connection_string(connection_string).delete_container("secret-rotation")
 
 
-def record_blob(connection_string: str, secret: str) -> Any:
+def pair_blob_name(cloud: LocalAzure, secret: str) -> str:
+    """The lock blob of the key pair a secret's current tags name (the product's own naming)."""
+    from rotators.adapters.lock import blob_name
+    from rotators.core.clouds import PUBLIC
+    from rotators.core.contract import read_contract
+
+    return blob_name(read_contract(cloud.current_secret(VAULT, secret).tags, PUBLIC).pair_name)
+
+
+def record_blob(cloud: LocalAzure, connection_string: str, secret: str) -> Any:
     from azure.storage.blob import BlobClient
 
-    return BlobClient.from_connection_string(connection_string, "secret-rotation", f"{VAULT}/{secret}")
+    return BlobClient.from_connection_string(connection_string, "secret-rotation", pair_blob_name(cloud, secret))
 
 
-def expire_lock(connection_string: str, secret: str) -> None:
-    """What lease expiry does for a dead holder, without waiting the 60 s out."""
+def expire_lock(cloud: LocalAzure, connection_string: str, secret: str) -> None:
+    """What lease expiry does for a dead holder, without waiting the 60 s out (no lease: nothing to do)."""
+    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
     from azure.storage.blob import BlobLeaseClient
 
-    BlobLeaseClient(record_blob(connection_string, secret)).break_lease(lease_break_period=0)
+    with contextlib.suppress(ResourceExistsError, ResourceNotFoundError):
+        BlobLeaseClient(record_blob(cloud, connection_string, secret)).break_lease(lease_break_period=0)
 
 
-def settle_request(connection_string: str, secret: str) -> None:
-    """What time does for an unanswered regeneration request, without waiting the settle period out.
+def settle_request(cloud: LocalAzure, connection_string: str, secret: str) -> None:
+    """What time does for a regeneration request Azure may still act on, without waiting the settle period out.
 
     Only for a request Azure has finished with: one still stalled in the stand-in would land later.
     """
     from azure.core.exceptions import ResourceNotFoundError
 
-    blob = record_blob(connection_string, secret)
+    blob = record_blob(cloud, connection_string, secret)
     try:
         record = json.loads(blob.download_blob().readall() or b"{}")
     except ResourceNotFoundError:
         return
-    if record.get("requestedAt"):
-        record["requestedAt"] = (now() - timedelta(days=1)).isoformat()
+    rotation = record.get("rotation") or {}
+    if rotation.get("requestedAt"):
+        rotation["requestedAt"] = (now() - timedelta(days=1)).isoformat()
         metadata = blob.get_blob_properties().metadata
         blob.upload_blob(json.dumps(record).encode(), overwrite=True, metadata=metadata)
 

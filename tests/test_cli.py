@@ -55,36 +55,38 @@ def test_status_table(cloud, capsys):
     helpers.enroll_storage(cloud, secret="due", account="stdue")
     for twin, credential in (("twin-a", "key1"), ("twin-b", "key2")):
         helpers.enroll_storage(cloud, secret=twin, account="sttwins", credential=credential)
+    expired = cloud.create_storage_account("stexpired")
     cloud.seed_secret(
         VAULT,
         "expired",
-        "x",
+        expired.keys["key2"],
         created=helpers.now() - timedelta(days=100),
         expires=helpers.now() - timedelta(days=1),
-        tags={
-            "CredentialId": "key2",
-            "ValidityPeriodDays": "90",
-            "ProviderAddress": cloud.create_storage_account("stexpired").id,
-        },
+        tags={"CredentialId": "key2", "ValidityPeriodDays": "90", "ProviderAddress": expired.id},
     )
-    cloud.seed_secret(
-        VAULT,
-        "healthy",
-        "x",
-        created=helpers.now() - timedelta(days=10),
-        expires=helpers.now() + timedelta(days=80),
-        tags={
-            "CredentialId": "key1",
-            "ValidityPeriodDays": "90",
-            "ProviderAddress": cloud.create_storage_account("sthealthy").id,
-        },
-    )
+    healthy = cloud.create_storage_account("sthealthy")
+    for name, value in (("healthy", healthy.keys["key1"]), ("drifted", "key2"), ("dead", "not-a-key")):
+        account = healthy if name == "healthy" else cloud.create_storage_account(f"st{name}")
+        cloud.seed_secret(
+            VAULT,
+            name,
+            account.keys.get(value, value),
+            created=helpers.now() - timedelta(days=10),
+            expires=helpers.now() + timedelta(days=80),
+            tags={"CredentialId": "key1", "ValidityPeriodDays": "90", "ProviderAddress": account.id},
+        )
     cloud.seed_secret(VAULT, "broken", "x", tags={"CredentialId": "key1", "ProviderAddress": "nope"})
     cloud.seed_secret(VAULT, "unrelated", "x")
+    code, out, _ = run(capsys, "status", "--vault", VAULT, "--quick")
+    assert code == OK and {line.split()[-1] for line in out.splitlines() if line.startswith(("drifted", "dead"))} == {
+        "ok"
+    }
     code, out, _ = run(capsys, "status", "--vault", VAULT)
     assert code == OK
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert set(rows) == {"fresh", "due", "expired", "healthy", "broken", "twin-a", "twin-b"}
+    assert set(rows) == {"fresh", "due", "expired", "healthy", "drifted", "dead", "broken", "twin-a", "twin-b"}
+    assert "drift: the value is key2 though CredentialId says key1; set CredentialId to key2" in rows["drifted"]
+    assert "broken: the value is neither key of the key1/key2 pair of stdead" in rows["dead"]
     assert out.splitlines()[0].split() == [
         "SECRET",
         "RESOURCE",

@@ -12,8 +12,9 @@ from rotators.core.clouds import PUBLIC, VaultAddress
 from rotators.core.contract import ValueFormat, read_contract, shared_key_pairs
 from rotators.core.errors import BadRequest, ConfigurationError, NotRotatable, VaultNotAllowed
 from rotators.core.events import parse_secret_event
+from rotators.core.keys import Holding, KeyState, Step, holding, progress
 from rotators.core.plan import Action, plan_rotation
-from rotators.core.records import Phase, RotationRecord, SecretVersionInfo, fingerprint
+from rotators.core.records import PairRecord, Phase, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
 
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-0000000000a1"
@@ -117,13 +118,13 @@ def test_plan_holds_off_inside_the_cool_down_unless_forced():
 
 def test_plan_resumes_an_interrupted_rotation_even_inside_the_cool_down():
     current = secret(NOW - timedelta(hours=1))
-    record = RotationRecord("v1", "key2", Phase.REGENERATED, NOW, "salt$digest")
+    record = started()
     plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=record)
     assert plan.action is Action.ROTATE and plan.resume == record
     for finished in (
-        RotationRecord("v0", "key2", Phase.REGENERATED, NOW, "s$d"),
-        RotationRecord("v1", "key2", Phase.WRITTEN, NOW, "s$d"),
-        RotationRecord("v1", "key1", Phase.STARTED, NOW, "s$d"),
+        started(base_version="v0"),
+        started(phase=Phase.WRITTEN),
+        started(target="key1", target_key="key1"),
     ):
         plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=finished)
         assert plan.action is Action.COOLING_DOWN and plan.resume is None
@@ -188,28 +189,74 @@ def test_vault_names_are_validated(name):
         VaultAddress.from_name(name)
 
 
+def started(**changes) -> RotationRecord:
+    base = SecretVersionInfo("s", "v1", NOW - DAY, None, {}, None)
+    record = RotationRecord.start(base, "key2", "key2", key_before="old-key", generated_before="t0", at=NOW)
+    return replace(record, **changes)
+
+
 def test_key_fingerprints_tell_a_changed_key_without_holding_it():
-    before = fingerprint("old-key-value")
-    record = RotationRecord("v1", "key2", Phase.STARTED, NOW, before)
-    assert "old-key-value" not in before and before != fingerprint("old-key-value")
-    assert not record.key_changed("old-key-value") and record.key_changed("new-key-value")
+    record = started()
+    assert "old-key" not in record.key_before and record.key_before != fingerprint("old-key")
+    assert not record.key_changed("old-key") and record.key_changed("new-key")
 
 
-def test_an_unanswered_request_settles_once_every_retry_and_azure_are_done_with_it():
+def test_an_unanswered_request_settles_after_six_read_timeouts():
     settings = Settings.from_environ({"ROTATION_HTTP_TIMEOUT_SECONDS": "30"})
-    settle = settings.request_settle
-    assert settings.call_budget_seconds == 120 and settle == timedelta(minutes=3)
-    asked = RotationRecord("v1", "key2", Phase.STARTED, NOW, "s$d", requested_at=NOW)
-    assert asked.resend_after(settle) == NOW + timedelta(minutes=3)
-    assert replace(asked, requested_at=None).resend_after(settle) is None
+    assert settings.call_budget_seconds == 120 and settings.request_settle == timedelta(minutes=3)
 
 
-def test_rotation_records_survive_the_blob_round_trip():
-    record = RotationRecord("v1", "key2", Phase.STARTED, NOW, "s$d", operation="token", requested_at=NOW)
-    assert RotationRecord.from_json(record.to_json()) == record
-    unasked = replace(record, requested_at=None)
-    assert RotationRecord.from_json(unasked.to_json()) == unasked
-    assert RotationRecord.from_json(b"{not json") is None and RotationRecord.from_json(b"") is None
+SETTLE, ACCEPTED = timedelta(minutes=3), timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("record", "value", "generated", "at", "step", "reason"),
+    [
+        # a changed value is proof, whatever else the record says
+        (started(), "new-key", "t0", NOW, Step.REGENERATED, ""),
+        (started(accepted=True), "new-key", "t1", NOW, Step.REGENERATED, ""),
+        # Azure says it generated the key, but lists the old value: never ask again, never publish it
+        (started(), "old-key", "t1", NOW + timedelta(days=1), Step.WAIT, "still lists its old value"),
+        (started(generated_before=None), "old-key", "t1", NOW, Step.WAIT, "still lists its old value"),
+        # nothing in flight: ask
+        (started(requested_at=None), "old-key", "t0", NOW, Step.SEND, ""),
+        (started(requested_at=None), "old-key", None, NOW, Step.SEND, ""),
+        # an unanswered request may still take effect until it has settled
+        (started(), "old-key", "t0", NOW + SETTLE - timedelta(seconds=1), Step.WAIT, "went unanswered"),
+        (started(), "old-key", None, NOW + SETTLE, Step.SEND, ""),
+        # an accepted operation runs on Azure's clock: ask again only much later (412 meanwhile)
+        (started(accepted=True), "old-key", "t0", NOW + SETTLE, Step.WAIT, "runs it on its own clock"),
+        (started(accepted=True), "old-key", "t0", NOW + ACCEPTED, Step.SEND, ""),
+    ],
+)
+def test_progress_of_a_rotation_is_read_from_the_keys(record, value, generated, at, step, reason):
+    state = KeyState({"key1": "live-key1", "key2": value}, {"key2": generated} if generated else {})
+    decided = progress(record, state, now=at, settle=SETTLE, accepted_settle=ACCEPTED)
+    assert decided.step is step and reason in decided.reason
+
+
+@pytest.mark.parametrize(
+    ("held", "expected"),
+    [("k1", Holding.CURRENT), ("k2", Holding.ALTERNATE), ("k3", Holding.NEITHER), (None, Holding.NEITHER)],
+)
+def test_holding_compares_the_value_with_both_keys(held, expected):
+    assert holding(held, KeyState({"key1": "k1", "key2": "k2"}), "key1", "key2") is expected
+
+
+def test_key_state_never_shows_its_values():
+    assert "secret-value" not in repr(KeyState({"key1": "secret-value"}, {"key1": "t"}))
+
+
+def test_pair_records_survive_the_blob_round_trip():
+    owner = SecretRef.of("https://KV-App.vault.azure.net/", "Storage-Key")
+    record = PairRecord(owner, SecretRef.of("https://kv-b.vault.azure.cn", "other"), started(accepted=True))
+    assert PairRecord.from_json(record.to_json()) == record
+    assert (
+        owner == SecretRef("https://kv-app.vault.azure.net", "storage-key") and str(owner) == "'storage-key' in kv-app"
+    )
+    unasked = PairRecord(owner, None, started(requested_at=None, phase=Phase.WRITTEN, new_version="v2"))
+    assert PairRecord.from_json(unasked.to_json()) == unasked
+    assert PairRecord.from_json(b"{not json") == PairRecord() and PairRecord.from_json(b"") == PairRecord()
 
 
 def test_secrets_sharing_a_key_pair_are_found_whatever_the_spelling():

@@ -16,7 +16,7 @@ import pytest
 
 from rotators.core import settings
 from rotators.core.errors import ConfigurationError, RotationError
-from rotators.core.records import RotationRecord
+from rotators.core.records import PairRecord
 from tests import helpers
 from tests.helpers import VAULT
 
@@ -151,30 +151,35 @@ def test_unparseable_event_ids_are_permanent_refusals(cloud, caplog, event_id):
     [
         b"[]",
         b'"a string"',
-        b'{"baseVersion": 5, "target": "key2", "phase": "started", "startedAt": "2026-01-01T00:00:00+00:00",'
-        b' "keyBefore": "s$d"}',
-        b'{"baseVersion": "v", "target": "key2", "phase": "finished", "startedAt": "2026-01-01T00:00:00+00:00",'
-        b' "keyBefore": "s$d"}',
-        b'{"baseVersion": "v", "target": "key2", "phase": "started", "startedAt": "yesterday", "keyBefore": "s$d"}',
-        b'{"baseVersion": "v", "target": "key2", "phase": "started", "startedAt": "2026-01-01T00:00:00",'
-        b' "keyBefore": "s$d"}',
+        b'{"owner": "kv-app/s"}',
+        b'{"owner": {"vaultUrl": 5, "name": "s"}}',
+        b'{"rotation": {"baseVersion": 5, "target": "key2", "targetKey": "key2", "phase": "started",'
+        b' "startedAt": "2026-01-01T00:00:00+00:00", "keyBefore": "s$d"}}',
+        b'{"rotation": {"baseVersion": "v", "target": "key2", "targetKey": "key2", "phase": "finished",'
+        b' "startedAt": "2026-01-01T00:00:00+00:00", "keyBefore": "s$d"}}',
+        b'{"rotation": {"baseVersion": "v", "target": "key2", "targetKey": "key2", "phase": "started",'
+        b' "startedAt": "yesterday", "keyBefore": "s$d"}}',
+        b'{"rotation": {"baseVersion": "v", "target": "key2", "targetKey": "key2", "phase": "started",'
+        b' "startedAt": "2026-01-01T00:00:00", "keyBefore": "s$d"}}',
+        b'{"rotation": {"baseVersion": "v", "target": "key2", "targetKey": "key2", "phase": "started",'
+        b' "startedAt": "2026-01-01T00:00:00+00:00", "keyBefore": "s$d", "accepted": "yes"}}',
         b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
         b"\xff\xfe",
     ],
 )
 def test_records_of_the_wrong_shape_are_ignored_with_a_warning(raw, caplog):
     with caplog.at_level(logging.WARNING, logger="rotators"):
-        assert RotationRecord.from_json(raw) is None
+        assert PairRecord.from_json(raw) == PairRecord()
     assert any("unexpected shape" in r.getMessage() for r in caplog.records)
 
 
 def test_a_rotation_finds_a_garbled_record_and_rebuilds_from_azure(cloud, azurite):
     helpers.enroll_storage(cloud)
-    blob = helpers.record_blob(azurite.connection_string, "storage-key")
+    blob = helpers.record_blob(cloud, azurite.connection_string, "storage-key")
     from rotators.adapters import clients
 
     clients.lock_container()
-    blob.upload_blob(b'{"baseVersion": [1, 2], "phase": {"x": 1}}', overwrite=True)
+    blob.upload_blob(b'{"owner": [1, 2], "rotation": {"phase": {"x": 1}}}', overwrite=True)
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 200 and body["status"] == "rotated"
     helpers.holds_live_key(cloud, "storage-key")

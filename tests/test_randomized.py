@@ -115,7 +115,7 @@ def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
             run_until(fault, owner, must_reach=False)  # the rotation may legitimately end first
             cloud.faults.clear()
             for secret in SECRETS:
-                expire_lock_quietly(azurite, secret)
+                expire_lock_quietly(cloud, azurite, secret)
     except RotationError as exc:
         assert exc.retryable or exc.status == 409, f"{action}: {exc.code}"
     finally:
@@ -123,11 +123,11 @@ def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
             seen[name].append(cloud.current_secret(VAULT, name).version)
 
 
-def expire_lock_quietly(azurite, name: str) -> None:
+def expire_lock_quietly(cloud, azurite, name: str) -> None:
     from azure.core.exceptions import HttpResponseError
 
     with contextlib.suppress(HttpResponseError):
-        helpers.expire_lock(azurite.connection_string, name)
+        helpers.expire_lock(cloud, azurite.connection_string, name)
 
 
 @pytest.mark.slow
@@ -146,8 +146,8 @@ def test_random_interleavings_keep_both_promises(cloud, azurite, plan):
     # Liveness: with the faults gone and the secrets due, one sweep finishes everything.
     cloud.faults.clear()
     for name in SECRETS:
-        expire_lock_quietly(azurite, name)
-        helpers.settle_request(azurite.connection_string, name)
+        expire_lock_quietly(cloud, azurite, name)
+        helpers.settle_request(cloud, azurite.connection_string, name)
     advance(cloud, 24 * 80)
     before = {name: cloud.current_secret(VAULT, name).version for name in SECRETS}
     helpers.FUNCTIONS["SweepVaults"](None)

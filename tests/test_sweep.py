@@ -49,10 +49,10 @@ def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):
 def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
     version = helpers.enroll_cosmos(cloud, secret="interrupted")
     cloud.current_secret(VAULT, "interrupted").expires = int((helpers.now() + timedelta(days=60)).timestamp())
-    fault = cloud.inject("cosmos.operation_status", delay=60)
+    fault = cloud.inject("cosmos.get_account", delay=60, skip=1)  # while it waits on the operation
     run_until(fault, "interrupted")
     cloud.faults.clear()
-    helpers.expire_lock(azurite.connection_string, "interrupted")
+    helpers.expire_lock(cloud, azurite.connection_string, "interrupted")
     time.sleep(0.5)  # the operation itself ends long before the next hourly sweep
     sweep()
     current = cloud.current_secret(VAULT, "interrupted")
@@ -62,8 +62,7 @@ def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
 
 
 def test_sweep_respects_the_lock_and_keeps_going_after_a_failure(cloud, caplog):
-    from rotators.adapters import clients, lock
-    from rotators.core.clouds import VaultAddress
+    from rotators.adapters import clients
     from rotators.workflows.sweep import sweep as sweep_with
 
     now = helpers.now()
@@ -78,7 +77,7 @@ def test_sweep_respects_the_lock_and_keeps_going_after_a_failure(cloud, caplog):
             created=now - timedelta(days=70),
             expires=now + timedelta(days=3),
         )
-    blob = clients.lock_container().get_blob_client(lock.blob_name(VaultAddress.from_name(VAULT), "a-locked"))
+    blob = clients.lock_container().get_blob_client(helpers.pair_blob_name(cloud, "a-locked"))
     blob.upload_blob(b"", overwrite=True)
     blob.acquire_lease(lease_duration=15)
     del cloud.storage_accounts["stb-failing"]  # b-failing's rotation fails: its account is gone

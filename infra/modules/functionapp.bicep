@@ -136,8 +136,8 @@ var commonSettings = [
     value: sweepSchedule
   }
   {
-    name: 'ROTATION_OPERATION_WAIT_SECONDS'
-    value: '240'
+    name: 'ROTATION_POLL_SECONDS'
+    value: '5'
   }
   {
     name: 'ROTATION_HTTP_TIMEOUT_SECONDS'

@@ -1,76 +1,110 @@
-"""A per-secret lock and rotation record in the host's own ``AzureWebJobsStorage``.
+"""One lock per key pair in the host's own ``AzureWebJobsStorage``, holding its claim and rotation record.
 
 The lock is a blob lease, as the Functions host uses for singletons: 60 seconds, renewed
-by a background thread while a rotation runs, released on every path, and taken over by
-the next trigger once it lapses because its holder died. The blob's content is the
-:class:`RotationRecord`, so whoever takes the lock next knows how far the last holder got.
+by a background thread only while a rotation outlives a quarter of it, released on every
+path, and taken over by the next trigger once it lapses because its holder died. The
+blob's content is the :class:`PairRecord`: who owns the pair, and how far its last
+rotation got, so whoever takes the lock next resumes it.
+
+Keyed by the key pair, not the secret: the pair is what must never be regenerated twice
+at once, and two secrets on one pair (in one vault or two) meet at the same blob.
+
+A rotation's lock costs four requests on the common path: acquire, one read, one save
+before its regeneration request, release. The blob is created once per pair, with content,
+so no read meets an empty blob.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
-from rotators.core.clouds import VaultAddress
-from rotators.core.errors import RotationInProgress, TransientError
+from rotators.core import deadline
+from rotators.core.errors import RotationError, RotationInProgress, TransientError, UpstreamError
 from rotators.core.logs import get_logger
-from rotators.core.records import Phase, RotationRecord
+from rotators.core.records import PairRecord, Phase
+from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient
 
 logger = get_logger(__name__)
 
+_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
 LEASE_SECONDS = 60
 RENEW_EVERY_SECONDS = 15
+PREFIX = "pairs/"
 
 
-def blob_name(vault: VaultAddress, secret_name: str) -> str:
-    return f"{vault.name}/{secret_name.lower()}"
+def blob_name(pair: str) -> str:
+    return PREFIX + pair
 
 
 class Lease:
-    """The held lock; ``save`` records progress, ``ensure_held`` guards every write to Azure."""
+    """The held lock. ``save`` records progress; ``ensure_held`` guards every write to Azure.
 
-    def __init__(self, blob: BlobClient, lease: BlobLeaseClient, record: RotationRecord | None) -> None:
+    The lease is known to be held, without asking, while less than half of it has passed
+    since it was last acquired or renewed (timed from before that request went out); the
+    background renewal keeps that true for as long as the rotation runs.
+    """
+
+    def __init__(self, blob: BlobClient, lease: BlobLeaseClient, record: PairRecord, acquired: float) -> None:
         self._blob = blob
         self._lease = lease
         self.record = record
+        self._proven = acquired
         self._lost = threading.Event()
         self._stop = threading.Event()
         self._renewer = threading.Thread(target=self._renew_until_stopped, daemon=True, name="rotation-lease")
         self._renewer.start()
 
-    def save(self, record: RotationRecord) -> None:
+    def save(self, record: PairRecord) -> None:
+        """Persist the record; its metadata (owner, phase, base version) lets the sweep find it without a read."""
         self.ensure_held()
-        with calling("Save the rotation record"):
+        rotation = record.rotation
+        metadata = {"vault": record.owner.vault_url, "secret": record.owner.name} if record.owner else {}
+        if rotation is not None:
+            # Key Vault lists secrets without their version ids, so the sweep recognises the base
+            # version by its creation time (whole seconds, as Key Vault gives them).
+            created = str(int(rotation.base_created.timestamp()))
+            metadata |= {"phase": rotation.phase.value, "base": rotation.base_version, "basecreated": created}
+        with calling("Save the rotation record", role=_ROLE):
             self._blob.upload_blob(
-                record.to_json(), overwrite=True, lease=self._lease, metadata={"phase": record.phase.value}
+                record.to_json(), overwrite=True, lease=self._lease, metadata=metadata, **_call_options()
             )
         self.record = record
 
     def ensure_held(self) -> None:
         if self._lost.is_set():
             raise TransientError("The rotation lock lapsed while the rotation ran; a later trigger will finish it.")
-        with calling("Renew the rotation lock"):
-            self._lease.renew()
+        if time.monotonic() - self._proven < LEASE_SECONDS / 2:
+            return
+        self._renew("Renew the rotation lock")
 
     def release(self) -> None:
         self._stop.set()
         self._renewer.join()
         try:
-            self._lease.release()
+            self._lease.release(**_call_options())
         except Exception:  # the lease lapses by itself within LEASE_SECONDS
             logger.warning("Could not release the rotation lock; it lapses within %d s.", LEASE_SECONDS)
+
+    def _renew(self, operation: str) -> None:
+        before = time.monotonic()
+        with calling(operation):
+            self._lease.renew(**_call_options())
+        self._proven = before
 
     def _renew_until_stopped(self) -> None:
         while not self._stop.wait(RENEW_EVERY_SECONDS):
             try:
-                self._lease.renew()
+                self._renew("Renew the rotation lock in the background")
             except Exception:
                 logger.warning("Could not renew the rotation lock.")
                 self._lost.set()
@@ -78,28 +112,16 @@ class Lease:
 
 
 @contextmanager
-def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
-    """Take the secret's lock or raise :class:`RotationInProgress`."""
-    from azure.core.exceptions import ResourceExistsError
-
-    with calling("Open the rotation lock store"):
-        blob = clients.lock_container().get_blob_client(blob_name(vault, secret_name))
-        with suppress(ResourceExistsError):
-            blob.upload_blob(b"", overwrite=False)
-    try:
-        with calling("Take the rotation lock"):
-            lease = blob.acquire_lease(lease_duration=LEASE_SECONDS)
-    except TransientError as exc:
-        if exc.answer is not None and exc.answer.status == 409:
-            raise RotationInProgress(
-                f"A rotation of secret '{secret_name}' in '{vault.name}' is in progress."
-            ) from None
-        raise
+def hold(pair: str, *, holder: str) -> Iterator[Lease]:
+    """Take the key pair's lock or raise :class:`RotationInProgress` naming ``holder``'s secret."""
+    blob = clients.lock_container().get_blob_client(blob_name(pair))
+    before = time.monotonic()
+    lease = _acquire(blob, holder)
     held: Lease | None = None
     try:
-        with calling("Read the rotation record"):
-            raw = blob.download_blob(lease=lease).readall()
-        held = Lease(blob, lease, RotationRecord.from_json(raw))
+        with calling("Read the rotation record", role=_ROLE):
+            raw = blob.download_blob(lease=lease, **_call_options()).readall()
+        held = Lease(blob, lease, PairRecord.from_json(raw), before)
         yield held
     finally:
         if held is not None:
@@ -108,12 +130,73 @@ def hold(vault: VaultAddress, secret_name: str) -> Iterator[Lease]:
             lease.release()
 
 
-def unfinished(vault: VaultAddress) -> set[str]:
-    """Names of secrets whose last rotation stopped before writing the new version."""
-    pending = {Phase.STARTED.value, Phase.REGENERATED.value}
-    with calling("List rotation records"):
-        return {
-            blob.name.split("/", 1)[1]
-            for blob in clients.lock_container().list_blobs(name_starts_with=f"{vault.name}/", include=["metadata"])
-            if (blob.metadata or {}).get("phase") in pending
-        }
+def _acquire(blob: BlobClient, holder: str) -> BlobLeaseClient:
+    """Acquire the lease, creating the pair's blob the first time."""
+    try:
+        return _acquire_once(blob, holder)
+    except UpstreamError as exc:
+        if exc.answer is None or exc.answer.status != 404:
+            raise
+    _create(blob)
+    return _acquire_once(blob, holder)
+
+
+def _acquire_once(blob: BlobClient, holder: str) -> BlobLeaseClient:
+    try:
+        with calling("Take the rotation lock", role=_ROLE):
+            return blob.acquire_lease(lease_duration=LEASE_SECONDS, **_call_options())
+    except RotationError as exc:
+        if exc.answer is not None and exc.answer.status == 409:
+            raise RotationInProgress(f"A rotation of the key pair of {holder} is in progress.") from None
+        raise
+
+
+def _create(blob: BlobClient) -> None:
+    """Create the pair's blob with content (``If-None-Match: *``): when two triggers race, one creates it."""
+    try:
+        with calling("Create the rotation record", role=_ROLE):
+            blob.upload_blob(PairRecord().to_json(), overwrite=False, **_call_options())
+    except RotationError as exc:
+        if exc.answer is None or exc.answer.status != 409:
+            raise
+
+
+def peek(pair: str) -> PairRecord:
+    """The pair's record without taking its lock (a dry run's claim check)."""
+    blob = clients.lock_container().get_blob_client(blob_name(pair))
+    try:
+        with calling("Read the rotation record", role=_ROLE):
+            return PairRecord.from_json(blob.download_blob(**_call_options()).readall())
+    except UpstreamError as exc:
+        if exc.answer is not None and exc.answer.status == 404:
+            return PairRecord()
+        raise
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A rotation whose record stops before the new version was written."""
+
+    vault_url: str
+    secret: str
+    base_created: int
+
+
+def unfinished() -> list[Unfinished]:
+    """Every pair's record that stopped before writing, from blob metadata alone (one listing)."""
+    found = []
+    with calling("List rotation records", role=_ROLE):
+        for blob in clients.lock_container().list_blobs(
+            name_starts_with=PREFIX, include=["metadata"], **_call_options()
+        ):
+            metadata = blob.metadata or {}
+            created = metadata.get("basecreated", "")
+            complete = {"vault", "secret"} <= set(metadata) and created.isascii() and created.isdigit()
+            if metadata.get("phase") == Phase.STARTED.value and complete:
+                found.append(Unfinished(metadata["vault"], metadata["secret"], int(created)))
+    return found
+
+
+def _call_options() -> dict[str, Any]:
+    timeout = get_settings().http_timeout_seconds
+    return deadline.call_options(read_timeout=timeout, connection_timeout=min(timeout, 10.0))

@@ -1,21 +1,32 @@
 """One place that turns Azure's answers into our errors.
 
-Every call to Azure runs inside :func:`calling`. What Azure answered (the status and its
-error code) is kept on the error as an :class:`AzureAnswer`, and the error's type comes
-from one table, :data:`CLASSIFICATION`, in the manner of httpx's ``map_exceptions``. The
-SDK's own message is never copied: it may echo request content. The original exception
-stays chained as ``__cause__`` for the logs, but no caller looks at it.
+Every call to Azure runs inside :func:`calling`. What Azure answered (the status, its
+innermost error code, its ``Retry-After``) is kept on the error as an :class:`AzureAnswer`,
+and the error's type comes from one table, :data:`CLASSIFICATION`, in the manner of httpx's
+``map_exceptions``. The SDK's own message is never copied: it may echo request content.
+The original exception stays chained as ``__cause__`` for the logs, but no caller looks at it.
 
 azure-core is imported on the first call, not at cold start.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rotators.core.errors import AzureAnswer, OperationFailed, RotationError, TransientError, UpstreamError
+from rotators.core.errors import (
+    AccessDenied,
+    AzureAnswer,
+    ResourceBusy,
+    ResourceLocked,
+    RotationError,
+    SecretDisabled,
+    TransientError,
+    UpstreamError,
+    VaultAccessPolicies,
+)
 
 if TYPE_CHECKING:
     from azure.core.exceptions import HttpResponseError
@@ -23,14 +34,27 @@ if TYPE_CHECKING:
 ErrorType = type[RotationError]
 
 # (statuses, Azure's error code or None for any) -> our error; the first row that matches wins.
-# 409 and 412: the resource is busy (Cosmos DB answers 412 while another operation holds its lock).
 CLASSIFICATION: tuple[tuple[range, str | None, ErrorType], ...] = (
+    # Key Vault: 403 with innererror SecretDisabled for a disabled version; AccessDenied when the
+    # vault grants by access policy and the caller has none; ForbiddenByRbac for a missing role.
+    (range(403, 404), "SecretDisabled", SecretDisabled),
+    (range(403, 404), "AccessDenied", VaultAccessPolicies),
+    # 403 right after a deployment is usually a role assignment still propagating (Microsoft's
+    # RBAC troubleshooting doc: up to about 10 minutes), so it is retried, not dropped.
+    (range(403, 404), None, AccessDenied),
+    # A management lock never clears by retrying.
+    (range(409, 410), "ScopeLocked", ResourceLocked),
     (range(408, 410), None, TransientError),
-    (range(412, 413), None, TransientError),
+    # Cosmos DB refuses a write while another operation holds its lock: "There is already an
+    # operation in progress which requires exclusive lock" (Azure/azure-rest-api-specs#703,
+    # hashicorp/terraform-provider-azurerm#15842).
+    (range(412, 413), None, ResourceBusy),
     (range(429, 430), None, TransientError),
     (range(400, 500), None, UpstreamError),
     (range(500, 600), None, TransientError),
 )
+
+_LOCK = re.compile(r"/providers/Microsoft\.Authorization/locks/([A-Za-z0-9_.()-]{1,90})", re.IGNORECASE)
 
 
 def classify(answer: AzureAnswer) -> ErrorType:
@@ -43,20 +67,44 @@ def classify(answer: AzureAnswer) -> ErrorType:
     return UpstreamError
 
 
-def describe(answer: AzureAnswer) -> str:
+def describe(answer: AzureAnswer, error: ErrorType, *, role: str | None = None, locks: tuple[str, ...] = ()) -> str:
     """Our message for an answer: the operation, the status and Azure's code, never Azure's text."""
-    code = f" {answer.code}" if answer.code else ""
     if answer.status is None:
         return f"{answer.operation}: no answer from Azure; retry later."
-    if classify(answer).retryable:
-        return f"{answer.operation}: Azure answered {answer.status}{code}; retry later."
-    hint = "; check the function's role assignments" if answer.status == 403 else ""
-    return f"{answer.operation}: Azure refused with {answer.status}{code}{hint}."
+    said = f"{answer.status}{f' {answer.code}' if answer.code else ''}"
+    if error.retryable and error is not AccessDenied:
+        wait = f" (Azure asks to wait {answer.retry_after:g} s)" if answer.retry_after else ""
+        return f"{answer.operation}: Azure answered {said}{wait}; retry later."
+    why = ""
+    if error is SecretDisabled:
+        why = "the secret's current version is disabled; enable it or write a new version"
+    elif error is VaultAccessPolicies:
+        why = (
+            "the vault uses access policies, so the role assignments deployed for this app do nothing. Enable "
+            "RBAC authorization on the vault (enableRbacAuthorization), or grant the app's identity an access policy"
+        )
+    elif error is AccessDenied:
+        why = (
+            f"the function's identity lacks {role or 'a role assignment'}, or a role assignment made in the last "
+            "minutes has not reached Azure yet (allow about 10 minutes)"
+        )
+    elif error is ResourceLocked:
+        named = ", ".join(f"'{lock}'" for lock in locks) or "a management lock"
+        why = (
+            f"{named} (ReadOnly or CanNotDelete) forbids writes on this resource or its group; retrying cannot "
+            "help. Remove the lock, or rotate this resource by hand"
+        )
+    return f"{answer.operation}: Azure refused with {said}{f': {why}' if why else ''}."
 
 
 @contextmanager
-def calling(operation: str, *, not_found: Callable[[], RotationError] | None = None) -> Iterator[None]:
-    """Run one call to Azure; any failure leaves as a :class:`RotationError` carrying Azure's answer."""
+def calling(
+    operation: str, *, role: str | None = None, not_found: Callable[[], RotationError] | None = None
+) -> Iterator[None]:
+    """Run one call to Azure; any failure leaves as a :class:`RotationError` carrying Azure's answer.
+
+    ``role`` names what the function's identity needs for this call, for the message a 403 gets.
+    """
     from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
     try:
@@ -67,27 +115,37 @@ def calling(operation: str, *, not_found: Callable[[], RotationError] | None = N
         answer = _answer(operation, exc)
         if not_found is not None:
             raise not_found() from exc
-        raise UpstreamError(describe(answer), answer=answer) from exc
+        raise UpstreamError(describe(answer, UpstreamError), answer=answer) from exc
     except ClientAuthenticationError as exc:
         answer = _answer(operation, exc)
         message = f"{operation}: authentication failed ({answer.status or 'no status'}{_code(answer)})."
         raise TransientError(message, answer=answer) from exc
     except HttpResponseError as exc:
         answer = _answer(operation, exc)
-        if answer.status is not None and 200 <= answer.status < 300:
-            # azure-core reports a long-running operation that ended Failed this way.
-            raise OperationFailed(f"{operation}: the operation ended Failed; retry later.", answer=answer) from exc
-        raise classify(answer)(describe(answer), answer=answer) from exc
+        error = classify(answer)
+        locks = tuple(_LOCK.findall(str(exc.message or ""))) if error is ResourceLocked else ()
+        raise error(describe(answer, error, role=role, locks=locks), answer=answer) from exc
     except AzureError as exc:
         answer = AzureAnswer(operation)
-        raise TransientError(
-            f"{operation}: {type(exc).__name__} (no answer from Azure); retry later.", answer=answer
-        ) from exc
+        message = f"{operation}: {type(exc).__name__} (no answer from Azure); retry later."
+        raise TransientError(message, answer=answer) from exc
 
 
 def _answer(operation: str, exc: HttpResponseError) -> AzureAnswer:
-    code = getattr(getattr(exc, "error", None), "code", None)
-    return AzureAnswer(operation, exc.status_code or None, code)
+    """Status, the innermost error code (Key Vault nests the telling one in ``innererror``), Retry-After."""
+    error = getattr(exc, "error", None)
+    inner = getattr(error, "innererror", None)
+    code = (inner.get("code") if isinstance(inner, dict) else None) or getattr(error, "code", None)
+    return AzureAnswer(operation, exc.status_code or None, code, _retry_after(exc))
+
+
+def _retry_after(exc: HttpResponseError) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        value = str(headers.get(name, "")).strip()
+        if value.isascii() and value.isdigit():
+            return int(value) * scale
+    return None
 
 
 def _code(answer: AzureAnswer) -> str:

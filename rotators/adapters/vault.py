@@ -16,19 +16,21 @@ if TYPE_CHECKING:
     from azure.keyvault.secrets import SecretProperties
 
 
-def read_current(vault: VaultAddress, name: str) -> SecretVersionInfo:
+def read_current(vault: VaultAddress, name: str) -> tuple[SecretVersionInfo, str]:
+    """The current version's properties and its value (which only the key checks ever look at)."""
     with calling(
-        f"Read secret {name} in {vault.name}",
-        not_found=lambda: SecretNotFound(f"Secret '{name}' was not found in vault '{vault.name}'."),
+        f"Read secret {name} in {vault}",
+        role=_role(vault),
+        not_found=lambda: SecretNotFound(f"Secret '{name}' was not found in vault '{vault}'."),
     ):
         secret = clients.secret_client(vault.url).get_secret(name)
-    return _info(name, secret.properties)
+    return _info(name, secret.properties), secret.value or ""
 
 
 def write_version(
     vault: VaultAddress, name: str, value: str, *, tags: dict[str, str], content_type: str | None, expires_on: datetime
 ) -> SecretVersionInfo:
-    with calling(f"Write a new version of secret {name} in {vault.name}"):
+    with calling(f"Write a new version of secret {name} in {vault}", role=_role(vault)):
         secret = clients.secret_client(vault.url).set_secret(
             name, value, tags=tags, content_type=content_type, expires_on=expires_on, enabled=True
         )
@@ -37,7 +39,7 @@ def write_version(
 
 def list_secrets(vault: VaultAddress) -> Iterator[SecretVersionInfo]:
     """Every secret's current version properties, following ``nextLink`` through large vaults."""
-    with calling(f"List secrets in {vault.name}"):
+    with calling(f"List secrets in {vault}", role=_role(vault)):
         for properties in clients.secret_client(vault.url).list_properties_of_secrets():
             yield _info(properties.name or "", properties)
 
@@ -53,3 +55,7 @@ def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:
         tags=dict(properties.tags or {}),
         content_type=properties.content_type,
     )
+
+
+def _role(vault: VaultAddress) -> str:
+    return f"the Key Vault Secrets Officer role on vault {vault}"

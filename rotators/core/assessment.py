@@ -21,6 +21,7 @@ from rotators.core.contract import (
     shared_key_pairs,
 )
 from rotators.core.errors import NotRotatable
+from rotators.core.keys import Holding, KeyState, holding
 from rotators.core.records import SecretVersionInfo
 
 
@@ -30,6 +31,10 @@ class State(enum.StrEnum):
     EXPIRED = "expired"
     COOLING_DOWN = "cooling down"
     MISCONFIGURED = "misconfigured"
+    # Only a key check (``status`` without --quick) tells these: they need the value and the keys.
+    DRIFTED = "drift"
+    BROKEN = "broken"
+    KEYS_DISABLED = "key auth disabled"
 
     @property
     def due(self) -> bool:
@@ -43,6 +48,7 @@ class Assessment:
     days_left: int | None
     reason: str = ""
     contract: Contract | None = None
+    shares_pair_with: tuple[str, ...] = ()
 
 
 def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
@@ -78,8 +84,46 @@ def assess_vault(
         others = shared.get(assessment.secret.name)
         if others and assessment.contract is not None:
             reason = key_pair_conflict(assessment.secret.name, assessment.contract, others)
-            assessments[index] = replace(assessment, state=State.MISCONFIGURED, reason=reason)
+            assessments[index] = replace(
+                assessment, state=State.MISCONFIGURED, reason=reason, shares_pair_with=tuple(others)
+            )
     return assessments
+
+
+def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Assessment:
+    """What the resource's keys say about a secret the tags alone call healthy (or due)."""
+    contract = assessment.contract
+    if contract is None or assessment.state is State.MISCONFIGURED:
+        return assessment
+    kind = contract.kind
+    if state.key_auth_disabled:
+        reason = (
+            f"the {kind.display_name} refuses key authentication ({state.key_auth_disabled}); use {kind.passwordless}"
+        )
+        return replace(assessment, state=State.KEYS_DISABLED, reason=reason)
+    found = holding(held, state, contract.credential.key, contract.alternate.key)
+    if found is Holding.ALTERNATE:
+        reason = (
+            f"the value is {contract.alternate.tag} though CredentialId says {contract.credential.tag}; "
+            f"set CredentialId to {contract.alternate.tag}"
+        )
+        return replace(assessment, state=State.DRIFTED, reason=reason)
+    if found is Holding.NEITHER:
+        reason = (
+            f"the value is neither key of the {contract.describe_key_pair()}: apps reading it fail; "
+            f"rotate with force to write the live {contract.credential.tag}"
+        )
+        return replace(assessment, state=State.BROKEN, reason=reason)
+    return assessment
+
+
+def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[str]], list[str]]:
+    """The vault's enrolled secrets by key pair, built once so that each rotation's claim looks up, not lists."""
+    index: dict[tuple[str, frozenset[str]], list[str]] = {}
+    for assessment in assessments:
+        if assessment.contract is not None:
+            index.setdefault(assessment.contract.key_pair, []).append(assessment.secret.name)
+    return index
 
 
 def _assess_one(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:

@@ -50,6 +50,18 @@ class Contract:
         """The resource and the two keys this contract rotates between."""
         return self.resource.id.lower(), frozenset({self.credential.key, self.alternate.key})
 
+    @property
+    def pair_name(self) -> str:
+        """The pair as a blob name: the resource's ID, lower-cased, and its two key names."""
+        resource_id, keys = self.key_pair
+        return f"{resource_id.lstrip('/')}/{'+'.join(sorted(key.lower() for key in keys))}"
+
+    def held_key(self, value: str) -> str | None:
+        """The key a secret value of this contract holds: the value itself, or the key in its connection string."""
+        if self.value_format is ValueFormat.CONNECTION_STRING:
+            return self.kind.key_in_connection_string(value)
+        return value
+
     def describe_key_pair(self) -> str:
         first, second = sorted((self.credential.tag, self.alternate.tag))
         return f"{first}/{second} pair of {self.resource.name}"

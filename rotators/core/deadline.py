@@ -13,14 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from rotators.core.errors import TransientError
+from rotators.core.errors import DeadlineExceeded
 
 _deadline: ContextVar[float | None] = ContextVar("rotation_deadline", default=None)
-
-
-class DeadlineExceeded(TransientError):
-    code = "DeadlineExceeded"
 
 
 @contextmanager
@@ -48,7 +45,7 @@ def check(what: str, *, needs: float = 0.0) -> None:
         raise DeadlineExceeded(f"{what}: not started, the trigger's time is up; a later trigger continues.")
 
 
-def call_options(*, read_timeout: float, connection_timeout: float) -> dict[str, float]:
+def call_options(*, read_timeout: float, connection_timeout: float) -> dict[str, Any]:
     """Per-call timeouts for a client that takes no per-call policy (azure-storage-blob)."""
     left = remaining()
     if left is None:

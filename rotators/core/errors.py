@@ -7,11 +7,20 @@
     ├── CoolingDown           409  current version younger than the minimum interval
     ├── RotationInProgress    409  another trigger holds the secret's lock
     ├── NotRotatable          422  missing or invalid tags, unsupported resource type
-    │   └── ResourceNotFound  422  ProviderAddress names no resource
+    │   ├── ResourceNotFound  422  ProviderAddress names no resource
+    │   ├── KeyPairClaimed    422  another secret rotates the same key pair
+    │   ├── CredentialDrift   422  the value is the alternate key, not the one CredentialId names
+    │   ├── SecretBroken      422  the value is neither key of the pair: it already holds a dead key
+    │   ├── KeyAuthDisabled   422  the resource refuses key authentication: rotating is pointless
     ├── ConfigurationError    500  the app's own settings are missing or invalid
-    ├── UpstreamError         502  Azure refused for good (e.g. a missing role assignment)
+    │   └── SecretDisabled    422  the secret's current version is disabled
+    ├── ResourceLocked        409  a management lock (ScopeLocked) refuses writes: remove it
+    ├── UpstreamError         502  Azure refused for good
+    │   ├── AccessDenied      502  403: a role is missing, or a new assignment is still propagating (retryable)
+    │   └── VaultAccessPolicies 502 the vault uses access policies, which the deployed roles do not grant
     └── TransientError        503  throttling, 5xx, timeouts: retrying may succeed
-        └── OperationFailed   503  a key regeneration operation ended Failed: start a new one
+        ├── ResourceBusy      503  the resource is running another operation (412): try later
+        └── DeadlineExceeded  503  the trigger's time is up: a later trigger continues
 
 Errors that come from Azure carry its answer (:class:`AzureAnswer`: the operation, the
 status and Azure's error code) as fields, so callers decide on fields, never on text or
@@ -81,6 +90,30 @@ class ResourceNotFound(NotRotatable):
     code = "ResourceNotFound"
 
 
+class KeyPairClaimed(NotRotatable):
+    code = "KeyPairClaimed"
+
+
+class CredentialDrift(NotRotatable):
+    code = "CredentialDrift"
+
+
+class SecretBroken(NotRotatable):
+    code = "SecretBroken"
+
+
+class KeyAuthDisabled(NotRotatable):
+    code = "KeyAuthDisabled"
+
+
+class SecretDisabled(NotRotatable):
+    code = "SecretDisabled"
+
+
+class ResourceLocked(RotationError):
+    status, code = 409, "ScopeLocked"
+
+
 class ConfigurationError(RotationError):
     status, code = 500, "ConfigurationError"
 
@@ -89,9 +122,23 @@ class UpstreamError(RotationError):
     status, code = 502, "UpstreamError"
 
 
+class AccessDenied(UpstreamError):
+    """Retryable: Microsoft's RBAC troubleshooting doc allows about 10 minutes for a new assignment to apply."""
+
+    code, retryable = "AccessDenied", True
+
+
+class VaultAccessPolicies(UpstreamError):
+    code = "VaultAccessPolicies"
+
+
 class TransientError(RotationError):
     status, code, retryable = 503, "UpstreamUnavailable", True
 
 
-class OperationFailed(TransientError):
-    code = "OperationFailed"
+class ResourceBusy(TransientError):
+    code = "ResourceBusy"
+
+
+class DeadlineExceeded(TransientError):
+    code = "DeadlineExceeded"

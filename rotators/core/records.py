@@ -1,10 +1,10 @@
 """What a rotation knows about a secret version and what it has reached, as plain values.
 
-:class:`RotationRecord` is kept beside the rotation lock so the next trigger resumes what a
-dead one started. Its state changes are named methods, one per transition of a rotation
-(``requested``, ``operation_started``, ``answered``, ``regenerated``, ``written``), in the
-manner of Powertools' idempotency ``DataRecord``: the workflow says what happened and the
-record says what that means. Pure: no I/O.
+:class:`PairRecord` is the content of a key pair's lock blob: who owns the pair and the
+:class:`RotationRecord` the next trigger resumes. State changes are named methods, one per
+transition (``start``, ``requested``, ``accepted_by_azure``, ``refused``, ``written``;
+``claimed_by``, ``contested``), in the manner of Powertools' idempotency ``DataRecord``:
+the workflow says what happened and the record says what that means. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rotators.core.logs import get_logger
@@ -37,7 +37,6 @@ class SecretVersionInfo:
 
 class Phase(enum.StrEnum):
     STARTED = "started"
-    REGENERATED = "regenerated"
     WRITTEN = "written"
 
 
@@ -48,51 +47,82 @@ def fingerprint(key_value: str, *, salt: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """One secret of one vault: the owner of a key pair, or a secret contesting it."""
+
+    vault_url: str
+    name: str
+
+    @classmethod
+    def of(cls, vault_url: str, name: str) -> SecretRef:
+        return cls(vault_url.lower().rstrip("/"), name.lower())
+
+    def __str__(self) -> str:
+        return f"'{self.name}' in {self.vault_url.removeprefix('https://').partition('.')[0]}"
+
+
+@dataclass(frozen=True)
 class RotationRecord:
     """What a rotation reached, kept beside its lock so the next trigger resumes it.
 
-    ``key_before`` fingerprints the target key before it was regenerated: a trigger that
-    resumes a rotation whose holder died between regenerating and recording it sees the
-    key changed and does not regenerate it again. ``requested_at`` is when the last
-    regeneration request left without an answer we kept (a crash, a timeout, a dropped
-    connection): Azure may still apply it, so it is not sent again until it has settled.
+    ``key_before`` fingerprints the target key before it was regenerated and
+    ``generated_before`` is Azure's generation time for it then, where the service reports
+    one: a trigger that resumes sees from either that a request took effect and does not
+    ask again. ``requested_at`` is when the last regeneration request went out without an
+    answer that says it changed nothing; ``accepted`` says Azure took it as a long-running
+    operation that runs on Azure's clock.
     """
 
     base_version: str
+    base_created: datetime
     target: str
+    target_key: str
     phase: Phase
     started_at: datetime
     key_before: str
-    operation: str | None = None
-    new_version: str | None = None
+    generated_before: str | None = None
     requested_at: datetime | None = None
+    accepted: bool = False
+    new_version: str | None = None
 
     @classmethod
-    def start(cls, base_version: str, target: str, key_before: str, *, at: datetime) -> RotationRecord:
-        """A rotation of ``base_version`` to ``target`` whose first regeneration request is about to go out."""
-        return cls(base_version, target, Phase.STARTED, at, fingerprint(key_before), requested_at=at)
+    def start(
+        cls,
+        base: SecretVersionInfo,
+        target: str,
+        target_key: str,
+        *,
+        key_before: str,
+        generated_before: str | None,
+        at: datetime,
+    ) -> RotationRecord:
+        """A rotation of version ``base`` to ``target`` whose first regeneration request goes out at ``at``."""
+        return cls(
+            base.version,
+            base.created_on,
+            target,
+            target_key,
+            Phase.STARTED,
+            at,
+            fingerprint(key_before),
+            generated_before,
+            requested_at=at,
+        )
 
     def requested(self, at: datetime) -> RotationRecord:
-        """A regeneration request is about to go out; until it is answered, it may take effect unseen."""
-        return replace(self, requested_at=at)
+        """The request is sent again; until it is answered, it may take effect unseen."""
+        return replace(self, requested_at=at, accepted=False)
 
-    def operation_started(self, token: str) -> RotationRecord:
-        """Azure accepted the request as a long-running operation that ``token`` resumes."""
-        return replace(self, operation=token, requested_at=None)
+    def accepted_by_azure(self) -> RotationRecord:
+        """Azure answered 202: the regeneration runs on its clock and completes, or fails, without us."""
+        return replace(self, accepted=True)
 
-    def answered(self) -> RotationRecord:
-        """Azure refused the request or the operation ended: nothing is left in flight."""
-        return replace(self, operation=None, requested_at=None)
-
-    def regenerated(self) -> RotationRecord:
-        return replace(self, phase=Phase.REGENERATED, requested_at=None)
+    def refused(self) -> RotationRecord:
+        """Azure answered 4xx: the request changed nothing and nothing of ours is in flight."""
+        return replace(self, requested_at=None, accepted=False)
 
     def written(self, version: str) -> RotationRecord:
         return replace(self, phase=Phase.WRITTEN, new_version=version)
-
-    def resend_after(self, settle: timedelta) -> datetime | None:
-        """When an unanswered regeneration request is old enough that Azure no longer applies it."""
-        return None if self.requested_at is None else self.requested_at + settle
 
     def key_changed(self, key_value: str) -> bool:
         salt = self.key_before.partition("$")[0]
@@ -105,47 +135,108 @@ class RotationRecord:
             and self.target.lower() == target_tag.lower()
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseVersion": self.base_version,
+            "baseCreated": self.base_created.isoformat(),
+            "target": self.target,
+            "targetKey": self.target_key,
+            "phase": self.phase.value,
+            "startedAt": self.started_at.isoformat(),
+            "keyBefore": self.key_before,
+            "generatedBefore": self.generated_before,
+            "requestedAt": self.requested_at.isoformat() if self.requested_at else None,
+            "accepted": self.accepted,
+            "newVersion": self.new_version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RotationRecord:
+        if not isinstance(data, dict) or not isinstance(data.get("accepted", False), bool):
+            raise TypeError("not a rotation record")
+        return cls(
+            base_version=_text(data, "baseVersion"),
+            base_created=_moment(data, "baseCreated"),
+            target=_text(data, "target"),
+            target_key=_text(data, "targetKey"),
+            phase=Phase(_text(data, "phase")),
+            started_at=_moment(data, "startedAt"),
+            key_before=_text(data, "keyBefore"),
+            generated_before=_text(data, "generatedBefore", optional=True),
+            requested_at=_moment(data, "requestedAt", optional=True),
+            accepted=data.get("accepted", False),
+            new_version=_text(data, "newVersion", optional=True),
+        )
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """What the blob of one key pair holds: who owns the pair, who contests it, the rotation under way.
+
+    The first secret to rotate (or enrol on) a key pair owns it; another secret on the same
+    pair is refused and marked as contesting it, which stops the owner too until one of the
+    two is fixed: two secrets on one pair would each regenerate the key the other holds.
+    """
+
+    owner: SecretRef | None = None
+    contested_by: SecretRef | None = None
+    rotation: RotationRecord | None = None
+
+    def claimed_by(self, owner: SecretRef) -> PairRecord:
+        return replace(self, owner=owner, contested_by=None)
+
+    def contested(self, by: SecretRef | None) -> PairRecord:
+        return replace(self, contested_by=by)
+
+    def with_rotation(self, rotation: RotationRecord | None) -> PairRecord:
+        return replace(self, rotation=rotation)
+
     def to_json(self) -> bytes:
         return json.dumps(
             {
-                "baseVersion": self.base_version,
-                "target": self.target,
-                "phase": self.phase.value,
-                "startedAt": self.started_at.isoformat(),
-                "keyBefore": self.key_before,
-                "operation": self.operation,
-                "newVersion": self.new_version,
-                "requestedAt": self.requested_at.isoformat() if self.requested_at else None,
+                "owner": _ref_dict(self.owner),
+                "contestedBy": _ref_dict(self.contested_by),
+                "rotation": self.rotation.to_dict() if self.rotation else None,
             }
         ).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes) -> RotationRecord | None:
-        """The record, or ``None`` for an empty blob or one of another shape.
+    def from_json(cls, raw: bytes) -> PairRecord:
+        """The record; an empty blob, or one of another shape, reads as an unclaimed pair with no rotation.
 
         The blob is ours, but a bad deployment, a hand edit or another tool may have written
         it: anything but the exact shape is ignored with a warning, and the rotation rebuilds
-        what it needs from Azure (the record only ever saves work, never decides safety alone).
+        what it needs from Azure. That is safe because the record only ever saves work: the
+        key checks against Azure decide whether a request took effect, and a lost claim is
+        taken again after the sole-owner check.
         """
         if not raw:
-            return None
+            return cls()
         try:
             data = json.loads(raw)
             if not isinstance(data, dict):
                 raise TypeError("not an object")
+            rotation = data.get("rotation")
             return cls(
-                base_version=_text(data, "baseVersion"),
-                target=_text(data, "target"),
-                phase=Phase(_text(data, "phase")),
-                started_at=_moment(data, "startedAt"),
-                key_before=_text(data, "keyBefore"),
-                operation=_text(data, "operation", optional=True),
-                new_version=_text(data, "newVersion", optional=True),
-                requested_at=_moment(data, "requestedAt", optional=True),
+                owner=_ref(data.get("owner")),
+                contested_by=_ref(data.get("contestedBy")),
+                rotation=None if rotation is None else RotationRecord.from_dict(rotation),
             )
         except (ValueError, KeyError, TypeError, RecursionError):
             logger.warning("Ignoring a rotation record of an unexpected shape; the rotation starts from Azure's state.")
-            return None
+            return cls()
+
+
+def _ref_dict(ref: SecretRef | None) -> dict[str, str] | None:
+    return None if ref is None else {"vaultUrl": ref.vault_url, "name": ref.name}
+
+
+def _ref(data: Any) -> SecretRef | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("not a secret reference")
+    return SecretRef.of(_text(data, "vaultUrl"), _text(data, "name"))
 
 
 def _text(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:

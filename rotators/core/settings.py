@@ -26,8 +26,8 @@ _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 class Settings:
     allowed_vaults: frozenset[VaultAddress]
     min_interval: timedelta = timedelta(hours=24)
-    operation_wait_seconds: float = 240.0
     http_timeout_seconds: float = 30.0
+    poll_seconds: float = 5.0
     # What each trigger may spend: Event Grid redelivers after 30 s without an answer, App
     # Service's front end drops an HTTP request after 230 s, the sweep must end inside
     # host.json's functionTimeout (10 min) with its last rotation.
@@ -41,7 +41,7 @@ class Settings:
         return cls(
             allowed_vaults=_allowed_vaults(environ.get(ALLOWED_VAULTS, "")),
             min_interval=timedelta(hours=_number(environ, "ROTATION_MIN_INTERVAL_HOURS", 24, low=0, high=8760)),
-            operation_wait_seconds=_number(environ, "ROTATION_OPERATION_WAIT_SECONDS", 240, low=1, high=3600),
+            poll_seconds=_number(environ, "ROTATION_POLL_SECONDS", 5, low=0.01, high=60),
             http_timeout_seconds=_number(environ, "ROTATION_HTTP_TIMEOUT_SECONDS", 30, low=1, high=300),
             event_budget_seconds=_number(environ, "ROTATION_EVENT_BUDGET_SECONDS", 25, low=1, high=28),
             http_budget_seconds=_number(environ, "ROTATION_HTTP_BUDGET_SECONDS", 120, low=1, high=220),
@@ -56,12 +56,14 @@ class Settings:
 
     @property
     def request_settle(self) -> timedelta:
-        """How long after a regeneration call began Azure may still apply one of its requests.
+        """How long after a regeneration request went out without an answer Azure may still apply it.
 
-        The SDK may send for the whole call budget, the last request may be in flight for a
-        read timeout more, and Azure may act on it a read timeout after that.
+        The request is sent once (never retried by the SDK) and may be in flight for a
+        connection and a read timeout; ARM may hand it to the resource provider after the
+        caller stopped listening. No Microsoft source bounds that; six read timeouts (3 min
+        by default) leave a wide margin.
         """
-        return timedelta(seconds=self.call_budget_seconds + 2 * self.http_timeout_seconds)
+        return timedelta(seconds=6 * self.http_timeout_seconds)
 
     def check_vault(self, vault: VaultAddress) -> None:
         """Fail closed: no allowlist means no vault is allowed."""

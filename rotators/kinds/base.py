@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from rotators.adapters.upstream import calling
 from rotators.core.clouds import Cloud
 from rotators.core.errors import ResourceNotFound
+from rotators.core.keys import KeyState
 from rotators.core.parsing import ResourceId
 
 
@@ -56,35 +59,44 @@ class Resource:
         return self.parsed.name
 
 
-OperationStarted = Callable[[str], None]
-
-
 def missing_resource(resource: Resource) -> Callable[[], ResourceNotFound]:
     return lambda: ResourceNotFound(
         f"Tag 'ProviderAddress' names {resource.id}, which does not exist (or the function cannot see it)."
     )
 
 
-class KeyKind(Protocol):
-    """A resource with two interchangeable keys.
+def arm_call(kind: KeyKind, resource: Resource, what: str) -> AbstractContextManager[None]:
+    """One ARM call on a kind's resource: named for messages, with the role a 403 names and the 404 it means."""
+    return calling(
+        f"{what} {kind.display_name} {resource.name}",
+        role=f"{kind.role} on {resource.name}",
+        not_found=missing_resource(resource),
+    )
 
-    ``regenerate`` returns the new key value, or ``None`` when a long-running operation is
-    still going after ``wait_seconds``; it calls ``on_started`` with a continuation token as
-    soon as it has one, so a later trigger resumes instead of regenerating again.
+
+class KeyKind(Protocol):
+    """A resource with two interchangeable keys, regenerated one at a time by one ARM call.
+
+    ``inspect`` lists the keys (all of them, by the service's key names), Azure's generation
+    time for each where the service reports one, and whether the resource refuses key
+    authentication; with ``values=False`` it reads only what needs no key listing.
+    ``regenerate`` asks Azure once (the SDK never re-sends it) and returns the keys as the
+    answer lists them, or ``None`` when Azure accepted a long-running operation: that runs
+    on Azure's clock, and ``inspect`` tells when it is done.
     """
 
     resource_type: str
     display_name: str
     credentials: Mapping[str, Credential]
+    passwordless: str
+    role: str  # what the function's identity needs on the resource, as infra/ grants it
 
-    def regenerate(
-        self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
-    ) -> str | None: ...
+    def inspect(self, resource: Resource, *, values: bool = True) -> KeyState: ...
 
-    def read_key(self, resource: Resource, key: str) -> str: ...
-
-    def operation_in_progress(self, resource: Resource) -> bool:
-        """Whether Azure is still working on the resource, perhaps on a regeneration we lost track of."""
-        ...
+    def regenerate(self, resource: Resource, key: str) -> KeyState | None: ...
 
     def connection_string(self, resource: Resource, key_value: str) -> str: ...
+
+    def key_in_connection_string(self, value: str) -> str | None:
+        """The key a connection string of this service holds."""
+        ...

@@ -1,9 +1,14 @@
 """Azure Cosmos DB accounts: the read-write pair and the read-only pair.
 
-``regenerateKey`` is a long-running operation that can take from a minute to hours. The
-poller's continuation token is handed to ``on_started`` at once, so a trigger that comes
-after a crash or a timeout resumes polling instead of regenerating again; if the token was
-lost, the account's ``provisioningState`` tells whether that operation is still running.
+``regenerateKey`` is a long-running operation: Azure answers 202 ``{"status":"Enqueued"}``
+and runs it on its own clock, from under a minute to hours (recorded live: azure-cli
+``cosmosdb/tests/latest/recordings/test_keys_database_account.yaml``; Microsoft's key
+rotation doc). Its status URLs live under ``/subscriptions/{sub}/providers/
+Microsoft.DocumentDB/locations/…``, outside the account, where an account-scoped role
+cannot read; so completion is read from the account itself, whose ``keysMetadata`` gives
+each key's ``generationTime`` (spec example ``CosmosDBDatabaseAccountGet.json``,
+2024-11-15), and from the key list. A write while another operation runs is refused with
+412 (Azure/azure-rest-api-specs#703).
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rotators.adapters import clients
-from rotators.adapters.upstream import calling
-from rotators.kinds.base import Credential, OperationStarted, Resource, pair
-from rotators.kinds.base import missing_resource as _missing
+from rotators.core.errors import UpstreamError
+from rotators.core.keys import KeyState, generation_times, key_in_connection_string
+from rotators.kinds.base import Credential, Resource, arm_call, pair
 
+# The service's key names (keyKind on the wire) and their fields in listKeys and keysMetadata.
 _KEY_FIELDS = {
     "primary": "primary_master_key",
     "secondary": "secondary_master_key",
@@ -32,56 +38,50 @@ class CosmosDBKind:
         **pair("primaryReadonly", "secondaryReadonly"),
         **pair("key1", "key2", keys=("primary", "secondary")),
     }
+    passwordless = "Microsoft Entra ID: give the app a managed identity and a Cosmos DB data-plane role"
+    role = "the 'Cosmos DB Account Key Rotator' role (databaseAccounts/read, listKeys, regenerateKey)"
 
-    def regenerate(
-        self, resource: Resource, key: str, *, resume: str | None, on_started: OperationStarted, wait_seconds: float
-    ) -> str | None:
+    def inspect(self, resource: Resource, *, values: bool = True) -> KeyState:
+        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
+        with arm_call(self, resource, "Read"):
+            account = accounts.get(resource.resource_group, resource.name)
+        disabled = "disableLocalAuth is true" if account.disable_local_auth else None
+        metadata = account.keys_metadata
+        generated = generation_times(
+            {
+                key: getattr(getattr(metadata, field, None), "generation_time", None)
+                for key, field in _KEY_FIELDS.items()
+            }
+        )
+        if not values:
+            return KeyState({}, generated, disabled)
+        with arm_call(self, resource, "List keys of"):
+            keys = accounts.list_keys(resource.resource_group, resource.name)
+        listed = {key: getattr(keys, field, None) for key, field in _KEY_FIELDS.items()}
+        missing = [key for key, value in listed.items() if not value]
+        if missing:
+            raise UpstreamError(f"The Cosmos DB account's key list lacks {', '.join(missing)}.")
+        return KeyState({key: str(value) for key, value in listed.items()}, generated, disabled)
+
+    def regenerate(self, resource: Resource, key: str) -> KeyState | None:
         from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
         accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
-        operation = f"Regenerate {key} key of Cosmos DB account {resource.name}"
-        with calling(operation, not_found=_missing(resource)):
-            if resume:
-                poller = accounts.begin_regenerate_key(
-                    resource.resource_group,
-                    resource.name,
-                    None,  # type: ignore[call-overload]  # azure-core resumes from the token alone
-                    continuation_token=resume,
-                )
-            else:
-                poller = accounts.begin_regenerate_key(
-                    resource.resource_group, resource.name, DatabaseAccountRegenerateKeyParameters(key_kind=key)
-                )
-                on_started(poller.continuation_token())
-            poller.wait(wait_seconds)
-            if not poller.done():
-                return None
-            poller.result()
-        return self.read_key(resource, key)
-
-    def read_key(self, resource: Resource, key: str) -> str:
-        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
-        with calling(f"List keys of Cosmos DB account {resource.name}", not_found=_missing(resource)):
-            if key.endswith("Readonly"):
-                keys = accounts.list_read_only_keys(resource.resource_group, resource.name)
-            else:
-                keys = accounts.list_keys(resource.resource_group, resource.name)
-        value: str | None = getattr(keys, _KEY_FIELDS[key])
-        if not value:
-            from rotators.core.errors import UpstreamError
-
-            raise UpstreamError(f"The Cosmos DB account's key list has no '{key}' key.")
-        return value
-
-    def operation_in_progress(self, resource: Resource) -> bool:
-        """Cosmos DB runs one control-plane operation at a time and shows it as ``Updating``."""
-        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
-        with calling(f"Read Cosmos DB account {resource.name}", not_found=_missing(resource)):
-            account = accounts.get(resource.resource_group, resource.name)
-        return (account.provisioning_state or "").lower() != "succeeded"
+        with arm_call(self, resource, f"Regenerate {key} of"):
+            accounts.begin_regenerate_key(
+                resource.resource_group,
+                resource.name,
+                DatabaseAccountRegenerateKeyParameters(key_kind=key),
+                polling=False,  # never follow the status URL: its scope is the subscription's
+                retry_total=0,  # a regeneration is sent once; the rotation decides whether to ask again
+            )
+        return None
 
     def connection_string(self, resource: Resource, key_value: str) -> str:
         return f"AccountEndpoint=https://{resource.name}.{resource.cloud.cosmos_suffix}:443/;AccountKey={key_value};"
+
+    def key_in_connection_string(self, value: str) -> str | None:
+        return key_in_connection_string(value, "AccountKey")
 
 
 KIND = CosmosDBKind()

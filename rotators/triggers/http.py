@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import azure.functions as func
@@ -83,7 +84,10 @@ def flag(body: dict[str, Any], params: Any, name: str) -> bool:
 def error_response(exc: RotationError, what: str) -> func.HttpResponse:
     log = logger.warning if exc.status >= 500 else logger.info
     log("%s refused (%d %s): %s", what, exc.status, exc.code, exc.message)
-    return json_response(exc.status, exc.as_dict())
+    response = json_response(exc.status, exc.as_dict())
+    if exc.retryable and exc.answer is not None and exc.answer.retry_after:
+        response.headers["Retry-After"] = str(math.ceil(exc.answer.retry_after))  # Azure's own ask, passed on
+    return response
 
 
 def unexpected_response(exc: Exception, what: str) -> func.HttpResponse:

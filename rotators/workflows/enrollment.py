@@ -1,10 +1,10 @@
-"""Onboarding: write a secret's first tagged version from the resource's current key."""
+"""Onboarding: claim the key pair and write a secret's first tagged version from the resource's current key."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rotators.adapters import vault
+from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
@@ -15,8 +15,10 @@ from rotators.core.contract import (
     read_contract,
     secret_value,
 )
-from rotators.core.records import SecretVersionInfo
+from rotators.core.records import SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.workflows import claims
+from rotators.workflows.rotation import check_key_auth
 
 
 def enroll(
@@ -29,18 +31,24 @@ def enroll(
     value_format: str = ValueFormat.KEY.value,
     content_type: str | None = None,
 ) -> SecretVersionInfo:
+    """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise."""
     get_settings().check_vault(address)
     tags = {CREDENTIAL_ID: credential, PROVIDER_ADDRESS: resource_id, VALIDITY_PERIOD_DAYS: str(validity_days)}
     if value_format.lower() != ValueFormat.KEY.value.lower():
         tags[VALUE_FORMAT] = value_format
     contract = read_contract(tags, address.cloud)
     tags[CREDENTIAL_ID] = contract.credential.tag
-    key_value = contract.kind.read_key(contract.resource, contract.credential.key)
-    return vault.write_version(
-        address,
-        secret_name,
-        secret_value(contract, key_value),
-        tags=tags,
-        content_type=content_type,
-        expires_on=datetime.now(timezone.utc) + contract.validity,
-    )
+    state = contract.kind.inspect(contract.resource)
+    check_key_auth(contract, state, secret_name)
+    me = SecretRef.of(address.url, secret_name)
+    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+        claims.claim(me, address, contract, lease, None)
+        lease.ensure_held()
+        return vault.write_version(
+            address,
+            secret_name,
+            secret_value(contract, state.values[contract.credential.key]),
+            tags=tags,
+            content_type=content_type,
+            expires_on=datetime.now(timezone.utc) + contract.validity,
+        )

@@ -1,24 +1,26 @@
 """One rotation, as idempotent steps in the manner of the Secrets Manager rotation template.
 
-    validate   allowlist, secret, tags: refusals happen here, before anything is written
-    lock       the per-secret lease; re-read and re-plan under it
-    start      record the target key, and the moment we ask Azure to change it
-    regenerate the alternate key (or resume the recorded operation, or find out what became
-               of a request whose answer was lost before asking again)
+    validate   allowlist, secret, tags, stale event, cool-down: refusals happen before any write
+    lock       the key pair's lease; re-read and re-plan under it
+    claim      the first secret on a key pair owns it; another one is refused and contests it
+    inspect    the resource's keys: key authentication on? is the value the key its tag names?
+    regenerate the alternate key, once: or find out what became of an earlier request (its
+               key changed, or Azure reports it generated) before ever asking again
     write      the new secret version with the alternate CredentialId and a fresh expiry
-    finish     record the new version
 
 Each step returns early when a crashed predecessor already did its work, so any trigger
 can finish any rotation, no step regenerates the key the current version holds, and no
-rotation asks Azure twice for a regeneration that may already be under way.
+rotation asks Azure twice for a regeneration that may already be under way. Work that
+does not fit in the trigger's time (a Cosmos DB regeneration runs for minutes) answers
+``pending`` and continues with the next trigger.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rotators.adapters import lock, vault
@@ -27,20 +29,33 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
     Contract,
-    enrolled_contracts,
-    key_pair_conflict,
     read_contract,
     secret_value,
-    shared_key_pairs,
     tag_name,
 )
-from rotators.core.errors import CoolingDown, NotRotatable, OperationFailed, RotationError
+from rotators.core.errors import (
+    CoolingDown,
+    CredentialDrift,
+    KeyAuthDisabled,
+    ResourceBusy,
+    RotationError,
+    SecretBroken,
+    TransientError,
+)
+from rotators.core.keys import Holding, KeyState, Step, holding, progress, regenerated_value
 from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
-from rotators.core.records import Phase, RotationRecord, SecretVersionInfo
+from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.workflows import claims
 
 logger = get_logger(__name__)
+
+# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
+WRITE_RESERVE_SECONDS = 5.0
+# A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
+# rotation doc); asking again meanwhile only meets 412, so it is not asked again for this long.
+ACCEPTED_SETTLE = timedelta(minutes=30)
 
 
 class Trigger(enum.StrEnum):
@@ -63,9 +78,14 @@ class RotationRequest:
     force: bool = False
     dry_run: bool = False
 
+    @property
+    def secret(self) -> SecretRef:
+        return SecretRef.of(self.vault.url, self.secret_name)
+
 
 class Status(enum.StrEnum):
     ROTATED = "rotated"
+    REPAIRED = "repaired"
     PLANNED = "planned"
     STALE = "stale"
     COOLING_DOWN = "coolingDown"
@@ -94,35 +114,36 @@ class RotationOutcome:
 
 
 def rotate(
-    request: RotationRequest,
-    *,
-    now: datetime | None = None,
-    vault_secrets: Sequence[SecretVersionInfo] | None = None,
+    request: RotationRequest, *, now: datetime | None = None, pairs: claims.PairIndex | None = None
 ) -> RotationOutcome:
     """Rotate one secret, or say why not.
 
-    ``vault_secrets`` is the vault's listing when the caller has just made one (the sweep),
-    so the check that no other secret rotates the same key pair does not list it again.
+    ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
+    listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
-    settings = get_settings()
-    settings.check_vault(request.vault)
-    now = now or datetime.now(timezone.utc)
-    current, contract, plan = _plan(request, now, record=None)
-    if plan.action is Action.ROTATE:
-        _check_sole_owner(request, contract, vault_secrets)
-    if plan.action is not Action.ROTATE or request.dry_run:
+    get_settings().check_vault(request.vault)
+    now = now or _utcnow()
+    current, value, contract, plan = _plan(request, now, rotation=None)
+    if plan.action is not Action.ROTATE:
         return _without_rotating(request, current, plan)
-    with lock.hold(request.vault, request.secret_name) as lease:
-        current, contract, plan = _plan(request, now, record=lease.record)
+    if request.dry_run:
+        claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
+        _check_keys(request, value, contract, plan, contract.kind.inspect(contract.resource))
+        return _without_rotating(request, current, plan)
+    with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
+        claims.claim(request.secret, request.vault, contract, lease, pairs)
+        current, value, again, plan = _plan(request, now, rotation=lease.record.rotation)
+        if again.pair_name != contract.pair_name:
+            raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
         if plan.action is not Action.ROTATE:
             return _without_rotating(request, current, plan)
-        return _carry_out(request, current, contract, plan, lease, now)
+        return _carry_out(request, current, value, contract, plan, lease)
 
 
 def _plan(
-    request: RotationRequest, now: datetime, record: RotationRecord | None
-) -> tuple[SecretVersionInfo, Contract, Plan]:
-    current = vault.read_current(request.vault, request.secret_name)
+    request: RotationRequest, now: datetime, rotation: RotationRecord | None
+) -> tuple[SecretVersionInfo, str, Contract, Plan]:
+    current, value = vault.read_current(request.vault, request.secret_name)
     contract = read_contract(current.tags, request.vault.cloud)
     plan = plan_rotation(
         current,
@@ -131,82 +152,181 @@ def _plan(
         min_interval=get_settings().min_interval,
         event_version=request.event_version,
         force=request.force,
-        record=record,
+        record=rotation,
     )
-    return current, contract, plan
+    return current, value, contract, plan
 
 
-def _check_sole_owner(
-    request: RotationRequest, contract: Contract, vault_secrets: Sequence[SecretVersionInfo] | None
-) -> None:
-    listed = vault.list_secrets(request.vault) if vault_secrets is None else vault_secrets
-    mine = request.secret_name.lower()
-    contracts = enrolled_contracts((s for s in listed if s.name.lower() != mine), request.vault.cloud)
-    others = shared_key_pairs({**contracts, request.secret_name: contract}).get(request.secret_name)
-    if others:
-        raise NotRotatable(key_pair_conflict(request.secret_name, contract, others))
-
-
-def _outcome(
-    request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status, **changes: Any
-) -> RotationOutcome:
-    fields: dict[str, Any] = {
-        "status": status,
-        "vault": request.vault.name,
-        "secret": request.secret_name,
-        "reason": plan.reason,
-        "previous_version": current.version,
-        "previous_credential": plan.current.tag,
-        "new_credential": plan.target.tag,
-    }
-    return RotationOutcome(**{**fields, **changes})
-
-
-def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> RotationOutcome:
-    if plan.action is Action.COOLING_DOWN and request.trigger.asked_by_a_person and not request.dry_run:
-        raise CoolingDown(f"Secret '{request.secret_name}' was not rotated: {plan.reason}. Use force to override.")
-    status = {
-        Action.ROTATE: Status.PLANNED,
-        Action.STALE: Status.STALE,
-        Action.COOLING_DOWN: Status.COOLING_DOWN,
-    }[plan.action]
-    logger.info(
-        "Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault.name, status.value, plan.reason
-    )
-    return _outcome(request, current, plan, status, expires_on=plan.expires_on if status is Status.PLANNED else None)
+# regenerate and write ----------------------------------------------------------------------
 
 
 def _carry_out(
     request: RotationRequest,
     current: SecretVersionInfo,
+    value: str,
     contract: Contract,
     plan: Plan,
     lease: lock.Lease,
-    now: datetime,
 ) -> RotationOutcome:
     if contract.expires_within_near_expiry_window:
         logger.warning(
             "Secret %s in %s has ValidityPeriodDays of %d: Key Vault sends SecretNearExpiry 30 days before expiry, "
             "so every new version is near expiry at once and only the cool-down holds rotations apart.",
             request.secret_name,
-            request.vault.name,
+            request.vault,
             contract.validity.days,
         )
-    value = _regenerate(contract, plan, plan.resume or _start(lease, current, contract, plan, now), lease)
-    if isinstance(value, _Waiting):
-        logger.warning(
-            "Rotation of %s in %s is waiting on Azure (%s); a later trigger resumes it.",
-            request.secret_name,
-            request.vault.name,
-            value.reason,
+    state = contract.kind.inspect(contract.resource)
+    if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
+        return _repair(request, current, contract, plan, lease, state)
+    rotation = plan.resume
+    if rotation is not None:
+        step = progress(
+            rotation,
+            state,
+            now=_utcnow(),
+            settle=get_settings().request_settle,
+            accepted_settle=ACCEPTED_SETTLE,
         )
-        return _outcome(request, current, plan, Status.PENDING, reason=value.reason)
-    written = _write(request, current, contract, plan, lease, value)
-    lease.save(_held(lease).written(written.version))
+        if step.step is Step.WAIT:
+            return _pending(request, current, plan, step.reason)
+        if step.step is Step.REGENERATED:
+            return _publish(request, current, contract, plan, lease, rotation, state)
+    sent = _request(contract, plan, lease, rotation, state, current)
+    if isinstance(sent, _Waiting):
+        return _pending(request, current, plan, sent.reason)
+    answer = _regenerate(request, contract, plan, lease, sent)
+    if isinstance(answer, _Waiting):
+        return _pending(request, current, plan, answer.reason)
+    return _publish(request, current, contract, plan, lease, sent, answer)
+
+
+def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: Plan, state: KeyState) -> Holding:
+    """Refuse unless the secret's value is the key its CredentialId names (``force`` repairs a dead key)."""
+    resource = contract.resource
+    check_key_auth(contract, state, request.secret_name)
+    held = holding(contract.held_key(value), state, plan.current.key, plan.target.key)
+    if held is Holding.ALTERNATE:
+        raise CredentialDrift(
+            f"Secret '{request.secret_name}' holds {plan.target.tag} of {resource.name}, but its CredentialId says "
+            f"{plan.current.tag}: regenerating the 'alternate' would break every app. Set the tag CredentialId to "
+            f"{plan.target.tag} on the current version, then rotate."
+        )
+    if held is Holding.NEITHER and not request.force:
+        logger.error(
+            "Secret %s in %s holds neither key of the %s: it already holds a dead key.",
+            request.secret_name,
+            request.vault,
+            contract.describe_key_pair(),
+        )
+        raise SecretBroken(
+            f"Secret '{request.secret_name}' holds neither key of the {contract.describe_key_pair()}: apps reading "
+            f"it already fail. Rotate with force to write the live {plan.current.tag} (nothing is regenerated)."
+        )
+    return held
+
+
+def check_key_auth(contract: Contract, state: KeyState, secret_name: str) -> None:
+    """Refuse a resource nobody can use keys on: Microsoft recommends managed identities instead."""
+    if state.key_auth_disabled:
+        kind = contract.kind
+        raise KeyAuthDisabled(
+            f"The {kind.display_name} {contract.resource.name} refuses key authentication ({state.key_auth_disabled}): "
+            f"nobody can use its keys, so rotating them is pointless. Use {kind.passwordless}, "
+            f"and remove the rotation tags from secret '{secret_name}'."
+        )
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    reason: str
+
+
+def _request(
+    contract: Contract,
+    plan: Plan,
+    lease: lock.Lease,
+    rotation: RotationRecord | None,
+    state: KeyState,
+    current: SecretVersionInfo,
+) -> RotationRecord | _Waiting:
+    """Record that a regeneration request is about to go out: one save, before the request."""
+    if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
+        return _Waiting("the trigger's time is nearly up; the next trigger asks Azure")
+    at = _utcnow()
+    if rotation is None:
+        rotation = RotationRecord.start(
+            current,
+            plan.target.tag,
+            plan.target.key,
+            key_before=state.values[plan.target.key],
+            generated_before=state.generated.get(plan.target.key),
+            at=at,
+        )
+    else:
+        rotation = rotation.requested(at)
+    _save(lease, rotation)
+    return rotation
+
+
+def _regenerate(
+    request: RotationRequest, contract: Contract, plan: Plan, lease: lock.Lease, rotation: RotationRecord
+) -> KeyState | _Waiting:
+    """Ask Azure once; wait for a long-running regeneration as long as the trigger may."""
+    kind, resource = contract.kind, contract.resource
+    lease.ensure_held()
+    try:
+        answered = kind.regenerate(resource, plan.target.key)
+    except ResourceBusy:
+        # 412: busy, perhaps with an earlier request of ours; whatever runs, the key checks find it.
+        if plan.resume is None or plan.resume.requested_at is None:
+            _save(lease, rotation.refused())  # ours was refused and nothing else of ours is in flight
+        return _Waiting(f"{resource.name} is running another operation (Azure answered 412), perhaps ours")
+    except RotationError as exc:
+        if exc.answer is not None and exc.answer.refused:
+            _save(lease, rotation.refused())  # a 4xx changed nothing: the next trigger may ask at once
+        raise
+    if answered is not None:
+        return answered
+    _save(lease, rotation.accepted_by_azure())
+    return _await(request, contract, rotation)
+
+
+def _await(request: RotationRequest, contract: Contract, rotation: RotationRecord) -> KeyState | _Waiting:
+    """Poll the resource (not the operation: its status URL is outside the account's scope) until the key changes."""
+    kind, resource = contract.kind, contract.resource
+    poll = get_settings().poll_seconds
+    while (left := deadline.remaining()) is None or left > poll + WRITE_RESERVE_SECONDS:
+        time.sleep(poll)
+        state = kind.inspect(resource, values=False)
+        generated = state.generated.get(rotation.target_key)
+        if generated is None or generated != rotation.generated_before:
+            state = kind.inspect(resource)
+            if regenerated_value(rotation, state) is not None:
+                return state
+    return _Waiting(f"Azure is regenerating {rotation.target} of {resource.name} on its own clock")
+
+
+def _publish(
+    request: RotationRequest,
+    current: SecretVersionInfo,
+    contract: Contract,
+    plan: Plan,
+    lease: lock.Lease,
+    rotation: RotationRecord,
+    state: KeyState,
+) -> RotationOutcome:
+    """Write the regenerated key; never a value equal to the one before the rotation."""
+    new_value = regenerated_value(rotation, state)
+    if new_value is None:
+        return _pending(
+            request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"
+        )
+    written = _write(request, current, contract, plan, lease, new_value)
     logger.info(
         "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
         request.secret_name,
-        request.vault.name,
+        request.vault,
         current.version,
         plan.current.tag,
         written.version,
@@ -216,98 +336,33 @@ def _carry_out(
     return _outcome(request, current, plan, Status.ROTATED, new_version=written.version, expires_on=written.expires_on)
 
 
-def _start(
-    lease: lock.Lease, current: SecretVersionInfo, contract: Contract, plan: Plan, now: datetime
-) -> RotationRecord:
-    key_before = contract.kind.read_key(contract.resource, plan.target.key)
-    record = RotationRecord.start(current.version, plan.target.tag, key_before, at=_utcnow())
-    lease.save(record)
-    return record
-
-
-@dataclass(frozen=True)
-class _Waiting:
-    reason: str
-
-
-def _regenerate(contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease) -> str | _Waiting:
-    kind, resource, key = contract.kind, contract.resource, plan.target.key
-    if record.phase is Phase.REGENERATED:
-        return kind.read_key(resource, key)
-    lease.ensure_held()
-    if record is plan.resume and record.operation is None:
-        found = _find_lost_request(contract, plan, record, lease)
-        if found is not None:
-            return found
-        lease.save(record.requested(_utcnow()))
-
-    def started(token: str) -> None:
-        lease.save(_held(lease).operation_started(token))
-
-    try:
-        value = kind.regenerate(
-            resource,
-            key,
-            resume=record.operation,
-            on_started=started,
-            wait_seconds=_wait_seconds(),
-        )
-    except RotationError as exc:
-        if isinstance(exc, OperationFailed) or (exc.answer is not None and exc.answer.refused):
-            # Azure refused the request, or the operation ended Failed or can no longer be followed:
-            # nothing is left in flight that the next trigger's busy and key checks would miss.
-            lease.save(_held(lease).answered())
-        raise
-    if value is None:
-        return _Waiting("the key regeneration is still running")
-    lease.save(_held(lease).regenerated())
-    return value
-
-
-def _find_lost_request(
-    contract: Contract, plan: Plan, record: RotationRecord, lease: lock.Lease
-) -> str | _Waiting | None:
-    """A regeneration request was sent and its answer lost: find out what became of it.
-
-    Asking for the resource's running operation before reading the key leaves no moment in
-    which that request can complete unseen; ``None`` means it never took effect and will not.
-    """
-    kind, resource = contract.kind, contract.resource
-    if kind.operation_in_progress(resource):
-        return _Waiting(f"{resource.name} is still running an operation, perhaps the regeneration itself")
-    value = kind.read_key(resource, plan.target.key)
-    if record.key_changed(value):
-        lease.save(record.regenerated())
-        return value
-    again = record.resend_after(get_settings().request_settle)
-    if again is not None and _utcnow() < again:
-        return _Waiting(
-            "the last regeneration request went unanswered and Azure may still apply it; "
-            f"it is sent again from {again:%H:%M:%S} UTC"
-        )
-    return None
-
-
-# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
-WRITE_RESERVE_SECONDS = 5.0
-
-
-def _wait_seconds() -> float:
-    """How long this trigger may wait on a long-running regeneration before leaving it to the next."""
-    left = deadline.remaining()
-    wait = get_settings().operation_wait_seconds
-    return wait if left is None else max(0.0, min(wait, left - WRITE_RESERVE_SECONDS))
-
-
-def _held(lease: lock.Lease) -> RotationRecord:
-    """The record of a rotation under way: every caller runs after ``_start`` saved one."""
-    if lease.record is None:
-        raise RuntimeError("no rotation record is held")
-    return lease.record
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+def _repair(
+    request: RotationRequest,
+    current: SecretVersionInfo,
+    contract: Contract,
+    plan: Plan,
+    lease: lock.Lease,
+    state: KeyState,
+) -> RotationOutcome:
+    """Forced on a secret holding a dead key: write the live key its CredentialId names, regenerate nothing."""
+    live = replace(plan, target=plan.current)
+    written = _write(request, current, contract, live, lease, state.values[plan.current.key])
+    logger.warning(
+        "Secret %s in %s held a dead key; version %s now holds the live %s (nothing regenerated).",
+        request.secret_name,
+        request.vault,
+        written.version,
+        plan.current.tag,
+    )
+    return _outcome(
+        request,
+        current,
+        live,
+        Status.REPAIRED,
+        reason=f"the secret held neither key; it now holds the live {plan.current.tag} (nothing regenerated)",
+        new_version=written.version,
+        expires_on=written.expires_on,
+    )
 
 
 def _write(
@@ -328,6 +383,54 @@ def _write(
         content_type=current.content_type,
         expires_on=plan.expires_on,
     )
+
+
+def _save(lease: lock.Lease, rotation: RotationRecord) -> None:
+    lease.save(lease.record.with_rotation(rotation))
+
+
+# outcomes ----------------------------------------------------------------------------------
+
+
+def _outcome(
+    request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status, **changes: Any
+) -> RotationOutcome:
+    fields: dict[str, Any] = {
+        "status": status,
+        "vault": str(request.vault),
+        "secret": request.secret_name,
+        "reason": plan.reason,
+        "previous_version": current.version,
+        "previous_credential": plan.current.tag,
+        "new_credential": plan.target.tag,
+    }
+    return RotationOutcome(**{**fields, **changes})
+
+
+def _pending(request: RotationRequest, current: SecretVersionInfo, plan: Plan, reason: str) -> RotationOutcome:
+    logger.warning(
+        "Rotation of %s in %s is waiting on Azure (%s); a later trigger resumes it.",
+        request.secret_name,
+        request.vault,
+        reason,
+    )
+    return _outcome(request, current, plan, Status.PENDING, reason=reason)
+
+
+def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> RotationOutcome:
+    if plan.action is Action.COOLING_DOWN and request.trigger.asked_by_a_person and not request.dry_run:
+        raise CoolingDown(f"Secret '{request.secret_name}' was not rotated: {plan.reason}. Use force to override.")
+    status = {
+        Action.ROTATE: Status.PLANNED,
+        Action.STALE: Status.STALE,
+        Action.COOLING_DOWN: Status.COOLING_DOWN,
+    }[plan.action]
+    logger.info("Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault, status.value, plan.reason)
+    return _outcome(request, current, plan, status, expires_on=plan.expires_on if status is Status.PLANNED else None)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _camel(name: str) -> str:

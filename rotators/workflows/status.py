@@ -1,20 +1,48 @@
-"""The ``status`` table: every enrolled secret of a vault and how it stands."""
+"""The ``status`` table: every enrolled secret of a vault and how it stands.
+
+By default each enrolled secret's value is compared with its resource's keys (two reads
+per secret), so drift, dead keys and resources that refuse key authentication show before
+a rotation meets them; ``check_keys=False`` reads the vault's listing only.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rotators.adapters import vault
-from rotators.core.assessment import Assessment, assess_vault
+from rotators.core.assessment import Assessment, State, assess_vault, judge_keys
 from rotators.core.clouds import VaultAddress
+from rotators.core.errors import RotationError
 from rotators.core.logs import escape
 from rotators.core.settings import get_settings
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
 
-def vault_status(address: VaultAddress, *, now: datetime) -> list[Assessment]:
-    return assess_vault(vault.list_secrets(address), address.cloud, now=now, min_interval=get_settings().min_interval)
+def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = True) -> list[Assessment]:
+    listed = vault.list_secrets(address)
+    assessments = assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval)
+    return [_with_keys(address, a) for a in assessments] if check_keys else assessments
+
+
+def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
+    """The key check of one secret; a failure is that secret's note, never the table's end."""
+    contract = assessment.contract
+    if contract is None or assessment.state is State.MISCONFIGURED:
+        return assessment
+    try:
+        _, value = vault.read_current(address, assessment.secret.name)
+        state = contract.kind.inspect(contract.resource)
+    except RotationError as exc:
+        return _note(assessment, f"keys not checked: {exc.message}")
+    except Exception as exc:
+        return _note(assessment, f"keys not checked: unexpected {type(exc).__name__}")
+    return judge_keys(assessment, contract.held_key(value), state)
+
+
+def _note(assessment: Assessment, note: str) -> Assessment:
+    return replace(assessment, reason=f"{assessment.reason}; {note}" if assessment.reason else note)
 
 
 def render(assessments: list[Assessment]) -> str:

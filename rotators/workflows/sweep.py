@@ -13,12 +13,15 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from rotators.adapters import lock, vault
-from rotators.core.assessment import State, assess_vault
+from rotators.core.assessment import State, assess_vault, pair_index
 from rotators.core.clouds import VaultAddress
+from rotators.core.contract import Contract
 from rotators.core.deadline import budget
 from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.logs import get_logger
+from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
+from rotators.workflows import claims
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
@@ -37,9 +40,10 @@ def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget_seconds
     tally: Counter[str] = Counter()
+    interrupted = {(u.vault_url, u.secret, u.base_created) for u in lock.unfinished()}
     for address in sorted(settings.allowed_vaults, key=lambda vault: vault.url):
         try:
-            _sweep_vault(address, now, deadline, tally)
+            _sweep_vault(address, now, deadline, interrupted, tally)
         except RotationError as exc:
             logger.error("Sweep of vault %s stopped: %s", address, exc.message)
             tally["failed"] += 1
@@ -56,16 +60,24 @@ def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -
     return tally
 
 
-def _sweep_vault(address: VaultAddress, now: datetime, deadline: float, tally: Counter[str]) -> None:
-    interrupted = lock.unfinished(address)
-    listed = list(vault.list_secrets(address))
-    for assessment in assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval):
+def _sweep_vault(
+    address: VaultAddress, now: datetime, deadline: float, interrupted: set[tuple[str, str, int]], tally: Counter[str]
+) -> None:
+    """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
+    assessments = assess_vault(
+        vault.list_secrets(address), address.cloud, now=now, min_interval=get_settings().min_interval
+    )
+    pairs = pair_index(assessments)
+    for assessment in assessments:
         secret = assessment.secret
         if assessment.state is State.MISCONFIGURED:
-            logger.error("Secret %s in %s is misconfigured: %s", secret.name, address.name, assessment.reason)
+            logger.error("Secret %s in %s is misconfigured: %s", secret.name, address, assessment.reason)
             tally["misconfigured"] += 1
+            if assessment.shares_pair_with and assessment.contract is not None:
+                _contest(address, secret.name, assessment.contract, tally)
             continue
-        if not (assessment.state.due or secret.name.lower() in interrupted):
+        key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
+        if not (assessment.state.due or key in interrupted):
             tally[assessment.state.value] += 1
             continue
         if time.monotonic() >= deadline:
@@ -73,14 +85,21 @@ def _sweep_vault(address: VaultAddress, now: datetime, deadline: float, tally: C
             continue
         try:
             with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
-                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), vault_secrets=listed)
+                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), pairs=pairs)
             tally[outcome.status.value] += 1
         except RotationError as exc:
             level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
-            logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address.name, exc.message)
+            logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address, exc.message)
             tally[exc.code] += 1
         except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
-            logger.error(
-                "Sweep could not rotate %s in %s: unexpected %s.", secret.name, address.name, type(exc).__name__
-            )
+            logger.error("Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__)
             tally["unexpected"] += 1
+
+
+def _contest(address: VaultAddress, name: str, contract: Contract, tally: Counter[str]) -> None:
+    """Mark a shared key pair as contested, so its owner stops rotating until one secret is fixed."""
+    try:
+        if claims.contest(SecretRef.of(address.url, name), contract):
+            tally["contested"] += 1
+    except RotationError as exc:
+        logger.warning("Sweep could not mark the key pair of %s in %s as contested: %s", name, address, exc.message)

@@ -1,0 +1,89 @@
+"""Who rotates a key pair: the first secret to rotate (or enrol on) it owns it.
+
+Two secrets on one key pair would each regenerate the key the other holds, so a key pair
+has one owner, recorded in its lock blob. The first claim of a pair checks the vault's
+listing once (or the sweep's index of it); after that a rotation checks the claim in the
+record it reads anyway, so its cost does not grow with the vault. Another secret found on
+an owned pair is refused and marks the pair contested, which stops the owner too until
+one of them is fixed. A deleted or renamed owner frees its pair. Two secrets claiming at
+the same moment meet at the pair's lease: one waits, then finds the other's claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rotators.adapters import lock, vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.contract import Contract, enrolled_contracts, key_pair_conflict, read_contract, shared_key_pairs
+from rotators.core.errors import KeyPairClaimed, NotRotatable, RotationError, SecretNotFound
+from rotators.core.records import PairRecord, SecretRef
+from rotators.core.settings import get_settings
+
+PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
+
+
+def claim(me: SecretRef, address: VaultAddress, contract: Contract, lease: lock.Lease, pairs: PairIndex | None) -> None:
+    """Own the key pair, or be refused (and contest it, which stops its owner too)."""
+    record = lease.record
+    try:
+        check(me, address, contract, record, pairs)
+    except KeyPairClaimed:
+        if record.owner is not None and me not in (record.owner, record.contested_by):
+            lease.save(record.contested(me))
+        raise
+    if record.owner != me or record.contested_by is not None:
+        lease.save(record.claimed_by(me))
+
+
+def contest(me: SecretRef, contract: Contract) -> bool:
+    """Mark the key pair another secret owns as contested by ``me``; ``True`` when the mark is new."""
+    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+        record = lease.record
+        if record.owner is None or me in (record.owner, record.contested_by):
+            return False
+        lease.save(record.contested(me))
+        return True
+
+
+def check(
+    me: SecretRef, address: VaultAddress, contract: Contract, record: PairRecord, pairs: PairIndex | None
+) -> None:
+    """Refuse when another secret still rotates this key pair; reads, never writes."""
+    if record.owner == me and record.contested_by is None:
+        return
+    other = record.contested_by if record.owner == me else record.owner
+    if other is not None and _still_on_pair(other, contract):
+        raise KeyPairClaimed(
+            f"Secret {me} and secret {other} both rotate the {contract.describe_key_pair()}: rotating one would "
+            "regenerate the key the other holds. Keep one secret per key pair (remove the other's tags, or delete it)."
+        )
+    _check_sole_owner(me, address, contract, pairs)
+
+
+def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
+    """Whether another secret's current tags still name this key pair; when unsure, assume so."""
+    address = VaultAddress.from_url(other.vault_url)
+    try:
+        get_settings().check_vault(address)
+        current, _ = vault.read_current(address, other.name)
+    except SecretNotFound:
+        return False  # deleted or renamed: the pair is free
+    except RotationError:
+        return True  # a vault this app may not read, or Azure unavailable: keep the claim
+    try:
+        return read_contract(current.tags, address.cloud).key_pair == contract.key_pair
+    except NotRotatable:
+        return False  # no longer enrolled
+
+
+def _check_sole_owner(me: SecretRef, address: VaultAddress, contract: Contract, pairs: PairIndex | None) -> None:
+    """The first claim of a pair: no other secret of the vault may be enrolled on it."""
+    if pairs is None:
+        listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
+        contracts = enrolled_contracts(listed, address.cloud)
+        others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])
+    else:
+        others = [name for name in pairs.get(contract.key_pair, ()) if name.lower() != me.name]
+    if others:
+        raise KeyPairClaimed(key_pair_conflict(me.name, contract, others))
