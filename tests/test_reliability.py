@@ -272,3 +272,43 @@ def test_the_lock_is_released_on_every_path(cloud):
     assert helpers.calls(cloud, "blob.lease.release") == 1
     status, _ = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 200 and helpers.calls(cloud, "blob.lease.release") == 2
+
+
+STALLS = [
+    "identity.token",
+    "keyvault.get_secret",
+    "keyvault.list_secrets",
+    "blob.lease.acquire",
+    "blob.get",
+    "blob.put",
+    "storage.get_account",
+    "storage.list_keys",
+    "storage.regenerate_key",
+    "keyvault.set_secret",
+    "cosmos.get_account",
+    "cosmos.regenerate_key",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", STALLS)
+def test_an_event_answers_within_its_budget_whatever_azure_does(cloud, azurite, monkeypatch, route):
+    """Event Grid redelivers after 30 s without an answer: the delivery must end before that, every time."""
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_EVENT_BUDGET_SECONDS", "4")
+    get_settings.cache_clear()
+    enroll = helpers.enroll_cosmos if route.startswith("cosmos") else helpers.enroll_storage
+    secret = "cosmos-key" if route.startswith("cosmos") else "storage-key"
+    version = enroll(cloud)
+    cloud.inject(route, delay=60, count=100)
+    started = time.monotonic()
+    try:
+        helpers.deliver(helpers.event(secret=secret, version=version))
+    except RotationError as exc:
+        assert exc.retryable, exc.code
+    # Liveness, not speed: a stalled call ends with the trigger's budget, not with Azure.
+    assert time.monotonic() - started < 4 + 6, route
+    cloud.faults.clear()
+    helpers.holds_live_key(cloud, secret)
+    assert helpers.regenerations(cloud) <= 1

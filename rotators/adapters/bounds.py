@@ -13,6 +13,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.storage.blob import ExponentialRetry
 
 from rotators.core import deadline
 
@@ -36,6 +37,15 @@ class DeadlinePolicy(SansIOHTTPPolicy[Any, Any]):
                 connection_timeout=options.get("connection_timeout", self._connection_timeout),
             )
         )
+
+
+class DeadlineRetry(ExponentialRetry):
+    """azure-storage-blob's retry policy, which takes no whole-call budget: no retry starts after the deadline."""
+
+    def increment(self, settings: dict[str, Any], request: Any, response: Any = None, error: Any = None) -> bool:
+        retry: bool = super().increment(settings, request, response, error)
+        left = deadline.remaining()
+        return retry and (left is None or left > self.get_backoff_time(settings) + 0.5)
 
 
 class DeadlineCredential:

@@ -99,15 +99,16 @@ def lock_container() -> ContainerClient:
     import os
 
     from azure.core.exceptions import ResourceExistsError
-    from azure.storage.blob import BlobServiceClient, ExponentialRetry
+    from azure.storage.blob import BlobServiceClient
 
+    from rotators.adapters.bounds import DeadlineRetry
     from rotators.core.errors import ConfigurationError
 
     # azure-storage-blob ignores azure-core's backoff options; its default waits 15 s + 3^n.
     options = {
         **transport_options(),
         # Its annotations say int; the policy computes in floats, and whole seconds would triple the waits.
-        "retry_policy": ExponentialRetry(
+        "retry_policy": DeadlineRetry(
             initial_backoff=0.5,  # type: ignore[arg-type]
             increment_base=1.5,  # type: ignore[arg-type]
             retry_total=3,

@@ -90,10 +90,7 @@ class Lease:
     def release(self) -> None:
         self._stop.set()
         self._renewer.join()
-        try:
-            self._lease.release(**_call_options())
-        except Exception:  # the lease lapses by itself within LEASE_SECONDS
-            logger.warning("Could not release the rotation lock; it lapses within %d s.", LEASE_SECONDS)
+        _release(self._lease)
 
     def _renew(self, operation: str) -> None:
         before = time.monotonic()
@@ -127,7 +124,15 @@ def hold(pair: str, *, holder: str) -> Iterator[Lease]:
         if held is not None:
             held.release()
         else:
-            lease.release()
+            _release(lease)
+
+
+def _release(lease: BlobLeaseClient) -> None:
+    """Let go of the lease, on every path; should that fail, it lapses by itself within LEASE_SECONDS."""
+    try:
+        lease.release(**_call_options())
+    except Exception:
+        logger.warning("Could not release the rotation lock; it lapses within %d s.", LEASE_SECONDS)
 
 
 def _acquire(blob: BlobClient, holder: str) -> BlobLeaseClient:
