@@ -121,3 +121,24 @@ def test_a_rotation_costs_the_same_in_any_vault_once_its_pair_is_claimed(cloud, 
         "blob.lease.release": 1,
     }
     assert {call.status for call in cloud.calls() if call.route.startswith("blob.")} <= {200, 201, 206}
+
+
+def test_a_cosmos_rotation_lists_keys_twice_and_never_reads_the_operation(cloud):
+    helpers.enroll_cosmos(cloud)
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})[0] == 200
+    helpers.age_current_version(cloud, "cosmos-key", timedelta(days=2))
+    cloud.requests.clear()
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})[0] == 200
+    calls = count(cloud)
+    polls = calls.pop("cosmos.get_account")
+    assert polls >= 2  # one read before the request, then one per poll until Azure reports the key generated
+    assert calls == {
+        "keyvault.get_secret": 2,
+        "keyvault.set_secret": 1,
+        "cosmos.list_keys": 2,  # before (drift check, fingerprint) and once the new key is reported
+        "cosmos.regenerate_key": 1,
+        "blob.lease.acquire": 1,
+        "blob.get": 1,
+        "blob.put": 2,  # before the request, and once Azure accepted it
+        "blob.lease.release": 1,
+    }

@@ -43,6 +43,17 @@ class KeyState:
         return f"KeyState(keys={sorted(self.values)}, generated={dict(self.generated)})"
 
 
+@dataclass(frozen=True)
+class Description:
+    """What one read of the resource (no key listing) tells: key generation times and whether keys are refused."""
+
+    generated: Mapping[str, str] = field(default_factory=dict)
+    key_auth_disabled: str | None = None
+
+    def with_keys(self, values: Mapping[str, str]) -> KeyState:
+        return KeyState(values, self.generated, self.key_auth_disabled)
+
+
 class Holding(enum.Enum):
     CURRENT = "the key its CredentialId names"
     ALTERNATE = "the other key of its pair"
@@ -110,9 +121,9 @@ def progress(
     return Progress(Step.SEND)
 
 
-def regenerated_value(rotation: RotationRecord, state: KeyState) -> str | None:
+def regenerated_value(rotation: RotationRecord, values: Mapping[str, str]) -> str | None:
     """The target key's new value, once it differs from the value before the rotation."""
-    value = state.values.get(rotation.target_key)
+    value = values.get(rotation.target_key)
     return value if value is not None and rotation.key_changed(value) else None
 
 

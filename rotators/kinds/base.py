@@ -10,7 +10,7 @@ from typing import Protocol
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import Cloud
 from rotators.core.errors import ResourceNotFound
-from rotators.core.keys import KeyState
+from rotators.core.keys import Description, KeyState
 from rotators.core.parsing import ResourceId
 
 
@@ -77,12 +77,12 @@ def arm_call(kind: KeyKind, resource: Resource, what: str) -> AbstractContextMan
 class KeyKind(Protocol):
     """A resource with two interchangeable keys, regenerated one at a time by one ARM call.
 
-    ``inspect`` lists the keys (all of them, by the service's key names), Azure's generation
-    time for each where the service reports one, and whether the resource refuses key
-    authentication; with ``values=False`` it reads only what needs no key listing.
-    ``regenerate`` asks Azure once (the SDK never re-sends it) and returns the keys as the
-    answer lists them, or ``None`` when Azure accepted a long-running operation: that runs
-    on Azure's clock, and ``inspect`` tells when it is done.
+    ``describe`` reads the resource once: Azure's generation time for each key where the
+    service reports one, and whether it refuses key authentication. ``list_keys`` lists
+    every key by the service's key name. ``regenerate`` asks Azure once (the SDK never
+    re-sends it) and returns the keys as the answer lists them, or ``None`` when Azure
+    accepted a long-running operation: that runs on Azure's clock, and ``describe`` and
+    ``list_keys`` tell when it is done.
     """
 
     resource_type: str
@@ -91,12 +91,19 @@ class KeyKind(Protocol):
     passwordless: str
     role: str  # what the function's identity needs on the resource, as infra/ grants it
 
-    def inspect(self, resource: Resource, *, values: bool = True) -> KeyState: ...
+    def describe(self, resource: Resource) -> Description: ...
 
-    def regenerate(self, resource: Resource, key: str) -> KeyState | None: ...
+    def list_keys(self, resource: Resource) -> Mapping[str, str]: ...
+
+    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None: ...
 
     def connection_string(self, resource: Resource, key_value: str) -> str: ...
 
     def key_in_connection_string(self, value: str) -> str | None:
         """The key a connection string of this service holds."""
         ...
+
+
+def inspect(kind: KeyKind, resource: Resource) -> KeyState:
+    """The resource as a rotation checks it: one read, then its keys."""
+    return kind.describe(resource).with_keys(kind.list_keys(resource))

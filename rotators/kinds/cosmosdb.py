@@ -14,11 +14,15 @@ each key's ``generationTime`` (spec example ``CosmosDBDatabaseAccountGet.json``,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
-from rotators.core.keys import KeyState, generation_times, key_in_connection_string
+from rotators.core.keys import Description, generation_times, key_in_connection_string
 from rotators.kinds.base import Credential, Resource, arm_call, pair
+
+if TYPE_CHECKING:
+    from azure.mgmt.cosmosdb.operations import DatabaseAccountsOperations
 
 # The service's key names (keyKind on the wire) and their fields in listKeys and keysMetadata.
 _KEY_FIELDS = {
@@ -41,34 +45,34 @@ class CosmosDBKind:
     passwordless = "Microsoft Entra ID: give the app a managed identity and a Cosmos DB data-plane role"
     role = "the 'Cosmos DB Account Key Rotator' role (databaseAccounts/read, listKeys, regenerateKey)"
 
-    def inspect(self, resource: Resource, *, values: bool = True) -> KeyState:
-        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
+    def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            account = accounts.get(resource.resource_group, resource.name)
-        disabled = "disableLocalAuth is true" if account.disable_local_auth else None
+            account = _accounts(resource).get(resource.resource_group, resource.name)
         metadata = account.keys_metadata
-        generated = generation_times(
-            {
-                key: getattr(getattr(metadata, field, None), "generation_time", None)
-                for key, field in _KEY_FIELDS.items()
-            }
+        return Description(
+            generation_times(
+                {
+                    key: getattr(getattr(metadata, field, None), "generation_time", None)
+                    for key, field in _KEY_FIELDS.items()
+                }
+            ),
+            "disableLocalAuth is true" if account.disable_local_auth else None,
         )
-        if not values:
-            return KeyState({}, generated, disabled)
+
+    def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = accounts.list_keys(resource.resource_group, resource.name)
+            keys = _accounts(resource).list_keys(resource.resource_group, resource.name)
         listed = {key: getattr(keys, field, None) for key, field in _KEY_FIELDS.items()}
         missing = [key for key, value in listed.items() if not value]
         if missing:
             raise UpstreamError(f"The Cosmos DB account's key list lacks {', '.join(missing)}.")
-        return KeyState({key: str(value) for key, value in listed.items()}, generated, disabled)
+        return {key: str(value) for key, value in listed.items()}
 
-    def regenerate(self, resource: Resource, key: str) -> KeyState | None:
+    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
-        accounts = clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
         with arm_call(self, resource, f"Regenerate {key} of"):
-            accounts.begin_regenerate_key(
+            _accounts(resource).begin_regenerate_key(
                 resource.resource_group,
                 resource.name,
                 DatabaseAccountRegenerateKeyParameters(key_kind=key),
@@ -82,6 +86,10 @@ class CosmosDBKind:
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "AccountKey")
+
+
+def _accounts(resource: Resource) -> DatabaseAccountsOperations:
+    return clients.cosmos_client(resource.subscription, resource.cloud).database_accounts
 
 
 KIND = CosmosDBKind()

@@ -17,6 +17,7 @@ from rotators.core.contract import (
 )
 from rotators.core.records import SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.kinds.base import inspect
 from rotators.workflows import claims
 from rotators.workflows.rotation import check_key_auth
 
@@ -38,7 +39,7 @@ def enroll(
         tags[VALUE_FORMAT] = value_format
     contract = read_contract(tags, address.cloud)
     tags[CREDENTIAL_ID] = contract.credential.tag
-    state = contract.kind.inspect(contract.resource)
+    state = inspect(contract.kind, contract.resource)
     check_key_auth(contract, state, secret_name)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:

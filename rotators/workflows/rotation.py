@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,6 +48,7 @@ from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.kinds.base import inspect
 from rotators.workflows import claims
 
 logger = get_logger(__name__)
@@ -128,7 +130,7 @@ def rotate(
         return _without_rotating(request, current, plan)
     if request.dry_run:
         claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
-        _check_keys(request, value, contract, plan, contract.kind.inspect(contract.resource))
+        _check_keys(request, value, contract, plan, inspect(contract.kind, contract.resource))
         return _without_rotating(request, current, plan)
     with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
         claims.claim(request.secret, request.vault, contract, lease, pairs)
@@ -176,7 +178,7 @@ def _carry_out(
             request.vault,
             contract.validity.days,
         )
-    state = contract.kind.inspect(contract.resource)
+    state = inspect(contract.kind, contract.resource)
     if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
         return _repair(request, current, contract, plan, lease, state)
     rotation = plan.resume
@@ -191,7 +193,7 @@ def _carry_out(
         if step.step is Step.WAIT:
             return _pending(request, current, plan, step.reason)
         if step.step is Step.REGENERATED:
-            return _publish(request, current, contract, plan, lease, rotation, state)
+            return _publish(request, current, contract, plan, lease, rotation, state.values)
     sent = _request(contract, plan, lease, rotation, state, current)
     if isinstance(sent, _Waiting):
         return _pending(request, current, plan, sent.reason)
@@ -271,7 +273,7 @@ def _request(
 
 def _regenerate(
     request: RotationRequest, contract: Contract, plan: Plan, lease: lock.Lease, rotation: RotationRecord
-) -> KeyState | _Waiting:
+) -> Mapping[str, str] | _Waiting:
     """Ask Azure once; wait for a long-running regeneration as long as the trigger may."""
     kind, resource = contract.kind, contract.resource
     lease.ensure_held()
@@ -292,18 +294,21 @@ def _regenerate(
     return _await(request, contract, rotation)
 
 
-def _await(request: RotationRequest, contract: Contract, rotation: RotationRecord) -> KeyState | _Waiting:
-    """Poll the resource (not the operation: its status URL is outside the account's scope) until the key changes."""
+def _await(request: RotationRequest, contract: Contract, rotation: RotationRecord) -> Mapping[str, str] | _Waiting:
+    """Poll the resource (not the operation: its status URL is outside the account's scope) until the key changes.
+
+    Each poll is one read of the resource; the keys are listed once Azure reports the key
+    generated anew, or on every poll for a key Azure reports no generation time for.
+    """
     kind, resource = contract.kind, contract.resource
     poll = get_settings().poll_seconds
     while (left := deadline.remaining()) is None or left > poll + WRITE_RESERVE_SECONDS:
         time.sleep(poll)
-        state = kind.inspect(resource, values=False)
-        generated = state.generated.get(rotation.target_key)
+        generated = kind.describe(resource).generated.get(rotation.target_key)
         if generated is None or generated != rotation.generated_before:
-            state = kind.inspect(resource)
-            if regenerated_value(rotation, state) is not None:
-                return state
+            values = kind.list_keys(resource)
+            if regenerated_value(rotation, values) is not None:
+                return values
     return _Waiting(f"Azure is regenerating {rotation.target} of {resource.name} on its own clock")
 
 
@@ -314,10 +319,10 @@ def _publish(
     plan: Plan,
     lease: lock.Lease,
     rotation: RotationRecord,
-    state: KeyState,
+    values: Mapping[str, str],
 ) -> RotationOutcome:
     """Write the regenerated key; never a value equal to the one before the rotation."""
-    new_value = regenerated_value(rotation, state)
+    new_value = regenerated_value(rotation, values)
     if new_value is None:
         return _pending(
             request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"

@@ -16,6 +16,7 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.errors import RotationError
 from rotators.core.logs import escape
 from rotators.core.settings import get_settings
+from rotators.kinds.base import inspect
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
@@ -33,7 +34,7 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
         return assessment
     try:
         _, value = vault.read_current(address, assessment.secret.name)
-        state = contract.kind.inspect(contract.resource)
+        state = inspect(contract.kind, contract.resource)
     except RotationError as exc:
         return _note(assessment, f"keys not checked: {exc.message}")
     except Exception as exc:
