@@ -33,7 +33,7 @@ demo: install
 	$(PY) -m localazure.demo
 
 bench: install
-	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/cost.py
 
 .venv-checkov/.installed: requirements-infra.txt
 	$(PYTHON) -m venv .venv-checkov

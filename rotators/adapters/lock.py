@@ -80,6 +80,10 @@ class Lease:
             )
         self.record = record
 
+    def stage(self, record: PairRecord) -> None:
+        """Change the record in memory only: the next ``save`` persists it (a claim rides on the rotation's save)."""
+        self.record = record
+
     def ensure_held(self) -> None:
         if self._lost.is_set():
             raise TransientError("The rotation lock lapsed while the rotation ran; a later trigger will finish it.")

@@ -2,5 +2,5 @@
 
 Each trigger parses its input, calls a workflow and maps the outcome and its errors to
 what its caller understands. Nothing here imports an Azure SDK: the host imports these
-modules on every cold start.
+modules on every cold start, so they import the workflows on their first invocation.
 """

@@ -9,7 +9,6 @@ from rotators.core.errors import RotationError, RotationInProgress, TransientErr
 from rotators.core.events import ROTATING_EVENT_TYPES, parse_secret_event
 from rotators.core.logs import get_logger
 from rotators.core.settings import get_settings
-from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
 
 logger = get_logger(__name__)
 
@@ -34,6 +33,8 @@ def on_secret_event(event: SecretEventLike) -> None:
         logger.info("Ignoring event %s of type %s.", event.id, event_type)
         return
     try:
+        from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
+
         parsed = parse_secret_event(event.id, event_type, event.get_json())
         request = RotationRequest(parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version)
         with budget(get_settings().event_budget_seconds):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
@@ -14,7 +14,9 @@ from rotators.core.errors import BadRequest, RotationError
 from rotators.core.logs import get_logger
 from rotators.core.parsing import check_secret_name
 from rotators.core.settings import get_settings
-from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
+
+if TYPE_CHECKING:
+    from rotators.workflows.rotation import RotationRequest
 
 logger = get_logger(__name__)
 
@@ -24,6 +26,8 @@ MAX_BODY_BYTES = 16 * 1024
 
 def on_rotate_request(request: func.HttpRequest) -> func.HttpResponse:
     try:
+        from rotators.workflows.rotation import Status, rotate
+
         rotation = parse_rotate_request(request)
         with budget(get_settings().http_budget_seconds):
             outcome = rotate(rotation)
@@ -36,6 +40,8 @@ def on_rotate_request(request: func.HttpRequest) -> func.HttpResponse:
 
 def parse_rotate_request(request: func.HttpRequest) -> RotationRequest:
     """Body ``{"vaultName" | "vaultUrl", "secretName", "force", "dryRun"}``, or the Azure samples' query parameters."""
+    from rotators.workflows.rotation import RotationRequest, Trigger
+
     body = json_body(request)
     params = request.params
     vault = body.get("vaultUrl", body.get("vaultName", params.get("KeyVaultName")))

@@ -23,8 +23,21 @@ from rotators.core.settings import get_settings
 PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
 
 
-def claim(me: SecretRef, address: VaultAddress, contract: Contract, lease: lock.Lease, pairs: PairIndex | None) -> None:
-    """Own the key pair, or be refused (and contest it, which stops its owner too)."""
+def claim(
+    me: SecretRef,
+    address: VaultAddress,
+    contract: Contract,
+    lease: lock.Lease,
+    pairs: PairIndex | None,
+    *,
+    save: bool = False,
+) -> None:
+    """Own the key pair, or be refused (and contest it, which stops its owner too).
+
+    A rotation's claim is saved with the record it saves before its regeneration request
+    (until then nothing of the pair has changed, and a lost claim is only checked again);
+    ``save`` persists it at once, for enrolment.
+    """
     record = lease.record
     try:
         check(me, address, contract, record, pairs)
@@ -33,7 +46,7 @@ def claim(me: SecretRef, address: VaultAddress, contract: Contract, lease: lock.
             lease.save(record.contested(me))
         raise
     if record.owner != me or record.contested_by is not None:
-        lease.save(record.claimed_by(me))
+        (lease.save if save else lease.stage)(record.claimed_by(me))
 
 
 def contest(me: SecretRef, contract: Contract) -> bool:

@@ -43,7 +43,7 @@ def enroll(
     check_key_auth(contract, state, secret_name)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:
-        claims.claim(me, address, contract, lease, None)
+        claims.claim(me, address, contract, lease, None, save=True)
         lease.ensure_held()
         return vault.write_version(
             address,

@@ -1,0 +1,205 @@
+"""What a rotation and a sweep cost, against the local stand-in: counts and ratios, not seconds.
+
+This machine is noisy, so what is printed is either exact (requests by service, which the
+tests also assert) or a ratio of two timings taken side by side. The stand-in pages Key
+Vault listings at 25, as Key Vault does.
+
+    python benchmarks/cost.py            # everything (a few minutes)
+    python benchmarks/cost.py --quick    # vaults of 10 and 1,000 only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from localazure import Azurite, LocalAzure  # noqa: E402
+
+VAULT = "kv-bench"
+SERVICES = {"keyvault": "Key Vault", "storage": "ARM", "cosmos": "ARM", "identity": "token", "blob": "lock"}
+# What a warm rotation cannot do without (README "Performance" says why each is there).
+FLOOR = {
+    "storage": {"Key Vault": 3, "ARM": 3, "token": 0, "lock": 4},
+    "cosmos": {"Key Vault": 3, "ARM": 5, "token": 0, "lock": 5},  # + one account read per poll
+}
+
+
+def by_service(cloud: LocalAzure) -> Counter[str]:
+    """Requests by service, leaving out Key Vault's 401 challenge (one per process, not per rotation)."""
+    return Counter(SERVICES[call.route.split(".")[0]] for call in cloud.calls() if call.status != 401)
+
+
+@contextmanager
+def world(size: int) -> Iterator[LocalAzure]:
+    """The stand-in and Azurite, a vault of ``size`` enrolled secrets, and the environment pointing at them."""
+    with LocalAzure() as cloud, Azurite() as azurite:
+        os.environ.update(cloud.environment())
+        os.environ.update(
+            {
+                "AzureWebJobsStorage": cloud.blob_connection_string(azurite),
+                "ROTATION_ALLOWED_VAULTS": VAULT,
+                "ROTATION_POLL_SECONDS": "0.05",
+            }
+        )
+        cloud.create_vault(VAULT)
+        seed(cloud, size, due=0)
+        yield cloud
+
+
+def seed(cloud: LocalAzure, size: int, *, due: int) -> None:
+    now = datetime.now(timezone.utc)
+    for index in range(size):
+        account = cloud.create_storage_account(f"stb{index}")
+        tags = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
+        expires = now + (timedelta(days=5) if index < due else timedelta(days=80))
+        cloud.seed_secret(
+            VAULT, f"s-{index}", account.keys["key1"], tags=tags, created=now - timedelta(days=10), expires=expires
+        )
+
+
+def fresh_process() -> None:
+    from rotators.adapters import clients
+    from rotators.core import settings
+
+    for cache in (
+        settings.get_settings,
+        clients.credential,
+        clients.secret_client,
+        clients.storage_client,
+        clients.cosmos_client,
+        clients.lock_container,
+    ):
+        cache.cache_clear()
+
+
+def rotate(name: str) -> None:
+    from rotators.core.clouds import VaultAddress
+    from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
+
+    outcome = rotate(RotationRequest(VaultAddress.from_name(VAULT), name, Trigger.HTTP))
+    assert outcome.status is Status.ROTATED, outcome
+
+
+def age(cloud: LocalAzure, name: str) -> None:
+    current = cloud.current_secret(VAULT, name)
+    current.created = current.updated = current.created - 2 * 86400
+
+
+def rotation_costs(sizes: list[int]) -> None:
+    print("Requests per rotation, by service (a warm process; the pair already claimed)")
+    print(f"{'kind':8} {'vault':>7}  {'Key Vault':>9} {'ARM':>5} {'token':>5} {'lock':>5}   first claim lists")
+    for size in sizes:
+        with world(size) as cloud:
+            fresh_process()
+            account = cloud.create_cosmos_account("cosmos-bench")
+            tags = {"CredentialId": "primary", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
+            cloud.seed_secret(
+                VAULT,
+                "cosmos",
+                account.keys["primary"],
+                tags=tags,
+                created=datetime.now(timezone.utc) - timedelta(days=3),
+            )
+            for kind, name in (("storage", "s-0"), ("cosmos", "cosmos")):
+                cloud.requests.clear()
+                rotate(name)  # the first rotation of the pair claims it: one vault listing
+                listed = sum(1 for call in cloud.calls("keyvault.list_secrets") if call.status == 200)
+                age(cloud, name)
+                cloud.requests.clear()
+                rotate(name)
+                counts = by_service(cloud)
+                row = " ".join(
+                    f"{counts[s]:>{w}}" for s, w in (("Key Vault", 9), ("ARM", 5), ("token", 5), ("lock", 5))
+                )
+                print(f"{kind:8} {size:>7}  {row}   {listed} page(s)")
+    floor = {kind: " ".join(f"{n:>5}" for n in values.values()) for kind, values in FLOOR.items()}
+    print(f"floor: storage {floor['storage']}; cosmos {floor['cosmos']} (+1 ARM read per poll)")
+
+
+def sweep_costs(sizes: list[int]) -> None:
+    from rotators.workflows.sweep import sweep
+
+    print("\nThe sweep: one listing, one assessment, then each due secret's rotation (5% due)")
+    print(f"{'vault':>7} {'due':>5}  {'Key Vault':>9} {'ARM':>6} {'lock':>6}  {'seconds':>8}  {'per due secret':>14}")
+    for size in sizes:
+        with LocalAzure() as cloud, Azurite() as azurite:
+            os.environ.update(cloud.environment())
+            os.environ.update(
+                {"AzureWebJobsStorage": cloud.blob_connection_string(azurite), "ROTATION_ALLOWED_VAULTS": VAULT}
+            )
+            cloud.create_vault(VAULT)
+            due = size // 20
+            seed(cloud, size, due=due)
+            fresh_process()
+            started = time.perf_counter()
+            tally = sweep()
+            seconds = time.perf_counter() - started
+            assert tally["rotated"] == due, tally
+            counts = by_service(cloud)
+            print(
+                f"{size:>7} {due:>5}  {counts['Key Vault']:>9} {counts['ARM']:>6} {counts['lock']:>6}  "
+                f"{seconds:>8.1f}  {sum(counts.values()) / due:>14.1f} requests"
+            )
+
+
+def timed(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, float]:
+    environ = {**os.environ, **(env or {})}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the Functions host runs with bytecode caches
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=environ, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+IMPORT = "import time, json; t = time.perf_counter(); import {}; print(json.dumps({{'s': time.perf_counter() - t}}))"
+FIRST_AND_WARM = """
+import json, sys, time
+t0 = time.perf_counter()
+import function_app
+from benchmarks.cost import rotate
+t1 = time.perf_counter(); rotate(sys.argv[1]); t2 = time.perf_counter(); rotate(sys.argv[2]); t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "first": t2 - t1, "warm": t3 - t2}))
+"""
+
+
+def start_costs(runs: int = 5) -> None:
+    print("\nCold start (median of fresh interpreters, bytecode caches on)")
+    bare = statistics.median(timed(IMPORT.format("azure.functions"))["s"] for _ in range(runs + 1))
+    app = statistics.median(timed(IMPORT.format("function_app"))["s"] for _ in range(runs + 1))
+    print(f"import function_app / import azure.functions:  {app / bare:.2f}x")
+    with world(2 * (runs + 1)) as cloud:
+        for index in range(2 * (runs + 1)):
+            age(cloud, f"s-{index}")
+        results = [timed(FIRST_AND_WARM, f"s-{2 * i}", f"s-{2 * i + 1}") for i in range(runs + 1)][1:]
+    first = statistics.median(r["first"] for r in results)
+    warm = statistics.median(r["warm"] for r in results)
+    print(
+        f"first rotation in a fresh process / a warm one: {first / warm:.2f}x "
+        "(the difference: SDK imports, two tokens, Key Vault's challenge, the pair's first claim)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    quick = parser.parse_args().quick
+    start_costs()
+    rotation_costs([10, 1000] if quick else [10, 1000, 10_000])
+    sweep_costs([1000] if quick else [1000, 10_000])
+
+
+if __name__ == "__main__":
+    main()
