@@ -54,7 +54,7 @@ def world(size: int) -> Iterator[LocalAzure]:
                 "ROTATION_POLL_SECONDS": "0.05",
             }
         )
-        cloud.create_vault(VAULT)
+        cloud.keyvault.create_vault(VAULT)
         seed(cloud, size, due=0)
         yield cloud
 
@@ -62,10 +62,10 @@ def world(size: int) -> Iterator[LocalAzure]:
 def seed(cloud: LocalAzure, size: int, *, due: int) -> None:
     now = datetime.now(timezone.utc)
     for index in range(size):
-        account = cloud.create_storage_account(f"stb{index}")
+        account = cloud.storage.create_account(f"stb{index}")
         tags = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
         expires = now + (timedelta(days=5) if index < due else timedelta(days=80))
-        cloud.seed_secret(
+        cloud.keyvault.seed_secret(
             VAULT, f"s-{index}", account.keys["key1"], tags=tags, created=now - timedelta(days=10), expires=expires
         )
 
@@ -94,7 +94,7 @@ def rotate(name: str) -> None:
 
 
 def age(cloud: LocalAzure, name: str) -> None:
-    current = cloud.current_secret(VAULT, name)
+    current = cloud.keyvault.current_secret(VAULT, name)
     current.created = current.updated = current.created - 2 * 86400
 
 
@@ -104,9 +104,9 @@ def rotation_costs(sizes: list[int]) -> None:
     for size in sizes:
         with world(size) as cloud:
             fresh_process()
-            account = cloud.create_cosmos_account("cosmos-bench")
+            account = cloud.cosmosdb.create_account("cosmos-bench")
             tags = {"CredentialId": "primary", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
-            cloud.seed_secret(
+            cloud.keyvault.seed_secret(
                 VAULT,
                 "cosmos",
                 account.keys["primary"],
@@ -140,7 +140,7 @@ def sweep_costs(sizes: list[int]) -> None:
             os.environ.update(
                 {"AzureWebJobsStorage": cloud.blob_connection_string(azurite), "ROTATION_ALLOWED_VAULTS": VAULT}
             )
-            cloud.create_vault(VAULT)
+            cloud.keyvault.create_vault(VAULT)
             due = size // 20
             seed(cloud, size, due=due)
             fresh_process()

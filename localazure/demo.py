@@ -37,9 +37,9 @@ def _show(cloud: LocalAzure) -> int:
     from rotators.workflows.status import render, vault_status
 
     now = datetime.now(timezone.utc)
-    cloud.create_vault(VAULT)
-    storage = cloud.create_storage_account("stdemo")
-    cosmos = cloud.create_cosmos_account("cosmos-demo")
+    cloud.keyvault.create_vault(VAULT)
+    storage = cloud.storage.create_account("stdemo")
+    cosmos = cloud.cosmosdb.create_account("cosmos-demo")
     old = now - timedelta(days=61)
     expiring = now + timedelta(days=29)
     secrets = {
@@ -57,8 +57,8 @@ def _show(cloud: LocalAzure) -> int:
             "ValidityPeriodDays": "90",
             "ValueFormat": value_format,
         }
-        versions[name] = cloud.seed_secret(VAULT, name, value, tags=tags, created=old, expires=expiring)
-    versions["misconfigured-key"] = cloud.seed_secret(
+        versions[name] = cloud.keyvault.seed_secret(VAULT, name, value, tags=tags, created=old, expires=expiring)
+    versions["misconfigured-key"] = cloud.keyvault.seed_secret(
         VAULT,
         "misconfigured-key",
         "not-a-key",
@@ -117,13 +117,13 @@ def _show(cloud: LocalAzure) -> int:
     print("\n== Check: each rotated secret holds a live key, the alternate of the one it held ==")
     healthy = True
     for name, (credential, _, _) in secrets.items():
-        current = cloud.current_secret(VAULT, name)
+        current = cloud.keyvault.current_secret(VAULT, name)
         holds = current.tags["CredentialId"]
         account = secrets[name][1]
         live = account.keys[holds] in current.value
         healthy &= live and holds != credential
         print(f"{name}: {credential} -> {holds}, value is the live {holds}: {'yes' if live else 'NO'}")
-    print("misconfigured-key: untouched, versions:", len(cloud.secret_versions(VAULT, "misconfigured-key")))
+    print("misconfigured-key: untouched, versions:", len(cloud.keyvault.secret_versions(VAULT, "misconfigured-key")))
     return 0 if healthy else 1
 
 

@@ -1,13 +1,15 @@
 """The stand-in: a TLS server for the Azure hosts, a CONNECT proxy in front of it, a
-managed-identity endpoint, and the control surface tests and the demo drive it with.
+managed-identity endpoint, a relay to Azurite's blob service, and the control surface tests
+and the demo drive it with.
 
 Clients reach it only through standard settings (see :meth:`LocalAzure.environment`), so
 the product runs with production endpoints, ``DefaultAzureCredential`` and default options.
+What each service answers lives in its package under :mod:`localazure.services`; this
+module routes a request to it, applies injected faults and logs the outcome.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
 import secrets
 import select
@@ -17,39 +19,30 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
-from localazure import arm, keyvault
 from localazure import azurite as azurite_module
 from localazure.certs import Certificates
-from localazure.model import (
-    COSMOS_KEY_FIELDS,
-    CosmosAccount,
-    Fault,
-    Operation,
-    RequestRecord,
-    SecretVersion,
-    StorageAccount,
-    Tokens,
-    Vault,
-    new_key,
-    new_version,
-)
+from localazure.faults import Fault, RequestRecord
+from localazure.services import SERVICES
+from localazure.services.base import Front, Service, Url
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
     from localazure.azurite import Azurite
+    from localazure.services.arm.models import ArmBackend
+    from localazure.services.blob.models import BlobBackend
+    from localazure.services.cosmosdb.models import CosmosBackend
+    from localazure.services.identity.models import IdentityBackend
+    from localazure.services.keyvault.models import KeyVaultBackend
+    from localazure.services.storage.models import StorageBackend
 
-VAULT_SUFFIX = ".vault.azure.net"
-ARM_HOST = "management.azure.com"
-WRITE_ROUTES = frozenset(
-    {"keyvault.set_secret", "keyvault.update_secret", "storage.regenerate_key", "cosmos.regenerate_key"}
-)
-_SECRET_PATH = re.compile(r"^/secrets(?:/(?P<name>[^/]+)(?:/(?P<version>[^/]*))?)?/?$")
+WRITE_ROUTES = frozenset(url.route for service in SERVICES for url in service.urls if url.writes)
+# State that outlives reset(): a process keeps its cached tokens, the blob relay keeps its Azurite.
+_PERSISTENT = ("identity", "blob")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -71,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
         )
-        response = self.server.cloud.dispatch(request, role=self.server.role)
+        response = self.server.cloud.dispatch(request, listener=self.server.listener)
         if response is None:
             self.close_connection = True
             return
@@ -102,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     cloud: LocalAzure
-    role: str
+    listener: str
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hung up (a killed process, a timeout) is part of the tests, not an error."""
@@ -158,31 +151,40 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 
 class LocalAzure:
-    """Key Vault, ARM (Storage, Cosmos DB) and a managed-identity endpoint on loopback."""
+    """Every service of :mod:`localazure.services` on loopback; ``cloud.<service>`` is its backend."""
+
+    # The backends, for readers and type checkers (set by reset()).
+    identity: IdentityBackend
+    blob: BlobBackend
+    keyvault: KeyVaultBackend
+    arm: ArmBackend
+    storage: StorageBackend
+    cosmosdb: CosmosBackend
 
     def __init__(self, directory: Path | None = None) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="localazure-")
         self.directory = directory or Path(self._tmp.name)
         self.certificates = Certificates(self.directory)
-        self.identity_header = secrets.token_urlsafe(16)
-        self.tokens = Tokens()
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        self.epoch = 0
+        for service in SERVICES:
+            if service.name in _PERSISTENT:
+                setattr(self, service.name, service.backend(self))
         self.reset()
         self._tls = self._server("azure")
         self._tls.socket = self.certificates.server_context().wrap_socket(self._tls.socket, server_side=True)
         self._identity = self._server("identity")
         self._blob = self._server("blob")
         self._proxy = _Proxy(self)
-        self.blob_backend: tuple[str, int] | None = None
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True, name=f"localazure-{i}")
             for i, server in enumerate((self._tls, self._identity, self._blob, self._proxy))
         ]
 
-    def _server(self, role: str) -> _Server:
+    def _server(self, listener: str) -> _Server:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.cloud = self
-        server.role = role
+        server.listener = listener
         return server
 
     # lifecycle ---------------------------------------------------------------------------
@@ -217,13 +219,13 @@ class LocalAzure:
             "REQUESTS_CA_BUNDLE": str(self.certificates.bundle_path),
             "SSL_CERT_FILE": str(self.certificates.bundle_path),
             "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self._identity.server_address[1]}/msi/token",
-            "IDENTITY_HEADER": self.identity_header,
+            "IDENTITY_HEADER": self.identity.header,
         }
 
     def blob_connection_string(self, azurite: Azurite) -> str:
         """``AzureWebJobsStorage`` for Azurite's blob service, through the stand-in so that
         lease and blob calls show in the request log and take injected faults."""
-        self.blob_backend = ("127.0.0.1", azurite.ports["blob"])
+        self.blob.address = ("127.0.0.1", azurite.ports["blob"])
         account = azurite_module.ACCOUNT
         return (
             f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={azurite_module.ACCOUNT_KEY};"
@@ -231,105 +233,23 @@ class LocalAzure:
         )
 
     def serves(self, host: str) -> bool:
-        if host.endswith(VAULT_SUFFIX):
-            return host[: -len(VAULT_SUFFIX)] in self.vaults
-        return host in (ARM_HOST, "login.microsoftonline.com")
+        """Whether the proxy tunnels ``host`` here (else it answers 502, as for an unknown host)."""
+        return host == "login.microsoftonline.com" or any(
+            s.front.listener == "azure" and s.front.serves(self, host) for s in SERVICES
+        )
 
     # control surface ----------------------------------------------------------------------
 
     def reset(self) -> None:
         """Forget every resource, fault and logged request; issued tokens stay valid."""
-        with self._lock:
+        with self.lock:
             # Requests still stalled from before the reset are dropped, not applied to the new state.
-            self.epoch = getattr(self, "epoch", 0) + 1
-            self.vaults: dict[str, Vault] = {}
-            self.storage_accounts: dict[str, StorageAccount] = {}
-            self.cosmos_accounts: dict[str, CosmosAccount] = {}
-            self.resource_groups: dict[str, set[str]] = {}
-            self.operations: dict[str, Operation] = {}
+            self.epoch += 1
+            for service in SERVICES:
+                if service.name not in _PERSISTENT:
+                    setattr(self, service.name, service.backend(self))
             self.faults: list[Fault] = []
             self.requests: list[RequestRecord] = []
-            self.page_size = 25
-            self.cosmos_operation_delay = 0.2
-            self.cosmos_retry_after = 0.05
-            self._cosmos_failures = 0
-
-    def create_vault(self, name: str) -> str:
-        with self._lock:
-            self.vaults.setdefault(name.lower(), Vault(name.lower()))
-        return f"https://{name.lower()}{VAULT_SUFFIX}"
-
-    def create_storage_account(
-        self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001", resource_group: str = "rg-demo"
-    ) -> StorageAccount:
-        now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        account = StorageAccount(subscription, resource_group, name)
-        for key_name in ("key1", "key2", "kerb1", "kerb2"):
-            account.keys[key_name] = new_key()
-            account.created[key_name] = now
-        with self._lock:
-            self.storage_accounts[name.lower()] = account
-            self.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
-        return account
-
-    def create_cosmos_account(
-        self, name: str, *, subscription: str = "00000000-0000-0000-0000-000000000001", resource_group: str = "rg-demo"
-    ) -> CosmosAccount:
-        created = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        account = CosmosAccount(
-            subscription,
-            resource_group,
-            name,
-            keys={k: new_key() for k in COSMOS_KEY_FIELDS},
-            generated=dict.fromkeys(COSMOS_KEY_FIELDS, created),
-        )
-        with self._lock:
-            self.cosmos_accounts[name.lower()] = account
-            self.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
-        return account
-
-    def seed_secret(
-        self,
-        vault: str,
-        name: str,
-        value: str,
-        *,
-        tags: dict[str, str] | None = None,
-        content_type: str | None = None,
-        created: datetime | None = None,
-        expires: datetime | None = None,
-        enabled: bool = True,
-    ) -> str:
-        """Add a secret version as if written at ``created``; returns its version id."""
-        stamp = int((created or datetime.now(timezone.utc)).timestamp())
-        item = SecretVersion(
-            version=new_version(),
-            value=value,
-            created=stamp,
-            updated=stamp,
-            tags=dict(tags or {}),
-            content_type=content_type,
-            enabled=enabled,
-            expires=int(expires.timestamp()) if expires else None,
-        )
-        with self._lock:
-            self.vaults[vault.lower()].secrets.setdefault(name.lower(), []).append(item)
-        return item.version
-
-    def secret_versions(self, vault: str, name: str) -> list[SecretVersion]:
-        with self._lock:
-            return list(self.vaults[vault.lower()].secrets.get(name.lower(), []))
-
-    def current_secret(self, vault: str, name: str) -> SecretVersion:
-        return self.secret_versions(vault, name)[-1]
-
-    def holds_live_key(self, vault: str, name: str) -> bool:
-        """Whether the secret's current value holds the live key its tags name (as is or in a connection string)."""
-        current = self.current_secret(vault, name)
-        account_id = current.tags["ProviderAddress"].lower()
-        accounts = [*self.storage_accounts.values(), *self.cosmos_accounts.values()]
-        account = next(a for a in accounts if a.id.lower() == account_id)
-        return account.key(current.tags["CredentialId"]) in current.value
 
     def inject(
         self,
@@ -352,23 +272,12 @@ class LocalAzure:
         (``{"error": {"code", "message", "innererror": {"code"}}}``).
         """
         fault = Fault(route, count, status, retry_after, delay, drop, after, skip, code, inner, message)
-        with self._lock:
+        with self.lock:
             self.faults.append(fault)
         return fault
 
-    def fail_cosmos_operations(self, count: int = 1) -> None:
-        with self._lock:
-            self._cosmos_failures += count
-
-    def take_cosmos_failure(self) -> bool:
-        with self._lock:
-            if self._cosmos_failures:
-                self._cosmos_failures -= 1
-                return True
-        return False
-
     def calls(self, route: str | None = None) -> list[RequestRecord]:
-        with self._lock:
+        with self.lock:
             return [r for r in self.requests if route is None or r.route == route]
 
     def writes(self) -> list[RequestRecord]:
@@ -377,18 +286,20 @@ class LocalAzure:
 
     # dispatch ------------------------------------------------------------------------------
 
-    def dispatch(self, request: Request, *, role: str) -> Response | None:
+    def dispatch(self, request: Request, *, listener: str) -> Response | None:
         """Answer one request, or ``None`` to drop the connection; every outcome is logged."""
         epoch = self.epoch
-        route, handler, audience = self._route(request, role)
-        if role == "identity":
+        route, handler, serialized = self._route(request, listener)
+        if listener == "identity":
             audience = request.query.get("resource")
+        else:
+            audience = self.identity.audience(request.headers.get("authorization", ""))
         fault = self._take_fault(route)
         response: Response | None = None
         logged = False
         try:
             if fault is not None and fault.after:
-                response = self._handle(handler, request)
+                response = self._handle(handler, request, serialized)
                 self._log(request, route, audience, response.status, epoch)
                 logged = True
             if fault is not None and fault.delay:
@@ -397,13 +308,11 @@ class LocalAzure:
                 response = None
                 return None
             if fault is not None and fault.status and not fault.after:
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                code = fault.code or _FAULT_CODES.get(fault.status, "ServiceUnavailable")
-                raise ApiError(fault.status, code, fault.message, headers, inner=fault.inner)
+                raise fault.error()
             if response is None and epoch != self.epoch:
                 return None
             if response is None:
-                response = self._handle(handler, request)
+                response = self._handle(handler, request, serialized)
         except ApiError as error:
             response = error.response()
         finally:
@@ -413,21 +322,21 @@ class LocalAzure:
 
     def _log(self, request: Request, route: str, audience: str | None, status: int, epoch: int) -> None:
         record = RequestRecord(request.method, request.host, request.path, route, audience, status)
-        with self._lock:
+        with self.lock:
             if epoch == self.epoch:
                 self.requests.append(record)
 
-    def _handle(self, handler: Callable[[Request], Response], request: Request) -> Response:
+    def _handle(self, handler: Callable[[Request], Response], request: Request, serialized: bool) -> Response:
         try:
-            if handler == self._forward_blob:
+            if not serialized:
                 return handler(request)
-            with self._lock:
+            with self.lock:
                 return handler(request)
         except ApiError as error:
             return error.response()
 
     def _take_fault(self, route: str) -> Fault | None:
-        with self._lock:
+        with self.lock:
             for fault in self.faults:
                 if fault.matches(route):
                     fault.count -= 1
@@ -435,117 +344,48 @@ class LocalAzure:
                     return fault
         return None
 
-    def _route(self, request: Request, role: str) -> tuple[str, Callable[[Request], Response], str | None]:
-        if role == "identity":
-            return "identity.token", self._token, None
-        if role == "blob":
-            comp = request.query.get("comp") or request.method.lower()
-            if comp == "lease":
-                comp = f"lease.{request.headers.get('x-ms-lease-action', '')}"
-            return f"blob.{comp}", self._forward_blob, None
-        token = _bearer(request)
-        audience = self.tokens.audience(token) if token else None
-        if request.host.endswith(VAULT_SUFFIX):
-            return self._vault_route(request, token, audience)
-        if request.host == ARM_HOST:
-            name, handler = arm.route(request)
-
-            def guarded(req: Request) -> Response:
-                arm.check_audience(audience, bool(token))
-                return handler(self, req)
-
-            return name, guarded, audience
-        return (
-            "unknown",
-            lambda req: Response(404, {"error": {"code": "NotFound", "message": "Unknown host."}}),
-            audience,
-        )
-
-    def _vault_route(
-        self, request: Request, token: str | None, audience: str | None
-    ) -> tuple[str, Callable[[Request], Response], str | None]:
-        vault = self.vaults.get(request.host[: -len(VAULT_SUFFIX)])
-        match = _SECRET_PATH.match(request.path)
-        name = (match and match["name"]) or ""
-        version = (match and match["version"]) or ""
-        method = request.method
-        if match is None:
-            route, action = "keyvault.unknown", None
-        elif not name and method == "GET":
-            route, action = "keyvault.list_secrets", lambda req: keyvault.list_secrets(self, vault, req)
-        elif version == "versions" and method == "GET":
-            route, action = "keyvault.list_versions", lambda req: keyvault.list_versions(self, vault, req, name)
-        elif method == "GET" and name:
-            route, action = "keyvault.get_secret", lambda req: keyvault.get_secret(self, vault, req, name, version)
-        elif method == "PUT" and name and not version:
-            route, action = "keyvault.set_secret", lambda req: keyvault.set_secret(self, vault, req, name)
-        elif method == "PATCH" and name:
-            route, action = (
-                "keyvault.update_secret",
-                lambda req: keyvault.update_secret(self, vault, req, name, version),
+    def _route(self, request: Request, listener: str) -> tuple[str, Callable[[Request], Response], bool]:
+        """The route name, its handler (front-door checks first) and whether it runs under the lock."""
+        fronts = [s for s in SERVICES if s.front.listener == listener and s.front.serves(self, request.host)]
+        if not fronts:
+            return (
+                "unknown",
+                lambda req: Response(404, {"error": {"code": "NotFound", "message": "Unknown host."}}),
+                True,
             )
-        else:
-            route, action = "keyvault.unknown", None
+        front = fronts[0].front
+        allowed: list[str] = []
+        for service in (s for s in SERVICES if s.front is front):
+            for url in service.urls:
+                match = url.match(request.path)
+                if match is None:
+                    continue
+                if url.method not in ("*", request.method):
+                    allowed.append(url.route)
+                    continue
+                return url.route_for(request), self._operation(front, service, url, match), service.serialized
+        if allowed:
+            return allowed[0], self._refusal(front, _method_not_allowed), True
+        return f"{front.name}.unknown", self._refusal(front, front.unknown), True
 
-        def guarded(req: Request) -> Response:
-            if not req.query.get("api-version"):
-                raise ApiError(400, "BadParameter", "The 'api-version' query parameter is required.")
-            keyvault.check_audience(audience, bool(token))
-            if action is None:
-                raise ApiError(404, "NotFound", "The requested operation is not supported.")
-            return action(req)
+    def _operation(
+        self, front: Front, service: Service, url: Url, match: re.Match[str]
+    ) -> Callable[[Request], Response]:
+        backend = getattr(self, service.name)
 
-        return route, guarded, audience
+        def handle(request: Request) -> Response:
+            front.check(self, request, service)
+            return url.handler(backend, request, match)
 
-    def _forward_blob(self, request: Request) -> Response:
-        if self.blob_backend is None:
-            raise ApiError(503, "ServiceUnavailable", "No blob backend attached.")
-        connection = http.client.HTTPConnection(*self.blob_backend, timeout=30)
-        try:
-            query = f"?{urlencode(request.query)}" if request.query else ""
-            connection.request(
-                request.method,
-                request.path + query,
-                body=request.body or None,
-                headers={k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP},
-            )
-            answer = connection.getresponse()
-            body = answer.read()
-            headers = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP}
-        finally:
-            connection.close()
-        if request.method == "HEAD":
-            headers["Content-Length"] = dict((k.lower(), v) for k, v in answer.getheaders()).get("content-length", "0")
-        headers.setdefault("Content-Type", "application/octet-stream")
-        return Response(answer.status, body, headers)
+        return handle
 
-    def _token(self, request: Request) -> Response:
-        if request.path != "/msi/token":
-            raise ApiError(404, "NotFound", "Unknown identity route.")
-        if request.headers.get("x-identity-header") != self.identity_header:
-            raise ApiError(401, "Unauthorized", "The X-IDENTITY-HEADER header is missing or wrong.")
-        resource = request.query.get("resource")
-        if not resource or not request.query.get("api-version"):
-            raise ApiError(400, "BadRequest", "Parameters 'resource' and 'api-version' are required.")
-        token, expires_on = self.tokens.issue(resource)
-        return Response(
-            200,
-            {"access_token": token, "expires_on": str(expires_on), "resource": resource, "token_type": "Bearer"},
-        )
+    def _refusal(self, front: Front, answer: Callable[[Any, Request], Response]) -> Callable[[Request], Response]:
+        def handle(request: Request) -> Response:
+            front.check(self, request, None)
+            return answer(self, request)
+
+        return handle
 
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
-_FAULT_CODES = {
-    400: "BadRequest",
-    403: "AuthorizationFailed",
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-
-
-def _bearer(request: Request) -> str | None:
-    value = request.headers.get("authorization", "")
-    return value[7:] if value.lower().startswith("bearer ") else None
+def _method_not_allowed(cloud: LocalAzure, request: Request) -> Response:
+    raise ApiError(405, "MethodNotAllowed", "The requested resource does not support http method.")

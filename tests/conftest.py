@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from localazure import Azurite, LocalAzure
-from localazure.model import ISSUED_KEYS
+from localazure.services.base import ISSUED_KEYS
 from rotators.adapters import clients
 from rotators.core import settings
 from tests import helpers
@@ -73,7 +73,7 @@ def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", helpers.VAULT)
     monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "5")
     monkeypatch.setenv("ROTATION_POLL_SECONDS", "0.05")  # the stand-in completes operations in a fraction of a second
-    local_azure.create_vault(helpers.VAULT)
+    local_azure.keyvault.create_vault(helpers.VAULT)
     helpers.delete_lock_container(azurite.connection_string)
     clear_process_state()
     yield local_azure

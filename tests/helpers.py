@@ -19,14 +19,15 @@ import azure.functions as func
 
 import function_app
 from localazure import LocalAzure
-from localazure.model import Account, Fault
+from localazure.faults import Fault
+from localazure.services import SERVICES
+from localazure.services.arm.models import ArmResource
 from rotators.core.errors import RotationError
 
 ROOT = Path(__file__).resolve().parent.parent
 VAULT = "kv-app"
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
 EVENTS = Path(__file__).parent / "events"
-WRITES = {"keyvault.set_secret", "keyvault.update_secret", "storage.regenerate_key", "cosmos.regenerate_key"}
 REGENERATES = ("storage.regenerate_key", "cosmos.regenerate_key")
 
 # Text the product showed the outside world during the session: checked for keys at the end.
@@ -50,19 +51,19 @@ def now() -> datetime:
 
 def enroll_storage(cloud: LocalAzure, *, secret: str = "storage-key", account: str = "stapp", **options: Any) -> str:
     """A Storage account and a secret whose current version holds ``credential``; returns the version."""
-    resource = cloud.storage_accounts.get(account) or cloud.create_storage_account(account)
+    resource = cloud.storage.accounts.get(account) or cloud.storage.create_account(account)
     return _enroll(cloud, resource, secret, **{"credential": "key1", **options})
 
 
 def enroll_cosmos(cloud: LocalAzure, *, secret: str = "cosmos-key", account: str = "cosmos-app", **options: Any) -> str:
     """A Cosmos DB account and a secret whose current version holds ``credential``; returns the version."""
-    resource = cloud.cosmos_accounts.get(account) or cloud.create_cosmos_account(account)
+    resource = cloud.cosmosdb.accounts.get(account) or cloud.cosmosdb.create_account(account)
     return _enroll(cloud, resource, secret, **{"credential": "primary", **options})
 
 
 def _enroll(
     cloud: LocalAzure,
-    resource: Account,
+    resource: ArmResource,
     secret: str,
     *,
     credential: str,
@@ -73,17 +74,19 @@ def _enroll(
 ) -> str:
     tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": validity}
     formatted = (extra_tags or {}).get("ValueFormat", "Key") == "ConnectionString"
-    return cloud.seed_secret(
+    return cloud.keyvault.seed_secret(
         VAULT,
         secret,
-        value if value is not None else secret_value(resource, resource.key(credential), connection_string=formatted),
+        value
+        if value is not None
+        else secret_value(resource, live_key(resource, credential), connection_string=formatted),
         tags={**tags, **(extra_tags or {})},
         created=now() - age,
         expires=now() + timedelta(days=20),
     )
 
 
-def secret_value(resource: Account, key: str, *, connection_string: bool = False) -> str:
+def secret_value(resource: ArmResource, key: str, *, connection_string: bool = False) -> str:
     """What a secret holds for a key, as the services document their connection strings."""
     if not connection_string:
         return key
@@ -95,7 +98,7 @@ def secret_value(resource: Account, key: str, *, connection_string: bool = False
 
 def age_current_version(cloud: LocalAzure, secret: str, age: timedelta) -> None:
     """Pretend the current version was written ``age`` ago (a simulated day passing)."""
-    current = cloud.current_secret(VAULT, secret)
+    current = cloud.keyvault.current_secret(VAULT, secret)
     current.created = current.updated = int((now() - age).timestamp())
 
 
@@ -161,7 +164,7 @@ def regenerations(cloud: LocalAzure) -> int:
 
 
 def assert_nothing_written(cloud: LocalAzure) -> None:
-    written = [f"{r.method} {r.path}" for r in cloud.calls() if r.route in WRITES]
+    written = [f"{r.method} {r.path}" for r in cloud.writes()]
     assert written == [], f"a refused request wrote: {written}"
 
 
@@ -230,7 +233,7 @@ def pair_blob_name(cloud: LocalAzure, secret: str) -> str:
     from rotators.core.clouds import PUBLIC
     from rotators.core.contract import read_contract
 
-    return blob_name(read_contract(cloud.current_secret(VAULT, secret).tags, PUBLIC).pair_name)
+    return blob_name(read_contract(cloud.keyvault.current_secret(VAULT, secret).tags, PUBLIC).pair_name)
 
 
 def record_blob(cloud: LocalAzure, connection_string: str, secret: str) -> Any:
@@ -287,8 +290,25 @@ def differ(actual: str, other: str, what: str) -> None:
         raise AssertionError(f"expected {what}; the values are equal (not shown: they are keys)")
 
 
+def live_key(resource: ArmResource, credential: str) -> str:
+    """The live value of the key a ``CredentialId`` tag names, as the product's kind reads the tag."""
+    from rotators.kinds import kind_for
+
+    return resource.keys[kind_for(resource.provider).credentials[credential.lower()].key]
+
+
+def resource_of(cloud: LocalAzure, resource_id: str) -> ArmResource:
+    """The stand-in's resource with this ID, whichever provider serves it."""
+    for service in SERVICES:
+        for resource in getattr(getattr(cloud, service.name), "accounts", {}).values():
+            if resource.id.lower() == resource_id.lower():
+                return resource
+    raise AssertionError(f"no resource {resource_id} in the stand-in")
+
+
 def holds_live_key(cloud: LocalAzure, secret: str) -> None:
-    """Safety: the current version's value is the live key its CredentialId names."""
-    if not cloud.holds_live_key(VAULT, secret):
-        credential = cloud.current_secret(VAULT, secret).tags["CredentialId"]
-        raise AssertionError(f"secret {secret} does not hold the live {credential} of its account")
+    """Safety: the current version's value is the live key its CredentialId names (as is or in a connection string)."""
+    current = cloud.keyvault.current_secret(VAULT, secret)
+    resource = resource_of(cloud, current.tags["ProviderAddress"])
+    if live_key(resource, current.tags["CredentialId"]) not in current.value:
+        raise AssertionError(f"secret {secret} does not hold the live {current.tags['CredentialId']} of its account")

@@ -74,7 +74,7 @@ def test_an_access_policy_vault_is_named_as_such_and_not_redelivered(cloud, caps
 
 def test_a_management_lock_is_permanent_and_named(cloud, capsys):
     version = helpers.enroll_storage(cloud)
-    account = cloud.storage_accounts["stapp"]
+    account = cloud.storage.accounts["stapp"]
     message = LOCK_MESSAGE.format(id=account.id)
     cloud.inject("storage.regenerate_key", status=409, code="ScopeLocked", message=message, count=3)
     event, response, exit_code = rotate_everywhere(cloud, capsys, version)
@@ -113,12 +113,12 @@ def test_412_on_a_regeneration_is_busy_not_a_refusal(cloud, azurite):
         helpers.deliver(helpers.event(secret="cosmos-key", version=version))
     assert helpers.regenerations(cloud) == 0
     helpers.deliver(helpers.event(secret="cosmos-key", version=version))
-    assert helpers.regenerations(cloud) == 1 and cloud.current_secret(VAULT, "cosmos-key").version != version
+    assert helpers.regenerations(cloud) == 1 and cloud.keyvault.current_secret(VAULT, "cosmos-key").version != version
 
 
 def test_a_disabled_current_version_is_permanent_and_clear(cloud, caplog):
     version = helpers.enroll_storage(cloud)
-    cloud.current_secret(VAULT, "storage-key").enabled = False
+    cloud.keyvault.current_secret(VAULT, "storage-key").enabled = False
     response = post({"vaultName": VAULT, "secretName": "storage-key"})
     body = json.loads(response.get_body())
     assert response.status_code == 422 and body["error"]["code"] == "SecretDisabled"

@@ -22,7 +22,7 @@ def enroll(name: str, account) -> object:
 
 
 def test_two_secrets_enrolled_on_one_pair_at_the_same_moment_one_is_refused(cloud):
-    account = cloud.create_storage_account("stapp")
+    account = cloud.storage.create_account("stapp")
     results = helpers.trigger_all([lambda: enroll("first", account), lambda: enroll("second", account)])
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1 and isinstance(refused[0], KeyPairClaimed | RotationInProgress), results
@@ -36,9 +36,11 @@ def test_a_deleted_owner_frees_its_pair(cloud):
     helpers.enroll_storage(cloud, secret="old-name")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "old-name"})[0] == 200
     # renamed: the new secret holds the current key, the old one is deleted
-    current = cloud.current_secret(VAULT, "old-name")
-    cloud.seed_secret(VAULT, "new-name", current.value, tags=current.tags, created=helpers.now() - timedelta(days=2))
-    cloud.vaults[VAULT].secrets.pop("old-name")
+    current = cloud.keyvault.current_secret(VAULT, "old-name")
+    cloud.keyvault.seed_secret(
+        VAULT, "new-name", current.value, tags=current.tags, created=helpers.now() - timedelta(days=2)
+    )
+    cloud.keyvault.vaults[VAULT].secrets.pop("old-name")
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "new-name"})
     assert status == 200 and body["status"] == "rotated", body
     helpers.holds_live_key(cloud, "new-name")
@@ -47,7 +49,7 @@ def test_a_deleted_owner_frees_its_pair(cloud):
 def test_an_owner_no_longer_enrolled_frees_its_pair(cloud):
     helpers.enroll_storage(cloud, secret="first")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "first"})[0] == 200
-    cloud.seed_secret(VAULT, "first", "retired")  # a new version without the rotation tags
+    cloud.keyvault.seed_secret(VAULT, "first", "retired")  # a new version without the rotation tags
     helpers.enroll_storage(cloud, secret="second", credential="key2")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "second"})[0] == 200
 
@@ -56,14 +58,14 @@ def test_a_second_secret_on_an_owned_pair_is_refused_and_stops_the_owner_until_f
     """Two vaults: the vault listing could never have seen the other secret; the claim does."""
     monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", f"{VAULT},kv-other")
     get_settings.cache_clear()
-    cloud.create_vault("kv-other")
-    account = cloud.create_storage_account("stapp")
+    cloud.keyvault.create_vault("kv-other")
+    account = cloud.storage.create_account("stapp")
     helpers.enroll_storage(cloud, secret="owner")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "owner"})[0] == 200
     helpers.age_current_version(cloud, "owner", timedelta(days=2))
-    live = cloud.current_secret(VAULT, "owner")
+    live = cloud.keyvault.current_secret(VAULT, "owner")
     tags = {"CredentialId": live.tags["CredentialId"], "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
-    cloud.seed_secret("kv-other", "copy", live.value, tags=tags, created=helpers.now() - timedelta(days=2))
+    cloud.keyvault.seed_secret("kv-other", "copy", live.value, tags=tags, created=helpers.now() - timedelta(days=2))
 
     status, body = helpers.post_rotate({"vaultName": "kv-other", "secretName": "copy"})
     assert status == 422 and body["error"]["code"] == "KeyPairClaimed"
@@ -72,7 +74,7 @@ def test_a_second_secret_on_an_owned_pair_is_refused_and_stops_the_owner_until_f
     assert status == 422 and "secret 'copy' in kv-other" in body["error"]["message"], body
     assert helpers.regenerations(cloud) == 1
 
-    cloud.seed_secret("kv-other", "copy", "retired")  # the copy is no longer enrolled
+    cloud.keyvault.seed_secret("kv-other", "copy", "retired")  # the copy is no longer enrolled
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "owner"})
     assert status == 200 and body["status"] == "rotated", body
 
@@ -96,7 +98,7 @@ def count(cloud) -> Counter[str]:
 
 @pytest.mark.parametrize("vault_size", [10, 120])
 def test_a_rotation_costs_the_same_in_any_vault_once_its_pair_is_claimed(cloud, vault_size):
-    cloud.page_size = 25
+    cloud.keyvault.page_size = 25
     for index in range(vault_size):
         helpers.enroll_storage(cloud, secret=f"other-{index}", account=f"stother{index}")
     helpers.enroll_storage(cloud)

@@ -55,8 +55,8 @@ def test_status_table(cloud, capsys):
     helpers.enroll_storage(cloud, secret="due", account="stdue")
     for twin, credential in (("twin-a", "key1"), ("twin-b", "key2")):
         helpers.enroll_storage(cloud, secret=twin, account="sttwins", credential=credential)
-    expired = cloud.create_storage_account("stexpired")
-    cloud.seed_secret(
+    expired = cloud.storage.create_account("stexpired")
+    cloud.keyvault.seed_secret(
         VAULT,
         "expired",
         expired.keys["key2"],
@@ -64,10 +64,10 @@ def test_status_table(cloud, capsys):
         expires=helpers.now() - timedelta(days=1),
         tags={"CredentialId": "key2", "ValidityPeriodDays": "90", "ProviderAddress": expired.id},
     )
-    healthy = cloud.create_storage_account("sthealthy")
+    healthy = cloud.storage.create_account("sthealthy")
     for name, value in (("healthy", healthy.keys["key1"]), ("drifted", "key2"), ("dead", "not-a-key")):
-        account = healthy if name == "healthy" else cloud.create_storage_account(f"st{name}")
-        cloud.seed_secret(
+        account = healthy if name == "healthy" else cloud.storage.create_account(f"st{name}")
+        cloud.keyvault.seed_secret(
             VAULT,
             name,
             account.keys.get(value, value),
@@ -75,8 +75,8 @@ def test_status_table(cloud, capsys):
             expires=helpers.now() + timedelta(days=80),
             tags={"CredentialId": "key1", "ValidityPeriodDays": "90", "ProviderAddress": account.id},
         )
-    cloud.seed_secret(VAULT, "broken", "x", tags={"CredentialId": "key1", "ProviderAddress": "nope"})
-    cloud.seed_secret(VAULT, "unrelated", "x")
+    cloud.keyvault.seed_secret(VAULT, "broken", "x", tags={"CredentialId": "key1", "ProviderAddress": "nope"})
+    cloud.keyvault.seed_secret(VAULT, "unrelated", "x")
     code, out, _ = run(capsys, "status", "--vault", VAULT, "--quick")
     assert code == OK and {line.split()[-1] for line in out.splitlines() if line.startswith(("drifted", "dead"))} == {
         "ok"
@@ -108,7 +108,7 @@ def test_status_table(cloud, capsys):
 
 
 def test_enroll_writes_the_first_version_from_the_live_key(cloud, capsys):
-    account = cloud.create_storage_account("stnew")
+    account = cloud.storage.create_account("stnew")
     code, out, _ = run(
         capsys,
         "enroll",
@@ -124,13 +124,13 @@ def test_enroll_writes_the_first_version_from_the_live_key(cloud, capsys):
         "60",
     )
     assert code == OK and "CredentialId key2" in out
-    written = cloud.current_secret(VAULT, "new-key")
+    written = cloud.keyvault.current_secret(VAULT, "new-key")
     helpers.same(written.value, account.keys["key2"], "the enrolled version to hold the live key2")
     assert written.tags["CredentialId"] == "key2"
     assert written.tags["ValidityPeriodDays"] == "60" and written.expires is not None
     assert helpers.regenerations(cloud) == 0
 
-    cosmos = cloud.create_cosmos_account("cosmos-new")
+    cosmos = cloud.cosmosdb.create_account("cosmos-new")
     code, _, _ = run(
         capsys,
         "enroll",
@@ -147,11 +147,11 @@ def test_enroll_writes_the_first_version_from_the_live_key(cloud, capsys):
     )
     assert code == OK
     helpers.holds_live_key(cloud, "cosmos-new")
-    assert cloud.current_secret(VAULT, "cosmos-new").value.startswith("AccountEndpoint=https://cosmos-new.")
+    assert cloud.keyvault.current_secret(VAULT, "cosmos-new").value.startswith("AccountEndpoint=https://cosmos-new.")
 
 
 def test_enroll_refuses_bad_input_without_writing(cloud, capsys):
-    account = cloud.create_storage_account("stnew")
+    account = cloud.storage.create_account("stnew")
     code, _, err = run(
         capsys, "enroll", "--vault", VAULT, "--secret", "n", "--resource-id", account.id, "--credential", "primary"
     )

@@ -34,8 +34,8 @@ def test_a_tag_that_only_looks_numeric_is_misconfigured_and_the_vault_still_rota
 
     tally = _sweep_everything_due(cloud, ["bad-days", "good"])
     assert tally["misconfigured"] == 1 and tally["rotated"] == 1
-    assert cloud.current_secret(VAULT, "good").tags["CredentialId"] == "key2"
-    assert len(cloud.secret_versions(VAULT, "bad-days")) == 1
+    assert cloud.keyvault.current_secret(VAULT, "good").tags["CredentialId"] == "key2"
+    assert len(cloud.keyvault.secret_versions(VAULT, "bad-days")) == 1
 
 
 @pytest.mark.parametrize(
@@ -64,9 +64,9 @@ def test_settings_are_ascii_numbers_in_range(name, raw):
     ],
 )
 def test_tags_spelled_twice_are_ambiguous_and_refused(cloud, caplog, tags):
-    account = cloud.create_storage_account("stapp")
+    account = cloud.storage.create_account("stapp")
     base = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
-    version = cloud.seed_secret(
+    version = cloud.keyvault.seed_secret(
         VAULT, "twice", account.keys["key1"], tags={**base, **tags}, created=helpers.now() - timedelta(days=3)
     )
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "twice", "force": True})
@@ -246,9 +246,11 @@ def test_an_allowed_name_in_one_cloud_does_not_allow_it_in_another(cloud, monkey
     ],
 )
 def test_resource_ids_must_be_canonical_before_any_arm_call(cloud, mangle):
-    account = cloud.create_storage_account("stapp")
+    account = cloud.storage.create_account("stapp")
     tags = {"CredentialId": "key1", "ProviderAddress": mangle(account.id), "ValidityPeriodDays": "90"}
-    cloud.seed_secret(VAULT, "odd-id", account.keys["key1"], tags=tags, created=helpers.now() - timedelta(days=3))
+    cloud.keyvault.seed_secret(
+        VAULT, "odd-id", account.keys["key1"], tags=tags, created=helpers.now() - timedelta(days=3)
+    )
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "odd-id", "force": True})
     assert status == 422 and "ProviderAddress" in body["error"]["message"], body
     assert [c for c in cloud.calls() if c.host == "management.azure.com"] == []
@@ -265,9 +267,9 @@ def test_resource_ids_must_be_canonical_before_any_arm_call(cloud, mangle):
     ],
 )
 def test_log_lines_cannot_be_forged(cloud, caplog, event_id, credential):
-    account = cloud.create_storage_account("stapp")
+    account = cloud.storage.create_account("stapp")
     tags = {"CredentialId": credential, "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
-    version = cloud.seed_secret(VAULT, "forge", "x", tags=tags, created=helpers.now() - timedelta(days=3))
+    version = cloud.keyvault.seed_secret(VAULT, "forge", "x", tags=tags, created=helpers.now() - timedelta(days=3))
     raw = json.loads((helpers.EVENTS / "secret_event_eventgrid.json").read_text())
     raw["data"]["Id"] = f"{helpers.VAULT_URL}/secrets/forge/{version}"
     event = func.EventGridEvent(
@@ -289,5 +291,5 @@ def _sweep_everything_due(cloud, names: list[str]) -> dict[str, int]:
     from rotators.workflows.sweep import sweep
 
     for name in names:
-        cloud.current_secret(VAULT, name).expires = int((helpers.now() + timedelta(days=2)).timestamp())
+        cloud.keyvault.current_secret(VAULT, name).expires = int((helpers.now() + timedelta(days=2)).timestamp())
     return dict(sweep())

@@ -14,15 +14,15 @@ def seed(cloud, resource, *, credential: str, value: str, fmt: str = "Key") -> s
     tags = {"CredentialId": credential, "ProviderAddress": resource.id, "ValidityPeriodDays": "90"}
     if fmt != "Key":
         tags["ValueFormat"] = fmt
-    return cloud.seed_secret(VAULT, "s", value, tags=tags, created=helpers.now() - timedelta(days=3))
+    return cloud.keyvault.seed_secret(VAULT, "s", value, tags=tags, created=helpers.now() - timedelta(days=3))
 
 
 def storage(cloud):
-    return cloud.create_storage_account("stapp")
+    return cloud.storage.create_account("stapp")
 
 
 def cosmos(cloud):
-    return cloud.create_cosmos_account("cosmos-app")
+    return cloud.cosmosdb.create_account("cosmos-app")
 
 
 DRIFTS = [
@@ -62,7 +62,7 @@ def test_a_dead_key_is_refused_and_force_writes_the_live_one_without_regeneratin
 
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "s", "force": True})
     assert status == 200 and body["status"] == "repaired" and body["newCredential"] == credential, body
-    current = cloud.current_secret(VAULT, "s")
+    current = cloud.keyvault.current_secret(VAULT, "s")
     helpers.same(current.value, live[credential], f"the live {credential} written back")
     assert current.tags["CredentialId"] == credential
     assert helpers.regenerations(cloud) == 0 and resource.keys == live

@@ -10,7 +10,7 @@ import pytest
 import requests
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-from localazure.model import COSMOS_KEY_FIELDS
+from localazure.services.cosmosdb.models import KEY_FIELDS as COSMOS_KEY_FIELDS
 from rotators.adapters import clients
 from rotators.core.clouds import PUBLIC
 from tests import helpers
@@ -40,9 +40,9 @@ def test_key_vault_secret_operations_through_the_real_client(cloud):
 
 
 def test_key_vault_lists_page_with_next_link(cloud):
-    cloud.page_size = 2
+    cloud.keyvault.page_size = 2
     for index in range(5):
-        cloud.seed_secret(helpers.VAULT, f"secret-{index}", "x", tags={"n": str(index)})
+        cloud.keyvault.seed_secret(helpers.VAULT, f"secret-{index}", "x", tags={"n": str(index)})
     names = [p.name for p in clients.secret_client(helpers.VAULT_URL).list_properties_of_secrets()]
     assert names == [f"secret-{index}" for index in range(5)]
     assert helpers.calls(cloud, "keyvault.list_secrets") == 3
@@ -87,9 +87,9 @@ def test_each_service_rejects_the_other_services_audience(cloud):
         f"{helpers.VAULT_URL}/secrets/x?api-version=7.5", headers={"Authorization": f"Bearer {arm_token}"}, timeout=5
     )
     assert at_vault.status_code == 401 and "AKV10022" in at_vault.json()["error"]["message"]
-    account = cloud.create_storage_account("staudience")
+    account = cloud.storage.create_account("staudience")
     at_arm = requests.post(
-        f"https://management.azure.com{account.id}/listKeys?api-version=2023-05-01",
+        f"https://management.azure.com{account.id}/listKeys?api-version=2023-01-01",
         headers={"Authorization": f"Bearer {vault_token}"},
         timeout=5,
     )
@@ -99,7 +99,7 @@ def test_each_service_rejects_the_other_services_audience(cloud):
 
 
 def test_storage_list_and_regenerate_keys(cloud):
-    account = cloud.create_storage_account("stkeys")
+    account = cloud.storage.create_account("stkeys")
     accounts = clients.storage_client(account.subscription, PUBLIC).storage_accounts
     # azure-mgmt-storage 25.x sends $expand=kerb by default: keys must be picked by name.
     listed = accounts.list_keys(account.resource_group, account.name)
@@ -123,7 +123,8 @@ def test_storage_list_and_regenerate_keys(cloud):
 def test_cosmos_keys_and_long_running_regeneration(cloud):
     from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
-    account = cloud.create_cosmos_account("cosmos-keys")
+    cloud.cosmosdb.status_readable = True  # the SDK's poller reads the subscription-scoped status URL
+    account = cloud.cosmosdb.create_account("cosmos-keys")
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
     keys = accounts.list_keys(account.resource_group, account.name)
     helpers.same(keys.primary_master_key, account.keys["primary"], "the primary key listed")
@@ -150,14 +151,15 @@ def test_cosmos_keys_and_long_running_regeneration(cloud):
 def test_cosmos_operation_can_fail_and_resume_from_a_continuation_token(cloud):
     from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
-    account = cloud.create_cosmos_account("cosmos-fail")
+    cloud.cosmosdb.status_readable = True
+    account = cloud.cosmosdb.create_account("cosmos-fail")
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
-    cloud.fail_cosmos_operations(1)
+    cloud.cosmosdb.fail_operations(1)
     with pytest.raises(HttpResponseError):
         accounts.begin_regenerate_key(
             account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="primary")
         ).result()
-    cloud.cosmos_operation_delay = 0.5
+    cloud.cosmosdb.operation_delay = 0.5
     before = account.keys["secondary"]
     token = accounts.begin_regenerate_key(
         account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
@@ -166,26 +168,89 @@ def test_cosmos_operation_can_fail_and_resume_from_a_continuation_token(cloud):
     helpers.differ(account.keys["secondary"], before, "secondary regenerated")
 
 
-def test_cosmos_account_shows_updating_while_a_regeneration_runs(cloud):
+@pytest.mark.parametrize("state", ["Succeeded", "Updating"])
+def test_cosmos_account_state_while_a_regeneration_runs_is_an_option(cloud, state):
     from azure.mgmt.cosmosdb.models import DatabaseAccountRegenerateKeyParameters
 
-    account = cloud.create_cosmos_account("cosmos-state")
+    cloud.cosmosdb.provisioning_state_while_regenerating = state
+    account = cloud.cosmosdb.create_account("cosmos-state")
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
     found = accounts.get(account.resource_group, account.name)
     assert (found.id, found.provisioning_state, found.kind) == (account.id, "Succeeded", "GlobalDocumentDB")
-    cloud.cosmos_operation_delay = 0.5
-    poller = accounts.begin_regenerate_key(
-        account.resource_group, account.name, DatabaseAccountRegenerateKeyParameters(key_kind="secondary")
+    cloud.cosmosdb.operation_delay = 0.5
+    accounts.begin_regenerate_key(
+        account.resource_group,
+        account.name,
+        DatabaseAccountRegenerateKeyParameters(key_kind="secondary"),
+        polling=False,
     )
-    assert accounts.get(account.resource_group, account.name).provisioning_state == "Updating"
-    poller.result()
+    assert accounts.get(account.resource_group, account.name).provisioning_state == state
+    time.sleep(0.6)
     assert accounts.get(account.resource_group, account.name).provisioning_state == "Succeeded"
-    assert [r.status for r in cloud.calls("cosmos.get_account")] == [200, 200, 200]
+
+
+def test_cosmos_regeneration_answers_as_recorded_and_its_status_url_is_outside_the_account(cloud):
+    """202 {"status":"Enqueued"}, status on the subscription's locations (403 to an account-scoped role),
+    result on the account (azure-cli recordings test_keys_database_account.yaml, 2020 and 2023)."""
+    account = cloud.cosmosdb.create_account("cosmos-wire")
+    token = _token(cloud, "https://management.azure.com").json()["access_token"]
+    url = f"https://management.azure.com{account.id}/regenerateKey?api-version=2023-11-15"
+    answer = _arm(cloud, "POST", url, token, {"keyKind": "primary"})
+    assert (answer.status_code, answer.json()) == (202, {"status": "Enqueued"})
+    status, result = answer.headers["Azure-AsyncOperation"], answer.headers["Location"]
+    assert "/providers/Microsoft.DocumentDB/locations/eastus/operationsStatus/" in status
+    assert result.startswith(f"https://management.azure.com{account.id}/regenerateKey/operationResults/")
+    denied = _arm(cloud, "GET", status, token)
+    assert (denied.status_code, denied.json()["error"]["code"]) == (403, "AuthorizationFailed")
+    cloud.cosmosdb.status_readable = True
+    assert _arm(cloud, "GET", status, token).json()["status"] in ("Enqueued", "Dequeued")
+    time.sleep(0.3)
+    assert _arm(cloud, "GET", status, token).json() == {"status": "Succeeded"}
+    assert _arm(cloud, "GET", result, token).json() == {"status": "Succeeded"}
+
+
+def test_listed_keys_may_lag_the_operation_as_an_option(cloud):
+    cloud.cosmosdb.list_keys_lag = 0.5
+    account = cloud.cosmosdb.create_account("cosmos-lag")
+    before = account.keys["primary"]
+    token = _token(cloud, "https://management.azure.com").json()["access_token"]
+    base = f"https://management.azure.com{account.id}"
+    _arm(cloud, "POST", f"{base}/regenerateKey?api-version=2023-11-15", token, {"keyKind": "primary"})
+    time.sleep(0.3)
+    listed = _arm(cloud, "POST", f"{base}/listKeys?api-version=2023-11-15", token).json()["primaryMasterKey"]
+    helpers.same(listed, before, "the old key listed during the lag")
+    time.sleep(0.5)
+    listed = _arm(cloud, "POST", f"{base}/listKeys?api-version=2023-11-15", token).json()["primaryMasterKey"]
+    helpers.differ(listed, before, "the new key listed after the lag")
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("https://management.azure.com{id}/listKeys?api-version=2026-03-15", "NoRegisteredProviderFound"),
+        ("https://kv-app.vault.azure.net/secrets/x?api-version=2026-04-01", "BadParameter"),
+    ],
+)
+def test_the_stand_in_refuses_api_versions_it_does_not_know(cloud, url, code):
+    """A dependency bump cannot silently change what is sent: unknown versions get the service's 400."""
+    account = cloud.cosmosdb.create_account("cosmos-versions")
+    audience = "https://vault.azure.net" if "vault" in url else "https://management.azure.com"
+    answer = _arm(
+        cloud,
+        "POST" if "listKeys" in url else "GET",
+        url.format(id=account.id),
+        _token(cloud, audience).json()["access_token"],
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, code)
+
+
+def _arm(cloud, method: str, url: str, token: str, body: object = None) -> requests.Response:
+    return requests.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5)
 
 
 def test_unknown_resources_get_arm_errors(cloud):
     accounts = clients.storage_client("00000000-0000-0000-0000-000000000001", PUBLIC).storage_accounts
-    cloud.create_storage_account("stexists", resource_group="rg-known")
+    cloud.storage.create_account("stexists", resource_group="rg-known")
     with pytest.raises(ResourceNotFoundError) as no_account:
         accounts.list_keys("rg-known", "stmissing")
     assert no_account.value.error.code == "ResourceNotFound"
@@ -195,7 +260,7 @@ def test_unknown_resources_get_arm_errors(cloud):
 
 
 def test_injected_503_is_retried_by_the_sdk(cloud):
-    cloud.seed_secret(helpers.VAULT, "flaky", "v")
+    cloud.keyvault.seed_secret(helpers.VAULT, "flaky", "v")
     client = clients.secret_client(helpers.VAULT_URL)
     client.get_secret("flaky")  # past the authentication challenge
     cloud.inject("keyvault.get_secret", status=503, retry_after=0)
@@ -205,7 +270,7 @@ def test_injected_503_is_retried_by_the_sdk(cloud):
 
 
 def test_injected_429_dropped_connection_and_latency(cloud):
-    cloud.seed_secret(helpers.VAULT, "flaky", "v")
+    cloud.keyvault.seed_secret(helpers.VAULT, "flaky", "v")
     client = clients.secret_client(helpers.VAULT_URL)
     client.get_secret("flaky")
     cloud.inject("keyvault.get_secret", status=429, retry_after=1)

@@ -50,7 +50,7 @@ def advance(cloud, hours: int) -> None:
     """Move simulated time forward by moving every timestamp back."""
     seconds = hours * 3600
     for name in SECRETS:
-        for version in cloud.secret_versions(VAULT, name):
+        for version in cloud.keyvault.secret_versions(VAULT, name):
             version.created -= seconds
             version.updated -= seconds
             if version.expires is not None:
@@ -59,13 +59,13 @@ def advance(cloud, hours: int) -> None:
 
 def check_promises(cloud, name: str, *, in_flight: int = 1) -> None:
     helpers.holds_live_key(cloud, name)
-    versions = cloud.secret_versions(VAULT, name)
+    versions = cloud.keyvault.secret_versions(VAULT, name)
     current = versions[-1]
     if len(versions) >= 2 and helpers.now().timestamp() - current.created < 24 * 3600:
         previous = versions[-2]
-        account = cloud.cosmos_accounts.get(SECRETS[name]) or cloud.storage_accounts[SECRETS[name]]
+        account = cloud.cosmosdb.accounts.get(SECRETS[name]) or cloud.storage.accounts[SECRETS[name]]
         credential = previous.tags["CredentialId"]
-        if account.key(credential) != previous.value:
+        if helpers.live_key(account, credential) != previous.value:
             raise AssertionError(f"{name}: the previous version's key was regenerated inside the cool-down")
     path_part = f"/{SECRETS[name]}/regenerateKey"
     regenerated = sum(1 for call in cloud.calls() if call.path.endswith(path_part) and 200 <= call.status < 300)
@@ -76,10 +76,10 @@ def check_promises(cloud, name: str, *, in_flight: int = 1) -> None:
 
 def fresh_world(cloud, azurite) -> dict[str, list[str]]:
     cloud.reset()
-    cloud.create_vault(VAULT)
+    cloud.keyvault.create_vault(VAULT)
     helpers.delete_lock_container(azurite.connection_string)
     conftest.clear_process_state()
-    cloud.cosmos_operation_delay = 0.05
+    cloud.cosmosdb.operation_delay = 0.05
     return {
         "h-st": [helpers.enroll_storage(cloud, secret="h-st", account="sthyp", age=timedelta(days=60))],
         "h-co": [helpers.enroll_cosmos(cloud, secret="h-co", account="cosmos-hyp", age=timedelta(days=60))],
@@ -93,7 +93,7 @@ def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
             advance(cloud, action[1])
         elif kind == "event":
             _, name, which = action
-            current = cloud.current_secret(VAULT, name).version
+            current = cloud.keyvault.current_secret(VAULT, name).version
             version = seen[name][0] if which == "stale" else current
             event_type = "Microsoft.KeyVault.SecretExpired" if which == "expired" else None
             event = helpers.event(event_type or "Microsoft.KeyVault.SecretNearExpiry", secret=name, version=version)
@@ -120,7 +120,7 @@ def step(cloud, azurite, seen: dict[str, list[str]], action: tuple) -> None:
         assert exc.retryable or exc.status == 409, f"{action}: {exc.code}"
     finally:
         for name in SECRETS:
-            seen[name].append(cloud.current_secret(VAULT, name).version)
+            seen[name].append(cloud.keyvault.current_secret(VAULT, name).version)
 
 
 def expire_lock_quietly(cloud, azurite, name: str) -> None:
@@ -149,8 +149,8 @@ def test_random_interleavings_keep_both_promises(cloud, azurite, plan):
         expire_lock_quietly(cloud, azurite, name)
         helpers.settle_request(cloud, azurite.connection_string, name)
     advance(cloud, 24 * 80)
-    before = {name: cloud.current_secret(VAULT, name).version for name in SECRETS}
+    before = {name: cloud.keyvault.current_secret(VAULT, name).version for name in SECRETS}
     helpers.FUNCTIONS["SweepVaults"](None)
     for name in SECRETS:
         check_promises(cloud, name, in_flight=0)
-        assert cloud.current_secret(VAULT, name).version != before[name], f"{name} was not rotated when due"
+        assert cloud.keyvault.current_secret(VAULT, name).version != before[name], f"{name} was not rotated when due"

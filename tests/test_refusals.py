@@ -29,9 +29,9 @@ def bad_tag_cases():
 
 
 def seed(cloud, overrides):
-    account = cloud.create_storage_account("stapp")
+    account = cloud.storage.create_account("stapp")
     tags = {"CredentialId": "key1", "ProviderAddress": account.id, "ValidityPeriodDays": "90", **overrides}
-    return cloud.seed_secret(
+    return cloud.keyvault.seed_secret(
         VAULT,
         "bad",
         account.keys["key1"],
@@ -58,8 +58,8 @@ def test_bad_tags_on_an_event_are_logged_not_retried(cloud, caplog, overrides, m
 
 
 def test_missing_resource_is_not_rotatable(cloud):
-    account = cloud.create_storage_account("stapp")
-    cloud.seed_secret(
+    account = cloud.storage.create_account("stapp")
+    cloud.keyvault.seed_secret(
         VAULT,
         "gone",
         "x",
@@ -77,8 +77,8 @@ def test_missing_resource_is_not_rotatable(cloud):
 
 
 def test_vault_not_allowed(cloud):
-    cloud.create_vault("kv-other")
-    version = cloud.seed_secret("kv-other", "s", "x")
+    cloud.keyvault.create_vault("kv-other")
+    version = cloud.keyvault.seed_secret("kv-other", "s", "x")
     status, body = helpers.post_rotate({"vaultName": "kv-other", "secretName": "s"})
     assert status == 403 and body["error"] == {
         "code": "VaultNotAllowed",

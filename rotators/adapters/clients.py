@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from rotators.core.clouds import Cloud
 
 
+# The api-version each client sends, pinned so that a dependency bump cannot change what is
+# sent, to versions that public Azure, Azure China and Azure US Government all serve (the
+# newest SDKs send 2026 versions the sovereign clouds have answered 400 to; README, "Azure API
+# versions", gives each choice's source). Each pinned version carries every field the kinds read.
+KEY_VAULT_API_VERSION = "7.5"
+STORAGE_API_VERSION = "2023-01-01"
+COSMOS_API_VERSION = "2023-11-15"
+
+
 def transport_options() -> dict[str, Any]:
     """Timeouts and retries for every pipeline, the credential's included."""
     timeout = get_settings().http_timeout_seconds
@@ -72,21 +81,21 @@ def credential() -> TokenCredential:
 def secret_client(vault_url: str) -> SecretClient:
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(vault_url, credential(), **client_options())
+    return SecretClient(vault_url, credential(), api_version=KEY_VAULT_API_VERSION, **client_options())
 
 
 @functools.cache
 def storage_client(subscription: str, cloud: Cloud) -> StorageManagementClient:
     from azure.mgmt.storage import StorageManagementClient
 
-    return StorageManagementClient(credential(), subscription, **arm_options(cloud))
+    return StorageManagementClient(credential(), subscription, api_version=STORAGE_API_VERSION, **arm_options(cloud))
 
 
 @functools.cache
 def cosmos_client(subscription: str, cloud: Cloud) -> CosmosDBManagementClient:
     from azure.mgmt.cosmosdb import CosmosDBManagementClient
 
-    return CosmosDBManagementClient(credential(), subscription, **arm_options(cloud))
+    return CosmosDBManagementClient(credential(), subscription, api_version=COSMOS_API_VERSION, **arm_options(cloud))
 
 
 @functools.cache

@@ -1,32 +1,24 @@
-"""Key Vault secrets data plane, as the 7.x REST API answers it."""
+"""Key Vault's secrets data plane, as the REST API (7.x) answers it."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
-from localazure.model import SecretVersion, Vault, new_version
+from localazure.services.keyvault.models import SecretVersion, new_version
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
-    from localazure.server import LocalAzure
-
-AUDIENCE = "https://vault.azure.net"
-TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-CHALLENGE = f'Bearer authorization="https://login.microsoftonline.com/{TENANT}", resource="{AUDIENCE}"'
+    from localazure.services.keyvault.models import KeyVaultBackend, Vault
 
 
-def unauthorized(message: str) -> ApiError:
-    return ApiError(401, "Unauthorized", message, {"WWW-Authenticate": CHALLENGE})
-
-
-def check_audience(audience: str | None, has_token: bool) -> None:
-    if not has_token:
-        raise unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
-    if audience is None:
-        raise unauthorized("AKV10032: Invalid issuer or unknown token.")
-    if audience != AUDIENCE:
-        raise unauthorized(f"AKV10022: Invalid audience. Expected {AUDIENCE}, found: {audience}.")
+def _target(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> tuple[Vault, str, str]:
+    vault = keyvault.vault_of(request.host)
+    if vault is None:  # the proxy tunnels only to vaults that exist
+        raise ApiError(404, "NotFound", "Unknown vault.")
+    groups = match.groupdict()
+    return vault, groups.get("name") or "", groups.get("version") or ""
 
 
 def _not_found(name: str, version: str = "") -> ApiError:
@@ -53,8 +45,8 @@ def _bundle(request: Request, name: str, item: SecretVersion, *, value: bool = T
     return body
 
 
-def _page(cloud: LocalAzure, request: Request, items: list[dict]) -> Response:
-    size = min(int(request.query.get("maxresults") or cloud.page_size), cloud.page_size)
+def _page(keyvault: KeyVaultBackend, request: Request, items: list[dict]) -> Response:
+    size = min(int(request.query.get("maxresults") or keyvault.page_size), keyvault.page_size)
     start = int(request.query.get("$skiptoken") or 0)
     page = items[start : start + size]
     next_link = None
@@ -71,7 +63,8 @@ def _valid_name(name: str) -> None:
         raise ApiError(400, "BadParameter", "The request URI contains an invalid name: " + name)
 
 
-def get_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str, version: str = "") -> Response:
+def get_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> Response:
+    vault, name, version = _target(keyvault, request, match)
     item = vault.find(name, version) if version else vault.latest(name)
     if item is None:
         raise _not_found(name, version)
@@ -82,7 +75,8 @@ def get_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str, ver
     return Response(200, _bundle(request, name, item))
 
 
-def set_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str) -> Response:
+def set_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> Response:
+    vault, name, _ = _target(keyvault, request, match)
     _valid_name(name)
     body = request.json()
     if not isinstance(body, dict) or not isinstance(body.get("value"), str):
@@ -104,7 +98,8 @@ def set_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str) -> 
     return Response(200, _bundle(request, name, item))
 
 
-def update_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str, version: str) -> Response:
+def update_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> Response:
+    vault, name, version = _target(keyvault, request, match)
     item = vault.find(name, version) if version else vault.latest(name)
     if item is None:
         raise _not_found(name, version)
@@ -124,18 +119,20 @@ def update_secret(cloud: LocalAzure, vault: Vault, request: Request, name: str, 
     return Response(200, _bundle(request, name, item, value=False))
 
 
-def list_versions(cloud: LocalAzure, vault: Vault, request: Request, name: str) -> Response:
+def list_versions(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> Response:
+    vault, name, _ = _target(keyvault, request, match)
     versions = vault.secrets.get(name.lower())
     if not versions:
         raise _not_found(name)
-    return _page(cloud, request, [_bundle(request, name, item, value=False) for item in versions])
+    return _page(keyvault, request, [_bundle(request, name, item, value=False) for item in versions])
 
 
-def list_secrets(cloud: LocalAzure, vault: Vault, request: Request) -> Response:
+def list_secrets(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]) -> Response:
+    vault, _, _ = _target(keyvault, request, match)
     items = []
     for key in sorted(vault.secrets):
         latest = vault.secrets[key][-1]
         item = _bundle(request, key, latest, value=False)
         item["id"] = f"https://{request.host}/secrets/{key}"
         items.append(item)
-    return _page(cloud, request, items)
+    return _page(keyvault, request, items)

@@ -1,0 +1,34 @@
+"""Tokens the managed-identity endpoint issued, and for which audience."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localazure.server import LocalAzure
+
+
+class IdentityBackend:
+    """Issued tokens stay valid across :meth:`LocalAzure.reset`, as a process keeps its cached token."""
+
+    def __init__(self, cloud: LocalAzure) -> None:
+        self.header = secrets.token_urlsafe(16)
+        self._issued: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, audience: str) -> tuple[str, int]:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._issued[token] = audience.rstrip("/")
+        return token, int(time.time()) + 3600
+
+    def audience(self, request_authorization: str) -> str | None:
+        """The audience of the bearer token in an ``Authorization`` header, ``None`` for an unknown token."""
+        return self._issued.get(bearer(request_authorization) or "")
+
+
+def bearer(authorization: str) -> str | None:
+    return authorization[7:] if authorization.lower().startswith("bearer ") else None
