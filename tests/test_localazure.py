@@ -177,7 +177,7 @@ def test_cosmos_account_state_while_a_regeneration_runs_is_an_option(cloud, stat
     accounts = clients.cosmos_client(account.subscription, PUBLIC).database_accounts
     found = accounts.get(account.resource_group, account.name)
     assert (found.id, found.provisioning_state, found.kind) == (account.id, "Succeeded", "GlobalDocumentDB")
-    cloud.cosmosdb.operation_delay = 0.5
+    cloud.cosmosdb.operation_delay = 10
     accounts.begin_regenerate_key(
         account.resource_group,
         account.name,
@@ -185,13 +185,14 @@ def test_cosmos_account_state_while_a_regeneration_runs_is_an_option(cloud, stat
         polling=False,
     )
     assert accounts.get(account.resource_group, account.name).provisioning_state == state
-    time.sleep(0.6)
+    cloud.cosmosdb.advance(10)
     assert accounts.get(account.resource_group, account.name).provisioning_state == "Succeeded"
 
 
 def test_cosmos_regeneration_answers_as_recorded_and_its_status_url_is_outside_the_account(cloud):
     """202 {"status":"Enqueued"}, status on the subscription's locations (403 to an account-scoped role),
     result on the account (azure-cli recordings test_keys_database_account.yaml, 2020 and 2023)."""
+    cloud.cosmosdb.operation_delay = 10
     account = cloud.cosmosdb.create_account("cosmos-wire")
     token = _token(cloud, "https://management.azure.com").json()["access_token"]
     url = f"https://management.azure.com{account.id}/regenerateKey?api-version=2023-11-15"
@@ -203,23 +204,26 @@ def test_cosmos_regeneration_answers_as_recorded_and_its_status_url_is_outside_t
     denied = _arm(cloud, "GET", status, token)
     assert (denied.status_code, denied.json()["error"]["code"]) == (403, "AuthorizationFailed")
     cloud.cosmosdb.status_readable = True
-    assert _arm(cloud, "GET", status, token).json()["status"] in ("Enqueued", "Dequeued")
-    time.sleep(0.3)
+    assert _arm(cloud, "GET", status, token).json()["status"] == "Enqueued"
+    cloud.cosmosdb.advance(6)
+    assert _arm(cloud, "GET", status, token).json()["status"] == "Dequeued"
+    cloud.cosmosdb.advance(4)
     assert _arm(cloud, "GET", status, token).json() == {"status": "Succeeded"}
     assert _arm(cloud, "GET", result, token).json() == {"status": "Succeeded"}
 
 
 def test_listed_keys_may_lag_the_operation_as_an_option(cloud):
-    cloud.cosmosdb.list_keys_lag = 0.5
+    cloud.cosmosdb.operation_delay = 10
+    cloud.cosmosdb.list_keys_lag = 60
     account = cloud.cosmosdb.create_account("cosmos-lag")
     before = account.keys["primary"]
     token = _token(cloud, "https://management.azure.com").json()["access_token"]
     base = f"https://management.azure.com{account.id}"
     _arm(cloud, "POST", f"{base}/regenerateKey?api-version=2023-11-15", token, {"keyKind": "primary"})
-    time.sleep(0.3)
+    cloud.cosmosdb.advance(10)
     listed = _arm(cloud, "POST", f"{base}/listKeys?api-version=2023-11-15", token).json()["primaryMasterKey"]
     helpers.same(listed, before, "the old key listed during the lag")
-    time.sleep(0.5)
+    cloud.cosmosdb.advance(60)
     listed = _arm(cloud, "POST", f"{base}/listKeys?api-version=2023-11-15", token).json()["primaryMasterKey"]
     helpers.differ(listed, before, "the new key listed after the lag")
 

@@ -122,7 +122,7 @@ def test_a_cosmos_request_whose_answer_was_lost_is_found_not_sent_again(cloud, a
     message = answer["error"]["message"]
     assert status == 502 and "lacks the 'Cosmos DB Account Key Rotator' role" in message, answer
     assert "allow about 10 minutes" in message
-    time.sleep(3)
+    cloud.cosmosdb.advance(3)
     redeliver_until_done(helpers.event(secret="lost", version=version))
     assert helpers.calls(cloud, "cosmos.regenerate_key") == 1
     assert cloud.keyvault.current_secret(VAULT, "lost").tags["CredentialId"] == "secondary"
@@ -175,7 +175,7 @@ def test_a_slow_cosmos_operation_is_resumed_not_repeated(cloud, monkeypatch):
     helpers.enroll_cosmos(cloud)
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
     assert status == 202 and body["status"] == "pending"
-    time.sleep(2)
+    cloud.cosmosdb.advance(2.5)
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
     assert status == 200 and body["status"] == "rotated" and body["reason"].startswith("resuming")
     assert helpers.regenerations(cloud) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from tests import helpers
@@ -55,7 +54,7 @@ def test_sweep_finishes_an_interrupted_rotation(cloud, azurite):
     run_until(fault, "interrupted")
     cloud.faults.clear()
     helpers.expire_lock(cloud, azurite.connection_string, "interrupted")
-    time.sleep(0.5)  # the operation itself ends long before the next hourly sweep
+    cloud.cosmosdb.advance(1)  # the operation itself ends long before the next hourly sweep
     sweep()
     current = cloud.keyvault.current_secret(VAULT, "interrupted")
     assert current.version != version and current.tags["CredentialId"] == "secondary"
