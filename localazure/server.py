@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from localazure.services.cosmosdb.models import CosmosBackend
     from localazure.services.identity.models import IdentityBackend
     from localazure.services.keyvault.models import KeyVaultBackend
+    from localazure.services.servicebus.models import ServiceBusBackend
     from localazure.services.storage.models import StorageBackend
 
 WRITE_ROUTES = frozenset(url.route for service in SERVICES for url in service.urls if url.writes)
@@ -160,6 +161,7 @@ class LocalAzure:
     arm: ArmBackend
     storage: StorageBackend
     cosmosdb: CosmosBackend
+    servicebus: ServiceBusBackend
 
     def __init__(self, directory: Path | None = None) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="localazure-")

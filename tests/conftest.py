@@ -35,6 +35,7 @@ _CACHES = (
     clients.secret_client,
     clients.storage_client,
     clients.cosmos_client,
+    clients.management_client,
     clients.lock_container,
 )
 

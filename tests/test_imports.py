@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("azure.mgmt.cosmosdb", "azure.mgmt.storage", "azure.storage.blob")
+HEAVY = ("azure.mgmt.cosmosdb", "azure.mgmt.storage", "azure.mgmt.servicebus", "azure.storage.blob")
+MANAGEMENT = ("azure.mgmt.storage", "azure.mgmt.cosmosdb", "azure.mgmt.servicebus")
 
 
 def imported_after(code: str, env: dict[str, str] | None = None) -> set[str]:
@@ -37,17 +38,20 @@ def test_kinds_import_only_their_own_sdk(cloud):
 
     helpers.enroll_storage(cloud, secret="only-storage")
     helpers.enroll_cosmos(cloud, secret="only-cosmos")
+    helpers.enroll_servicebus(cloud, secret="only-servicebus")
     env = dict(os.environ)
-    for secret, mine, other in (
-        ("only-storage", "azure.mgmt.storage", "azure.mgmt.cosmosdb"),
-        ("only-cosmos", "azure.mgmt.cosmosdb", "azure.mgmt.storage"),
+    for secret, mine in (
+        ("only-storage", "azure.mgmt.storage"),
+        ("only-cosmos", "azure.mgmt.cosmosdb"),
+        ("only-servicebus", "azure.mgmt.servicebus"),
     ):
         code = (
             "from rotators.triggers.cli import main\n"
             f"assert main(['rotate', '--vault', '{helpers.VAULT}', '--secret', '{secret}']) == 0\n"
         )
         modules = imported_after(code, env)
-        assert heavy(modules, mine) and not heavy(modules, other), secret
+        others = [sdk for sdk in MANAGEMENT if sdk != mine and heavy(modules, sdk)]
+        assert heavy(modules, mine) and others == [], secret
 
 
 def test_the_product_imports_nothing_from_the_stand_in_or_the_tests():

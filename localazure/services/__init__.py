@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localazure.services import arm, blob, cosmosdb, identity, keyvault, storage
+from localazure.services import arm, blob, cosmosdb, identity, keyvault, servicebus, storage
 from localazure.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -12,4 +12,5 @@ SERVICES: tuple[Service, ...] = (
     arm.SERVICE,
     storage.SERVICE,
     cosmosdb.SERVICE,
+    servicebus.SERVICE,
 )

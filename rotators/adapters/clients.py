@@ -99,6 +99,17 @@ def cosmos_client(subscription: str, cloud: Cloud) -> CosmosDBManagementClient:
 
 
 @functools.cache
+def management_client(client: str, api_version: str, subscription: str, cloud: Cloud) -> Any:
+    """The management client ``package.module:Class`` at a kind's pinned api-version, imported on
+    first use and built once per subscription and cloud, so a new kind needs no code here."""
+    import importlib
+
+    module, _, name = client.partition(":")
+    factory = getattr(importlib.import_module(module), name)
+    return factory(credential(), subscription, api_version=api_version, **arm_options(cloud))
+
+
+@functools.cache
 def lock_container() -> ContainerClient:
     """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``.
 

@@ -11,11 +11,16 @@ import importlib
 
 from rotators.kinds.base import Credential, KeyKind, Resource, pair
 
-_MODULES = {
-    "microsoft.storage/storageaccounts": "rotators.kinds.storage",
-    "microsoft.documentdb/databaseaccounts": "rotators.kinds.cosmosdb",
+# ARM resource type -> the module and the name of its kind.
+_KINDS = {
+    "Microsoft.Storage/storageAccounts": "rotators.kinds.storage:KIND",
+    "Microsoft.DocumentDB/databaseAccounts": "rotators.kinds.cosmosdb:KIND",
+    "Microsoft.ServiceBus/namespaces/authorizationRules": "rotators.kinds.servicebus:NAMESPACE_RULE",
+    "Microsoft.ServiceBus/namespaces/queues/authorizationRules": "rotators.kinds.servicebus:QUEUE_RULE",
+    "Microsoft.ServiceBus/namespaces/topics/authorizationRules": "rotators.kinds.servicebus:TOPIC_RULE",
 }
-SUPPORTED_TYPES = ("Microsoft.Storage/storageAccounts", "Microsoft.DocumentDB/databaseAccounts")
+_MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
+SUPPORTED_TYPES = tuple(_KINDS)
 
 
 def is_supported(resource_type: str) -> bool:
@@ -24,7 +29,8 @@ def is_supported(resource_type: str) -> bool:
 
 @functools.cache
 def kind_for(resource_type: str) -> KeyKind:
-    kind: KeyKind = importlib.import_module(_MODULES[resource_type.lower()]).KIND
+    module, _, name = _MODULES[resource_type.lower()].partition(":")
+    kind: KeyKind = getattr(importlib.import_module(module), name)
     return kind
 
 

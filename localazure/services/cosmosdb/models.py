@@ -145,3 +145,6 @@ class CosmosBackend:
 
     def running(self, account: CosmosAccount) -> bool:
         return any(op.account is account and op.status == "InProgress" for op in self.operations.values())
+
+    def resources(self) -> list:
+        return list(self.accounts.values())

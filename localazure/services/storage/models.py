@@ -39,3 +39,6 @@ class StorageBackend:
             account.regenerate(key_name)
         with self.cloud.lock:
             return self.cloud.arm.add(self.accounts, account)
+
+    def resources(self) -> list:
+        return list(self.accounts.values())

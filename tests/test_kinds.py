@@ -1,0 +1,121 @@
+"""Every resource kind through the same rows: a kind added later is one row in KINDS.
+
+Each row names how to enrol a secret on the kind in the stand-in, the credential the secret
+starts on and its alternate, and the route its regeneration takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from rotators.core.errors import RotationError
+from tests import helpers
+from tests.helpers import VAULT
+
+
+@dataclass(frozen=True)
+class Row:
+    enroll: Any  # (cloud, **options) -> version
+    held: str
+    alternate: str
+    regenerate: str  # the stand-in's route
+
+
+KINDS = {
+    "storage": Row(helpers.enroll_storage, "key1", "key2", "storage.regenerate_key"),
+    "cosmos": Row(helpers.enroll_cosmos, "primary", "secondary", "cosmos.regenerate_key"),
+    "servicebus-namespace": Row(helpers.enroll_servicebus, "PrimaryKey", "SecondaryKey", "servicebus.regenerate_keys"),
+    "servicebus-queue": Row(
+        lambda cloud, **o: helpers.enroll_servicebus(cloud, entity=("queues", "orders"), **o),
+        "PrimaryKey",
+        "SecondaryKey",
+        "servicebus.regenerate_keys",
+    ),
+    "servicebus-topic": Row(
+        lambda cloud, **o: helpers.enroll_servicebus(cloud, entity=("topics", "events"), **o),
+        "PrimaryKey",
+        "SecondaryKey",
+        "servicebus.regenerate_keys",
+    ),
+}
+ROWS = pytest.mark.parametrize("kind", list(KINDS))
+
+
+def _resource(cloud, secret: str) -> Any:
+    return helpers.resource_of(cloud, cloud.keyvault.current_secret(VAULT, secret).tags["ProviderAddress"])
+
+
+@ROWS
+@pytest.mark.parametrize("value_format", ["Key", "ConnectionString"])
+def test_an_event_regenerates_the_alternate_and_never_the_key_in_use(cloud, kind, value_format):
+    row = KINDS[kind]
+    version = row.enroll(cloud, secret="app-key", extra_tags={"ValueFormat": value_format})
+    resource = _resource(cloud, "app-key")
+    held = helpers.live_key(resource, row.held)
+    helpers.deliver(helpers.event(secret="app-key", version=version))
+    current = cloud.keyvault.current_secret(VAULT, "app-key")
+    assert current.tags["CredentialId"] == row.alternate
+    helpers.same(helpers.live_key(resource, row.held), held, "the key in use, untouched")
+    expected = helpers.secret_value(
+        resource, helpers.live_key(resource, row.alternate), connection_string=value_format == "ConnectionString"
+    )
+    helpers.same(current.value, expected, f"the new {row.alternate} in the {value_format} format")
+    assert helpers.calls(cloud, row.regenerate) == 1
+
+
+@ROWS
+def test_http_rotates_every_kind(cloud, kind):
+    row = KINDS[kind]
+    row.enroll(cloud, secret="by-http")
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "by-http"})
+    assert status == 200 and body["newCredential"] == row.alternate, body
+    helpers.holds_live_key(cloud, "by-http")
+
+
+@ROWS
+def test_the_sweep_rotates_every_kind(cloud, kind):
+    row = KINDS[kind]
+    version = row.enroll(cloud, secret="by-sweep")  # expires in 20 days: inside the near-expiry window
+    helpers.FUNCTIONS["SweepVaults"](None)
+    current = cloud.keyvault.current_secret(VAULT, "by-sweep")
+    assert current.version != version and current.tags["CredentialId"] == row.alternate
+    helpers.holds_live_key(cloud, "by-sweep")
+
+
+@ROWS
+def test_a_lost_regeneration_answer_is_found_not_repeated(cloud, azurite, kind):
+    row = KINDS[kind]
+    version = row.enroll(cloud, secret="lost-answer")
+    cloud.inject(row.regenerate, drop=True, after=True)
+    event = helpers.event(secret="lost-answer", version=version)
+    with pytest.raises(RotationError):
+        helpers.deliver(event)
+    cloud.cosmosdb.advance(60)
+    helpers.redeliver_until_done(event)
+    assert helpers.regenerations(cloud) == 1
+    helpers.holds_live_key(cloud, "lost-answer")
+
+
+@ROWS
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [({"CredentialId": "key3"}, "CredentialId"), ({"ValidityPeriodDays": "90d"}, "ValidityPeriodDays")],
+)
+def test_bad_tags_are_refused_for_every_kind(cloud, kind, tags, message):
+    row = KINDS[kind]
+    row.enroll(cloud, secret="bad-tags", extra_tags=tags)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "bad-tags"})
+    assert status == 422 and message in body["error"]["message"], body
+    helpers.assert_nothing_written(cloud)
+
+
+def test_a_service_bus_namespace_with_sas_disabled_is_not_rotated(cloud):
+    helpers.enroll_servicebus(cloud, secret="sas-off", entity=("queues", "orders"))
+    cloud.servicebus.namespaces["sb-app"].disable_local_auth = True
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "sas-off"})
+    assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+    assert "managed identity" in body["error"]["message"]
+    helpers.assert_nothing_written(cloud)
