@@ -1,8 +1,57 @@
 // The rotation function app, its least-privilege roles, and the Event Grid wiring.
 // `azd up` deploys it (see azure.yaml); `az deployment group create` works too (README, "Deploy").
+//
+// Deploy it into a resource group of its own, never into the one that holds the vaults: `azd down`
+// deletes the whole AZURE_RESOURCE_GROUP (Azure/azure-dev cli/azd/pkg/azapi/standard_deployments.go,
+// DeleteResourceGroupDeployment), and infra/hooks/preprovision.* refuses a vault group equal to it.
 targetScope = 'resourceGroup'
 
-@description('Region of the function app and its storage.')
+// Regions where Flex Consumption runs: the list of Microsoft's own Flex Consumption azd template
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep, param location).
+// `az functionapp list-flexconsumption-locations` prints the current list
+// (https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#view-currently-supported-regions).
+// azd filters its location prompt by @allowed (Azure/azure-dev cli/azd/pkg/infra/provisioning/bicep/
+// bicep_provider.go, locationParameterFilterImpl).
+@description('Region of the function app and its storage: one where Flex Consumption runs.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string = resourceGroup().location
 
 @description('Prefix of every resource name.')
@@ -14,8 +63,11 @@ param appName string = 'kvrotate'
 @minLength(1)
 param vaultNames array
 
-@description('Resource group of those vaults.')
-param vaultResourceGroupName string = resourceGroup().name
+@description('Resource group of those vaults. Required, and never the group this template deploys into: `azd down` deletes that group.')
+param vaultResourceGroupName string
+
+@description('Event Grid system topics that already exist, as {vault name: topic name}; each in the vault\'s resource group, with a system-assigned identity. A topic is created for every other vault.')
+param existingSystemTopicNames object = {}
 
 @description('Resource IDs of the Storage accounts whose keys the app rotates.')
 param storageAccountIds array = []
@@ -23,17 +75,15 @@ param storageAccountIds array = []
 @description('Resource IDs of the Cosmos DB accounts whose keys the app rotates.')
 param cosmosAccountIds array = []
 
-@description('FlexConsumption (default) or Premium (for vaults behind a firewall or a VNet).')
-@allowed([
-  'FlexConsumption'
-  'Premium'
-])
-param plan string = 'FlexConsumption'
+@description('Resource ID of a subnet delegated to Microsoft.App/environments, to reach vaults and accounts behind a firewall; empty for no virtual network integration.')
+param virtualNetworkSubnetId string = ''
 
 @description('Resource ID of a user-assigned identity to run as; empty for a system-assigned one.')
 param userAssignedIdentityId string = ''
 
 @description('Cool-down between two rotations of one secret, in hours.')
+@minValue(0)
+@maxValue(8760)
 param minIntervalHours int = 24
 
 @description('NCRONTAB schedule of the sweep timer.')
@@ -48,30 +98,66 @@ param deployExampleConsumer bool = false
 @description('Secret the example consumer reads.')
 param exampleSecretName string = 'storage-key'
 
+var deadLetterContainerName = 'event-dead-letters'
+
+// One key per resource group ('<subscription>/<group>'), to create each custom role once per group.
+var storageGroups = [for id in storageAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+var cosmosGroups = [for id in cosmosAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+
 module app 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
     location: location
     appName: appName
-    plan: plan
     userAssignedIdentityId: userAssignedIdentityId
+    virtualNetworkSubnetId: virtualNetworkSubnetId
     allowedVaults: join(vaultNames, ',')
     minIntervalHours: minIntervalHours
     sweepSchedule: sweepSchedule
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
+// Per vault, in order: the rotator's role and the system topic (vault.bicep), then the topic
+// identity's role on the dead-letter container (dead-letter-access.bicep), then the subscription
+// that dead-letters with that identity (events.bicep).
 module vaults 'modules/vault.bicep' = [for vaultName in vaultNames: {
   name: 'vault-${vaultName}'
   scope: resourceGroup(vaultResourceGroupName)
   params: {
-    location: location
     vaultName: vaultName
     principalId: app.outputs.principalId
+    existingTopicName: contains(existingSystemTopicNames, vaultName) ? existingSystemTopicNames[vaultName] : ''
+  }
+}]
+
+module deadLetterAccess 'modules/dead-letter-access.bicep' = [for (vaultName, i) in vaultNames: {
+  name: 'dead-letter-access-${vaultName}'
+  params: {
+    storageAccountName: app.outputs.storageAccountName
+    containerName: deadLetterContainerName
+    topicResourceGroupName: vaultResourceGroupName
+    topicName: vaults[i].outputs.topicName
+  }
+}]
+
+module events 'modules/events.bicep' = [for (vaultName, i) in vaultNames: if (wireEvents) {
+  name: 'events-${vaultName}'
+  scope: resourceGroup(vaultResourceGroupName)
+  params: {
+    topicName: deadLetterAccess[i].outputs.topicName
     functionAppId: app.outputs.functionAppId
     deadLetterStorageId: app.outputs.storageAccountId
-    wireEvents: wireEvents
+    deadLetterContainerName: deadLetterContainerName
   }
+}]
+
+// One custom role per resource group: only the first account of each group creates it, so no two
+// deployments write the same role definition in parallel (indexOf:
+// https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-array#indexof).
+module storageRoles 'modules/storage-role.bicep' = [for (group, i) in storageGroups: if (indexOf(storageGroups, group) == i) {
+  name: 'storage-role-${i}'
+  scope: resourceGroup(split(storageAccountIds[i], '/')[2], split(storageAccountIds[i], '/')[4])
 }]
 
 module storageTargets 'modules/storage-target.bicep' = [for (id, i) in storageAccountIds: {
@@ -81,6 +167,14 @@ module storageTargets 'modules/storage-target.bicep' = [for (id, i) in storageAc
     accountName: last(split(id, '/'))
     principalId: app.outputs.principalId
   }
+  dependsOn: [
+    storageRoles
+  ]
+}]
+
+module cosmosRoles 'modules/cosmos-role.bicep' = [for (group, i) in cosmosGroups: if (indexOf(cosmosGroups, group) == i) {
+  name: 'cosmos-role-${i}'
+  scope: resourceGroup(split(cosmosAccountIds[i], '/')[2], split(cosmosAccountIds[i], '/')[4])
 }]
 
 module cosmosTargets 'modules/cosmos-target.bicep' = [for (id, i) in cosmosAccountIds: {
@@ -90,6 +184,9 @@ module cosmosTargets 'modules/cosmos-target.bicep' = [for (id, i) in cosmosAccou
     accountName: last(split(id, '/'))
     principalId: app.outputs.principalId
   }
+  dependsOn: [
+    cosmosRoles
+  ]
 }]
 
 module consumer 'modules/consumer.bicep' = if (deployExampleConsumer) {

@@ -1,40 +1,21 @@
-// A Cosmos DB account whose keys are rotated. No built-in role fits: Cosmos DB Operator
-// excludes listKeys and regenerateKey, and DocumentDB Account Contributor is far broader.
+// A Cosmos DB account whose keys are rotated: the 'Cosmos DB Account Key Rotator' custom role
+// (cosmos-role.bicep, created in this resource group before this module runs), on the account only.
 param accountName string
 param principalId string
+
+// The role's ID in its subscription-level form, /subscriptions/{id}/providers/Microsoft.Authorization/
+// roleDefinitions/{guid}, the form role assignments take (https://learn.microsoft.com/rest/api/authorization/role-assignments/create).
+var keyRotator = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, 'cosmos-key-rotator'))
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = {
   name: accountName
 }
 
-resource keyRotator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, 'cosmos-db-key-rotator')
-  properties: {
-    roleName: 'Cosmos DB Key Rotator (${resourceGroup().name})'
-    description: 'Read, list and regenerate the keys of Cosmos DB accounts.'
-    type: 'CustomRole'
-    assignableScopes: [
-      resourceGroup().id
-    ]
-    permissions: [
-      {
-        actions: [
-          'Microsoft.DocumentDB/databaseAccounts/read'
-          'Microsoft.DocumentDB/databaseAccounts/listKeys/action'
-          'Microsoft.DocumentDB/databaseAccounts/readonlykeys/action'
-          'Microsoft.DocumentDB/databaseAccounts/regenerateKey/action'
-        ]
-        notActions: []
-      }
-    ]
-  }
-}
-
 resource keyRotatorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, principalId, keyRotator.id)
+  name: guid(account.id, principalId, keyRotator)
   scope: account
   properties: {
-    roleDefinitionId: keyRotator.id
+    roleDefinitionId: keyRotator
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -1,12 +1,19 @@
-// The function app, its own storage (identity-based AzureWebJobsStorage, no shared keys),
-// Application Insights, and the data roles the host needs on that storage.
+// The function app on a Flex Consumption plan, its own storage (identity-based AzureWebJobsStorage,
+// no shared keys), Application Insights, and the data roles the host needs on that storage.
+//
+// Only Flex Consumption: a Linux Elastic Premium plan needs an Azure Files content share reached with
+// the account's shared keys, which this storage account disables. Flex Consumption deploys from a blob
+// container with a managed identity and supports virtual network integration
+// (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan).
 param location string
 param appName string
-param plan string
 param userAssignedIdentityId string
+@description('Subnet delegated to Microsoft.App/environments, or empty.')
+param virtualNetworkSubnetId string
 param allowedVaults string
 param minIntervalHours int
 param sweepSchedule string
+param deadLetterContainerName string
 
 var suffix = uniqueString(resourceGroup().id, appName)
 var userAssigned = !empty(userAssignedIdentityId)
@@ -55,9 +62,10 @@ resource deployments 'Microsoft.Storage/storageAccounts/blobServices/containers@
   }
 }
 
+// Event Grid writes undeliverable events here with the system topic's identity (dead-letter-access.bicep).
 resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
-  name: 'event-dead-letters'
+  name: deadLetterContainerName
   properties: {
     publicAccess: 'None'
   }
@@ -85,17 +93,16 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+// FC1 / FlexConsumption, reserved (Linux): as in Azure-Samples/functions-quickstart-python-http-azd,
+// infra/main.bicep (module appServicePlan).
 resource hostingPlan 'Microsoft.Web/serverfarms@2023-12-01' = {
   // checkov:skip=CKV_AZURE_225: zone redundancy needs three always-on instances; a rotation that misses a zone outage is redelivered
   name: '${appName}-plan-${suffix}'
   location: location
-  kind: (plan == 'FlexConsumption') ? 'functionapp' : 'elastic'
-  sku: (plan == 'FlexConsumption') ? {
+  kind: 'functionapp'
+  sku: {
     name: 'FC1'
     tier: 'FlexConsumption'
-  } : {
-    name: 'EP1'
-    tier: 'ElasticPremium'
   }
   properties: {
     reserved: true
@@ -161,26 +168,22 @@ var commonSettings = [
   }
 ]
 
-var premiumSettings = [
-  {
-    name: 'FUNCTIONS_EXTENSION_VERSION'
-    value: '~4'
-  }
-  {
-    name: 'FUNCTIONS_WORKER_RUNTIME'
-    value: 'python'
-  }
-]
-
+// azd finds the app to deploy to by the tag azd-service-name = the service's key in azure.yaml
+// (Azure/azure-dev cli/azd/pkg/project/resource_manager.go, GetServiceResources; tag name in
+// cli/azd/pkg/azure/tags.go, TagKeyAzdServiceName); the Flex sample tags its app the same way
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/app/api.bicep).
 resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
   // checkov:skip=CKV_AZURE_16: the HTTP trigger uses function keys; Event Grid and the timer do not go through App Service authentication
-  // checkov:skip=CKV_AZURE_222: Event Grid delivers to the function over its public endpoint unless the Premium plan and private endpoints are used
+  // checkov:skip=CKV_AZURE_222: Event Grid delivers events to the function's public endpoint
   // checkov:skip=CKV_AZURE_71: the identity is SystemAssigned or UserAssigned through a conditional expression checkov cannot evaluate
   // checkov:skip=CKV_AZURE_212: an event-driven app on a consumption plan; Event Grid retries cover a lost instance
   // checkov:skip=CKV_AZURE_213: Functions hosts have no health-check route; the platform monitors the host
   name: '${appName}-func-${suffix}'
   location: location
   kind: 'functionapp,linux'
+  tags: {
+    'azd-service-name': 'rotator'
+  }
   identity: userAssigned ? {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -194,7 +197,11 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
     httpsOnly: true
     clientCertEnabled: true
     clientCertMode: 'Optional'
-    functionAppConfig: (plan == 'FlexConsumption') ? {
+    // Virtual network integration on Flex Consumption: a subnet delegated to Microsoft.App/environments
+    // (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan, "Considerations";
+    // Azure-Samples/functions-quickstart-python-http-azd, infra/app/api.bicep and infra/app/vnet.bicep).
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
+    functionAppConfig: {
       deployment: {
         storage: {
           type: 'blobContainer'
@@ -215,14 +222,13 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         name: 'python'
         version: '3.11'
       }
-    } : null
+    }
     siteConfig: {
-      linuxFxVersion: (plan == 'FlexConsumption') ? null : 'Python|3.11'
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: (plan == 'FlexConsumption') ? commonSettings : concat(commonSettings, premiumSettings)
+      appSettings: commonSettings
     }
   }
 }
@@ -279,3 +285,4 @@ output functionAppId string = functionApp.id
 output functionAppName string = functionApp.name
 output principalId string = principalId
 output storageAccountId string = storage.id
+output storageAccountName string = storage.name

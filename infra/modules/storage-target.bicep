@@ -1,18 +1,21 @@
-// A Storage account whose keys are rotated: list and regenerate keys, nothing else.
+// A Storage account whose keys are rotated: the 'Storage Account Key Rotator' custom role
+// (storage-role.bicep, created in this resource group before this module runs), on the account only.
 param accountName string
 param principalId string
 
-var keyOperator = '81a9662b-bebf-436f-a333-f67b29880f12'
+// The role's ID in its subscription-level form, /subscriptions/{id}/providers/Microsoft.Authorization/
+// roleDefinitions/{guid}, the form role assignments take (https://learn.microsoft.com/rest/api/authorization/role-assignments/create).
+var keyRotator = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', guid(resourceGroup().id, 'storage-key-rotator'))
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: accountName
 }
 
-resource keyOperatorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, principalId, keyOperator)
+resource keyRotatorRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(account.id, principalId, keyRotator)
   scope: account
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyOperator)
+    roleDefinitionId: keyRotator
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -1,0 +1,34 @@
+// The custom role the rotator holds on Storage accounts, created once per resource group
+// (main.bicep deploys this module for the first account of each group only).
+//
+// Actions: the product reads the account (keyCreationTime, allowSharedKeyAccess), lists keys and
+// regenerates one. The built-in Storage Account Key Operator Service Role has listkeys and
+// regeneratekey but not read, so it no longer fits. Operation names:
+// https://learn.microsoft.com/azure/role-based-access-control/permissions/storage#microsoftstorage
+//
+// name: a GUID, unique per resource group. roleName: unique in the tenant, or Azure refuses it
+// (https://learn.microsoft.com/azure/role-based-access-control/custom-roles#custom-role-properties),
+// hence the group's name and a hash after the product's name for the role.
+var roleName = 'Storage Account Key Rotator'
+
+resource keyRotator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'storage-key-rotator')
+  properties: {
+    roleName: '${roleName} (${take(resourceGroup().name, 64)} ${uniqueString(resourceGroup().id)})'
+    description: 'Read Storage accounts, list and regenerate their keys (key rotation).'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Storage/storageAccounts/read'
+          'Microsoft.Storage/storageAccounts/listkeys/action'
+          'Microsoft.Storage/storageAccounts/regeneratekey/action'
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
