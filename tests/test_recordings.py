@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+import yaml
 
 from localazure import LocalAzure
 from rotators.adapters import clients
@@ -63,112 +64,6 @@ RETRY_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")
 
 
 # --- reading the recordings ------------------------------------------------------------------
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _closing_quote(line: str) -> int | None:
-    at = 0
-    while at < len(line):
-        if line[at] == "'":
-            if line[at + 1 : at + 2] != "'":
-                return at
-            at += 1
-        at += 1
-    return None
-
-
-_MAP_ENTRY = re.compile(r"[A-Za-z_][^:'\"]*:(?: |$)")
-_INT = re.compile(r"-?[0-9]+")
-
-
-class _Cassette:
-    """The YAML vcrpy writes for azure-cli: block mappings and sequences, plain and single-quoted
-    scalars (the test environment has no YAML library; checked equal to PyYAML's reading of every
-    cassette in ../shared/recordings)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
-        self.at = 0
-
-    def document(self) -> Any:
-        return self._mapping(0)
-
-    def _next(self) -> str | None:
-        while self.at < len(self.lines) and not self.lines[self.at].strip():
-            self.at += 1
-        return self.lines[self.at] if self.at < len(self.lines) else None
-
-    def _mapping(self, indent: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        while (line := self._next()) is not None:
-            here = _indent(line)
-            if here < indent or line[here:].startswith("- "):
-                break
-            if here > indent or not _MAP_ENTRY.match(line[here:]):
-                raise ValueError(f"line {self.at + 1}: not a mapping entry")
-            key, _, rest = line[here:].partition(":")
-            self.at += 1
-            if rest.strip():
-                result[key] = self._scalar(rest.strip(), indent)
-                continue
-            following = self._next() or ""
-            deeper = _indent(following)
-            if following[deeper:].startswith("- ") and deeper >= indent:
-                result[key] = self._sequence(deeper)
-            elif deeper > indent:
-                result[key] = self._mapping(deeper)
-            else:
-                result[key] = None
-        return result
-
-    def _sequence(self, indent: int) -> list[Any]:
-        items: list[Any] = []
-        while (line := self._next()) is not None and _indent(line) == indent and line[indent:].startswith("- "):
-            content = line[indent + 2 :]
-            if _MAP_ENTRY.match(content):
-                self.lines[self.at] = " " * (indent + 2) + content
-                items.append(self._mapping(indent + 2))
-            else:
-                self.at += 1
-                items.append(self._scalar(content.strip(), indent))
-        return items
-
-    def _scalar(self, first: str, owner: int) -> Any:
-        if first.startswith("'"):
-            return self._quoted(first[1:])
-        parts = [first]
-        while self.at < len(self.lines) and self.lines[self.at].strip() and _indent(self.lines[self.at]) > owner:
-            parts.append(self.lines[self.at].strip())
-            self.at += 1
-        text = " ".join(parts)
-        if text in ("null", "~"):
-            return None
-        if text in ("true", "false"):
-            return text == "true"
-        return int(text) if _INT.fullmatch(text) else text
-
-    def _quoted(self, line: str) -> str:
-        segments: list[str] = []
-        while (end := _closing_quote(line)) is None:
-            segments.append(line.strip() if segments else line.rstrip())
-            line = self.lines[self.at]
-            self.at += 1
-        if line[end + 1 :].strip():
-            raise ValueError(f"line {self.at}: text after a quoted scalar")
-        segments.append(line[:end].lstrip() if segments else line[:end])
-        text, newlines = segments[0], 0
-        for segment in segments[1:-1]:  # YAML folding: a line break is a space, each empty line a newline
-            if segment:
-                text += ("\n" * newlines or " ") + segment
-                newlines = 0
-            else:
-                newlines += 1
-        if len(segments) > 1:
-            text += ("\n" * newlines or " ") + segments[-1]
-        return text.replace("''", "'")
 
 
 @dataclass(frozen=True)
@@ -256,7 +151,7 @@ def _load(path: Path) -> list[Interaction]:
             _headers(item["response"]["headers"]),
             _text((item["response"]["body"] or {}).get("string")),
         )
-        for index, item in enumerate(_Cassette(text).document()["interactions"])
+        for index, item in enumerate(yaml.safe_load(text)["interactions"])
     ]
 
 
