@@ -98,11 +98,25 @@ def enroll_servicebus(
     return _enroll(cloud, rule, secret, **{"credential": "PrimaryKey", **options})
 
 
+def enroll_eventhubs(
+    cloud: LocalAzure,
+    *,
+    secret: str = "eventhubs-key",
+    namespace: str = "eh-app",
+    hub: str | None = None,
+    **options: Any,
+) -> str:
+    """An Event Hubs rule (of the namespace, or of an event hub) and a secret holding its PrimaryKey."""
+    entity = ("eventhubs", hub) if hub else None
+    rule = cloud.eventhubs.create_rule(namespace, f"app-{hub or 'ns'}", entity=entity)
+    return _enroll(cloud, rule, secret, **{"credential": "PrimaryKey", **options})
+
+
 def secret_value(resource: ArmResource, key: str, *, connection_string: bool = False) -> str:
     """What a secret holds for a key, as the services document their connection strings."""
     if not connection_string:
         return key
-    if resource.provider.startswith("Microsoft.ServiceBus/"):
+    if resource.provider.startswith(("Microsoft.ServiceBus/", "Microsoft.EventHub/")):
         entity = f";EntityPath={resource.entity[1]}" if resource.entity else ""
         host = f"{resource.namespace.name}.servicebus.windows.net"
         return f"Endpoint=sb://{host}/;SharedAccessKeyName={resource.name};SharedAccessKey={key}{entity}"
@@ -309,8 +323,9 @@ def differ(actual: str, other: str, what: str) -> None:
 def live_key(resource: ArmResource, credential: str) -> str:
     """The live value of the key a ``CredentialId`` tag names, as the product's kind reads the tag."""
     from rotators.kinds import kind_for
+    from rotators.kinds.base import credential_key
 
-    return resource.keys[kind_for(resource.provider).credentials[credential.lower()].key]
+    return resource.keys[kind_for(resource.provider).credentials[credential_key(credential)].key]
 
 
 def resource_of(cloud: LocalAzure, resource_id: str) -> ArmResource:

@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.test_kinds import KINDS
+
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("azure.mgmt.cosmosdb", "azure.mgmt.storage", "azure.mgmt.servicebus", "azure.storage.blob")
-MANAGEMENT = ("azure.mgmt.storage", "azure.mgmt.cosmosdb", "azure.mgmt.servicebus")
+MANAGEMENT = tuple(sorted({row.sdk for row in KINDS.values()}))
+HEAVY = (*MANAGEMENT, "azure.storage.blob")
 
 
 def imported_after(code: str, env: dict[str, str] | None = None) -> set[str]:
@@ -36,15 +38,10 @@ def test_kinds_import_only_their_own_sdk(cloud):
 
     from tests import helpers
 
-    helpers.enroll_storage(cloud, secret="only-storage")
-    helpers.enroll_cosmos(cloud, secret="only-cosmos")
-    helpers.enroll_servicebus(cloud, secret="only-servicebus")
+    for kind, row in KINDS.items():
+        row.enroll(cloud, secret=f"only-{kind}")
     env = dict(os.environ)
-    for secret, mine in (
-        ("only-storage", "azure.mgmt.storage"),
-        ("only-cosmos", "azure.mgmt.cosmosdb"),
-        ("only-servicebus", "azure.mgmt.servicebus"),
-    ):
+    for secret, mine in ((f"only-{kind}", row.sdk) for kind, row in KINDS.items()):
         code = (
             "from rotators.triggers.cli import main\n"
             f"assert main(['rotate', '--vault', '{helpers.VAULT}', '--secret', '{secret}']) == 0\n"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rotators.core.errors import RotationError
+from rotators.triggers.cli import main
 from tests import helpers
 from tests.helpers import VAULT
 
@@ -22,23 +23,69 @@ class Row:
     held: str
     alternate: str
     regenerate: str  # the stand-in's route
+    keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
+    sdk: str  # the management SDK its rotation imports, and the only one
+
+
+def _namespace_sas_off(rule: Any) -> None:
+    rule.namespace.disable_local_auth = True
+
+
+def _local_auth_off(resource: Any) -> None:
+    resource.disable_local_auth = True
 
 
 KINDS = {
-    "storage": Row(helpers.enroll_storage, "key1", "key2", "storage.regenerate_key"),
-    "cosmos": Row(helpers.enroll_cosmos, "primary", "secondary", "cosmos.regenerate_key"),
-    "servicebus-namespace": Row(helpers.enroll_servicebus, "PrimaryKey", "SecondaryKey", "servicebus.regenerate_keys"),
+    "storage": Row(
+        helpers.enroll_storage,
+        "key1",
+        "key2",
+        "storage.regenerate_key",
+        lambda account: setattr(account, "allow_shared_key_access", False),
+        "azure.mgmt.storage",
+    ),
+    "cosmos": Row(
+        helpers.enroll_cosmos, "primary", "secondary", "cosmos.regenerate_key", _local_auth_off, "azure.mgmt.cosmosdb"
+    ),
+    "servicebus-namespace": Row(
+        helpers.enroll_servicebus,
+        "PrimaryKey",
+        "SecondaryKey",
+        "servicebus.regenerate_keys",
+        _namespace_sas_off,
+        "azure.mgmt.servicebus",
+    ),
     "servicebus-queue": Row(
         lambda cloud, **o: helpers.enroll_servicebus(cloud, entity=("queues", "orders"), **o),
         "PrimaryKey",
         "SecondaryKey",
         "servicebus.regenerate_keys",
+        _namespace_sas_off,
+        "azure.mgmt.servicebus",
     ),
     "servicebus-topic": Row(
         lambda cloud, **o: helpers.enroll_servicebus(cloud, entity=("topics", "events"), **o),
         "PrimaryKey",
         "SecondaryKey",
         "servicebus.regenerate_keys",
+        _namespace_sas_off,
+        "azure.mgmt.servicebus",
+    ),
+    "eventhubs-namespace": Row(
+        helpers.enroll_eventhubs,
+        "PrimaryKey",
+        "SecondaryKey",
+        "eventhubs.regenerate_keys",
+        _namespace_sas_off,
+        "azure.mgmt.eventhub",
+    ),
+    "eventhubs-hub": Row(
+        lambda cloud, **o: helpers.enroll_eventhubs(cloud, hub="telemetry", **o),
+        "PrimaryKey",
+        "SecondaryKey",
+        "eventhubs.regenerate_keys",
+        _namespace_sas_off,
+        "azure.mgmt.eventhub",
     ),
 }
 ROWS = pytest.mark.parametrize("kind", list(KINDS))
@@ -112,10 +159,28 @@ def test_bad_tags_are_refused_for_every_kind(cloud, kind, tags, message):
     helpers.assert_nothing_written(cloud)
 
 
-def test_a_service_bus_namespace_with_sas_disabled_is_not_rotated(cloud):
-    helpers.enroll_servicebus(cloud, secret="sas-off", entity=("queues", "orders"))
-    cloud.servicebus.namespaces["sb-app"].disable_local_auth = True
+@ROWS
+def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
+    row = KINDS[kind]
+    row.enroll(cloud, secret="sas-off")
+    row.keys_off(_resource(cloud, "sas-off"))
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "sas-off"})
     assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
     assert "managed identity" in body["error"]["message"]
     helpers.assert_nothing_written(cloud)
+
+
+@ROWS
+def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
+    """``enroll`` with the kind's default credential, in the connection-string format; nothing regenerated."""
+    row = KINDS[kind]
+    row.enroll(cloud, secret="enrolled")  # the resource, and a first secret on its pair
+    resource_id = cloud.keyvault.current_secret(VAULT, "enrolled").tags["ProviderAddress"]
+    argv = ["enroll", "--vault", VAULT, "--secret", "enrolled", "--resource-id", resource_id]
+    assert main([*argv, "--value-format", "ConnectionString"]) == 0
+    current = cloud.keyvault.current_secret(VAULT, "enrolled")
+    assert current.tags["CredentialId"] == row.held
+    resource = _resource(cloud, "enrolled")
+    expected = helpers.secret_value(resource, helpers.live_key(resource, row.held), connection_string=True)
+    helpers.same(current.value, expected, f"the enrolled {row.held} as a connection string")
+    assert helpers.regenerations(cloud) == 0

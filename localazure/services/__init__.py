@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localazure.services import arm, blob, cosmosdb, identity, keyvault, servicebus, storage
+from localazure.services import arm, blob, cosmosdb, eventhubs, identity, keyvault, servicebus, storage
 from localazure.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -13,4 +13,5 @@ SERVICES: tuple[Service, ...] = (
     storage.SERVICE,
     cosmosdb.SERVICE,
     servicebus.SERVICE,
+    eventhubs.SERVICE,
 )

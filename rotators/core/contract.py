@@ -17,6 +17,7 @@ from rotators.core.errors import NotRotatable
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
+from rotators.kinds.base import credential_key
 
 CREDENTIAL_ID = "CredentialId"
 PROVIDER_ADDRESS = "ProviderAddress"
@@ -43,7 +44,7 @@ class Contract:
 
     @property
     def alternate(self) -> Credential:
-        return self.kind.credentials[self.credential.alternate.lower()]
+        return self.kind.credentials[credential_key(self.credential.alternate)]
 
     @property
     def key_pair(self) -> tuple[str, frozenset[str]]:
@@ -133,9 +134,9 @@ def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
             f"Tags {'; '.join(clashes)} name the same contract tag: which one holds is ambiguous. "
             "Keep one spelling of each."
         )
-    resource, kind = _resource(_tag(tags, PROVIDER_ADDRESS), cloud)
+    resource, kind = locate(_tag(tags, PROVIDER_ADDRESS), cloud)
     credential_id = _tag(tags, CREDENTIAL_ID)
-    credential = kind.credentials.get(credential_id.lower())
+    credential = kind.credentials.get(credential_key(credential_id))
     if credential is None:
         expected = ", ".join(c.tag for c in kind.credentials.values())
         raise NotRotatable(
@@ -151,7 +152,8 @@ def _tag(tags: Mapping[str, str], name: str) -> str:
     return str(value).strip()
 
 
-def _resource(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
+def locate(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
+    """The resource a ``ProviderAddress`` names and the kind that rotates it, or why it is not rotatable."""
     parsed = parse_resource_id(address)
     if parsed is None:
         raise NotRotatable(

@@ -18,6 +18,8 @@ _KINDS = {
     "Microsoft.ServiceBus/namespaces/authorizationRules": "rotators.kinds.servicebus:NAMESPACE_RULE",
     "Microsoft.ServiceBus/namespaces/queues/authorizationRules": "rotators.kinds.servicebus:QUEUE_RULE",
     "Microsoft.ServiceBus/namespaces/topics/authorizationRules": "rotators.kinds.servicebus:TOPIC_RULE",
+    "Microsoft.EventHub/namespaces/authorizationRules": "rotators.kinds.eventhubs:NAMESPACE_RULE",
+    "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "rotators.kinds.eventhubs:EVENT_HUB_RULE",
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
 SUPPORTED_TYPES = tuple(_KINDS)

@@ -23,12 +23,17 @@ class Credential:
     alternate: str
 
 
+def credential_key(tag: str) -> str:
+    """How a ``CredentialId`` value is matched: case-insensitively, spaces ignored ("Primary Read Only")."""
+    return tag.replace(" ", "").lower()
+
+
 def pair(first: str, second: str, *, keys: tuple[str, str] | None = None) -> dict[str, Credential]:
-    """Both directions of a pair, keyed by lower-cased tag value."""
+    """Both directions of a pair, keyed by :func:`credential_key`."""
     first_key, second_key = keys or (first, second)
     return {
-        first.lower(): Credential(first, first_key, second),
-        second.lower(): Credential(second, second_key, first),
+        credential_key(first): Credential(first, first_key, second),
+        credential_key(second): Credential(second, second_key, first),
     }
 
 

@@ -59,8 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     enroll = commands.add_parser("enroll", help="write a secret's first tagged version")
     enroll.add_argument("--vault", required=True, help=VAULT_HELP)
     enroll.add_argument("--secret", required=True)
-    enroll.add_argument("--resource-id", required=True, help="ARM resource ID of the account")
-    enroll.add_argument("--credential", default="key1", help="key the first version holds (default key1)")
+    enroll.add_argument("--resource-id", required=True, help="ARM resource ID of the resource whose keys rotate")
+    enroll.add_argument(
+        "--credential", help="key the first version holds (default: the kind's first, such as key1 or PrimaryKey)"
+    )
     enroll.add_argument("--validity-days", type=int, default=90)
     enroll.add_argument("--value-format", default="Key", choices=["Key", "ConnectionString"])
     enroll.set_defaults(run=_enroll)

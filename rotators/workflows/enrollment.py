@@ -12,6 +12,7 @@ from rotators.core.contract import (
     VALIDITY_PERIOD_DAYS,
     VALUE_FORMAT,
     ValueFormat,
+    locate,
     read_contract,
     secret_value,
 )
@@ -27,13 +28,19 @@ def enroll(
     secret_name: str,
     resource_id: str,
     *,
-    credential: str = "key1",
+    credential: str | None = None,
     validity_days: int = 90,
     value_format: str = ValueFormat.KEY.value,
     content_type: str | None = None,
 ) -> SecretVersionInfo:
-    """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise."""
+    """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise.
+
+    The first version holds ``credential``, by default the kind's first key (key1, primary, PrimaryKey, ...).
+    """
     get_settings().check_vault(address)
+    if credential is None:
+        _, kind = locate(resource_id, address.cloud)
+        credential = next(iter(kind.credentials.values())).tag
     tags = {CREDENTIAL_ID: credential, PROVIDER_ADDRESS: resource_id, VALIDITY_PERIOD_DAYS: str(validity_days)}
     if value_format.lower() != ValueFormat.KEY.value.lower():
         tags[VALUE_FORMAT] = value_format

@@ -1,4 +1,8 @@
-"""Service Bus namespaces and their shared access policies (namespace, queue and topic rules)."""
+"""Service Bus namespaces and their shared access policies (namespace, queue and topic rules).
+
+Event Hubs shares the design (its own spec's ``AuthorizationRules.json``), so its backend
+is this one under another provider (:mod:`localazure.services.eventhubs`).
+"""
 
 from __future__ import annotations
 
@@ -32,11 +36,8 @@ class Rule:
 
     @property
     def provider(self) -> str:
-        return (
-            f"Microsoft.ServiceBus/namespaces/{self.entity[0]}/authorizationRules"
-            if self.entity
-            else ("Microsoft.ServiceBus/namespaces/authorizationRules")
-        )
+        entity = f"/{self.entity[0]}" if self.entity else ""
+        return f"{self.namespace.provider}{entity}/authorizationRules"
 
     @property
     def id(self) -> str:
@@ -45,6 +46,9 @@ class Rule:
 
 
 class ServiceBusBackend:
+    namespace_type: type[Namespace] = Namespace
+    type_name = "Microsoft.ServiceBus/Namespaces"  # as the namespace GET spells it (SBNameSpaceGet.json)
+
     def __init__(self, cloud: LocalAzure) -> None:
         self.cloud = cloud
         self.namespaces: dict[str, Namespace] = {}
@@ -59,10 +63,10 @@ class ServiceBusBackend:
         subscription: str = DEFAULT_SUBSCRIPTION,
         resource_group: str = "rg-demo",
     ) -> Rule:
-        """A rule (and its namespace, if new): of the namespace, or of ``("queues"|"topics", name)``."""
+        """A rule (and its namespace, if new): of the namespace, or of an entity ``("queues", name)``."""
         with self.cloud.lock:
             owner = self.namespaces.get(namespace.lower()) or self.cloud.arm.add(
-                self.namespaces, Namespace(subscription, resource_group, namespace)
+                self.namespaces, self.namespace_type(subscription, resource_group, namespace)
             )
             created = Rule(owner, rule, entity)
             self.rules[created.id.lower()] = created

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from localazure.services.base import new_key
-from localazure.services.servicebus.models import KEY_TYPES, Namespace, Rule
+from localazure.services.servicebus.models import KEY_TYPES, Rule
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
 
 def get_namespace(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Response:
-    namespace = servicebus.cloud.arm.find(servicebus.namespaces, match, Namespace.provider)
+    namespace = servicebus.cloud.arm.find(servicebus.namespaces, match, servicebus.namespace_type.provider)
     return Response(
         200,
         {
             "id": namespace.id,
             "name": namespace.name,
-            "type": "Microsoft.ServiceBus/Namespaces",
+            "type": servicebus.type_name,
             "location": namespace.location,
             "sku": {"name": "Standard", "tier": "Standard"},
             "properties": {
@@ -57,7 +57,7 @@ def _rule(servicebus: ServiceBusBackend, request: Request, match: re.Match[str])
     rule_id = request.path[: request.path.lower().rindex("/")]
     rule = servicebus.rules.get(rule_id.lower())
     if rule is None:
-        servicebus.cloud.arm.find(servicebus.namespaces, match, Namespace.provider)  # the namespace's 404 first
+        servicebus.cloud.arm.find(servicebus.namespaces, match, servicebus.namespace_type.provider)  # its 404 first
         raise ApiError(404, "EntityNotFound", f"The authorization rule '{match['rule']}' could not be found.")
     return rule
 

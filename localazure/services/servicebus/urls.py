@@ -2,11 +2,16 @@ from localazure.services.arm.models import RG
 from localazure.services.base import Url
 from localazure.services.servicebus import responses
 
-_NAMESPACE = RG + r"/providers/Microsoft\.ServiceBus/namespaces/(?P<name>[^/]+)"
-_RULE = _NAMESPACE + r"(?:/(?:queues|topics)/[^/]+)?/authorizationRules/(?P<rule>[^/]+)"
 
-URLS = (
-    Url("servicebus.get_namespace", "GET", _NAMESPACE, responses.get_namespace),
-    Url("servicebus.list_keys", "POST", _RULE + "/listKeys", responses.list_keys),
-    Url("servicebus.regenerate_keys", "POST", _RULE + "/regenerateKeys", responses.regenerate_keys, writes=True),
-)
+def sas_urls(service: str, provider: str, entities: str) -> tuple[Url, ...]:
+    """The namespace GET and its rules' key operations, for a provider of the Service Bus family."""
+    namespace = RG + rf"/providers/{provider}/namespaces/(?P<name>[^/]+)"
+    rule = namespace + rf"(?:/(?:{entities})/[^/]+)?/authorizationRules/(?P<rule>[^/]+)"
+    return (
+        Url(f"{service}.get_namespace", "GET", namespace, responses.get_namespace),
+        Url(f"{service}.list_keys", "POST", rule + "/listKeys", responses.list_keys),
+        Url(f"{service}.regenerate_keys", "POST", rule + "/regenerateKeys", responses.regenerate_keys, writes=True),
+    )
+
+
+URLS = sas_urls("servicebus", r"Microsoft\.ServiceBus", "queues|topics")
