@@ -112,6 +112,13 @@ def enroll_eventhubs(
     return _enroll(cloud, rule, secret, **{"credential": "PrimaryKey", **options})
 
 
+def enroll_keyed(cloud: LocalAzure, service: str, credential: str, *, secret: str, **options: Any) -> str:
+    """A resource of one of the stand-in's keyed services (``cloud.<service>``) and a secret holding ``credential``."""
+    backend = getattr(cloud, service)
+    resource = backend.items.get(f"{service}-app") or backend.create(f"{service}-app")
+    return _enroll(cloud, resource, secret, **{"credential": credential, **options})
+
+
 def secret_value(resource: ArmResource, key: str, *, connection_string: bool = False) -> str:
     """What a secret holds for a key, as the services document their connection strings."""
     if not connection_string:
@@ -120,6 +127,10 @@ def secret_value(resource: ArmResource, key: str, *, connection_string: bool = F
         entity = f";EntityPath={resource.entity[1]}" if resource.entity else ""
         host = f"{resource.namespace.name}.servicebus.windows.net"
         return f"Endpoint=sb://{host}/;SharedAccessKeyName={resource.name};SharedAccessKey={key}{entity}"
+    if resource.provider == "Microsoft.Communication/communicationServices":
+        return f"endpoint=https://{resource.name}.communication.azure.com/;accesskey={key}"
+    if resource.provider == "Microsoft.Cache/redis":
+        return f"{resource.name}.redis.cache.windows.net:6380,password={key},ssl=True,abortConnect=False"
     if resource.provider == "Microsoft.Storage/storageAccounts":
         suffix = "EndpointSuffix=core.windows.net"
         return f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key};{suffix}"

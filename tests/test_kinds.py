@@ -25,6 +25,7 @@ class Row:
     regenerate: str  # the stand-in's route
     keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
     sdk: str  # the management SDK its rotation imports, and the only one
+    connection_string: bool = True  # whether the service documents one
 
 
 def _namespace_sas_off(rule: Any) -> None:
@@ -33,6 +34,23 @@ def _namespace_sas_off(rule: Any) -> None:
 
 def _local_auth_off(resource: Any) -> None:
     resource.disable_local_auth = True
+
+
+def _keys_off(resource: Any) -> None:
+    resource.keys_off = True
+
+
+def _keyed(service: str, held: str, alternate: str, sdk: str, *, connection_string: bool = False) -> Row:
+    """A row for one of the stand-in's keyed services (localazure/services/keyed.py)."""
+    return Row(
+        lambda cloud, **o: helpers.enroll_keyed(cloud, service, held, **o),
+        held,
+        alternate,
+        f"{service}.regenerate_key",
+        _keys_off,
+        sdk,
+        connection_string,
+    )
 
 
 KINDS = {
@@ -87,6 +105,15 @@ KINDS = {
         _namespace_sas_off,
         "azure.mgmt.eventhub",
     ),
+    "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
+    "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
+    "search": _keyed("search", "primary", "secondary", "azure.mgmt.search"),
+    "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
+    "communication": _keyed(
+        "communication", "Primary", "Secondary", "azure.mgmt.communication", connection_string=True
+    ),
+    "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch"),
+    "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
 }
 ROWS = pytest.mark.parametrize("kind", list(KINDS))
 
@@ -100,6 +127,10 @@ def _resource(cloud, secret: str) -> Any:
 def test_an_event_regenerates_the_alternate_and_never_the_key_in_use(cloud, kind, value_format):
     row = KINDS[kind]
     version = row.enroll(cloud, secret="app-key", extra_tags={"ValueFormat": value_format})
+    if value_format == "ConnectionString" and not row.connection_string:
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "app-key"})
+        assert status == 422 and "has no connection string" in body["error"]["message"], body
+        return helpers.assert_nothing_written(cloud)
     resource = _resource(cloud, "app-key")
     held = helpers.live_key(resource, row.held)
     helpers.deliver(helpers.event(secret="app-key", version=version))
@@ -177,10 +208,12 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     row.enroll(cloud, secret="enrolled")  # the resource, and a first secret on its pair
     resource_id = cloud.keyvault.current_secret(VAULT, "enrolled").tags["ProviderAddress"]
     argv = ["enroll", "--vault", VAULT, "--secret", "enrolled", "--resource-id", resource_id]
-    assert main([*argv, "--value-format", "ConnectionString"]) == 0
+    value_format = "ConnectionString" if row.connection_string else "Key"
+    assert main([*argv, "--value-format", value_format]) == 0
     current = cloud.keyvault.current_secret(VAULT, "enrolled")
     assert current.tags["CredentialId"] == row.held
     resource = _resource(cloud, "enrolled")
-    expected = helpers.secret_value(resource, helpers.live_key(resource, row.held), connection_string=True)
-    helpers.same(current.value, expected, f"the enrolled {row.held} as a connection string")
+    live = helpers.live_key(resource, row.held)
+    expected = helpers.secret_value(resource, live, connection_string=row.connection_string)
+    helpers.same(current.value, expected, f"the enrolled {row.held} as {value_format}")
     assert helpers.regenerations(cloud) == 0

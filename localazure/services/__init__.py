@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from localazure.services import arm, blob, cosmosdb, eventhubs, identity, keyvault, servicebus, storage
+from localazure.services import (
+    arm,
+    batch,
+    blob,
+    cognitiveservices,
+    communication,
+    cosmosdb,
+    eventgriddomain,
+    eventhubs,
+    identity,
+    keyvault,
+    maps,
+    redis,
+    search,
+    servicebus,
+    storage,
+)
 from localazure.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -14,4 +30,11 @@ SERVICES: tuple[Service, ...] = (
     cosmosdb.SERVICE,
     servicebus.SERVICE,
     eventhubs.SERVICE,
+    redis.SERVICE,
+    cognitiveservices.SERVICE,
+    search.SERVICE,
+    maps.SERVICE,
+    communication.SERVICE,
+    batch.SERVICE,
+    eventgriddomain.SERVICE,
 )

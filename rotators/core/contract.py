@@ -142,7 +142,12 @@ def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
         raise NotRotatable(
             f"Tag '{CREDENTIAL_ID}' is {shown(credential_id)}; expected one of {expected} for a {kind.display_name}."
         )
-    return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), _value_format(tags))
+    value_format = _value_format(tags)
+    if value_format is ValueFormat.CONNECTION_STRING and not kind.has_connection_string:
+        raise NotRotatable(
+            f"Tag '{VALUE_FORMAT}' is ConnectionString, but a {kind.display_name} has no connection string; use Key."
+        )
+    return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), value_format)
 
 
 def _tag(tags: Mapping[str, str], name: str) -> str:

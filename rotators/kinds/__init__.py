@@ -20,6 +20,13 @@ _KINDS = {
     "Microsoft.ServiceBus/namespaces/topics/authorizationRules": "rotators.kinds.servicebus:TOPIC_RULE",
     "Microsoft.EventHub/namespaces/authorizationRules": "rotators.kinds.eventhubs:NAMESPACE_RULE",
     "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "rotators.kinds.eventhubs:EVENT_HUB_RULE",
+    "Microsoft.Cache/redis": "rotators.kinds.redis:KIND",
+    "Microsoft.CognitiveServices/accounts": "rotators.kinds.cognitiveservices:KIND",
+    "Microsoft.Search/searchServices": "rotators.kinds.search:KIND",
+    "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",
+    "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
+    "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
+    "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
 SUPPORTED_TYPES = tuple(_KINDS)

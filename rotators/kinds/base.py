@@ -95,6 +95,7 @@ class KeyKind(Protocol):
     credentials: Mapping[str, Credential]
     passwordless: str
     role: str  # what the function's identity needs on the resource, as infra/ grants it
+    has_connection_string: bool  # whether the service documents one (ValueFormat=ConnectionString)
 
     def describe(self, resource: Resource) -> Description: ...
 

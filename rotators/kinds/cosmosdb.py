@@ -43,6 +43,7 @@ class CosmosDBKind:
         **pair("key1", "key2", keys=("primary", "secondary")),
     }
     passwordless = "Microsoft Entra ID: give the app a managed identity and a Cosmos DB data-plane role"
+    has_connection_string = True
     role = "the 'Cosmos DB Account Key Rotator' role (databaseAccounts/read, listKeys, regenerateKey)"
 
     def describe(self, resource: Resource) -> Description:

@@ -41,6 +41,7 @@ class SasRuleKind:
     """One level of rule: they differ only in the SDK operation group they call."""
 
     credentials = CREDENTIALS
+    has_connection_string = True
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ class StorageKind:
     resource_type = "Microsoft.Storage/storageAccounts"
     display_name = "storage account"
     credentials: Mapping[str, Credential] = pair("key1", "key2")
+    has_connection_string = True
     passwordless = "Microsoft Entra ID: give the app a managed identity and a Storage data role"
     role = "the 'Storage Account Key Rotator' role (storageAccounts/read, listkeys, regeneratekey)"
 

@@ -1,0 +1,112 @@
+"""Resources whose two keys are listed and regenerated on the resource itself, synchronously.
+
+Redis, Azure AI services, AI Search, Maps, Communication Services, Batch and Event Grid
+domains differ only in names: the SDK's operation group and methods, the body that picks
+the key, the fields of the key list and the property that switches keys off. Each kind's
+module states those names in a :class:`KeyApi` (with the spec examples it follows); this
+class does the calls, the error mapping and the checks every kind shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rotators.adapters import clients
+from rotators.core.errors import UpstreamError
+from rotators.core.keys import Description, key_in_connection_string
+from rotators.kinds.base import Credential, Resource, arm_call
+
+
+@dataclass(frozen=True)
+class KeyApi:
+    """How one service's management SDK reads a resource, lists its keys and regenerates one."""
+
+    client: str  # "package:ClientClass", imported on first use
+    api_version: str
+    read: str  # "operation_group.method" that reads the resource: (resource group, name)
+    list_keys: str  # "operation_group.method" that lists its keys: (resource group, name)
+    fields: Mapping[str, str]  # the service's key name -> attribute of the key list
+    regenerate: Callable[[Any, Resource, str], Any]  # (client, resource, key name) -> its answer
+    keys_off: Callable[[Any], str | None]  # the resource as read -> why keys are refused, or None
+    answers_both: bool = True  # False: regenerate answers the new key only, so the keys are listed after it
+
+
+@dataclass(frozen=True)
+class ConnectionFormat:
+    """A connection string the service documents: how to write one around a key and find the key in one."""
+
+    write: Callable[[Resource, str], str]
+    field: str  # the name of the key's ``name=value`` pair
+    separator: str = ";"
+
+
+class AccountKeyKind:
+    def __init__(
+        self,
+        resource_type: str,
+        display_name: str,
+        credentials: Mapping[str, Credential],
+        api: KeyApi,
+        *,
+        passwordless: str,
+        role: str,
+        connection: ConnectionFormat | None = None,
+    ) -> None:
+        self.resource_type = resource_type
+        self.display_name = display_name
+        self.credentials = credentials
+        self.passwordless = passwordless
+        self.role = role
+        self.has_connection_string = connection is not None
+        self._api = api
+        self._connection = connection
+
+    def describe(self, resource: Resource) -> Description:
+        with arm_call(self, resource, "Read"):
+            found = self._call(resource, self._api.read)
+        return Description({}, self._api.keys_off(found))
+
+    def list_keys(self, resource: Resource) -> Mapping[str, str]:
+        with arm_call(self, resource, "List keys of"):
+            keys = self._call(resource, self._api.list_keys)
+        return self._values(keys)
+
+    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
+        with arm_call(self, resource, f"Regenerate {key} of"):
+            answer = self._api.regenerate(self._client(resource), resource, key)
+        return self._values(answer) if self._api.answers_both else self.list_keys(resource)
+
+    def connection_string(self, resource: Resource, key_value: str) -> str:
+        if self._connection is None:  # read_contract refuses ConnectionString for such a kind first
+            raise ValueError(f"A {self.display_name} has no connection string.")
+        return self._connection.write(resource, key_value)
+
+    def key_in_connection_string(self, value: str) -> str | None:
+        if self._connection is None:
+            return None
+        return key_in_connection_string(value, self._connection.field, separator=self._connection.separator)
+
+    def _client(self, resource: Resource) -> Any:
+        return clients.management_client(self._api.client, self._api.api_version, resource.subscription, resource.cloud)
+
+    def _call(self, resource: Resource, path: str) -> Any:
+        group, _, method = path.partition(".")
+        return getattr(getattr(self._client(resource), group), method)(resource.resource_group, resource.name)
+
+    def _values(self, keys: Any) -> dict[str, str]:
+        values = {name: getattr(keys, attribute, None) for name, attribute in self._api.fields.items()}
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise UpstreamError(f"The {self.display_name}'s key list lacks {', '.join(missing)}.")
+        return {name: str(value) for name, value in values.items()}
+
+
+# The keyword every regeneration call carries: sent once; the rotation decides whether to ask again.
+ONCE: dict[str, Any] = {"retry_total": 0}
+
+
+def flag(name: str, value: Any) -> str | None:
+    """A key switch that reads true: named as the resource spells it."""
+    return f"{name} is true" if value else None
