@@ -253,6 +253,13 @@ class LocalAzure:
             self.faults: list[Fault] = []
             self.requests: list[RequestRecord] = []
 
+    def advance(self, seconds: float) -> None:
+        """Azure's clock runs ``seconds`` ahead for every service with long-running operations."""
+        for service in SERVICES:
+            backend = getattr(self, service.name)
+            if hasattr(backend, "advance"):
+                backend.advance(seconds)
+
     def inject(
         self,
         route: str,

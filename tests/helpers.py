@@ -119,6 +119,29 @@ def enroll_keyed(cloud: LocalAzure, service: str, credential: str, *, secret: st
     return _enroll(cloud, resource, secret, **{"credential": credential, **options})
 
 
+# Each service's documented connection string around a key (``r`` the stand-in's resource, ``k`` the key).
+CONNECTION_STRINGS: dict[str, Callable[[Any, str], str]] = {
+    "Microsoft.Storage/storageAccounts": lambda r, k: (
+        f"DefaultEndpointsProtocol=https;AccountName={r.name};AccountKey={k};EndpointSuffix=core.windows.net"
+    ),
+    "Microsoft.DocumentDB/databaseAccounts": lambda r, k: (
+        f"AccountEndpoint=https://{r.name}.documents.azure.com:443/;AccountKey={k};"
+    ),
+    "Microsoft.Communication/communicationServices": lambda r, k: (
+        f"endpoint=https://{r.name}.communication.azure.com/;accesskey={k}"
+    ),
+    "Microsoft.SignalRService/signalR": lambda r, k: (
+        f"Endpoint=https://{r.name}.service.signalr.net;AccessKey={k};Version=1.0;"
+    ),
+    "Microsoft.SignalRService/webPubSub": lambda r, k: (
+        f"Endpoint=https://{r.name}.webpubsub.azure.com;AccessKey={k};Version=1.0;"
+    ),
+    "Microsoft.Cache/redis": lambda r, k: (
+        f"{r.name}.redis.cache.windows.net:6380,password={k},ssl=True,abortConnect=False"
+    ),
+}
+
+
 def secret_value(resource: ArmResource, key: str, *, connection_string: bool = False) -> str:
     """What a secret holds for a key, as the services document their connection strings."""
     if not connection_string:
@@ -127,14 +150,10 @@ def secret_value(resource: ArmResource, key: str, *, connection_string: bool = F
         entity = f";EntityPath={resource.entity[1]}" if resource.entity else ""
         host = f"{resource.namespace.name}.servicebus.windows.net"
         return f"Endpoint=sb://{host}/;SharedAccessKeyName={resource.name};SharedAccessKey={key}{entity}"
-    if resource.provider == "Microsoft.Communication/communicationServices":
-        return f"endpoint=https://{resource.name}.communication.azure.com/;accesskey={key}"
-    if resource.provider == "Microsoft.Cache/redis":
-        return f"{resource.name}.redis.cache.windows.net:6380,password={key},ssl=True,abortConnect=False"
-    if resource.provider == "Microsoft.Storage/storageAccounts":
-        suffix = "EndpointSuffix=core.windows.net"
-        return f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key};{suffix}"
-    return f"AccountEndpoint=https://{resource.name}.documents.azure.com:443/;AccountKey={key};"
+    if resource.provider == "Microsoft.AppConfiguration/configurationStores":
+        name = next(name for name, value in resource.keys.items() if value == key)
+        return f"Endpoint=https://{resource.name}.azconfig.io;Id={resource.ids[name]};Secret={key}"
+    return CONNECTION_STRINGS.get(resource.provider, lambda r, k: k)(resource, key)  # the rest have none
 
 
 def age_current_version(cloud: LocalAzure, secret: str, age: timedelta) -> None:

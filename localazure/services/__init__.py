@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localazure.services import (
+    appconfiguration,
     arm,
     batch,
     blob,
@@ -10,6 +11,7 @@ from localazure.services import (
     communication,
     cosmosdb,
     eventgriddomain,
+    eventgridtopic,
     eventhubs,
     identity,
     keyvault,
@@ -17,7 +19,9 @@ from localazure.services import (
     redis,
     search,
     servicebus,
+    signalr,
     storage,
+    webpubsub,
 )
 from localazure.services.base import Service
 
@@ -37,4 +41,8 @@ SERVICES: tuple[Service, ...] = (
     communication.SERVICE,
     batch.SERVICE,
     eventgriddomain.SERVICE,
+    eventgridtopic.SERVICE,
+    signalr.SERVICE,
+    webpubsub.SERVICE,
+    appconfiguration.SERVICE,
 )

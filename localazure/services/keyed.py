@@ -1,14 +1,23 @@
 """The stand-in for resources whose two keys are listed and regenerated on the resource itself.
 
-Redis, Azure AI services, AI Search, Maps, Communication Services, Batch and Event Grid
-domains answer the same three operations (GET the resource, list its keys, regenerate one,
-all synchronous 200s); their packages state the differences in a :class:`KeyedApi`, with
+Redis, Azure AI services, AI Search, Maps, Communication Services, Batch, Event Grid topics
+and domains, SignalR and Web PubSub answer the same three operations (GET the resource, list
+its keys, regenerate one); their packages state the differences in a :class:`KeyedApi`, with
 the spec examples each one follows, and build their service with :func:`keyed_service`.
+
+A long-running regeneration (Event Grid topics, SignalR, Web PubSub: ``x-ms-long-running-operation``
+in their specs, ``begin_regenerate_key`` in their SDKs) may answer 200 with the keys or 202
+with a ``Location`` (the specs list both). Which one Azure picks is not documented, so both are
+options (``answers_at_once``, where the spec lists a 200 at all); a 202's key changes
+``operation_delay`` seconds later on the backend's clock (``advance`` moves it), whether or
+not anyone polls.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +51,16 @@ class KeyedApi:
     keys_body: Callable[[KeyedResource], dict[str, Any]]
     # What regenerate answers, when not the whole key list (Communication answers the regenerated half).
     regenerated_body: Callable[[KeyedResource, str], dict[str, Any]] | None = None
+    long_running: bool = False
+    may_answer_200: bool = True  # a long-running regeneration whose spec lists 200 besides 202
+
+
+@dataclass
+class _Operation:
+    resource: KeyedResource
+    key: str
+    completes_at: float
+    done: bool = False
 
 
 class KeyedBackend:
@@ -50,6 +69,23 @@ class KeyedBackend:
     def __init__(self, cloud: LocalAzure) -> None:
         self.cloud = cloud
         self.items: dict[str, KeyedResource] = {}
+        self.operations: dict[str, _Operation] = {}
+        self.answers_at_once = False  # a long-running regeneration answers 200 at once, or 202 (default)
+        self.operation_delay = 0.2  # seconds a 202's regeneration runs on the backend's clock
+
+    def advance(self, seconds: float) -> None:
+        """The backend's clock runs ``seconds`` ahead: running operations end that much sooner."""
+        with self.cloud.lock:
+            for operation in self.operations.values():
+                operation.completes_at -= seconds
+
+    def settle(self) -> None:
+        """Finish every operation whose time has come."""
+        now = time.monotonic()
+        for operation in self.operations.values():
+            if not operation.done and operation.completes_at <= now:
+                operation.resource.keys[operation.key] = new_key()
+                operation.done = True
 
     def create(
         self, name: str, *, subscription: str = DEFAULT_SUBSCRIPTION, resource_group: str = "rg-demo"
@@ -64,6 +100,7 @@ class KeyedBackend:
 
 
 def _find(backend: KeyedBackend, match: re.Match[str]) -> KeyedResource:
+    backend.settle()
     return backend.cloud.arm.find(backend.items, match, backend.api.resource.provider)
 
 
@@ -83,6 +120,16 @@ def _regenerate(backend: KeyedBackend, request: Request, match: re.Match[str]) -
     if key not in api.key_names:
         # ARM's common ErrorResponse; the spec examples show only the 200.
         raise ApiError(400, "InvalidRequestContent", f"The value '{key}' is not valid for {field or 'the key kind'}.")
+    if api.long_running and not (backend.answers_at_once and api.may_answer_200):
+        operation_id = secrets.token_hex(8)
+        backend.operations[operation_id] = _Operation(resource, key, time.monotonic() + backend.operation_delay)
+        # The operation's status URL sits under the provider's location, as ARM's async pattern has it.
+        location = (
+            f"https://management.azure.com/subscriptions/{resource.subscription}/providers/"
+            f"{resource.provider.split('/')[0]}/locations/{resource.location}/operationResults/{operation_id}"
+            f"?api-version={request.query.get('api-version', '')}"
+        )
+        return Response(202, None, headers={"Location": location, "Retry-After": "10"})
     resource.keys[key] = new_key()
     body = api.regenerated_body(resource, key) if api.regenerated_body else api.keys_body(resource)
     return Response(200, body)
@@ -108,4 +155,15 @@ def arm_body(resource: KeyedResource, type_name: str, properties: dict[str, Any]
         "location": resource.location,
         **extra,
         "properties": {"provisioningState": "Succeeded", **properties},
+    }
+
+
+def rest_keys(resource: KeyedResource, host: str) -> dict[str, Any]:
+    """SignalR's and Web PubSub's ``listKeys``: both keys and their connection strings."""
+    connection = f"Endpoint=https://{host};AccessKey={{}};Version=1.0;"
+    return {
+        "primaryKey": resource.keys["Primary"],
+        "secondaryKey": resource.keys["Secondary"],
+        "primaryConnectionString": connection.format(resource.keys["Primary"]),
+        "secondaryConnectionString": connection.format(resource.keys["Secondary"]),
     }

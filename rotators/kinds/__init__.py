@@ -27,6 +27,10 @@ _KINDS = {
     "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
     "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
+    "Microsoft.EventGrid/topics": "rotators.kinds.eventgrid:TOPIC",
+    "Microsoft.SignalRService/signalR": "rotators.kinds.signalr:SIGNALR",
+    "Microsoft.SignalRService/webPubSub": "rotators.kinds.signalr:WEB_PUBSUB",
+    "Microsoft.AppConfiguration/configurationStores": "rotators.kinds.appconfiguration:KIND",
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
 SUPPORTED_TYPES = tuple(_KINDS)

@@ -31,6 +31,9 @@ class KeyApi:
     regenerate: Callable[[Any, Resource, str], Any]  # (client, resource, key name) -> its answer
     keys_off: Callable[[Any], str | None]  # the resource as read -> why keys are refused, or None
     answers_both: bool = True  # False: regenerate answers the new key only, so the keys are listed after it
+    # A long-running regeneration: ``regenerate`` starts it without polling (``polling=False``) and
+    # the rotation watches the keys, as for Cosmos DB, whether Azure answered 200 or 202.
+    long_running: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class AccountKeyKind:
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         with arm_call(self, resource, f"Regenerate {key} of"):
             answer = self._api.regenerate(self._client(resource), resource, key)
+        if self._api.long_running:
+            return None
         return self._values(answer) if self._api.answers_both else self.list_keys(resource)
 
     def connection_string(self, resource: Resource, key_value: str) -> str:
@@ -105,6 +110,9 @@ class AccountKeyKind:
 
 # The keyword every regeneration call carries: sent once; the rotation decides whether to ask again.
 ONCE: dict[str, Any] = {"retry_total": 0}
+# A long-running one is never followed: the rotation reads the keys (Microsoft documents no status
+# URL role, and the 200-or-202 choice is Azure's).
+STARTED: dict[str, Any] = {"retry_total": 0, "polling": False}
 
 
 def flag(name: str, value: Any) -> str | None:

@@ -111,5 +111,12 @@ class KeyKind(Protocol):
 
 
 def inspect(kind: KeyKind, resource: Resource) -> KeyState:
-    """The resource as a rotation checks it: one read, then its keys."""
-    return kind.describe(resource).with_keys(kind.list_keys(resource))
+    """The resource as a rotation checks it: one read, then its keys.
+
+    A resource that refuses keys is not asked for them: some services delete them then (App
+    Configuration), and every caller refuses such a resource before reading a key.
+    """
+    description = kind.describe(resource)
+    if description.key_auth_disabled:
+        return description.with_keys({})
+    return description.with_keys(kind.list_keys(resource))
