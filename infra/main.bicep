@@ -75,6 +75,9 @@ param storageAccountIds array = []
 @description('Resource IDs of the Cosmos DB accounts whose keys the app rotates.')
 param cosmosAccountIds array = []
 
+@description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists (Redis, AI services, Search, Maps, Communication, Batch, Event Grid, SignalR, Web PubSub, App Configuration; Service Bus and Event Hubs namespaces, or their rules). Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule).')
+param keyResourceIds array = []
+
 @description('Resource ID of a subnet delegated to Microsoft.App/environments, to reach vaults and accounts behind a firewall; empty for no virtual network integration.')
 param virtualNetworkSubnetId string = ''
 
@@ -103,6 +106,9 @@ var deadLetterContainerName = 'event-dead-letters'
 // One key per resource group ('<subscription>/<group>'), to create each custom role once per group.
 var storageGroups = [for id in storageAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
 var cosmosGroups = [for id in cosmosAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+// The top-level type of each other resource (segments 6 and 7 of its ID), and one key per group and type.
+var keyResourceTypes = [for id in keyResourceIds: toLower('${split(id, '/')[6]}/${split(id, '/')[7]}')]
+var keyGroups = [for (id, i) in keyResourceIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}/${keyResourceTypes[i]}')]
 
 module app 'modules/functionapp.bicep' = {
   name: 'functionapp'
@@ -186,6 +192,27 @@ module cosmosTargets 'modules/cosmos-target.bicep' = [for (id, i) in cosmosAccou
   }
   dependsOn: [
     cosmosRoles
+  ]
+}]
+
+module keyRoles 'modules/key-rotator-role.bicep' = [for (group, i) in keyGroups: if (indexOf(keyGroups, group) == i) {
+  name: 'key-role-${i}'
+  scope: resourceGroup(split(keyResourceIds[i], '/')[2], split(keyResourceIds[i], '/')[4])
+  params: {
+    resourceType: keyResourceTypes[i]
+  }
+}]
+
+module keyTargets 'modules/key-rotator-target.bicep' = [for (id, i) in keyResourceIds: {
+  name: 'key-target-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    resourceType: keyResourceTypes[i]
+    resourceName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
+  dependsOn: [
+    keyRoles
   ]
 }]
 

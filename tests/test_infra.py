@@ -419,3 +419,74 @@ def test_hook_needs_the_groups_and_the_vaults(tmp_path):
     assert result.returncode == 1
     for variable in ("AZURE_RESOURCE_GROUP", "ROTATION_VAULT_RESOURCE_GROUP", "ROTATION_VAULT_NAMES"):
         assert variable in result.stderr
+
+
+# What each kind calls on its resource's top-level type, as the product's kinds name it: the
+# role the infra grants for that type must hold exactly these actions (RBAC action names are
+# case-insensitive; Microsoft's permission pages spell them as listed).
+KEY_ROTATOR_ACTIONS = {
+    "microsoft.servicebus/namespaces": ["read"]
+    + [
+        f"{level}authorizationRules/{op}"
+        for level in ("", "queues/", "topics/")
+        for op in ("listkeys", "regenerateKeys")
+    ],
+    "microsoft.eventhub/namespaces": ["read"]
+    + [f"{level}authorizationRules/{op}" for level in ("", "eventhubs/") for op in ("listkeys", "regenerateKeys")],
+    "microsoft.cache/redis": ["read", "listKeys", "regenerateKey"],
+    "microsoft.cognitiveservices/accounts": ["read", "listKeys", "regenerateKey"],
+    "microsoft.search/searchservices": ["read", "listAdminKeys", "regenerateAdminKey"],
+    "microsoft.maps/accounts": ["read", "listKeys", "regenerateKey"],
+    "microsoft.communication/communicationservices": ["read", "listKeys", "regenerateKey"],
+    "microsoft.batch/batchaccounts": ["read", "listkeys", "regeneratekeys"],
+    "microsoft.eventgrid/domains": ["read", "listKeys", "regenerateKey"],
+    "microsoft.eventgrid/topics": ["read", "listKeys", "regenerateKey"],
+    "microsoft.signalrservice/signalr": ["read", "listkeys", "regeneratekey"],
+    "microsoft.signalrservice/webpubsub": ["read", "listkeys", "regeneratekey"],
+    "microsoft.appconfiguration/configurationstores": ["read", "ListKeys", "RegenerateKey"],
+}
+
+
+def _key_rotators() -> dict[str, Any]:
+    table = json.loads((INFRA / "modules" / "key-rotators.json").read_text())
+    return {name: value for name, value in table.items() if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("resource_type", sorted(KEY_ROTATOR_ACTIONS))
+def test_each_kind_s_role_holds_exactly_what_it_calls(resource_type):
+    rotator = _key_rotators()[resource_type]
+    expected = {
+        f"{resource_type}/{a}" if a == "read" else f"{resource_type}/{a}/action"
+        for a in KEY_ROTATOR_ACTIONS[resource_type]
+    }
+    assert {action.lower() for action in rotator["actions"]} == {action.lower() for action in expected}
+    assert len(rotator["actions"]) == len(expected)
+
+
+def test_every_kind_the_product_rotates_has_a_role_and_names_it():
+    """The registry and the infra agree: each kind's top-level type has a role, and the 403 message names it."""
+    from rotators.kinds import SUPPORTED_TYPES, kind_for
+
+    table = _key_rotators()
+    assert set(table) == set(KEY_ROTATOR_ACTIONS)
+    for resource_type in SUPPORTED_TYPES:
+        top = "/".join(resource_type.split("/")[:2]).lower()
+        if top in ("microsoft.storage/storageaccounts", "microsoft.documentdb/databaseaccounts"):
+            continue  # storage-role.bicep and cosmos-role.bicep
+        assert top in table, resource_type
+        assert table[top]["roleName"] in kind_for(resource_type).role, resource_type
+
+
+def test_other_key_resources_get_their_type_s_role_on_the_resource(bicep):
+    main = bicep["main.bicep"]
+    assert module(main, "keyTargets")["dependsOn"] == ["keyRoles"]
+    target = bicep["modules/key-rotator-target.bicep"]
+    role_types = {
+        resource["config"]["condition"]["operator"]["operands"]["operand_2"]
+        for name, resource in target["resources"].items()
+        if resource["type"] == "Microsoft.Authorization/roleAssignments"
+    }
+    assert role_types == set(KEY_ROTATOR_ACTIONS)
+    for name, resource in target["resources"].items():
+        if resource["type"] == "Microsoft.Authorization/roleAssignments":
+            assert config(target, name)["scope"] == name.removesuffix("Rotator")

@@ -51,5 +51,5 @@ TOPIC = AccountKeyKind(
         long_running=True,
     ),
     passwordless=DOMAIN.passwordless,
-    role="the 'Event Grid Key Rotator' role (topics/read, topics/listKeys, topics/regenerateKey)",
+    role="the 'Event Grid Topic Key Rotator' role (topics/read, topics/listKeys, topics/regenerateKey)",
 )
