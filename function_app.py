@@ -19,6 +19,12 @@ def rotate_secret(req: func.HttpRequest) -> func.HttpResponse:
     return http.on_rotate_request(req)
 
 
+@app.function_name("RollbackSecret")
+@app.route(route="rollback", methods=[func.HttpMethod.POST])
+def rollback_secret(req: func.HttpRequest) -> func.HttpResponse:
+    return http.on_rollback_request(req)
+
+
 @app.function_name("SweepVaults")
 @app.timer_trigger(arg_name="schedule", schedule="%ROTATION_SWEEP_SCHEDULE%", run_on_startup=False)
 def sweep_vaults(schedule: func.TimerRequest) -> None:

@@ -199,19 +199,29 @@ def deliver(evt: Any) -> None:
     FUNCTIONS["RotateOnSecretEvent"](evt)
 
 
-def post_rotate(body: Any = None, *, params: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+def post_rotate(
+    body: Any = None,
+    *,
+    params: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    function: str = "RotateSecret",
+) -> tuple[int, Any]:
     payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
     request = func.HttpRequest(
         "POST",
-        "https://func.example/api/rotate",
+        "https://func.example/api/" + function.removesuffix("Secret").lower(),
         body=payload,
         params=params or {},
         headers={"Content-Type": "application/json"},
     )
-    response = FUNCTIONS["RotateSecret"](request)
+    response = FUNCTIONS[function](request)
     text = response.get_body().decode()
     PRODUCED.append(text)
     return response.status_code, json.loads(text)
+
+
+def post_rollback(body: Any) -> tuple[int, Any]:
+    return post_rotate(body, function="RollbackSecret")
 
 
 def calls(cloud: LocalAzure, route: str) -> int:

@@ -59,3 +59,27 @@ def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:
 
 def _role(vault: VaultAddress) -> str:
     return f"the Key Vault Secrets Officer role on vault {vault}"
+
+
+def read_version(vault: VaultAddress, name: str, version: str) -> tuple[SecretVersionInfo, str]:
+    """One earlier version's properties and value (a rollback's source)."""
+    with calling(
+        f"Read version {version} of secret {name} in {vault}",
+        role=_role(vault),
+        not_found=lambda: SecretNotFound(f"Version '{version}' of secret '{name}' was not found in vault '{vault}'."),
+    ):
+        secret = clients.secret_client(vault.url).get_secret(name, version)
+    return _info(name, secret.properties), secret.value or ""
+
+
+def list_versions(vault: VaultAddress, name: str) -> list[tuple[SecretVersionInfo, bool]]:
+    """Every version of a secret (properties only, never a value) and whether it is enabled."""
+    with calling(
+        f"List versions of secret {name} in {vault}",
+        role=_role(vault),
+        not_found=lambda: SecretNotFound(f"Secret '{name}' was not found in vault '{vault}'."),
+    ):
+        return [
+            (_info(name, properties), properties.enabled is not False)
+            for properties in clients.secret_client(vault.url).list_properties_of_secret_versions(name)
+        ]

@@ -127,6 +127,22 @@ def ambiguous_tags(tags: Mapping[str, str]) -> list[str]:
     return clashes
 
 
+ROTATED_BY = "RotatedBy"
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+def rotated_by(writer: str, event_id: str | None = None) -> str:
+    """The ``RotatedBy`` tag of a version the product writes: the trigger, and the event's id.
+
+    An event id is whatever the publisher sent: only its plain characters are kept, and at
+    most 128 of them, so the tag stays inside Key Vault's 256-character limit.
+    """
+    if not event_id:
+        return writer
+    kept = "".join(c for c in event_id if c in _ID_CHARS)[:128]
+    return f"{writer} {kept}" if kept else writer
+
+
 def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
     tags = dict(tags or {})
     if clashes := ambiguous_tags(tags):

@@ -110,6 +110,12 @@ class SecretDisabled(NotRotatable):
     code = "SecretDisabled"
 
 
+class RollbackRefused(RotationError):
+    """A rollback that would publish a dead key, or race a rotation under way."""
+
+    status, code = 409, "RollbackRefused"
+
+
 class ResourceLocked(RotationError):
     status, code = 409, "ScopeLocked"
 

@@ -1,7 +1,7 @@
 """``python -m rotators``: the operators' command line.
 
 Exit codes: 0 done, 1 failed (Azure unavailable or refusing; retry may help),
-2 refused (bad input, not allowed, not rotatable, cooling down, in progress).
+2 refused (bad input, not allowed, not rotatable, cooling down, in progress, rollback refused).
 """
 
 from __future__ import annotations
@@ -67,6 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("--value-format", default="Key", choices=["Key", "ConnectionString"])
     enroll.set_defaults(run=_enroll)
 
+    history = commands.add_parser("history", help="every version of a secret: who wrote it, how long it was current")
+    history.add_argument("--vault", required=True, help=VAULT_HELP)
+    history.add_argument("--secret", required=True)
+    history.set_defaults(run=_history)
+
+    rollback = commands.add_parser("rollback", help="publish the previous version's key again, if it is still live")
+    rollback.add_argument("--vault", required=True, help=VAULT_HELP)
+    rollback.add_argument("--secret", required=True)
+    rollback.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    rollback.set_defaults(run=_rollback)
+
     return parser
 
 
@@ -118,4 +129,50 @@ def _enroll(args: argparse.Namespace) -> int:
         f"enrolled {written.name}: version {written.version}, CredentialId {written.tags.get('CredentialId')}, "
         f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}"
     )
+    return OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    from rotators.adapters import vault
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.history import history
+    from rotators.core.parsing import check_secret_name
+    from rotators.core.settings import get_settings
+
+    address = VaultAddress.parse(args.vault)
+    get_settings().check_vault(address)
+    entries = history(vault.list_versions(address, check_secret_name(args.secret)), now=datetime.now(timezone.utc))
+    header = ("VERSION", "CREATED", "EXPIRES", "ENABLED", "CREDENTIAL", "CURRENT FOR", "WRITTEN BY")
+    rows = [header] + [
+        (
+            entry.version + (" *" if entry.is_current else ""),
+            entry.created_on.strftime("%Y-%m-%d %H:%M"),
+            entry.expires_on.strftime("%Y-%m-%d %H:%M") if entry.expires_on else "never",
+            "yes" if entry.enabled else "no",
+            escape(entry.credential),
+            _span(entry.current_for.total_seconds()),
+            escape(entry.written_by),
+        )
+        for entry in entries
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return OK
+
+
+def _span(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60}m"
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.parsing import check_secret_name
+    from rotators.workflows.rollback import rollback
+
+    outcome = rollback(VaultAddress.parse(args.vault), check_secret_name(args.secret), dry_run=args.dry_run)
+    for key, value in outcome.as_dict().items():
+        if value is not None:
+            print(f"{key}: {value}")
     return OK

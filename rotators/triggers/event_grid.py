@@ -36,7 +36,9 @@ def on_secret_event(event: SecretEventLike) -> None:
         from rotators.workflows.rotation import RotationRequest, Status, Trigger, rotate
 
         parsed = parse_secret_event(event.id, event_type, event.get_json())
-        request = RotationRequest(parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version)
+        request = RotationRequest(
+            parsed.vault, parsed.secret_name, Trigger.EVENT, event_version=parsed.version, event_id=event.id
+        )
         with budget(get_settings().event_budget_seconds):
             outcome = rotate(request)
         if outcome.status is Status.PENDING:

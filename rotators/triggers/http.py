@@ -1,4 +1,4 @@
-"""The HTTP trigger: ``POST /api/rotate`` rotates one secret on demand."""
+"""The HTTP triggers: ``POST /api/rotate`` rotates one secret on demand; ``POST /api/rollback`` undoes one."""
 
 from __future__ import annotations
 
@@ -36,6 +36,23 @@ def on_rotate_request(request: func.HttpRequest) -> func.HttpResponse:
     except Exception as exc:  # a bug must not answer with a traceback, nor take key material with it
         return unexpected_response(exc, "Rotate request")
     return json_response(202 if outcome.status is Status.PENDING else 200, outcome.as_dict())
+
+
+def on_rollback_request(request: func.HttpRequest) -> func.HttpResponse:
+    """Body ``{"vaultName" | "vaultUrl", "secretName", "dryRun"}``: the previous version's key again, if still live."""
+    try:
+        from rotators.workflows.rollback import rollback
+
+        target = parse_rotate_request(request)
+        if target.force:
+            raise BadRequest("'force' does not apply to a rollback: a key no longer live is never published.")
+        with budget(get_settings().http_budget_seconds):
+            outcome = rollback(target.vault, target.secret_name, dry_run=target.dry_run)
+    except RotationError as exc:
+        return error_response(exc, "Rollback request")
+    except Exception as exc:
+        return unexpected_response(exc, "Rollback request")
+    return json_response(200, outcome.as_dict())
 
 
 def parse_rotate_request(request: func.HttpRequest) -> RotationRequest:

@@ -9,6 +9,7 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
     PROVIDER_ADDRESS,
+    ROTATED_BY,
     VALIDITY_PERIOD_DAYS,
     VALUE_FORMAT,
     ValueFormat,
@@ -56,7 +57,7 @@ def enroll(
             address,
             secret_name,
             secret_value(contract, state.values[contract.credential.key]),
-            tags=tags,
+            tags={**tags, ROTATED_BY: "enroll"},
             content_type=content_type,
             expires_on=datetime.now(timezone.utc) + contract.validity,
         )

@@ -29,8 +29,10 @@ from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
+    ROTATED_BY,
     Contract,
     read_contract,
+    rotated_by,
     secret_value,
     tag_name,
 )
@@ -77,6 +79,7 @@ class RotationRequest:
     secret_name: str
     trigger: Trigger
     event_version: str | None = None
+    event_id: str | None = None
     force: bool = False
     dry_run: bool = False
 
@@ -378,7 +381,11 @@ def _write(
     lease: lock.Lease,
     key_value: str,
 ) -> SecretVersionInfo:
-    tags = {**current.tags, tag_name(current.tags, CREDENTIAL_ID): plan.target.tag}
+    tags = {
+        **current.tags,
+        tag_name(current.tags, CREDENTIAL_ID): plan.target.tag,
+        tag_name(current.tags, ROTATED_BY): rotated_by(request.trigger.value, request.event_id),
+    }
     lease.ensure_held()
     return vault.write_version(
         request.vault,

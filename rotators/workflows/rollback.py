@@ -1,0 +1,121 @@
+"""Rollback: publish the previous version's key again, the way an operator undoes a rotation that broke an app.
+
+The previous key stays valid until the next rotation regenerates it, so a rollback is a new
+version holding the previous version's value and ``CredentialId`` (``RotatedBy`` says
+``rollback``). It is refused, with nothing written, when that key is no longer live on the
+resource (publishing it would break every app), when the previous version names another key
+pair, or while a rotation of the current version is under way; it holds the pair's lock, so
+no rotation runs meanwhile. Nothing is regenerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from rotators.adapters import lock, vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.contract import CREDENTIAL_ID, ROTATED_BY, read_contract, tag_name
+from rotators.core.errors import RollbackRefused
+from rotators.core.history import previous_version
+from rotators.core.keys import Holding, holding
+from rotators.core.logs import get_logger
+from rotators.core.records import SecretRef
+from rotators.core.settings import get_settings
+from rotators.kinds.base import inspect
+from rotators.workflows.rotation import check_key_auth
+
+logger = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    """What a rollback did, for the CLI and the HTTP answer. Never holds a key value."""
+
+    vault: str
+    secret: str
+    rolled_back_version: str
+    restored_version: str
+    credential: str
+    new_version: str | None  # None for a dry run
+    expires_on: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "rolledBack" if self.new_version else "planned",
+            "vault": self.vault,
+            "secret": self.secret,
+            "rolledBackVersion": self.rolled_back_version,
+            "restoredVersion": self.restored_version,
+            "credential": self.credential,
+            "newVersion": self.new_version,
+            "expiresOn": self.expires_on.isoformat() if self.expires_on else None,
+        }
+
+
+def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) -> RollbackOutcome:
+    get_settings().check_vault(address)
+    current, _ = vault.read_current(address, secret_name)
+    contract = read_contract(current.tags, address.cloud)
+    previous = previous_version(vault.list_versions(address, secret_name), current.version)
+    if previous is None:
+        raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
+    earlier = read_contract(previous.tags, address.cloud)
+    if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
+        raise RollbackRefused(
+            f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "
+            f"({earlier.describe_key_pair()}): a rollback restores a key of the same pair, in the same format."
+        )
+    me = SecretRef.of(address.url, secret_name)
+    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+        rotation = lease.record.rotation
+        if rotation is not None and rotation.resumes(current, rotation.target):
+            raise RollbackRefused(
+                f"A rotation of secret '{secret_name}' to {rotation.target} is under way; "
+                "let it finish (or fail), then roll back."
+            )
+        _, value = vault.read_version(address, secret_name, previous.version)
+        state = inspect(earlier.kind, earlier.resource)
+        check_key_auth(earlier, state, secret_name)
+        if (
+            holding(earlier.held_key(value), state, earlier.credential.key, earlier.alternate.key)
+            is not Holding.CURRENT
+        ):
+            raise RollbackRefused(
+                f"Version {previous.version} of secret '{secret_name}' holds {earlier.credential.tag} of "
+                f"{earlier.resource.name} as it was, but that key has been regenerated since: publishing it "
+                "would break every app. Nothing was written."
+            )
+        expires_on = datetime.now(timezone.utc) + contract.validity
+        outcome = RollbackOutcome(
+            vault=str(address),
+            secret=secret_name,
+            rolled_back_version=current.version,
+            restored_version=previous.version,
+            credential=earlier.credential.tag,
+            new_version=None,
+            expires_on=expires_on,
+        )
+        if dry_run:
+            return outcome
+        tags = {
+            **current.tags,
+            tag_name(current.tags, CREDENTIAL_ID): earlier.credential.tag,
+            tag_name(current.tags, ROTATED_BY): f"rollback {current.version}",
+        }
+        lease.ensure_held()
+        written = vault.write_version(
+            address, secret_name, value, tags=tags, content_type=previous.content_type, expires_on=expires_on
+        )
+    logger.warning(
+        "Rolled back secret %s in %s: version %s (%s) -> %s holding %s of version %s again.",
+        secret_name,
+        address,
+        current.version,
+        contract.credential.tag,
+        written.version,
+        earlier.credential.tag,
+        previous.version,
+    )
+    return replace(outcome, new_version=written.version)
