@@ -95,6 +95,13 @@ param sweepSchedule string = '0 0 * * * *'
 @description('Create the Event Grid subscriptions. They need the function code deployed, so azd sets this after its first deploy.')
 param wireEvents bool = true
 
+@description('Deploy an Event Grid topic (local auth off) for outcome events, with EventGrid Data Sender for the app.')
+param deployOutcomeTopic bool = false
+
+@secure()
+@description('Webhook that receives KeyRotation.RotationFailed and SecretMisconfigured from that topic (a Logic App that emails, a Teams or ticketing hook); empty for none.')
+param outcomeWebhookUrl string = ''
+
 @description('Deploy an example App Service that reads one secret through a Key Vault reference.')
 param deployExampleConsumer bool = false
 
@@ -102,6 +109,10 @@ param deployExampleConsumer bool = false
 param exampleSecretName string = 'storage-key'
 
 var deadLetterContainerName = 'event-dead-letters'
+// The topic's endpoint is known before it exists (https://<topic>.<region>-1.eventgrid.azure.net/api/events),
+// so the app's setting does not wait for the topic, whose role waits for the app's identity.
+var outcomeTopicName = take('${appName}-outcomes-${uniqueString(resourceGroup().id)}', 50)
+var outcomeTopicEndpoint = deployOutcomeTopic ? 'https://${outcomeTopicName}.${location}-1.eventgrid.azure.net/api/events' : ''
 
 // One key per resource group ('<subscription>/<group>'), to create each custom role once per group.
 var storageGroups = [for id in storageAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
@@ -121,6 +132,17 @@ module app 'modules/functionapp.bicep' = {
     minIntervalHours: minIntervalHours
     sweepSchedule: sweepSchedule
     deadLetterContainerName: deadLetterContainerName
+    eventsTopicEndpoint: outcomeTopicEndpoint
+  }
+}
+
+module outcomeTopic 'modules/outcome-topic.bicep' = if (deployOutcomeTopic) {
+  name: 'outcome-topic'
+  params: {
+    location: location
+    topicName: outcomeTopicName
+    principalId: app.outputs.principalId
+    failureWebhookUrl: outcomeWebhookUrl
   }
 }
 

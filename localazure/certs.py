@@ -11,7 +11,13 @@ from pathlib import Path
 
 import trustme
 
-SERVED_HOSTS = ("*.vault.azure.net", "management.azure.com", "login.microsoftonline.com")
+# The Event Grid topic host is in the stand-in's one region (eastus): a wildcard covers one label only.
+SERVED_HOSTS = (
+    "*.vault.azure.net",
+    "management.azure.com",
+    "login.microsoftonline.com",
+    "*.eastus-1.eventgrid.azure.net",
+)
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 

@@ -37,6 +37,7 @@ _CACHES = (
     clients.cosmos_client,
     clients.management_client,
     clients.lock_container,
+    clients.event_publisher,
 )
 
 

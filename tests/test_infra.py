@@ -30,6 +30,7 @@ ALLOWED_ROLES = {
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor (topic identity, dead-letter container)",
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer (each vault)",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User (the example consumer)",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender (the outcome topic)",
 }
 # The custom roles, with exactly what the product calls on each account (and nothing else: no
 # readonlykeys, no operation status, no listConnectionStrings).
@@ -490,3 +491,15 @@ def test_other_key_resources_get_their_type_s_role_on_the_resource(bicep):
     for name, resource in target["resources"].items():
         if resource["type"] == "Microsoft.Authorization/roleAssignments":
             assert config(target, name)["scope"] == name.removesuffix("Rotator")
+
+
+def test_the_outcome_topic_takes_entra_id_only_and_the_app_may_only_send(bicep):
+    parsed = bicep["modules/outcome-topic.bicep"]
+    topic = config(parsed, "topic")["properties"]
+    assert topic["disableLocalAuth"] is True and topic["inputSchema"] == "CloudEventSchemaV1_0"
+    assert config(parsed, "sender")["scope"] == "topic"
+    assert parsed["variables"]["dataSenderRoleId"]["value"] == "d5a91429-5739-47e2-a06b-3470a27159e7"
+    failures = config(parsed, "failures")["properties"]
+    assert failures["filter"]["includedEventTypes"] == ["KeyRotation.RotationFailed", "KeyRotation.SecretMisconfigured"]
+    app = bicep["main.bicep"]["modules"]["app"]["config"]["params"]
+    assert app["eventsTopicEndpoint"] == "outcomeTopicEndpoint"

@@ -15,6 +15,9 @@ param minIntervalHours int
 param sweepSchedule string
 param deadLetterContainerName string
 
+@description('Endpoint of the Event Grid topic for outcome events; empty for none.')
+param eventsTopicEndpoint string = ''
+
 var suffix = uniqueString(resourceGroup().id, appName)
 var userAssigned = !empty(userAssignedIdentityId)
 var storageName = take('st${replace(appName, '-', '')}${suffix}', 24)
@@ -165,6 +168,10 @@ var commonSettings = [
   {
     name: 'ROTATION_SWEEP_BUDGET_SECONDS'
     value: '300'
+  }
+  {
+    name: 'ROTATION_EVENTS_TOPIC_ENDPOINT'
+    value: eventsTopicEndpoint
   }
 ]
 

@@ -10,6 +10,7 @@ from localazure.services import (
     cognitiveservices,
     communication,
     cosmosdb,
+    eventgriddata,
     eventgriddomain,
     eventgridtopic,
     eventhubs,
@@ -45,4 +46,5 @@ SERVICES: tuple[Service, ...] = (
     signalr.SERVICE,
     webpubsub.SERVICE,
     appconfiguration.SERVICE,
+    eventgriddata.SERVICE,
 )

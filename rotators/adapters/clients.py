@@ -16,6 +16,7 @@ from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.eventgrid import EventGridPublisherClient
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.cosmosdb import CosmosDBManagementClient
     from azure.mgmt.storage import StorageManagementClient
@@ -107,6 +108,14 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
     module, _, name = client.partition(":")
     factory = getattr(importlib.import_module(module), name)
     return factory(credential(), subscription, api_version=api_version, **arm_options(cloud))
+
+
+@functools.cache
+def event_publisher(endpoint: str) -> EventGridPublisherClient:
+    """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net."""
+    from azure.eventgrid import EventGridPublisherClient
+
+    return EventGridPublisherClient(endpoint, credential(), **client_options())
 
 
 @functools.cache

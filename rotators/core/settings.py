@@ -19,6 +19,12 @@ from rotators.core.errors import BadRequest, ConfigurationError, VaultNotAllowed
 from rotators.core.parsing import shown
 
 ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
+EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
+# Event Grid custom topic hosts per cloud ("Azure Event Grid" endpoints in each national cloud's
+# developer guide): https://<topic>.<region>-1.eventgrid.azure.net/api/events.
+_TOPIC_HOST = re.compile(
+    r"[a-z0-9][a-z0-9-]{1,48}\.[a-z0-9-]{2,40}\.eventgrid\.(?:azure\.net|azure\.us|chinacloudapi\.cn)"
+)
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 
 
@@ -35,6 +41,8 @@ class Settings:
     http_budget_seconds: float = 120.0
     cli_budget_seconds: float = 600.0
     sweep_budget_seconds: float = 300.0
+    # Where outcome events go (an Event Grid custom topic's endpoint); None publishes none.
+    events_topic_endpoint: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -47,6 +55,7 @@ class Settings:
             http_budget_seconds=_number(environ, "ROTATION_HTTP_BUDGET_SECONDS", 120, low=1, high=220),
             cli_budget_seconds=_number(environ, "ROTATION_CLI_BUDGET_SECONDS", 600, low=1, high=86400),
             sweep_budget_seconds=_number(environ, "ROTATION_SWEEP_BUDGET_SECONDS", 300, low=1, high=480),
+            events_topic_endpoint=_topic_endpoint(environ.get(EVENTS_TOPIC_ENDPOINT, "")),
         )
 
     @property
@@ -90,6 +99,30 @@ def _allowed_vaults(raw: str) -> frozenset[VaultAddress]:
                 "wildcards, host names and empty entries are refused."
             ) from None
     return frozenset(vaults)
+
+
+def _topic_endpoint(raw: str) -> str | None:
+    """An Event Grid custom topic's endpoint, https only: the function sends it a token."""
+    from urllib.parse import urlsplit
+
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if (
+        parts.scheme != "https"
+        or parts.port is not None
+        or not _TOPIC_HOST.fullmatch(parts.hostname or "")
+        or parts.path not in ("", "/", "/api/events")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ConfigurationError(
+            f"{EVENTS_TOPIC_ENDPOINT} is {shown(raw)}; expected an Event Grid topic endpoint such as "
+            "https://<topic>.<region>-1.eventgrid.azure.net/api/events."
+        )
+    return f"https://{parts.hostname}/api/events"
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:

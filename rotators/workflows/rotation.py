@@ -24,11 +24,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from rotators.adapters import lock, vault
+from rotators.adapters import lock, outcomes, vault
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
     CREDENTIAL_ID,
+    PROVIDER_ADDRESS,
     ROTATED_BY,
     Contract,
     read_contract,
@@ -37,11 +38,13 @@ from rotators.core.contract import (
     tag_name,
 )
 from rotators.core.errors import (
+    BadRequest,
     CoolingDown,
     CredentialDrift,
     KeyAuthDisabled,
     ResourceBusy,
     RotationError,
+    RotationInProgress,
     SecretBroken,
     TransientError,
 )
@@ -97,9 +100,19 @@ class Status(enum.StrEnum):
     PENDING = "pending"
 
 
+# The outcomes an operator hears of; a stale event or the cool-down is routine.
+_OUTCOME_EVENTS = {
+    Status.ROTATED: outcomes.SECRET_ROTATED,
+    Status.REPAIRED: outcomes.SECRET_ROTATED,
+    Status.PENDING: outcomes.ROTATION_PENDING,
+}
+# Refusals that are the caller's business, not a failed rotation: bad input, the cool-down, another trigger at work.
+_NOT_FAILURES = (BadRequest, CoolingDown, RotationInProgress)
+
+
 @dataclass(frozen=True)
 class RotationOutcome:
-    """What happened, for logs, HTTP responses and the CLI. Never holds a key value."""
+    """What happened, for logs, HTTP responses, the CLI and outcome events. Never holds a key value."""
 
     status: Status
     vault: str
@@ -108,6 +121,7 @@ class RotationOutcome:
     previous_version: str
     previous_credential: str
     new_credential: str
+    resource_id: str
     new_version: str | None = None
     expires_on: datetime | None = None
 
@@ -121,11 +135,28 @@ class RotationOutcome:
 def rotate(
     request: RotationRequest, *, now: datetime | None = None, pairs: claims.PairIndex | None = None
 ) -> RotationOutcome:
-    """Rotate one secret, or say why not.
+    """Rotate one secret, or say why not; and tell the outcome topic what came of it.
 
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
+    try:
+        outcome = _rotate(request, now, pairs)
+    except RotationError as exc:
+        if not (exc.retryable or request.dry_run or isinstance(exc, _NOT_FAILURES)):
+            data = {"trigger": request.trigger.value, "eventId": request.event_id, "code": exc.code}
+            outcomes.publish(
+                outcomes.ROTATION_FAILED, request.vault, request.secret_name, {**data, "reason": exc.message}
+            )
+        raise
+    event_type = _OUTCOME_EVENTS.get(outcome.status)
+    if event_type is not None:
+        data = {"trigger": request.trigger.value, "eventId": request.event_id, **outcome.as_dict()}
+        outcomes.publish(event_type, request.vault, request.secret_name, data)
+    return outcome
+
+
+def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
     get_settings().check_vault(request.vault)
     now = now or _utcnow()
     current, value, contract, plan = _plan(request, now, rotation=None)
@@ -415,6 +446,7 @@ def _outcome(
         "previous_version": current.version,
         "previous_credential": plan.current.tag,
         "new_credential": plan.target.tag,
+        "resource_id": current.tags.get(tag_name(current.tags, PROVIDER_ADDRESS), ""),
     }
     return RotationOutcome(**{**fields, **changes})
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from rotators.adapters import lock, vault
+from rotators.adapters import lock, outcomes, vault
 from rotators.core.assessment import State, assess_vault, pair_index
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import Contract
@@ -72,6 +72,8 @@ def _sweep_vault(
         secret = assessment.secret
         if assessment.state is State.MISCONFIGURED:
             logger.error("Secret %s in %s is misconfigured: %s", secret.name, address, assessment.reason)
+            data = {"trigger": Trigger.SWEEP.value, "reason": assessment.reason, "version": secret.version}
+            outcomes.publish(outcomes.SECRET_MISCONFIGURED, address, secret.name, data)
             tally["misconfigured"] += 1
             if assessment.shares_pair_with and assessment.contract is not None:
                 _contest(address, secret.name, assessment.contract, tally)
