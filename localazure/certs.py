@@ -17,6 +17,8 @@ SERVED_HOSTS = (
     "management.azure.com",
     "login.microsoftonline.com",
     "*.eastus-1.eventgrid.azure.net",
+    "*.blob.core.windows.net",
+    "*.documents.azure.com",
 )
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

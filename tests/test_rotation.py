@@ -104,6 +104,7 @@ def test_content_type_and_unknown_tags_are_carried_over(cloud):
     assert written.content_type == "text/plain"
     assert written.tags == {
         "credentialid": "key1",
+        "RotatedBy": "http",
         "ProviderAddress": account.id,
         "ValidityPeriodDays": "30",
         "owner": "team-a",

@@ -173,6 +173,10 @@ var commonSettings = [
     name: 'ROTATION_EVENTS_TOPIC_ENDPOINT'
     value: eventsTopicEndpoint
   }
+  {
+    name: 'ROTATION_VERIFY'
+    value: 'best-effort'
+  }
 ]
 
 // azd finds the app to deploy to by the tag azd-service-name = the service's key in azure.yaml

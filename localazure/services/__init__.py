@@ -9,6 +9,7 @@ from localazure.services import (
     blob,
     cognitiveservices,
     communication,
+    cosmosdata,
     cosmosdb,
     eventgriddata,
     eventgriddomain,
@@ -22,6 +23,7 @@ from localazure.services import (
     servicebus,
     signalr,
     storage,
+    storagedata,
     webpubsub,
 )
 from localazure.services.base import Service
@@ -47,4 +49,6 @@ SERVICES: tuple[Service, ...] = (
     webpubsub.SERVICE,
     appconfiguration.SERVICE,
     eventgriddata.SERVICE,
+    storagedata.SERVICE,
+    cosmosdata.SERVICE,
 )

@@ -60,6 +60,35 @@ def client_options() -> dict[str, Any]:
     }
 
 
+def data_plane_options() -> dict[str, Any]:
+    """A key test's client: the same bounds, one retry (a refused key is never retried by the SDK)."""
+    return {**client_options(), "retry_total": 1}
+
+
+def blob_options(*, retries: int) -> dict[str, Any]:
+    """azure-storage-blob's options: it ignores azure-core's backoff options (its default waits 15 s + 3^n)."""
+    from rotators.adapters.bounds import DeadlineRetry
+
+    return {
+        **transport_options(),
+        # Its annotations say int; the policy computes in floats, and whole seconds would triple the waits.
+        "retry_policy": DeadlineRetry(
+            initial_backoff=0.5,  # type: ignore[arg-type]
+            increment_base=1.5,  # type: ignore[arg-type]
+            retry_total=retries,
+            random_jitter_range=0.5,  # type: ignore[arg-type]
+        ),
+    }
+
+
+def blob_call_options() -> dict[str, Any]:
+    """Per-call timeouts clamped to the trigger's time: azure-storage-blob takes no per-call policy."""
+    from rotators.core import deadline
+
+    timeout = get_settings().http_timeout_seconds
+    return deadline.call_options(read_timeout=timeout, connection_timeout=min(timeout, 10.0))
+
+
 def arm_options(cloud: Cloud) -> dict[str, Any]:
     """The vault's cloud decides the ARM endpoint and the token audience."""
     return {
@@ -130,20 +159,9 @@ def lock_container() -> ContainerClient:
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient
 
-    from rotators.adapters.bounds import DeadlineRetry
     from rotators.core.errors import ConfigurationError
 
-    # azure-storage-blob ignores azure-core's backoff options; its default waits 15 s + 3^n.
-    options = {
-        **transport_options(),
-        # Its annotations say int; the policy computes in floats, and whole seconds would triple the waits.
-        "retry_policy": DeadlineRetry(
-            initial_backoff=0.5,  # type: ignore[arg-type]
-            increment_base=1.5,  # type: ignore[arg-type]
-            retry_total=3,
-            random_jitter_range=0.5,  # type: ignore[arg-type]
-        ),
-    }
+    options = blob_options(retries=3)
     connection = os.environ.get("AzureWebJobsStorage", "").strip()
     service_uri = os.environ.get("AzureWebJobsStorage__blobServiceUri", "").strip()
     account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()

@@ -25,11 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
-from rotators.core import deadline
 from rotators.core.errors import RotationError, RotationInProgress, TransientError, UpstreamError
 from rotators.core.logs import get_logger
 from rotators.core.records import PairRecord, Phase
-from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient
@@ -207,5 +205,4 @@ def unfinished() -> list[Unfinished]:
 
 
 def _call_options() -> dict[str, Any]:
-    timeout = get_settings().http_timeout_seconds
-    return deadline.call_options(read_timeout=timeout, connection_timeout=min(timeout, 10.0))
+    return clients.blob_call_options()

@@ -148,3 +148,15 @@ class ResourceBusy(TransientError):
 
 class DeadlineExceeded(TransientError):
     code = "DeadlineExceeded"
+
+
+class KeyRefused(TransientError):
+    """The resource's data plane refused a key just regenerated (401/403): not yet propagated, or not working."""
+
+    code = "KeyNotAccepted"
+
+
+class DataPlaneUnreachable(TransientError):
+    """The resource's data plane could not be reached to test a key (firewall, DNS, network)."""
+
+    code = "DataPlaneUnreachable"

@@ -20,6 +20,7 @@ from rotators.core.parsing import shown
 
 ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
 EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
+VERIFY_MODES = ("required", "best-effort", "off")
 # Event Grid custom topic hosts per cloud ("Azure Event Grid" endpoints in each national cloud's
 # developer guide): https://<topic>.<region>-1.eventgrid.azure.net/api/events.
 _TOPIC_HOST = re.compile(
@@ -43,6 +44,8 @@ class Settings:
     sweep_budget_seconds: float = 300.0
     # Where outcome events go (an Event Grid custom topic's endpoint); None publishes none.
     events_topic_endpoint: str | None = None
+    # Whether a new key is tested on the resource's data plane before it is published.
+    verify: str = "best-effort"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             cli_budget_seconds=_number(environ, "ROTATION_CLI_BUDGET_SECONDS", 600, low=1, high=86400),
             sweep_budget_seconds=_number(environ, "ROTATION_SWEEP_BUDGET_SECONDS", 300, low=1, high=480),
             events_topic_endpoint=_topic_endpoint(environ.get(EVENTS_TOPIC_ENDPOINT, "")),
+            verify=_choice(environ, "ROTATION_VERIFY", VERIFY_MODES, "best-effort"),
         )
 
     @property
@@ -99,6 +103,15 @@ def _allowed_vaults(raw: str) -> frozenset[VaultAddress]:
                 "wildcards, host names and empty entries are refused."
             ) from None
     return frozenset(vaults)
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {shown(raw)}.")
+    return raw.lower()
 
 
 def _topic_endpoint(raw: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import Cloud
@@ -108,6 +108,18 @@ class KeyKind(Protocol):
     def key_in_connection_string(self, value: str) -> str | None:
         """The key a connection string of this service holds."""
         ...
+
+
+@runtime_checkable
+class Verifiable(Protocol):
+    """A kind that can prove a key works with the service's own data-plane SDK, before it is published.
+
+    ``verify_key`` makes one cheap authenticated read with ``value``; it raises
+    :class:`~rotators.core.errors.KeyRefused` when the service refuses the key (401/403) and
+    :class:`~rotators.core.errors.DataPlaneUnreachable` when the service cannot be reached.
+    """
+
+    def verify_key(self, resource: Resource, key: str, value: str) -> None: ...
 
 
 def inspect(kind: KeyKind, resource: Resource) -> KeyState:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
 from rotators.kinds.base import Credential, Resource, arm_call, pair
@@ -87,6 +88,25 @@ class CosmosDBKind:
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "AccountKey")
+
+    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+        """List databases with the key (any of the four may read): azure-cosmos reads the account first.
+
+        A client per test, not cached: it holds the key, which is about to change.
+        """
+        from azure.cosmos import CosmosClient
+
+        url = f"https://{resource.name}.{resource.cloud.cosmos_suffix}:443/"
+        options = clients.data_plane_options()
+        with testing_key(f"Test the new {key} of {resource.name}"):
+            client = CosmosClient(
+                url,
+                credential=value,
+                connection_timeout=int(options["read_timeout"]),
+                retry_total=options["retry_total"],
+                enable_endpoint_discovery=False,  # one request to the account's own host, not its regions
+            )
+            next(iter(client.list_databases(max_item_count=1)), None)
 
 
 def _accounts(resource: Resource) -> DatabaseAccountsOperations:

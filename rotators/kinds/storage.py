@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
 from rotators.kinds.base import Credential, Resource, arm_call, pair
@@ -65,6 +66,19 @@ class StorageKind:
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "AccountKey")
+
+    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+        """Get Blob Service Properties with Shared Key: the cheapest read the key alone authorizes.
+
+        A client per test, not cached: it holds the key, which is about to change.
+        """
+        from azure.storage.blob import BlobServiceClient
+
+        url = f"https://{resource.name}.blob.{resource.cloud.storage_suffix}"
+        credential = {"account_name": resource.name, "account_key": value}
+        with testing_key(f"Test the new {key} of {resource.name}"):
+            service = BlobServiceClient(url, credential=credential, **clients.blob_options(retries=1))
+            service.get_service_properties(**clients.blob_call_options())
 
 
 def _accounts(resource: Resource) -> StorageAccountsOperations:

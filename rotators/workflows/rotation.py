@@ -54,7 +54,7 @@ from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
-from rotators.workflows import claims
+from rotators.workflows import claims, verification
 
 logger = get_logger(__name__)
 
@@ -361,6 +361,9 @@ def _publish(
         return _pending(
             request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"
         )
+    waiting = verification.reason_to_wait(contract, plan.target.key, new_value, reserve=WRITE_RESERVE_SECONDS)
+    if waiting is not None:
+        return _pending(request, current, plan, waiting)
     written = _write(request, current, contract, plan, lease, new_value)
     logger.info(
         "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",

@@ -1,0 +1,124 @@
+"""Cosmos DB accounts' data plane on ``<account>.documents.azure.com``, authorized with a master key.
+
+Only what verifying a new key needs: the database-account read azure-cosmos makes when a
+client starts (``GET /``, REST "Get a database account") and List Databases (``GET /dbs``).
+Authorization is the master-key token Microsoft's "Access control in Azure Cosmos DB" REST doc
+describes: ``type=master&ver=1.0&sig=<base64 HMAC-SHA256>`` (URL-encoded) over
+``verb\\nresourceType\\nresourceLink\\nx-ms-date\\n\\n``, lower-cased, with the base64-decoded
+key; any of the account's four keys (read-write or read-only) may read. Otherwise 401
+``Unauthorized``, as the service answers. The account read lists one region whose endpoint is
+the account's own host (trimmed: a real account names ``<account>-<region>.documents.azure.com``).
+
+Option ``propagation_seconds``: a key regenerated less than that long ago (on the Cosmos DB
+backend's clock) is still refused: Microsoft's Cosmos DB key rotation doc says a new key may
+take minutes to work in every region.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from localazure.services.base import Front, Service, Url
+from localazure.wire import ApiError, Request, Response
+
+if TYPE_CHECKING:
+    from localazure.server import LocalAzure
+
+_HOST = re.compile(r"(?P<account>[a-z0-9-]{3,44})\.documents\.azure\.com")
+_KEYS = ("primary", "secondary", "primaryReadonly", "secondaryReadonly")
+
+
+class CosmosDataBackend:
+    def __init__(self, cloud: LocalAzure) -> None:
+        self.cloud = cloud
+        self.propagation_seconds = 0.0
+        self._skew = 0.0
+
+    def accepts(self, generated: str | None) -> bool:
+        """Whether a key Azure reports generated at ``generated`` (keysMetadata) works yet."""
+        if generated is None or not self.propagation_seconds:
+            return True
+        at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
+        return (datetime.now(timezone.utc) - at).total_seconds() + self._skew >= self.propagation_seconds
+
+    def advance(self, seconds: float) -> None:
+        self._skew += seconds
+
+
+def _signature(key: str, text: str) -> str:
+    return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
+
+
+def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
+    match = _HOST.fullmatch(request.host)
+    account = cloud.cosmosdb.accounts.get(match["account"]) if match else None
+    if account is None:
+        raise ApiError(404, "NotFound", "Owner resource does not exist")
+    # Not parse_qs: it would read the signature's "+" as a space.
+    token = dict(part.partition("=")[::2] for part in unquote(request.headers.get("authorization", "")).split("&"))
+    resource_type = "dbs" if request.path.rstrip("/").endswith("dbs") else ""
+    date = request.headers.get("x-ms-date", "")
+    text = f"{request.method.lower()}\n{resource_type}\n\n{date.lower()}\n\n"
+    signature = token.get("sig", "")
+    live = [k for k in _KEYS if cloud.cosmosdata.accepts(account.generated.get(k))]
+    if token.get("type") != "master" or not any(
+        hmac.compare_digest(signature, _signature(account.keys[k], text)) for k in live
+    ):
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "The input authorization token can't serve the request. The wrong key is being used or the expected "
+            "payload is not built as per the protocol.",
+        )
+
+
+def get_account(backend: CosmosDataBackend, request: Request, match: re.Match[str]) -> Response:
+    name = request.host.split(".")[0]
+    endpoint = f"https://{request.host}:443/"
+    location = [{"name": "East US", "databaseAccountEndpoint": endpoint}]
+    return Response(
+        200,
+        {
+            "_self": "",
+            "id": name,
+            "_rid": request.host,
+            "media": "//media/",
+            "addresses": "//addresses/",
+            "_dbs": "//dbs/",
+            "writableLocations": location,
+            "readableLocations": location,
+            "enableMultipleWriteLocations": False,
+            "userReplicationPolicy": {"asyncReplication": False, "minReplicaSetSize": 3, "maxReplicasetSize": 4},
+            "userConsistencyPolicy": {"defaultConsistencyLevel": "Session"},
+            "systemReplicationPolicy": {"minReplicaSetSize": 3, "maxReplicasetSize": 4},
+            "readPolicy": {"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
+        },
+    )
+
+
+def list_databases(backend: CosmosDataBackend, request: Request, match: re.Match[str]) -> Response:
+    return Response(200, {"_rid": "", "Databases": [], "_count": 0}, headers={"x-ms-item-count": "0"})
+
+
+FRONT = Front(
+    "cosmosdata",
+    "azure",
+    lambda cloud, host: bool(_HOST.fullmatch(host)),
+    _check,
+    lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
+)
+SERVICE = Service(
+    "cosmosdata",
+    FRONT,
+    CosmosDataBackend,
+    (
+        Url("cosmosdata.get_account", "GET", r"/", get_account),
+        Url("cosmosdata.list_databases", "GET", r"/dbs/?", list_databases),
+    ),
+)

@@ -1,0 +1,128 @@
+"""Storage accounts' blob data plane on ``<account>.blob.core.windows.net``, authorized with Shared Key.
+
+Only what verifying a new account key needs: ``GET /?restype=service&comp=properties`` (Get
+Blob Service Properties, REST doc), signed as Microsoft's "Authorize with Shared Key" doc
+describes (the string-to-sign of versions 2009-09-19 and later: the verb, eleven standard
+headers, the ``x-ms-`` headers sorted, ``/<account><path>`` and the query parameters sorted,
+HMAC-SHA256 with the base64-decoded key). A signature made with neither live key is answered
+403 ``AuthenticationFailed``, as the service does.
+
+Options where behaviour is not documented: ``propagation_seconds`` (a key regenerated less
+than that long ago on this backend's clock is still refused: Microsoft's key rotation guidance
+says a new key may take a while to work everywhere) and ``reachable`` (False: the host cannot
+be reached, as behind a firewall the function is outside of).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from localazure.services.base import Front, Service, Url
+from localazure.wire import ApiError, Request, Response
+
+if TYPE_CHECKING:
+    from localazure.server import LocalAzure
+
+_HOST = re.compile(r"(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net")
+_SIGNED_HEADERS = (
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "date",
+    "if-modified-since",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "range",
+)
+
+
+class StorageDataBackend:
+    def __init__(self, cloud: LocalAzure) -> None:
+        self.cloud = cloud
+        self.propagation_seconds = 0.0
+        self.reachable = True
+        self._skew = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self._skew += seconds
+
+    def accepts(self, key_created: str) -> bool:
+        created = datetime.fromisoformat(key_created.replace("Z", "+00:00"))
+        age = (datetime.now(timezone.utc) - created).total_seconds() + self._skew
+        return age >= self.propagation_seconds
+
+
+def string_to_sign(request: Request, account: str) -> str:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if headers.get("content-length") == "0":
+        headers.pop("content-length")
+    standard = "".join(headers.get(name, "") + "\n" for name in _SIGNED_HEADERS)
+    canonical_headers = "".join(
+        f"{name}:{headers[name]}\n" for name in sorted(h for h in headers if h.startswith("x-ms-"))
+    )
+    resource = f"/{account}{request.path}" + "".join(
+        f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(request.query.items())
+    )
+    return f"{request.method}\n{standard}{canonical_headers}{resource}"
+
+
+def _signature(key: str, text: str) -> str:
+    return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
+
+
+def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
+    match = _HOST.fullmatch(request.host)
+    account = cloud.storage.accounts.get(match["account"]) if match else None
+    if account is None:
+        raise ApiError(404, "ResourceNotFound", "The specified resource does not exist.")
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    name, _, signature = credential.rpartition(":")
+    text = string_to_sign(request, account.name)
+    live = [key for key in ("key1", "key2") if cloud.storagedata.accepts(account.created[key])]
+    if (
+        scheme != "SharedKey"
+        or name != account.name
+        or not any(hmac.compare_digest(signature, _signature(account.keys[key], text)) for key in live)
+    ):
+        # Storage names its error in the x-ms-error-code header, which the SDK reads ("Blob service
+        # error codes" and "Status and error codes" REST docs).
+        raise ApiError(
+            403,
+            "AuthenticationFailed",
+            "Server failed to authenticate the request. Make sure the value of Authorization header is formed "
+            "correctly including the signature.",
+            {"x-ms-error-code": "AuthenticationFailed"},
+        )
+
+
+def get_service_properties(backend: StorageDataBackend, request: Request, match: re.Match[str]) -> Response:
+    if request.query.get("restype") != "service" or request.query.get("comp") != "properties":
+        raise ApiError(400, "InvalidQueryParameterValue", "Value for one of the query parameters is not valid.")
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><StorageServiceProperties><Logging><Version>1.0</Version>'
+        b"<Read>false</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Enabled>false</Enabled>"
+        b"</RetentionPolicy></Logging></StorageServiceProperties>"
+    )
+    return Response(200, body, headers={"Content-Type": "application/xml"})
+
+
+def _serves(cloud: LocalAzure, host: str) -> bool:
+    return bool(_HOST.fullmatch(host)) and cloud.storagedata.reachable
+
+
+FRONT = Front("storagedata", "azure", _serves, _check, lambda cloud, request: Response(400, {"error": "unsupported"}))
+SERVICE = Service(
+    "storagedata",
+    FRONT,
+    StorageDataBackend,
+    (Url("storagedata.get_service_properties", "GET", r"/", get_service_properties),),
+)
