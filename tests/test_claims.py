@@ -116,6 +116,8 @@ def test_a_rotation_costs_the_same_in_any_vault_once_its_pair_is_claimed(cloud, 
         "storage.get_account": 1,
         "storage.list_keys": 1,
         "storage.regenerate_key": 1,
+        # the new key tested on the account's data plane before it is published
+        "storagedata.get_service_properties": 1,
         # the lock at its floor: acquire, read, one save before the request, release
         "blob.lease.acquire": 1,
         "blob.get": 1,
@@ -139,6 +141,9 @@ def test_a_cosmos_rotation_lists_keys_twice_and_never_reads_the_operation(cloud)
         "keyvault.set_secret": 1,
         "cosmos.list_keys": 2,  # before (drift check, fingerprint) and once the new key is reported
         "cosmos.regenerate_key": 1,
+        # the new key tested before it is published: azure-cosmos reads the account twice, then lists databases
+        "cosmosdata.get_account": 2,
+        "cosmosdata.list_databases": 1,
         "blob.lease.acquire": 1,
         "blob.get": 1,
         "blob.put": 2,  # before the request, and once Azure accepted it
