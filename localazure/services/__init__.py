@@ -21,10 +21,9 @@ from localazure.services import (
     redis,
     search,
     servicebus,
-    signalr,
+    signalrservice,
     storage,
     storagedata,
-    webpubsub,
 )
 from localazure.services.base import Service
 
@@ -45,8 +44,8 @@ SERVICES: tuple[Service, ...] = (
     batch.SERVICE,
     eventgriddomain.SERVICE,
     eventgridtopic.SERVICE,
-    signalr.SERVICE,
-    webpubsub.SERVICE,
+    signalrservice.SIGNALR,
+    signalrservice.WEB_PUBSUB,
     appconfiguration.SERVICE,
     eventgriddata.SERVICE,
     storagedata.SERVICE,

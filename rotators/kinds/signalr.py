@@ -21,50 +21,50 @@ _CREDENTIALS = {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryK
 _FIELDS = {"Primary": "primary_key", "Secondary": "secondary_key"}
 
 
-def _connection(host_suffix: str) -> ConnectionFormat:
-    return ConnectionFormat(
-        lambda r, key: f"Endpoint=https://{r.name}.{host_suffix};AccessKey={key};Version=1.0;", "AccessKey"
+def _kind(
+    resource_type: str, display_name: str, client: str, api_version: str, group: str, host: str, **names: str
+) -> AccountKeyKind:
+    """SignalR and Web PubSub differ only in names: their SDK, operation group and host."""
+    return AccountKeyKind(
+        resource_type,
+        display_name,
+        _CREDENTIALS,
+        KeyApi(
+            client,
+            api_version,
+            read=f"{group}.get",
+            list_keys=f"{group}.list_keys",
+            fields=_FIELDS,
+            regenerate=lambda c, r, key: getattr(c, group).begin_regenerate_key(
+                r.resource_group, r.name, {"keyType": key}, **STARTED
+            ),
+            keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
+            long_running=True,
+        ),
+        connection=ConnectionFormat(
+            lambda r, key: f"Endpoint=https://{r.name}.{host};AccessKey={key};Version=1.0;", "AccessKey"
+        ),
+        **names,
     )
 
 
-SIGNALR = AccountKeyKind(
+SIGNALR = _kind(
     "Microsoft.SignalRService/signalR",
     "SignalR Service",
-    _CREDENTIALS,
-    KeyApi(
-        "azure.mgmt.signalr:SignalRManagementClient",
-        SIGNALR_API_VERSION,
-        read="signal_r.get",
-        list_keys="signal_r.list_keys",
-        fields=_FIELDS,
-        regenerate=lambda client, r, key: client.signal_r.begin_regenerate_key(
-            r.resource_group, r.name, {"keyType": key}, **STARTED
-        ),
-        keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
-        long_running=True,
-    ),
+    "azure.mgmt.signalr:SignalRManagementClient",
+    SIGNALR_API_VERSION,
+    "signal_r",
+    "service.signalr.net",
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'SignalR App Server' role",
     role="the 'SignalR Key Rotator' role (signalR/read, signalR/listkeys, signalR/regeneratekey)",
-    connection=_connection("service.signalr.net"),
 )
-
-WEB_PUBSUB = AccountKeyKind(
+WEB_PUBSUB = _kind(
     "Microsoft.SignalRService/webPubSub",
     "Web PubSub service",
-    _CREDENTIALS,
-    KeyApi(
-        "azure.mgmt.webpubsub:WebPubSubManagementClient",
-        WEB_PUBSUB_API_VERSION,
-        read="web_pub_sub.get",
-        list_keys="web_pub_sub.list_keys",
-        fields=_FIELDS,
-        regenerate=lambda client, r, key: client.web_pub_sub.begin_regenerate_key(
-            r.resource_group, r.name, {"keyType": key}, **STARTED
-        ),
-        keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
-        long_running=True,
-    ),
+    "azure.mgmt.webpubsub:WebPubSubManagementClient",
+    WEB_PUBSUB_API_VERSION,
+    "web_pub_sub",
+    "webpubsub.azure.com",
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Web PubSub Service Owner' role",
     role="the 'Web PubSub Key Rotator' role (webPubSub/read, webPubSub/listkeys, webPubSub/regeneratekey)",
-    connection=_connection("webpubsub.azure.com"),
 )
