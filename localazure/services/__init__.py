@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from localazure.services import (
     appconfiguration,
+    appservice,
     arm,
     batch,
     blob,
@@ -50,4 +51,5 @@ SERVICES: tuple[Service, ...] = (
     eventgriddata.SERVICE,
     storagedata.SERVICE,
     cosmosdata.SERVICE,
+    appservice.SERVICE,
 )

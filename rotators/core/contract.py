@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from rotators.core.clouds import Cloud
+from rotators.core.consumers import CONSUMERS, Consumer, parse_consumers
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
@@ -41,6 +42,7 @@ class Contract:
     credential: Credential
     validity: timedelta
     value_format: ValueFormat
+    consumers: tuple[Consumer, ...] = ()
 
     @property
     def alternate(self) -> Credential:
@@ -120,7 +122,7 @@ def tag_name(tags: Mapping[str, str], wanted: str) -> str:
 def ambiguous_tags(tags: Mapping[str, str]) -> list[str]:
     """Contract tags given twice under spellings that differ only in case or spaces."""
     clashes = []
-    for wanted in (*CONTRACT_TAGS, VALUE_FORMAT):
+    for wanted in (*CONTRACT_TAGS, VALUE_FORMAT, CONSUMERS):
         spellings = [name for name in tags if name.strip().lower() == wanted.lower()]
         if len(spellings) > 1:
             clashes.append(" and ".join(repr(name) for name in spellings))
@@ -163,7 +165,8 @@ def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
         raise NotRotatable(
             f"Tag '{VALUE_FORMAT}' is ConnectionString, but a {kind.display_name} has no connection string; use Key."
         )
-    return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), value_format)
+    consumers = parse_consumers(tags.get(tag_name(tags, CONSUMERS)))
+    return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), value_format, consumers)
 
 
 def _tag(tags: Mapping[str, str], name: str) -> str:

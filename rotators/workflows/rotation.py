@@ -54,7 +54,7 @@ from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
-from rotators.workflows import claims, verification
+from rotators.workflows import claims, consumers, verification
 
 logger = get_logger(__name__)
 
@@ -124,11 +124,13 @@ class RotationOutcome:
     resource_id: str
     new_version: str | None = None
     expires_on: datetime | None = None
+    consumers: tuple[dict[str, str], ...] = ()  # each declared consumer's refresh, after the write
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
         data["expires_on"] = self.expires_on.isoformat() if self.expires_on else None
+        data["consumers"] = list(self.consumers)
         return {_camel(key): value for key, value in data.items()}
 
 
@@ -375,7 +377,15 @@ def _publish(
         plan.target.tag,
         written.expires_on.isoformat() if written.expires_on else "never",
     )
-    return _outcome(request, current, plan, Status.ROTATED, new_version=written.version, expires_on=written.expires_on)
+    return _outcome(
+        request,
+        current,
+        plan,
+        Status.ROTATED,
+        new_version=written.version,
+        expires_on=written.expires_on,
+        consumers=_refresh_consumers(request, contract, written),
+    )
 
 
 def _repair(
@@ -404,6 +414,7 @@ def _repair(
         reason=f"the secret held neither key; it now holds the live {plan.current.tag} (nothing regenerated)",
         new_version=written.version,
         expires_on=written.expires_on,
+        consumers=_refresh_consumers(request, contract, written),
     )
 
 
@@ -429,6 +440,18 @@ def _write(
         content_type=current.content_type,
         expires_on=plan.expires_on,
     )
+
+
+def _refresh_consumers(
+    request: RotationRequest, contract: Contract, written: SecretVersionInfo
+) -> tuple[dict[str, str], ...]:
+    """Tell the declared consumers a new version exists (after the write: nothing here undoes it)."""
+    if not contract.consumers:
+        return ()
+    reports = consumers.refresh_consumers(
+        contract, request.vault, request.secret_name, written.version, reserve=WRITE_RESERVE_SECONDS
+    )
+    return tuple(report.as_dict() for report in reports)
 
 
 def _save(lease: lock.Lease, rotation: RotationRecord) -> None:
