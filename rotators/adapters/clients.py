@@ -60,11 +60,6 @@ def client_options() -> dict[str, Any]:
     }
 
 
-def data_plane_options() -> dict[str, Any]:
-    """A key test's client: the same bounds, one retry (a refused key is never retried by the SDK)."""
-    return {**client_options(), "retry_total": 1}
-
-
 def blob_options(*, retries: int) -> dict[str, Any]:
     """azure-storage-blob's options: it ignores azure-core's backoff options (its default waits 15 s + 3^n)."""
     from rotators.adapters.bounds import DeadlineRetry

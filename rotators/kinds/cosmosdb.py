@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
+from rotators.core import deadline
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
+from rotators.core.settings import get_settings
 from rotators.kinds.base import Credential, Resource, arm_call, pair
 
 if TYPE_CHECKING:
@@ -97,13 +99,20 @@ class CosmosDBKind:
         from azure.cosmos import CosmosClient
 
         url = f"https://{resource.name}.{resource.cloud.cosmos_suffix}:443/"
-        options = clients.data_plane_options()
+        # azure-cosmos takes no per-call policy: its timeouts are clamped to the trigger's time here.
+        left = deadline.remaining()
+        limit = (
+            get_settings().http_timeout_seconds
+            if left is None
+            else max(0.5, min(get_settings().http_timeout_seconds, left))
+        )
         with testing_key(f"Test the new {key} of {resource.name}"):
             client = CosmosClient(
                 url,
                 credential=value,
-                connection_timeout=int(options["read_timeout"]),
-                retry_total=options["retry_total"],
+                connection_timeout=limit,
+                timeout=limit,
+                retry_total=1,
                 enable_endpoint_discovery=False,  # one request to the account's own host, not its regions
             )
             next(iter(client.list_databases(max_item_count=1)), None)

@@ -363,7 +363,7 @@ def _publish(
         return _pending(
             request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"
         )
-    waiting = verification.reason_to_wait(contract, plan.target.key, new_value, reserve=WRITE_RESERVE_SECONDS)
+    waiting = verification.reason_to_wait(contract, plan.target.key, new_value, reserve=WRITE_RESERVE_SECONDS / 2)
     if waiting is not None:
         return _pending(request, current, plan, waiting)
     written = _write(request, current, contract, plan, lease, new_value)

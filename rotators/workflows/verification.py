@@ -46,7 +46,7 @@ def reason_to_wait(contract: Contract, key: str, value: str, *, reserve: float) 
     started, pause = time.monotonic(), _FIRST_PAUSE
     while True:
         left = deadline.remaining()
-        if left is not None and left <= reserve + 1:
+        if left is not None and left <= reserve + 0.5:
             return f"the trigger's time is up before the new {key} of {resource.name} could be tested"
         try:
             # The test never eats the time the write and the lock's release need.
