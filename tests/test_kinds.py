@@ -219,6 +219,24 @@ def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
 
 
 @ROWS
+def test_enroll_and_status_say_when_a_kind_s_keys_are_switched_off(cloud, capsys, kind):
+    row = KINDS[kind]
+    row.enroll(cloud, secret="keys-off")
+    resource_id = cloud.keyvault.current_secret(VAULT, "keys-off").tags["ProviderAddress"]
+    row.keys_off(_resource(cloud, "keys-off"))
+    capsys.readouterr()
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    assert "key auth disabled" in out.lower() and "managed identity" in out, out
+    assert main(["enroll", "--vault", VAULT, "--secret", "other", "--resource-id", resource_id]) == 2
+    err = capsys.readouterr().err
+    helpers.PRODUCED.append(err)
+    assert "KeyAuthDisabled" in err, err
+    helpers.assert_nothing_written(cloud)
+
+
+@ROWS
 def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     """``enroll`` with the kind's default credential, in the connection-string format; nothing regenerated."""
     row = KINDS[kind]
