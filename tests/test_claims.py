@@ -134,6 +134,8 @@ def test_a_cosmos_rotation_lists_keys_twice_and_never_reads_the_operation(cloud)
     cloud.requests.clear()
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})[0] == 200
     calls = count(cloud)
+    calls.pop("blob.lease.renew", None)  # only when the rotation outlasts half the lease: a loaded machine
+    assert calls.pop("cosmosdata.get_account") >= 1  # azure-cosmos reads the account before it lists
     polls = calls.pop("cosmos.get_account")
     assert polls >= 2  # one read before the request, then one per poll until Azure reports the key generated
     assert calls == {
@@ -141,8 +143,7 @@ def test_a_cosmos_rotation_lists_keys_twice_and_never_reads_the_operation(cloud)
         "keyvault.set_secret": 1,
         "cosmos.list_keys": 2,  # before (drift check, fingerprint) and once the new key is reported
         "cosmos.regenerate_key": 1,
-        # the new key tested before it is published: azure-cosmos reads the account twice, then lists databases
-        "cosmosdata.get_account": 2,
+        # the new key tested before it is published (List Databases)
         "cosmosdata.list_databases": 1,
         "blob.lease.acquire": 1,
         "blob.get": 1,
