@@ -141,3 +141,14 @@ def test_a_cosmos_key_is_tested_with_azure_cosmos_and_waits_out_its_propagation(
     assert helpers.calls(cloud, "cosmos.regenerate_key") == 1
     assert helpers.calls(cloud, "cosmosdata.list_databases") == 1
     helpers.holds_live_key(cloud, "cosmos-key")
+
+
+@pytest.mark.parametrize("route", ["cosmosdata.get_account", "cosmosdata.list_databases"])
+def test_a_cosmos_data_plane_error_is_untested_not_a_crash(cloud, verify, route):
+    """A 500 from the data plane says nothing about the key: best-effort publishes, with a warning."""
+    verify("best-effort")
+    helpers.enroll_cosmos(cloud)
+    cloud.inject(route, status=500, count=20)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    helpers.holds_live_key(cloud, "cosmos-key")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core import deadline
-from rotators.core.errors import UpstreamError
+from rotators.core.errors import DataPlaneUnreachable, UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
 from rotators.core.settings import get_settings
 from rotators.kinds.base import Credential, Resource, arm_call, pair
@@ -115,7 +115,12 @@ class CosmosDBKind:
                 retry_total=1,
                 enable_endpoint_discovery=False,  # one request to the account's own host, not its regions
             )
-            next(iter(client.list_databases(max_item_count=1)), None)
+            try:
+                next(iter(client.list_databases(max_item_count=1)), None)
+            except TypeError:
+                # azure-cosmos 4.17 raises TypeError, not its HTTP error, on a 5xx to a database list
+                # (found by the verify helper): an answer, and not about the key.
+                raise DataPlaneUnreachable(f"Test the new {key} of {resource.name}: the list failed") from None
 
 
 def _accounts(resource: Resource) -> DatabaseAccountsOperations:
