@@ -9,6 +9,8 @@ table). Adding a service means one package and one line in :mod:`localazure.serv
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -33,6 +35,32 @@ def new_key() -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def hmac_signature(key: str, text: str) -> str:
+    """Base64 HMAC-SHA256 of ``text`` under a base64 key: how Storage's Shared Key ("Authorize with
+    Shared Key") and Cosmos DB's master-key token ("Access control in Azure Cosmos DB") are signed."""
+    return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
+
+
+class KeyPropagation:
+    """A data plane that accepts a key only ``propagation_seconds`` after Azure generated it, on its own
+    clock (``advance`` moves it): a new key may take a while to work everywhere, and no Microsoft
+    source says how long, so tests choose."""
+
+    def __init__(self) -> None:
+        self.propagation_seconds = 0.0
+        self._skew = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self._skew += seconds
+
+    def accepts(self, generated: str | None) -> bool:
+        """Whether a key Azure reports generated at ``generated`` (ISO time) works yet."""
+        if generated is None or not self.propagation_seconds:
+            return True
+        at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
+        return (datetime.now(timezone.utc) - at).total_seconds() + self._skew >= self.propagation_seconds
 
 
 Handler = Callable[[Any, Request, "re.Match[str]"], Response]

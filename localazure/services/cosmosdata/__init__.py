@@ -16,15 +16,12 @@ take minutes to work in every region.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from localazure.services.base import Front, Service, Url
+from localazure.services.base import Front, KeyPropagation, Service, Url, hmac_signature
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -34,25 +31,12 @@ _HOST = re.compile(r"(?P<account>[a-z0-9-]{3,44})\.documents\.azure\.com")
 _KEYS = ("primary", "secondary", "primaryReadonly", "secondaryReadonly")
 
 
-class CosmosDataBackend:
+class CosmosDataBackend(KeyPropagation):
+    """Keys are dated by the account's ``keysMetadata`` generation times."""
+
     def __init__(self, cloud: LocalAzure) -> None:
+        super().__init__()
         self.cloud = cloud
-        self.propagation_seconds = 0.0
-        self._skew = 0.0
-
-    def accepts(self, generated: str | None) -> bool:
-        """Whether a key Azure reports generated at ``generated`` (keysMetadata) works yet."""
-        if generated is None or not self.propagation_seconds:
-            return True
-        at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
-        return (datetime.now(timezone.utc) - at).total_seconds() + self._skew >= self.propagation_seconds
-
-    def advance(self, seconds: float) -> None:
-        self._skew += seconds
-
-
-def _signature(key: str, text: str) -> str:
-    return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
 
 
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
@@ -68,7 +52,7 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     signature = token.get("sig", "")
     live = [k for k in _KEYS if cloud.cosmosdata.accepts(account.generated.get(k))]
     if token.get("type") != "master" or not any(
-        hmac.compare_digest(signature, _signature(account.keys[k], text)) for k in live
+        hmac.compare_digest(signature, hmac_signature(account.keys[k], text)) for k in live
     ):
         raise ApiError(
             401,

@@ -15,15 +15,12 @@ be reached, as behind a firewall the function is outside of).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from localazure.services.base import Front, Service, Url
+from localazure.services.base import Front, KeyPropagation, Service, Url, hmac_signature
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -45,20 +42,11 @@ _SIGNED_HEADERS = (
 )
 
 
-class StorageDataBackend:
+class StorageDataBackend(KeyPropagation):
     def __init__(self, cloud: LocalAzure) -> None:
+        super().__init__()
         self.cloud = cloud
-        self.propagation_seconds = 0.0
         self.reachable = True
-        self._skew = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self._skew += seconds
-
-    def accepts(self, key_created: str) -> bool:
-        created = datetime.fromisoformat(key_created.replace("Z", "+00:00"))
-        age = (datetime.now(timezone.utc) - created).total_seconds() + self._skew
-        return age >= self.propagation_seconds
 
 
 def string_to_sign(request: Request, account: str) -> str:
@@ -75,10 +63,6 @@ def string_to_sign(request: Request, account: str) -> str:
     return f"{request.method}\n{standard}{canonical_headers}{resource}"
 
 
-def _signature(key: str, text: str) -> str:
-    return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
-
-
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
     match = _HOST.fullmatch(request.host)
     account = cloud.storage.accounts.get(match["account"]) if match else None
@@ -91,7 +75,7 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     if (
         scheme != "SharedKey"
         or name != account.name
-        or not any(hmac.compare_digest(signature, _signature(account.keys[key], text)) for key in live)
+        or not any(hmac.compare_digest(signature, hmac_signature(account.keys[key], text)) for key in live)
     ):
         # Storage names its error in the x-ms-error-code header, which the SDK reads ("Blob service
         # error codes" and "Status and error codes" REST docs).
