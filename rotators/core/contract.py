@@ -145,6 +145,12 @@ def rotated_by(writer: str, event_id: str | None = None) -> str:
     return f"{writer} {kept}" if kept else writer
 
 
+def next_version_tags(tags: Mapping[str, str], credential: str, written_by: str) -> dict[str, str]:
+    """The tags of the next version the product writes: the current ones, with ``CredentialId`` and
+    ``RotatedBy`` set under whatever spelling the current version uses."""
+    return {**tags, tag_name(tags, CREDENTIAL_ID): credential, tag_name(tags, ROTATED_BY): written_by}
+
+
 def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
     tags = dict(tags or {})
     if clashes := ambiguous_tags(tags):

@@ -16,7 +16,7 @@ from typing import Any
 
 from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
-from rotators.core.contract import CREDENTIAL_ID, ROTATED_BY, read_contract, tag_name
+from rotators.core.contract import next_version_tags, read_contract
 from rotators.core.errors import RollbackRefused
 from rotators.core.history import previous_version
 from rotators.core.keys import Holding, holding
@@ -99,11 +99,7 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
         )
         if dry_run:
             return outcome
-        tags = {
-            **current.tags,
-            tag_name(current.tags, CREDENTIAL_ID): earlier.credential.tag,
-            tag_name(current.tags, ROTATED_BY): f"rollback {current.version}",
-        }
+        tags = next_version_tags(current.tags, earlier.credential.tag, f"rollback {current.version}")
         lease.ensure_held()
         written = vault.write_version(
             address, secret_name, value, tags=tags, content_type=previous.content_type, expires_on=expires_on

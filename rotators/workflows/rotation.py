@@ -28,10 +28,9 @@ from rotators.adapters import lock, outcomes, vault
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
-    CREDENTIAL_ID,
     PROVIDER_ADDRESS,
-    ROTATED_BY,
     Contract,
+    next_version_tags,
     read_contract,
     rotated_by,
     secret_value,
@@ -426,11 +425,7 @@ def _write(
     lease: lock.Lease,
     key_value: str,
 ) -> SecretVersionInfo:
-    tags = {
-        **current.tags,
-        tag_name(current.tags, CREDENTIAL_ID): plan.target.tag,
-        tag_name(current.tags, ROTATED_BY): rotated_by(request.trigger.value, request.event_id),
-    }
+    tags = next_version_tags(current.tags, plan.target.tag, rotated_by(request.trigger.value, request.event_id))
     lease.ensure_held()
     return vault.write_version(
         request.vault,
