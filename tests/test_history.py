@@ -135,3 +135,11 @@ def test_a_fault_on_any_rollback_call_changes_nothing_and_a_retry_finishes(cloud
     status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 200 and body["credential"] == "key1", body
     helpers.holds_live_key(cloud, "storage-key")
+
+
+def test_history_of_a_secret_that_does_not_exist_or_a_vault_not_allowed_is_refused(cloud, capsys):
+    code, out, err = run(capsys, "history", "--vault", VAULT, "--secret", "missing")
+    assert code == REFUSED and "SecretNotFound" in err and out == ""
+    code, out, err = run(capsys, "history", "--vault", "kv-elsewhere", "--secret", "storage-key")
+    assert code == REFUSED and "VaultNotAllowed" in err and out == ""
+    assert not any(call.host.startswith("kv-elsewhere") for call in cloud.calls())  # refused before any call
