@@ -9,6 +9,7 @@ references as app settings" doc gives to make an app read its references again. 
 says, a versionless reference is otherwise re-read every 24 hours: the version an app runs
 moves on refresh or after 24 hours on this backend's clock (``advance``), never by itself.
 
+The doc does not say what the refresh answers: ``refresh_status`` (200, or 204) offers both.
 Options: ``vault_access`` per app (False: the app's identity cannot read the vault, status
 ``AccessToKeyVaultDenied``) and ``refresh_delay`` per app (a refresh that takes effect that many
 seconds later, as a slow app does).
@@ -63,6 +64,7 @@ class AppServiceBackend:
     def __init__(self, cloud: LocalAzure) -> None:
         self.cloud = cloud
         self.apps: dict[str, App] = {}  # by "site" or "site/slot", lower-cased
+        self.refresh_status = 200
         self._skew = 0.0
 
     def create_app(
@@ -78,7 +80,7 @@ class AppServiceBackend:
         with self.cloud.lock:
             self.apps[_key(name, slot)] = app
             self.cloud.arm.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
-            self._resolve(app)
+            self.resolve(app)
         return app
 
     def advance(self, seconds: float) -> None:
@@ -90,11 +92,11 @@ class AppServiceBackend:
     def settle(self, app: App) -> None:
         if app.pending_until is not None and self.now() >= app.pending_until:
             app.pending_until = None
-            self._resolve(app)
+            self.resolve(app)
         elif self.now() - app.resolved_at >= DAY:  # App Service re-reads references every 24 hours
-            self._resolve(app)
+            self.resolve(app)
 
-    def _resolve(self, app: App) -> None:
+    def resolve(self, app: App) -> None:
         for setting, value in app.settings.items():
             match = _REFERENCE.fullmatch(value)
             if match and app.vault_access and match["vault"].lower() in self.cloud.keyvault.vaults:
@@ -150,8 +152,8 @@ def refresh(backend: AppServiceBackend, request: Request, match: re.Match[str]) 
     if app.refresh_delay:
         app.pending_until = backend.now() + app.refresh_delay
     else:
-        backend._resolve(app)
-    return Response(200, None)
+        backend.resolve(app)
+    return Response(backend.refresh_status, None)
 
 
 _SITE = RG + r"/providers/Microsoft\.Web/sites/(?P<name>[^/]+)(?:/slots/(?P<slot>[^/]+))?"
