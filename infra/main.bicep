@@ -78,6 +78,12 @@ param cosmosAccountIds array = []
 @description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists (Redis, AI services, Search, Maps, Communication, Batch, Event Grid, SignalR, Web PubSub, App Configuration; Service Bus and Event Hubs namespaces, or their rules). Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule).')
 param keyResourceIds array = []
 
+@description('Resource IDs of the App Service and Function apps that read rotated secrets (Consumers tags). Each gets the Key Vault Reference Refresher custom role for the app (read its Key Vault references and refresh them, nothing else), on the app only; its slots inherit it.')
+param consumerAppIds array = []
+
+@description('Resource IDs of the App Configuration stores named in Consumers tags (appconfig:<group>/<store>). The app gets App Configuration Data Owner on each, to set their sentinel key.')
+param consumerAppConfigurationIds array = []
+
 @description('Resource ID of a subnet delegated to Microsoft.App/environments, to reach vaults and accounts behind a firewall; empty for no virtual network integration.')
 param virtualNetworkSubnetId string = ''
 
@@ -119,6 +125,7 @@ var storageGroups = [for id in storageAccountIds: toLower('${split(id, '/')[2]}/
 var cosmosGroups = [for id in cosmosAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
 // The top-level type of each other resource (segments 6 and 7 of its ID), and one key per group and type.
 var keyResourceTypes = [for id in keyResourceIds: toLower('${split(id, '/')[6]}/${split(id, '/')[7]}')]
+var consumerGroups = [for id in consumerAppIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
 var keyGroups = [for (id, i) in keyResourceIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}/${keyResourceTypes[i]}')]
 
 module app 'modules/functionapp.bicep' = {
@@ -215,6 +222,32 @@ module cosmosTargets 'modules/cosmos-target.bicep' = [for (id, i) in cosmosAccou
   dependsOn: [
     cosmosRoles
   ]
+}]
+
+module consumerRoles 'modules/consumer-refresher-role.bicep' = [for (group, i) in consumerGroups: if (indexOf(consumerGroups, group) == i) {
+  name: 'consumer-role-${i}'
+  scope: resourceGroup(split(consumerAppIds[i], '/')[2], split(consumerAppIds[i], '/')[4])
+}]
+
+module consumerApps 'modules/consumer-refresher-target.bicep' = [for (id, i) in consumerAppIds: {
+  name: 'consumer-app-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    appName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
+  dependsOn: [
+    consumerRoles
+  ]
+}]
+
+module consumerStores 'modules/consumer-store.bicep' = [for (id, i) in consumerAppConfigurationIds: {
+  name: 'consumer-store-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    storeName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
 }]
 
 module keyRoles 'modules/key-rotator-role.bicep' = [for (group, i) in keyGroups: if (indexOf(keyGroups, group) == i) {

@@ -19,6 +19,7 @@ SERVED_HOSTS = (
     "*.eastus-1.eventgrid.azure.net",
     "*.blob.core.windows.net",
     "*.documents.azure.com",
+    "*.azconfig.io",
 )
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

@@ -9,7 +9,7 @@ import pytest
 
 from localazure import Azurite, LocalAzure
 from localazure.services.base import ISSUED_KEYS
-from rotators.adapters import clients
+from rotators.adapters import appconfig, clients
 from rotators.core import settings
 from tests import helpers
 
@@ -38,6 +38,7 @@ _CACHES = (
     clients.management_client,
     clients.lock_container,
     clients.event_publisher,
+    appconfig._client,
 )
 
 

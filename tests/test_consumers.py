@@ -3,22 +3,29 @@ Key Vault references and reports the version it runs; none of it can undo or fai
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from rotators.core.consumers import Consumer, Moved, Reference, judge, parse_consumers
+from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
+from rotators.core.consumers import Consumer, ConsumerKind, Declared, Moved, Reference, judge, parse_consumers
 from rotators.core.errors import NotRotatable
+from rotators.triggers.cli import FAILED, OK, REFUSED
 from tests import helpers
 from tests.helpers import VAULT
+from tests.test_cli import run
 
 REFERENCE = "@Microsoft.KeyVault(SecretUri=https://kv-app.vault.azure.net/secrets/storage-key/)"
 
 
 def test_the_consumers_tag_reads_groups_apps_and_slots():
-    assert parse_consumers(" rg-a/app-one, rg-b/app-two/staging ") == (
+    assert parse_consumers(" rg-a/app-one, rg-b/app-two/staging, appconfig:rg-c/store-one ").consumers == (
         Consumer("rg-a", "app-one"),
         Consumer("rg-b", "app-two", "staging"),
+        Consumer("rg-c", "store-one", kind=ConsumerKind.APP_CONFIGURATION),
     )
-    assert parse_consumers("") == () and parse_consumers(None) == ()
+    assert not parse_consumers("") and not parse_consumers(None)
+    assert parse_consumers(" @Registry ") == Declared(in_registry=True)
 
 
 @pytest.mark.parametrize(
@@ -29,7 +36,10 @@ def test_the_consumers_tag_reads_groups_apps_and_slots():
         ("rg/app/slot/extra", "entry 1"),
         ("rg/app,rg/app", "twice"),
         ("rg/a", "entry 1"),  # App Service names have two characters at least
-        (",".join(f"rg/app{i:02}" for i in range(21)), "at most 20"),
+        (",".join(f"rg/app{i:02}" for i in range(21)), "at most 20; list more in the registry"),
+        ("appconfig:rg/abc", "entry 1"),  # store names have five characters at least
+        ("appconfig:rg/store-one,appconfig:RG/Store-One", "twice"),
+        ("registry", "entry 1"),
     ],
 )
 def test_a_bad_consumers_tag_is_refused_naming_the_entry(raw, message):
@@ -74,7 +84,7 @@ def test_a_rotation_refreshes_each_consumer_and_reports_where_it_stands(cloud, r
     assert "Key Vault Secrets User" in states["rg-apps/app-denied"]["detail"]
     assert helpers.calls(cloud, "appservice.refresh") == 3
     new_version = cloud.keyvault.current_secret(VAULT, "storage-key").version
-    assert cloud.appservice.apps["app-fast"].active["STORAGE"] == new_version
+    assert cloud.appservice.apps["app-fast"].active["appsettings/STORAGE"] == new_version
     cloud.appservice.advance(3600)  # the slow app's refresh lands
     helpers.holds_live_key(cloud, "storage-key")
 
@@ -84,20 +94,22 @@ def test_the_old_version_stays_active_until_a_refresh_or_a_day(cloud):
     helpers.enroll_storage(cloud)  # no Consumers tag: nobody is refreshed
     before = cloud.keyvault.current_secret(VAULT, "storage-key").version
     app = cloud.appservice.create_app("app-idle", {"STORAGE": REFERENCE})
-    assert app.active["STORAGE"] == before
+    assert app.active["appsettings/STORAGE"] == before
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
     assert helpers.calls(cloud, "appservice.refresh") == 0
     cloud.appservice.settle(app)
-    assert app.active["STORAGE"] == before
+    assert app.active["appsettings/STORAGE"] == before
     cloud.appservice.advance(86400)
     cloud.appservice.settle(app)
-    assert app.active["STORAGE"] == cloud.keyvault.current_secret(VAULT, "storage-key").version
+    assert app.active["appsettings/STORAGE"] == cloud.keyvault.current_secret(VAULT, "storage-key").version
 
 
-@pytest.mark.parametrize("route", ["appservice.refresh", "appservice.list_references"])
+@pytest.mark.parametrize("route", ["appservice.refresh", "appservice.list_references", "appconfigdata.put_key_value"])
 def test_a_consumer_that_fails_never_fails_the_rotation(cloud, route):
     cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
-    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast,rg-apps/app-gone"})
+    cloud.appconfiguration.create("cfg-app", resource_group="rg-apps")
+    consumers = "rg-apps/app-fast,rg-apps/app-gone" if route.startswith("appservice") else "appconfig:rg-apps/cfg-app"
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": consumers})
     cloud.inject(route, status=503, count=10)
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 200 and body["status"] == "rotated", body
@@ -110,3 +122,238 @@ def test_a_bad_consumers_tag_refuses_the_rotation_before_any_write(cloud):
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 422 and "Consumers" in body["error"]["message"], body
     helpers.assert_nothing_written(cloud)
+
+
+# App Configuration stores ------------------------------------------------------------------
+
+
+def _store(cloud, name: str = "cfg-app"):
+    return cloud.appconfiguration.create(name, resource_group="rg-apps")
+
+
+def test_a_store_gets_its_sentinel_set_after_the_write(cloud):
+    _store(cloud)
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast,appconfig:rg-apps/cfg-app"})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    states = {report["consumer"]: report["state"] for report in body["consumers"]}
+    assert states == {"rg-apps/app-fast": "moved", "appconfig:rg-apps/cfg-app": "signalled"}
+    sentinel = cloud.appconfigdata.get("cfg-app", "Sentinel")
+    assert sentinel.value == f"kv-app/storage-key/{body['newVersion']}"  # names the version, never the key
+    (call,) = cloud.calls("appconfigdata.put_key_value")
+    assert call.audience == "https://azconfig.io"
+
+
+def test_a_store_the_function_may_not_write_is_reported_and_the_sweep_signals_it_later(cloud, monkeypatch):
+    monkeypatch.setenv("ROTATION_APPCONFIG_SENTINEL", "Settings:Sentinel")
+    _store(cloud)
+    cloud.appconfigdata.denied.add("cfg-app")  # no App Configuration Data Owner yet
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "appconfig:rg-apps/cfg-app"})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    (report,) = body["consumers"]
+    assert report["state"] == "unreachable" and "App Configuration Data Owner" in report["detail"]
+    cloud.appconfigdata.denied.clear()  # the role assignment lands
+    sweep()
+    assert cloud.appconfigdata.get("cfg-app", "Settings:Sentinel").value.endswith(body["newVersion"])
+    sweep()  # already signalled: read, not written again
+    assert helpers.calls(cloud, "appconfigdata.put_key_value") == 2
+
+
+def test_a_store_keeps_the_full_cool_down(cloud):
+    _store(cloud)
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast,appconfig:rg-apps/cfg-app"})
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    helpers.age_current_version(cloud, "storage-key", timedelta(hours=2))
+    reads = helpers.calls(cloud, "appservice.list_references")
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "appconfig:rg-apps/cfg-app" in body["error"]["message"], body
+    assert "cannot confirm" in body["error"]["message"]
+    assert helpers.calls(cloud, "appservice.list_references") == reads  # nobody asked: a store never confirms
+    assert helpers.regenerations(cloud) == 1
+
+
+# confirmation ------------------------------------------------------------------------------
+
+
+def test_the_next_rotation_starts_early_only_once_every_consumer_confirms(cloud):
+    _three_consumers(cloud)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    reads = helpers.calls(cloud, "appservice.list_references")
+
+    # Under the confirmed floor (15 minutes): the cool-down, without asking anyone.
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and body["error"]["code"] == "CoolingDown", body
+    assert helpers.calls(cloud, "appservice.list_references") == reads
+
+    # Past the floor: the consumers are asked; the slow one still runs the old version.
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=20))
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "consumer rg-apps/app-slow/staging holds it (behind" in body["error"]["message"], body
+    evt = helpers.event(secret="storage-key", version=cloud.keyvault.current_secret(VAULT, "storage-key").version)
+    helpers.deliver(evt)  # the event trigger hears the same, and answers without rotating
+    assert helpers.regenerations(cloud) == 1
+
+    cloud.appservice.advance(3600)  # the slow app's refresh lands; the denied one still fails
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "consumer rg-apps/app-denied holds it (failing" in body["error"]["message"], body
+    assert "Key Vault Secrets User" in body["error"]["message"]
+
+    denied = cloud.appservice.apps["app-denied"]
+    denied.vault_access = True  # the operator grants the role and saves a setting: the app restarts
+    cloud.appservice.change_settings(denied, {"TOUCHED": "1"})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    assert "confirmed" in body["reason"] and body["newCredential"] == "key1"
+    assert helpers.regenerations(cloud) == 2
+    helpers.holds_live_key(cloud, "storage-key")
+
+
+def test_the_confirmed_floor_is_a_setting(cloud, monkeypatch):
+    monkeypatch.setenv("ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES", "60")
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast"})
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=30))
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 409
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=61))
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+
+
+def test_a_consumer_that_cannot_be_read_keeps_the_cool_down(cloud):
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast"})
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=20))
+    cloud.inject("appservice.list_references", status=503, count=20)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "rg-apps/app-fast holds it (unreachable" in body["error"]["message"], body
+    assert helpers.regenerations(cloud) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0", "ROTATION_APPCONFIG_SENTINEL"),
+        ("%", "ROTATION_APPCONFIG_SENTINEL"),
+        ("..", "ROTATION_APPCONFIG_SENTINEL"),
+    ],
+)
+def test_a_bad_sentinel_setting_is_refused(raw, message):
+    from rotators.core.errors import ConfigurationError
+    from rotators.core.settings import Settings
+
+    environ = {"ROTATION_APPCONFIG_SENTINEL": raw}
+    if raw == "0":
+        environ = {"ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES": "-1"}
+        message = "ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES"
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_environ(environ)
+
+
+# the sweep and status ----------------------------------------------------------------------
+
+
+def sweep() -> None:
+    helpers.FUNCTIONS["SweepVaults"](None)
+
+
+def test_the_sweep_retries_a_refresh_that_failed(cloud):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-fast"})
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    cloud.inject("appservice.refresh", status=503, count=20)
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["consumers"][0]["state"] == "unreachable", body
+    cloud.faults.clear()
+    new_version = cloud.keyvault.current_secret(VAULT, "storage-key").version
+    assert cloud.appservice.apps["app-fast"].active["appsettings/STORAGE"] != new_version
+    sweep()
+    assert cloud.appservice.apps["app-fast"].active["appsettings/STORAGE"] == new_version
+    refreshes = helpers.calls(cloud, "appservice.refresh")
+    sweep()  # it runs the current version now: read, not refreshed again
+    assert helpers.calls(cloud, "appservice.refresh") == refreshes
+
+
+def test_status_shows_each_consumer_and_the_version_it_runs(cloud, capsys):
+    _three_consumers(cloud)
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    new_version = cloud.keyvault.current_secret(VAULT, "storage-key").version
+    code, out, _ = run(capsys, "status", "--vault", VAULT)
+    assert code == OK, out
+    assert f"consumer rg-apps/app-fast: moved: runs version {new_version}" in out
+    assert "consumer rg-apps/app-slow/staging: behind: setting STORAGE still runs version" in out
+    assert "consumer rg-apps/app-denied: failing" in out
+
+
+# discovery and the registry ----------------------------------------------------------------
+
+SCOPE = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg-apps"
+
+
+def test_discovery_finds_the_apps_that_reference_the_secret_and_apply_records_them(cloud, capsys):
+    version = helpers.enroll_storage(cloud)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE, "PLAIN": "x"})
+    cloud.appservice.create_app("app-b", {})
+    cloud.appservice.create_app("app-b", {}, slot="staging", connection_strings={"Blob": REFERENCE})
+    cloud.appservice.create_app("app-c", {"OTHER": REFERENCE.replace("storage-key", "other-secret")})
+    cloud.appservice.create_app("app-d", {"STORAGE": REFERENCE}, resource_group="rg-elsewhere")
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--secret", "storage-key", "--scope", SCOPE)
+    assert code == OK, out
+    lines = [line.split() for line in out.splitlines()[1:]]
+    assert [line[:4] for line in lines] == [
+        ["storage-key", "rg-apps/app-a", "STORAGE", "Resolved"],
+        ["storage-key", "rg-apps/app-b/staging", "connection", "string"],
+    ]
+    assert all(line[-1] == version for line in lines)
+    helpers.assert_nothing_written(cloud)
+
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--secret", "storage-key", "--scope", SCOPE, "--apply")
+    assert code == OK and f"recorded 2 consumers in tag Consumers of version {version}" in out, out
+    current = cloud.keyvault.current_secret(VAULT, "storage-key")
+    assert current.version == version  # a tag update, never a new version
+    assert current.tags["Consumers"] == "rg-apps/app-a,rg-apps/app-b/staging"
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")  # default scope: the whole subscription
+    assert code == OK and "recorded 3 consumers" in out, out
+    assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"].endswith(",rg-elsewhere/app-d")
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    assert "already records every consumer found (3)" in out
+
+
+def test_fifty_consumers_go_to_the_registry_and_each_is_refreshed(cloud, capsys):
+    helpers.enroll_storage(cloud)
+    for index in range(50):
+        cloud.appservice.create_app(f"app-{index:02}", {"STORAGE": REFERENCE})
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--secret", "storage-key", "--apply")
+    assert code == OK and "recorded 50 consumers in the registry" in out, out
+    assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"] == "@registry"
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    assert len(body["consumers"]) == 50 and {report["state"] for report in body["consumers"]} == {"moved"}
+
+
+def test_a_registry_tag_without_an_entry_never_fails_the_rotation(cloud):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated" and body["consumers"] == [], body
+    helpers.age_current_version(cloud, "storage-key", timedelta(hours=1))
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "registry has no entry" in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("route", ["appservice.list_sites", "appservice.list_slots", "appservice.list_references"])
+def test_discovery_that_meets_a_fault_says_so_and_records_nothing(cloud, capsys, route):
+    helpers.enroll_storage(cloud)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    cloud.inject(route, status=500, count=20)
+    code, _, err = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    assert code == FAILED and err.startswith("error: ") and len(err.splitlines()) == 1, err
+    helpers.assert_nothing_written(cloud)
+
+
+def test_discovery_refuses_a_bad_scope(cloud, capsys):
+    helpers.enroll_storage(cloud)
+    code, _, err = run(capsys, "consumers", "--vault", VAULT, "--scope", "/subscriptions/x/../y")
+    assert code == REFUSED and "Scope" in err

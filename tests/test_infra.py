@@ -31,6 +31,7 @@ ALLOWED_ROLES = {
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer (each vault)",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User (the example consumer)",
     "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender (the outcome topic)",
+    "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b": "App Configuration Data Owner (each consumer store: its sentinel)",
 }
 # The custom roles, with exactly what the product calls on each account (and nothing else: no
 # readonlykeys, no operation status, no listConnectionStrings).
@@ -503,3 +504,36 @@ def test_the_outcome_topic_takes_entra_id_only_and_the_app_may_only_send(bicep):
     assert failures["filter"]["includedEventTypes"] == ["KeyRotation.RotationFailed", "KeyRotation.SecretMisconfigured"]
     app = bicep["main.bicep"]["modules"]["app"]["config"]["params"]
     assert app["eventsTopicEndpoint"] == "outcomeTopicEndpoint"
+
+
+def test_consumer_apps_get_only_the_reference_refresher_role_on_the_app(bicep):
+    """Read Key Vault references and refresh them: no config write, no list (it reveals app setting values)."""
+    from rotators.adapters import appservice
+
+    table = json.loads((INFRA / "modules" / "consumer-refresher.json").read_text())
+    assert table["roleName"] in appservice.ROLE  # a 403 names the role to grant
+    assert set(table["actions"]) == {
+        "Microsoft.Web/sites/config/Read",
+        "Microsoft.Web/sites/slots/config/Read",
+        "Microsoft.Web/sites/config/configreferences/appsettings/refresh/action",
+        "Microsoft.Web/sites/slots/config/configreferences/appsettings/refresh/action",
+    }
+    assert not any(a.lower().endswith(("/write", "/list/action", "/*")) for a in table["actions"])
+    role = config(bicep["modules/consumer-refresher-role.bicep"], "refresherRole")["properties"]
+    assert role["assignableScopes"] == [RESOURCE_GROUP_ID] and role["type"] == "CustomRole"
+    target = bicep["modules/consumer-refresher-target.bicep"]
+    assert config(target, "refresherOnApp")["scope"] == "site"
+    main = bicep["main.bicep"]
+    assert module(main, "consumerApps")["dependsOn"] == ["consumerRoles"]
+    assert main["variables"]["consumerGroups"]["value"]["loop_type"]["detail"]["array_name"] == "consumerAppIds"
+
+
+def test_consumer_stores_get_app_configuration_data_owner_on_the_store_only(bicep):
+    from rotators.adapters import appconfig
+
+    parsed = bicep["modules/consumer-store.bicep"]
+    assert parsed["variables"]["dataOwner"]["value"] == "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b"
+    assert config(parsed, "sentinelWriter")["scope"] == "store"
+    assert "App Configuration Data Owner" in appconfig.ROLE
+    declared = bicep["main.bicep"]["modules"]["consumerStores"]["config"]
+    assert declared["loop_type"]["detail"]["array_name"] == "consumerAppConfigurationIds"

@@ -177,6 +177,14 @@ var commonSettings = [
     name: 'ROTATION_VERIFY'
     value: 'best-effort'
   }
+  {
+    name: 'ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES'
+    value: '15'
+  }
+  {
+    name: 'ROTATION_APPCONFIG_SENTINEL'
+    value: 'Sentinel'
+  }
 ]
 
 // azd finds the app to deploy to by the tag azd-service-name = the service's key in azure.yaml

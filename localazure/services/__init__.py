@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localazure.services import (
+    appconfigdata,
     appconfiguration,
     appservice,
     arm,
@@ -52,4 +53,5 @@ SERVICES: tuple[Service, ...] = (
     storagedata.SERVICE,
     cosmosdata.SERVICE,
     appservice.SERVICE,
+    appconfigdata.SERVICE,
 )

@@ -1,10 +1,14 @@
 """App Service and Function apps that read a secret: refresh their Key Vault references, read their status.
 
 Refresh is Microsoft's documented nudge ("Use Key Vault references as app settings", rotation:
-``POST <app ID>/config/configreferences/appsettings/refresh``); the status is
-``GET <app ID>/config/configreferences/appsettings`` (``WebApps_GetAppSettingsKeyVaultReferences``,
-spec example ``Microsoft.Web/stable/2023-12-01/examples/GetKeyVaultReferencesForAppSettings.json``),
-slots alike. The SDK (azure-mgmt-web) is imported on first use.
+``POST <app ID>/config/configreferences/appsettings/refresh``); no refresh is documented for
+connection strings. The status is ``GET <app ID>/config/configreferences/appsettings``
+(``WebApps_GetAppSettingsKeyVaultReferences``, spec example
+``Microsoft.Web/stable/2023-12-01/examples/GetKeyVaultReferencesForAppSettings.json``) and
+``.../configreferences/connectionstrings`` (``WebApps_GetSiteConnectionStringKeyVaultReferences``),
+slots alike. Discovery lists the apps of a subscription or group (``WebApps_List``,
+``WebApps_ListByResourceGroup``) and their slots (``WebApps_ListSlots``). The SDK
+(azure-mgmt-web) is imported on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from rotators.core.clouds import Cloud
 from rotators.core.consumers import Consumer, Reference
 
 API_VERSION = "2023-12-01"  # GA, with the references' status and activeVersion
-ROLE = "the 'App Service Key Vault Reference Refresher' role on the app"
+ROLE = "the Key Vault Reference Refresher role on the app (infra/modules/consumer-refresher.json)"
 
 
 def _client(subscription: str, cloud: Cloud) -> Any:
@@ -43,22 +47,41 @@ def refresh(consumer: Consumer, subscription: str, cloud: Cloud) -> None:
 
 
 def references(consumer: Consumer, subscription: str, cloud: Cloud) -> list[Reference]:
+    """The app's Key Vault references: its app settings', then its connection strings'."""
     operations = _client(subscription, cloud).web_apps
+    group, app, slot = consumer.resource_group, consumer.app, consumer.slot
     with calling(f"Read the Key Vault references of {consumer}", role=ROLE):
-        if consumer.slot:
-            listed = operations.get_app_settings_key_vault_references_slot(
-                consumer.resource_group, consumer.app, consumer.slot
-            )
+        if slot:
+            settings = operations.get_app_settings_key_vault_references_slot(group, app, slot)
+            strings = operations.get_site_connection_string_key_vault_references_slot(group, app, slot)
         else:
-            listed = operations.get_app_settings_key_vault_references(consumer.resource_group, consumer.app)
-        return [_reference(item) for item in listed]
+            settings = operations.get_app_settings_key_vault_references(group, app)
+            strings = operations.get_site_connection_string_key_vault_references(group, app)
+        return [_reference(item) for item in settings] + [_reference(item, "connection string ") for item in strings]
 
 
-def _reference(item: Any) -> Reference:
+def apps(subscription: str, cloud: Cloud, resource_group: str | None = None) -> list[Consumer]:
+    """Every App Service and Function app of a subscription (or one group), with its slots."""
+    operations = _client(subscription, cloud).web_apps
+    where = f"resource group {resource_group}" if resource_group else f"subscription {subscription}"
+    found = []
+    with calling(f"List the apps of {where}", role="Reader on the scope"):
+        sites = operations.list_by_resource_group(resource_group) if resource_group else operations.list()
+        for site in sites:
+            group = str(site.id).split("/")[4]
+            found.append(Consumer(group, str(site.name)))
+            found.extend(
+                Consumer(group, str(site.name), str(slot.name).rsplit("/", 1)[-1])
+                for slot in operations.list_slots(group, site.name)
+            )
+    return found
+
+
+def _reference(item: Any, prefix: str = "") -> Reference:
     properties = item.properties
     status = getattr(properties, "status", None)
     return Reference(
-        setting=str(item.name or "").rsplit("/", 1)[-1],
+        setting=prefix + str(item.name or "").rsplit("/", 1)[-1],
         status=str(getattr(status, "value", status) or ""),
         vault_name=str(properties.vault_name or ""),
         secret_name=str(properties.secret_name or ""),

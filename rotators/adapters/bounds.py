@@ -21,16 +21,19 @@ from rotators.core import deadline
 class DeadlinePolicy(SansIOHTTPPolicy[Any, Any]):
     """A per-call policy: each request's timeouts and its whole retry budget end with the trigger's time."""
 
-    def __init__(self, *, read_timeout: float, connection_timeout: float) -> None:
+    def __init__(self, *, read_timeout: float, connection_timeout: float, per_try: bool = False) -> None:
         self._read_timeout = read_timeout
         self._connection_timeout = connection_timeout
+        # Per try (after the retry policy): each attempt's timeouts only, and no attempt past the deadline.
+        self._per_try = per_try
 
     def on_request(self, request: PipelineRequest[Any]) -> None:
         left = deadline.remaining()
         if left is None:
             return
         options = request.context.options
-        options["timeout"] = min(options.get("timeout", left), left)  # azure-core's budget for all retries
+        if not self._per_try:
+            options["timeout"] = min(options.get("timeout", left), left)  # azure-core's budget for all retries
         options.update(
             deadline.call_options(
                 read_timeout=options.get("read_timeout", self._read_timeout),

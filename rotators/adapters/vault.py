@@ -37,6 +37,13 @@ def write_version(
     return _info(name, secret.properties)
 
 
+def update_tags(vault: VaultAddress, name: str, version: str, tags: dict[str, str]) -> SecretVersionInfo:
+    """Replace one version's tags (Key Vault's PATCH replaces the whole set); no new version."""
+    with calling(f"Update the tags of secret {name} in {vault}", role=_role(vault)):
+        properties = clients.secret_client(vault.url).update_secret_properties(name, version, tags=tags)
+    return _info(name, properties)
+
+
 def list_secrets(vault: VaultAddress) -> Iterator[SecretVersionInfo]:
     """Every secret's current version properties, following ``nextLink`` through large vaults."""
     with calling(f"List secrets in {vault}", role=_role(vault)):

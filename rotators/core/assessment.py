@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rotators.core.clouds import Cloud
+from rotators.core.consumers import ConsumerReport
 from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
@@ -49,6 +50,7 @@ class Assessment:
     reason: str = ""
     contract: Contract | None = None
     shares_pair_with: tuple[str, ...] = ()
+    consumers: tuple[ConsumerReport, ...] = ()  # where each declared consumer stands (status only)
 
 
 def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:

@@ -21,10 +21,17 @@ class Cloud:
     arm_endpoint: str
     storage_suffix: str
     cosmos_suffix: str
+    # App Configuration stores: https://<store>.<suffix> (the national clouds' App Configuration docs).
+    appconfig_suffix: str
 
 
 PUBLIC = Cloud(
-    "AzureCloud", "vault.azure.net", "https://management.azure.com", "core.windows.net", "documents.azure.com"
+    "AzureCloud",
+    "vault.azure.net",
+    "https://management.azure.com",
+    "core.windows.net",
+    "documents.azure.com",
+    "azconfig.io",
 )
 CLOUDS = (
     PUBLIC,
@@ -34,6 +41,7 @@ CLOUDS = (
         "https://management.chinacloudapi.cn",
         "core.chinacloudapi.cn",
         "documents.azure.cn",
+        "azconfig.azure.cn",
     ),
     Cloud(
         "AzureUSGovernment",
@@ -41,6 +49,7 @@ CLOUDS = (
         "https://management.usgovcloudapi.net",
         "core.usgovcloudapi.net",
         "documents.azure.us",
+        "azconfig.azure.us",
     ),
 )
 

@@ -1,15 +1,25 @@
 """The apps that read a secret, and what their Key Vault references say. Pure.
 
-A secret's consumers are declared by its optional ``Consumers`` tag: comma-separated
-``<resource group>/<app>`` or ``<resource group>/<app>/<slot>`` entries, App Service and
-Function apps in the subscription of the secret's ``ProviderAddress``. Key Vault caps a tag
-value at 256 characters, which holds about ten short entries.
+A secret's consumers are declared by its optional ``Consumers`` tag: comma-separated entries
+in the subscription of the secret's ``ProviderAddress``:
 
-After a rotation writes a new version, each consumer is asked to refresh its references and
-then read: it *moved* when a reference to this secret is ``Resolved`` with the new version
-active; it is *behind* while the old version is still active; it is *failing* when App
+- ``<resource group>/<app>`` or ``<resource group>/<app>/<slot>``: an App Service or Function
+  app (or one of its slots) that reads the secret through a Key Vault reference;
+- ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
+  reference to the secret, whose apps reload on a sentinel key.
+
+Key Vault caps a tag value at 256 characters, about ten short entries. More (up to
+:data:`MAX_REGISTERED`) go to the registry: the tag says ``@registry`` and the list is kept
+beside the rotation records in the function's own storage (``python -m rotators consumers
+--apply`` writes it).
+
+After a rotation writes a new version, each app is asked to refresh its references and then
+read: it *moved* when every reference to this secret is ``Resolved`` with the new version
+active; it is *behind* while an older version is still active; it is *failing* when App
 Service reports the reference broken (it names why: the app's identity lacking Key Vault
-Secrets User, a vault it cannot reach, ...).
+Secrets User, a vault it cannot reach, ...). A store is *signalled* once its sentinel is set
+after the version was written: its apps reload on their own schedule, so a store never
+confirms anything.
 """
 
 from __future__ import annotations
@@ -23,11 +33,18 @@ from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
 
 CONSUMERS = "Consumers"
-MAX_CONSUMERS = 20
+REGISTRY = "@registry"  # the tag's value when the list lives in the function's storage
+MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
+MAX_REGISTERED = 100
+APP_CONFIGURATION_PREFIX = "appconfig:"
 # App Service names: letters, digits and hyphens (2-60); resource groups: letters, digits, - _ . ( ) (1-90).
 _APP = r"[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]"
 _GROUP = r"[A-Za-z0-9_.()-]{1,90}"
 _ENTRY = re.compile(rf"(?P<group>{_GROUP})/(?P<app>{_APP})(?:/(?P<slot>{_APP}))?")
+# App Configuration store names: letters, digits and hyphens (5-50).
+_STORE = re.compile(
+    rf"{APP_CONFIGURATION_PREFIX}(?P<group>{_GROUP})/(?P<store>[A-Za-z0-9][A-Za-z0-9-]{{3,48}}[A-Za-z0-9])"
+)
 # What App Service says of a reference it could not resolve, and what the operator does about it.
 _FIXES = {
     "AccessToKeyVaultDenied": "give the app's identity the Key Vault Secrets User role on the vault",
@@ -40,14 +57,38 @@ _FIXES = {
 }
 
 
+class ConsumerKind(enum.StrEnum):
+    APP_SERVICE = "app"
+    APP_CONFIGURATION = "appconfig"
+
+
 @dataclass(frozen=True)
 class Consumer:
     resource_group: str
-    app: str
+    app: str  # the site, or the App Configuration store
     slot: str | None = None
+    kind: ConsumerKind = ConsumerKind.APP_SERVICE
 
     def __str__(self) -> str:
+        if self.kind is ConsumerKind.APP_CONFIGURATION:
+            return f"{APP_CONFIGURATION_PREFIX}{self.resource_group}/{self.app}"
         return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
+
+    @property
+    def can_confirm(self) -> bool:
+        """Only App Service reports the version an app runs; a store's apps reload unseen."""
+        return self.kind is ConsumerKind.APP_SERVICE
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the ``Consumers`` tag says: the consumers themselves, or that the registry holds them."""
+
+    consumers: tuple[Consumer, ...] = ()
+    in_registry: bool = False
+
+    def __bool__(self) -> bool:
+        return self.in_registry or bool(self.consumers)
 
 
 class Moved(enum.StrEnum):
@@ -56,6 +97,7 @@ class Moved(enum.StrEnum):
     FAILING = "failing"
     UNREFERENCED = "unreferenced"
     UNREACHABLE = "unreachable"
+    SIGNALLED = "signalled"  # an App Configuration store's sentinel is set
 
 
 @dataclass(frozen=True)
@@ -80,32 +122,53 @@ class ConsumerReport:
         return {"consumer": str(self.consumer), "state": self.state.value, "detail": self.detail}
 
 
-def parse_consumers(raw: str | None) -> tuple[Consumer, ...]:
-    """The ``Consumers`` tag's entries; a bad entry is refused, naming it."""
+def parse_consumers(raw: str | None) -> Declared:
+    """The ``Consumers`` tag: ``@registry``, or its entries; a bad entry is refused, naming it."""
     if raw is None or not raw.strip():
-        return ()
-    entries = [entry.strip() for entry in raw.split(",")]
+        return Declared()
+    if raw.strip().lower() == REGISTRY:
+        return Declared(in_registry=True)
+    return Declared(parse_entries(raw.split(","), f"Tag '{CONSUMERS}'", MAX_CONSUMERS))
+
+
+def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED) -> tuple[Consumer, ...]:
+    """Consumer entries (from the tag or the registry), validated alike."""
     consumers = []
-    for position, entry in enumerate(entries, start=1):
-        match = _ENTRY.fullmatch(entry)
-        if match is None:
+    for position, raw in enumerate(entries, start=1):
+        entry = raw.strip()
+        app, store = _ENTRY.fullmatch(entry), _STORE.fullmatch(entry)
+        if app is not None:
+            consumers.append(Consumer(app["group"], app["app"], app["slot"]))
+        elif store is not None:
+            consumers.append(Consumer(store["group"], store["store"], kind=ConsumerKind.APP_CONFIGURATION))
+        else:
             raise NotRotatable(
-                f"Tag '{CONSUMERS}' entry {position} is {shown(entry)}; expected <resource group>/<app> or "
-                "<resource group>/<app>/<slot> (App Service and Function apps in the subscription of ProviderAddress)."
+                f"{where} entry {position} is {shown(entry)}; expected <resource group>/<app>, "
+                "<resource group>/<app>/<slot> (App Service and Function apps) or "
+                f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
+                f"ProviderAddress; or the whole tag '{REGISTRY}'."
             )
-        consumers.append(Consumer(match["group"], match["app"], match["slot"]))
-    if len(set(consumers)) != len(consumers):
-        raise NotRotatable(f"Tag '{CONSUMERS}' names an app twice.")
-    if len(consumers) > MAX_CONSUMERS:
-        raise NotRotatable(f"Tag '{CONSUMERS}' names {len(consumers)} apps; at most {MAX_CONSUMERS}.")
+    if len({str(c).lower() for c in consumers}) != len(consumers):
+        raise NotRotatable(f"{where} names a consumer twice.")
+    if len(consumers) > most:
+        more = f"; list more in the registry ('{REGISTRY}')" if most < MAX_REGISTERED else ""
+        raise NotRotatable(f"{where} names {len(consumers)} consumers; at most {most}{more}.")
     return tuple(consumers)
+
+
+def tag_value(consumers: Iterable[Consumer]) -> str:
+    return ",".join(str(consumer) for consumer in consumers)
 
 
 def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secret: str, version: str) -> ConsumerReport:
     """What a consumer's references to ``vault``/``secret`` say about ``version``, the one just written."""
     mine = [r for r in references if r.vault_name.lower() == vault.lower() and r.secret_name.lower() == secret.lower()]
     if not mine:
-        return ConsumerReport(consumer, Moved.UNREFERENCED, f"no app setting of {consumer} references secret {secret}")
+        return ConsumerReport(
+            consumer,
+            Moved.UNREFERENCED,
+            f"no app setting or connection string of {consumer} references secret {secret}",
+        )
     for reference in mine:
         if reference.status != "Resolved":
             fix = _FIXES.get(reference.status, "see the app's Key Vault reference status")
@@ -116,3 +179,30 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
         names = ", ".join(r.setting for r in behind)
         return ConsumerReport(consumer, Moved.BEHIND, f"setting {names} still runs version {behind[0].active_version}")
     return ConsumerReport(consumer, Moved.MOVED, f"runs version {version}")
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Where the declared consumers stand on the secret's current version, before the next rotation.
+
+    ``unconfirmed`` says why they could not all be asked (a store declared, an unreadable
+    registry): then nothing is confirmed.
+    """
+
+    version: str
+    reports: tuple[ConsumerReport, ...] = ()
+    unconfirmed: str | None = None
+
+    def holding(self) -> str | None:
+        """Why the cool-down holds (``None``: every consumer runs the current version)."""
+        if self.unconfirmed is not None:
+            return self.unconfirmed
+        holder = next((report for report in self.reports if report.state is not Moved.MOVED), None)
+        if holder is None:
+            return None
+        return f"consumer {holder.consumer} holds it ({holder.state.value}: {holder.detail})"
+
+
+def unconfirmable(consumers: Iterable[Consumer]) -> Consumer | None:
+    """A consumer that can never confirm it moved (an App Configuration store), if one is declared."""
+    return next((consumer for consumer in consumers if not consumer.can_confirm), None)

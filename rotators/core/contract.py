@@ -9,11 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rotators.core.clouds import Cloud
-from rotators.core.consumers import CONSUMERS, Consumer, parse_consumers
+from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
@@ -42,7 +42,7 @@ class Contract:
     credential: Credential
     validity: timedelta
     value_format: ValueFormat
-    consumers: tuple[Consumer, ...] = ()
+    consumers: Declared = field(default_factory=Declared)
 
     @property
     def alternate(self) -> Credential:

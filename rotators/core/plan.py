@@ -8,6 +8,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rotators.core.consumers import Confirmation
 from rotators.core.contract import Contract
 from rotators.core.records import RotationRecord, SecretVersionInfo
 from rotators.kinds import Credential
@@ -27,6 +28,9 @@ class Plan:
     target: Credential
     expires_on: datetime
     resume: RotationRecord | None = None
+    # Cooling down, but past the confirmed floor with consumers declared: asking them may end it.
+    confirmable: bool = False
+    confirmation: Confirmation | None = None  # what the consumers said, if they were asked
 
 
 def plan_rotation(
@@ -38,11 +42,19 @@ def plan_rotation(
     event_version: str | None = None,
     force: bool = False,
     record: RotationRecord | None = None,
+    confirmed_min_interval: timedelta | None = None,
+    confirmation: Confirmation | None = None,
 ) -> Plan:
+    """What to do. Inside the cool-down, a rotation may still start when the secret declares its
+    consumers, the current version is older than ``confirmed_min_interval``, and ``confirmation``
+    shows every one of them running the current version: then no app can hold the key about to be
+    regenerated. Anything less keeps the full cool-down."""
     target = contract.alternate
 
-    def plan(action: Action, reason: str, resume: RotationRecord | None = None) -> Plan:
-        return Plan(action, reason, contract.credential, target, now + contract.validity, resume)
+    def plan(action: Action, reason: str, resume: RotationRecord | None = None, *, confirmable: bool = False) -> Plan:
+        return Plan(
+            action, reason, contract.credential, target, now + contract.validity, resume, confirmable, confirmation
+        )
 
     if event_version is not None and event_version != current.version:
         return plan(Action.STALE, f"the event is for version {event_version}; the current version is {current.version}")
@@ -52,10 +64,24 @@ def plan_rotation(
         )
     age = now - current.created_on
     if age < min_interval and not force:
+        floor = confirmed_min_interval if contract.consumers and confirmed_min_interval is not None else None
+        past_floor = floor is not None and age >= floor
+        if past_floor and confirmation is not None and confirmation.version == current.version:
+            holding = confirmation.holding()
+            if holding is None:
+                return plan(
+                    Action.ROTATE,
+                    f"every declared consumer runs the current version {current.version} (confirmed), written "
+                    f"{_hours(age)} ago; regenerate {target.tag}, the key no consumer holds any more",
+                )
+            held = f"; {holding}"
+        else:
+            held = ""
         return plan(
             Action.COOLING_DOWN,
             f"the current version was written {_hours(age)} ago, less than the minimum interval of "
-            f"{_hours(min_interval)}: apps may still hold {target.tag}",
+            f"{_hours(min_interval)}: apps may still hold {target.tag}{held}",
+            confirmable=past_floor and confirmation is None,
         )
     why = "forced" if force and age < min_interval else f"the current version is {_hours(age)} old"
     return plan(Action.ROTATE, f"{why}; regenerate {target.tag}, the key the current version does not hold")

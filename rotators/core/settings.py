@@ -20,6 +20,7 @@ from rotators.core.parsing import shown
 
 ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
 EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
+SENTINEL = "ROTATION_APPCONFIG_SENTINEL"
 VERIFY_MODES = ("required", "best-effort", "off")
 # Event Grid custom topic hosts per cloud ("Azure Event Grid" endpoints in each national cloud's
 # developer guide): https://<topic>.<region>-1.eventgrid.azure.net/api/events.
@@ -46,6 +47,10 @@ class Settings:
     events_topic_endpoint: str | None = None
     # Whether a new key is tested on the resource's data plane before it is published.
     verify: str = "best-effort"
+    # The shortest cool-down, reached only when every declared consumer confirms it runs the current version.
+    confirmed_min_interval: timedelta = timedelta(minutes=15)
+    # The key (label empty) set in declared App Configuration stores after each rotation.
+    appconfig_sentinel: str = "Sentinel"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -60,6 +65,10 @@ class Settings:
             sweep_budget_seconds=_number(environ, "ROTATION_SWEEP_BUDGET_SECONDS", 300, low=1, high=480),
             events_topic_endpoint=_topic_endpoint(environ.get(EVENTS_TOPIC_ENDPOINT, "")),
             verify=_choice(environ, "ROTATION_VERIFY", VERIFY_MODES, "best-effort"),
+            confirmed_min_interval=timedelta(
+                minutes=_number(environ, "ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES", 15, low=0, high=525600)
+            ),
+            appconfig_sentinel=_sentinel(environ.get(SENTINEL, "")),
         )
 
     @property
@@ -103,6 +112,16 @@ def _allowed_vaults(raw: str) -> frozenset[VaultAddress]:
                 "wildcards, host names and empty entries are refused."
             ) from None
     return frozenset(vaults)
+
+
+def _sentinel(raw: str) -> str:
+    """An App Configuration key: not ``.`` or ``..``, no ``%`` (Microsoft's "Keys" doc), here at most 256 characters."""
+    raw = raw.strip()
+    if not raw:
+        return "Sentinel"
+    if raw in (".", "..") or "%" in raw or len(raw) > 256 or not raw.isprintable():
+        raise ConfigurationError(f"{SENTINEL} is {shown(raw)}; expected an App Configuration key such as Sentinel.")
+    return raw
 
 
 def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     rollback.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     rollback.set_defaults(run=_rollback)
 
+    consumers = commands.add_parser(
+        "consumers", help="find the apps whose Key Vault references read a vault's secrets; --apply records them"
+    )
+    consumers.add_argument("--vault", required=True, help=VAULT_HELP)
+    consumers.add_argument("--secret", help="one enrolled secret (default: every enrolled secret of the vault)")
+    consumers.add_argument(
+        "--scope",
+        help="/subscriptions/<id>[/resourceGroups/<group>] (default: each secret's ProviderAddress subscription)",
+    )
+    consumers.add_argument(
+        "--apply", action="store_true", help="record them: the Consumers tag (no new version) or the registry"
+    )
+    consumers.set_defaults(run=_consumers)
+
     return parser
 
 
@@ -155,9 +169,7 @@ def _history(args: argparse.Namespace) -> int:
         )
         for entry in entries
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    _table(rows)
     return OK
 
 
@@ -176,3 +188,43 @@ def _rollback(args: argparse.Namespace) -> int:
         if value is not None:
             print(f"{key}: {value}")
     return OK
+
+
+def _consumers(args: argparse.Namespace) -> int:
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.parsing import check_secret_name
+    from rotators.core.settings import get_settings
+    from rotators.workflows.discovery import Scope, apply, discover, enrolled
+
+    address = VaultAddress.parse(args.vault)
+    get_settings().check_vault(address)
+    scope = Scope.parse(args.scope) if args.scope else None
+    secrets = enrolled(address, check_secret_name(args.secret) if args.secret else None)
+    found = discover(address, secrets, scope)
+    header = ("SECRET", "CONSUMER", "SETTING", "STATUS", "ACTIVE VERSION")
+    rows = [header] + [
+        tuple(
+            escape(cell)
+            for cell in (
+                f.secret,
+                str(f.consumer),
+                f.reference.setting,
+                f.reference.status or "-",
+                f.reference.active_version or "-",
+            )
+        )
+        for f in found
+    ]
+    _table(rows)
+    if not found:
+        print("(no app in the scope references these secrets)")
+    if args.apply:
+        for line in apply(address, secrets, found):
+            print(escape(line))
+    return OK
+
+
+def _table(rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])

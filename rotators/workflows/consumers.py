@@ -1,57 +1,178 @@
-"""After a rotation: ask every declared consumer to refresh its Key Vault references, and read where it stands.
+"""The apps that read a secret: tell them of a new version, and ask where they stand.
 
-Nothing here undoes or delays the rotation: the new version is written before, and a refresh
-or a read that fails is that consumer's report (logged with the reason, and sent as a
-``KeyRotation.ConsumerNotRefreshed`` event), never the rotation's error. Each consumer's
-calls are bounded by the trigger's time; consumers left when it runs out are reported as not
-refreshed, and App Service refreshes them within 24 hours anyway.
+- After a write (:func:`refresh_consumers`): each App Service consumer is asked to refresh its
+  Key Vault references, then read; each App Configuration store gets its sentinel set.
+- Before a rotation inside the cool-down (:func:`confirm`): each App Service consumer is read;
+  only when all run the current version may the rotation start early.
+- From the sweep (:func:`follow_up`): a consumer not yet on the current version is refreshed
+  again, a store whose sentinel predates the version is signalled again.
+- For ``status`` (:func:`where_they_stand`): reads only.
+
+Nothing here undoes or delays a write: a refresh or read that fails is that consumer's report
+(logged with the reason, and sent as a ``KeyRotation.ConsumerNotRefreshed`` event), never the
+rotation's error. Each consumer's calls are bounded by the trigger's time; consumers left when
+it runs out are reported as not refreshed, and the sweep and App Service's own 24-hour refresh
+take them.
 """
 
 from __future__ import annotations
 
-from rotators.adapters import appservice, outcomes
+import enum
+from collections.abc import Callable
+from datetime import datetime
+
+from rotators.adapters import appconfig, appservice, outcomes, registry
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import ConsumerReport, Moved, judge
+from rotators.core.consumers import (
+    Confirmation,
+    Consumer,
+    ConsumerKind,
+    ConsumerReport,
+    Moved,
+    judge,
+    unconfirmable,
+)
 from rotators.core.contract import Contract
 from rotators.core.errors import RotationError
 from rotators.core.logs import get_logger
+from rotators.core.settings import get_settings
 
 logger = get_logger(__name__)
 
-# What one consumer's refresh and read need, at least, before the trigger's time is up.
+# What one consumer's calls need, at least, before the trigger's time is up.
 PER_CONSUMER_SECONDS = 3.0
 
 
+class Nudge(enum.Enum):
+    ALWAYS = "always"  # right after a write
+    IF_BEHIND = "if behind"  # the sweep's retry
+    NEVER = "never"  # confirmation and status: reads only
+
+
+def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
+    """The secret's consumers: the tag's entries, or the registry's."""
+    if contract.consumers.in_registry:
+        return registry.load(vault, secret)
+    return contract.consumers.consumers
+
+
 def refresh_consumers(
-    contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float
+    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, reserve: float
 ) -> list[ConsumerReport]:
+    return _visit(contract, vault, secret, version, created_on, Nudge.ALWAYS, reserve=reserve, publish=True)
+
+
+def follow_up(
+    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
+) -> list[ConsumerReport]:
+    return _visit(contract, vault, secret, version, created_on, Nudge.IF_BEHIND, reserve=0.0, publish=False)
+
+
+def where_they_stand(
+    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
+) -> list[ConsumerReport]:
+    return _visit(contract, vault, secret, version, created_on, Nudge.NEVER, reserve=0.0)
+
+
+def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float) -> Confirmation:
+    """Whether every declared consumer reports ``version`` active and resolved (reads only)."""
+    try:
+        consumers = declared(contract, vault, secret)
+    except RotationError as exc:
+        return Confirmation(version, unconfirmed=f"its consumers cannot be read ({exc.message})")
+    store = unconfirmable(consumers)
+    if store is not None:
+        return Confirmation(
+            version, unconfirmed=f"consumer {store} is an App Configuration store, which cannot confirm its apps moved"
+        )
     subscription, cloud = contract.resource.subscription, contract.resource.cloud
+
+    def read(consumer: Consumer) -> ConsumerReport:
+        return judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+
     reports = []
-    for consumer in contract.consumers:
-        left = deadline.remaining()
-        if left is not None and left < reserve + PER_CONSUMER_SECONDS:
-            report = ConsumerReport(consumer, Moved.UNREACHABLE, "not refreshed: the trigger's time ran out")
-        else:
-            try:
-                with deadline.budget((left - reserve) if left is not None else 60.0):
-                    appservice.refresh(consumer, subscription, cloud)
-                    listed = appservice.references(consumer, subscription, cloud)
-                report = judge(consumer, listed, vault.name, secret, version)
-            except RotationError as exc:
-                report = ConsumerReport(consumer, Moved.UNREACHABLE, f"not refreshed: {exc.message}")
+    for consumer in consumers:
+        report = _bounded(consumer, reserve, read, "not confirmed")
         reports.append(report)
-        _tell(report, vault, secret, version)
+        if report.state is not Moved.MOVED:
+            break  # one holder is enough to keep the cool-down
+    return Confirmation(version, tuple(reports))
+
+
+def _visit(
+    contract: Contract,
+    vault: VaultAddress,
+    secret: str,
+    version: str,
+    created_on: datetime,
+    nudge: Nudge,
+    *,
+    reserve: float,
+    publish: bool | None = None,
+) -> list[ConsumerReport]:
+    """Each consumer's report; ``publish`` logs each (and sends events when True), ``None`` is silent."""
+    try:
+        consumers = declared(contract, vault, secret)
+    except RotationError as exc:
+        logger.error("Consumers of secret %s in %s cannot be read: %s", secret, vault, exc.message)
+        return []
+    subscription, cloud = contract.resource.subscription, contract.resource.cloud
+    sentinel = get_settings().appconfig_sentinel
+
+    def app(consumer: Consumer) -> ConsumerReport:
+        if nudge is Nudge.ALWAYS:
+            appservice.refresh(consumer, subscription, cloud)
+        report = judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+        if nudge is Nudge.IF_BEHIND and report.state in (Moved.BEHIND, Moved.FAILING):
+            appservice.refresh(consumer, subscription, cloud)
+            report = judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+        return report
+
+    def store(consumer: Consumer) -> ConsumerReport:
+        signalled = ConsumerReport(consumer, Moved.SIGNALLED, f"sentinel {sentinel} set for version {version}")
+        if nudge is not Nudge.ALWAYS:
+            set_at = appconfig.sentinel_set_at(consumer, cloud, sentinel)
+            if set_at is not None and set_at >= created_on:
+                return signalled
+            if nudge is Nudge.NEVER:
+                return ConsumerReport(consumer, Moved.BEHIND, f"sentinel {sentinel} not set since version {version}")
+        appconfig.set_sentinel(consumer, cloud, sentinel, f"{vault.name}/{secret}/{version}")
+        return signalled
+
+    reports = []
+    for consumer in consumers:
+        visit = store if consumer.kind is ConsumerKind.APP_CONFIGURATION else app
+        report = _bounded(consumer, reserve, visit, "not refreshed" if nudge is not Nudge.NEVER else "not read")
+        reports.append(report)
+        if publish is not None:
+            _tell(report, vault, secret, version, publish=publish)
     return reports
 
 
-def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str) -> None:
-    if report.state is Moved.MOVED:
-        logger.info("Consumer %s of secret %s in %s %s.", report.consumer, secret, vault, report.detail)
+def _bounded(
+    consumer: Consumer, reserve: float, visit: Callable[[Consumer], ConsumerReport], failed: str
+) -> ConsumerReport:
+    """One consumer's calls, inside the trigger's time less ``reserve``; a failure is its report."""
+    left = deadline.remaining()
+    if left is not None and left < reserve + PER_CONSUMER_SECONDS:
+        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: the trigger's time ran out")
+    try:
+        with deadline.budget((left - reserve) if left is not None else 60.0):
+            return visit(consumer)
+    except RotationError as exc:
+        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: {exc.message}")
+
+
+def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str, *, publish: bool) -> None:
+    if report.state in (Moved.MOVED, Moved.SIGNALLED):
+        logger.info("Consumer %s of secret %s in %s: %s.", report.consumer, secret, vault, report.detail)
         return
     logger.warning(
         "Consumer %s of secret %s in %s is %s: %s.", report.consumer, secret, vault, report.state, report.detail
     )
+    if not publish:
+        return
     data = {
         "consumer": str(report.consumer),
         "state": report.state.value,

@@ -27,6 +27,7 @@ from typing import Any
 from rotators.adapters import lock, outcomes, vault
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
+from rotators.core.consumers import Confirmation
 from rotators.core.contract import (
     PROVIDER_ADDRESS,
     Contract,
@@ -169,7 +170,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
         return _without_rotating(request, current, plan)
     with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
         claims.claim(request.secret, request.vault, contract, lease, pairs)
-        current, value, again, plan = _plan(request, now, rotation=lease.record.rotation)
+        current, value, again, plan = _plan(request, now, lease.record.rotation, plan.confirmation)
         if again.pair_name != contract.pair_name:
             raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
         if plan.action is not Action.ROTATE:
@@ -178,20 +179,37 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
 
 
 def _plan(
-    request: RotationRequest, now: datetime, rotation: RotationRecord | None
+    request: RotationRequest,
+    now: datetime,
+    rotation: RotationRecord | None,
+    asked: Confirmation | None = None,
 ) -> tuple[SecretVersionInfo, str, Contract, Plan]:
+    """Read the current version and plan; ``asked`` is what the consumers said on an earlier read."""
     current, value = vault.read_current(request.vault, request.secret_name)
     contract = read_contract(current.tags, request.vault.cloud)
-    plan = plan_rotation(
-        current,
-        contract,
-        now=now,
-        min_interval=get_settings().min_interval,
-        event_version=request.event_version,
-        force=request.force,
-        record=rotation,
-    )
-    return current, value, contract, plan
+    settings = get_settings()
+
+    def plan(confirmation: Confirmation | None = None) -> Plan:
+        return plan_rotation(
+            current,
+            contract,
+            now=now,
+            min_interval=settings.min_interval,
+            event_version=request.event_version,
+            force=request.force,
+            record=rotation,
+            confirmed_min_interval=settings.confirmed_min_interval,
+            confirmation=confirmation,
+        )
+
+    planned = plan(asked)
+    if planned.confirmable:  # inside the cool-down: only the consumers themselves can end it early
+        planned = plan(
+            consumers.confirm(
+                contract, request.vault, request.secret_name, current.version, reserve=WRITE_RESERVE_SECONDS
+            )
+        )
+    return current, value, contract, planned
 
 
 # regenerate and write ----------------------------------------------------------------------
@@ -444,7 +462,7 @@ def _refresh_consumers(
     if not contract.consumers:
         return ()
     reports = consumers.refresh_consumers(
-        contract, request.vault, request.secret_name, written.version, reserve=WRITE_RESERVE_SECONDS
+        contract, request.vault, request.secret_name, written.version, written.created_on, reserve=WRITE_RESERVE_SECONDS
     )
     return tuple(report.as_dict() for report in reports)
 

@@ -2,7 +2,8 @@
 
 By default each enrolled secret's value is compared with its resource's keys (two reads
 per secret), so drift, dead keys and resources that refuse key authentication show before
-a rotation meets them; ``check_keys=False`` reads the vault's listing only.
+a rotation meets them, and each declared consumer is asked which version it runs (a line per
+consumer under its secret); ``check_keys=False`` reads the vault's listing only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rotators.core.errors import RotationError
 from rotators.core.logs import escape
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
+from rotators.workflows import consumers
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
@@ -32,14 +34,19 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     contract = assessment.contract
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
+    name = assessment.secret.name
     try:
-        _, value = vault.read_current(address, assessment.secret.name)
+        current, value = vault.read_current(address, name)
         state = inspect(contract.kind, contract.resource)
     except RotationError as exc:
         return _note(assessment, f"keys not checked: {exc.message}")
     except Exception as exc:
         return _note(assessment, f"keys not checked: unexpected {type(exc).__name__}")
-    return judge_keys(assessment, contract.held_key(value), state)
+    judged = judge_keys(assessment, contract.held_key(value), state)
+    if not contract.consumers:
+        return judged
+    reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
+    return replace(judged, consumers=tuple(reports))
 
 
 def _note(assessment: Assessment, note: str) -> Assessment:
@@ -49,9 +56,17 @@ def _note(assessment: Assessment, note: str) -> Assessment:
 def render(assessments: list[Assessment]) -> str:
     rows = [COLUMNS] + [_row(a) for a in assessments]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows
-    ]
+
+    def line(row: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+
+    lines = [line(COLUMNS)]
+    for assessment, row in zip(assessments, rows[1:], strict=True):
+        lines.append(line(row))
+        lines.extend(
+            escape(f"  consumer {report.consumer}: {report.state.value}: {report.detail}")
+            for report in assessment.consumers
+        )
     return "\n".join(lines) if assessments else "\n".join([*lines, "(no enrolled secrets)"])
 
 

@@ -2,7 +2,10 @@
 
 It finishes rotations whose holder died, rotates enrolled secrets already inside the
 near-expiry window or expired, and logs misconfigured ones. It goes through the same
-``rotate`` as every other trigger, so the cool-down and the lock hold here too.
+``rotate`` as every other trigger, so the cool-down and the lock hold here too. Inside the
+cool-down it follows up on consumers: an app not yet on the current version is asked to
+refresh again (a refresh that failed after the write is retried here), a store whose sentinel
+predates the version is signalled again.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from rotators.adapters import lock, outcomes, vault
-from rotators.core.assessment import State, assess_vault, pair_index
+from rotators.core.assessment import Assessment, State, assess_vault, pair_index
 from rotators.core.clouds import VaultAddress
+from rotators.core.consumers import Moved
 from rotators.core.contract import Contract
 from rotators.core.deadline import budget
 from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
-from rotators.workflows import claims
+from rotators.workflows import claims, consumers
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
@@ -81,6 +85,8 @@ def _sweep_vault(
         key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
         if not (assessment.state.due or key in interrupted):
             tally[assessment.state.value] += 1
+            if assessment.state is State.COOLING_DOWN and assessment.contract and assessment.contract.consumers:
+                _follow_up(address, assessment, deadline, tally)
             continue
         if time.monotonic() >= deadline:
             tally["deferred"] += 1
@@ -96,6 +102,21 @@ def _sweep_vault(
         except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
             logger.error("Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__)
             tally["unexpected"] += 1
+
+
+def _follow_up(address: VaultAddress, assessment: Assessment, deadline: float, tally: Counter[str]) -> None:
+    """Nudge the consumers of a secret rotated less than the cool-down ago that are not on its current version."""
+    if time.monotonic() >= deadline or assessment.contract is None:
+        return
+    name = assessment.secret.name
+    try:
+        with budget(get_settings().event_budget_seconds):
+            current, _ = vault.read_current(address, name)  # a listing carries no version ids
+            reports = consumers.follow_up(assessment.contract, address, name, current.version, current.created_on)
+    except RotationError as exc:
+        logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
+        return
+    tally["consumers behind"] += sum(1 for report in reports if report.state not in (Moved.MOVED, Moved.SIGNALLED))
 
 
 def _contest(address: VaultAddress, name: str, contract: Contract, tally: Counter[str]) -> None:

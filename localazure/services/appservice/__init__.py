@@ -3,16 +3,22 @@
 ``GET <app>/config/configreferences/appsettings`` (``WebApps_GetAppSettingsKeyVaultReferences``,
 spec example ``Microsoft.Web/stable/2023-12-01/examples/GetKeyVaultReferencesForAppSettings.json``;
 ``ApiKVReference`` properties ``reference``, ``status``, ``vaultName``, ``secretName``,
-``secretVersion``, ``identityType``, ``details``, ``source``, ``activeVersion``) and
-``POST <app>/config/configreferences/appsettings/refresh``, which Microsoft's "Use Key Vault
+``secretVersion``, ``identityType``, ``details``, ``source``, ``activeVersion``), the same for
+``.../configreferences/connectionstrings`` (``WebApps_GetSiteConnectionStringKeyVaultReferences``),
+and ``POST <app>/config/configreferences/appsettings/refresh``, which Microsoft's "Use Key Vault
 references as app settings" doc gives to make an app read its references again. As that doc
-says, a versionless reference is otherwise re-read every 24 hours: the version an app runs
-moves on refresh or after 24 hours on this backend's clock (``advance``), never by itself.
+says, a versionless reference is otherwise re-read every 24 hours, and "any configuration change
+to the app causes an app restart and an immediate refetch of all referenced secrets": the
+version an app runs moves on refresh, on a configuration change (``change_settings``) or after 24
+hours on this backend's clock (``advance``), never by itself. Apps are listed per subscription
+and per group (``WebApps_List``, ``WebApps_ListByResourceGroup``), slots per app
+(``WebApps_ListSlots``, name ``<site>/<slot>`` as in ``GetWebAppSlot.json``).
 
-The doc does not say what the refresh answers: ``refresh_status`` (200, or 204) offers both.
-Options: ``vault_access`` per app (False: the app's identity cannot read the vault, status
-``AccessToKeyVaultDenied``) and ``refresh_delay`` per app (a refresh that takes effect that many
-seconds later, as a slow app does).
+What the doc does not say is offered as options: the refresh's answer (``refresh_status``: 200,
+or 204), and whether it re-reads connection strings too (``refresh_covers_connection_strings``;
+no refresh is documented for them). Per app: ``vault_access`` (False: the app's identity cannot
+read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a refresh that takes
+effect that many seconds later, as a slow app does).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ _REFERENCE = re.compile(
     r"(?P<version>[^/)]*)\)"
 )
 DAY = 86400.0
+APP_SETTINGS, CONNECTION_STRINGS = "appsettings", "connectionstrings"
 _DENIED = (
     "Key Vault reference was not able to be resolved because site was denied access to Key Vault reference's vault."
 )
@@ -46,7 +53,8 @@ class App(ArmResource):
 
     slot: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
-    active: dict[str, str] = field(default_factory=dict)  # setting -> version resolved
+    connection_strings: dict[str, str] = field(default_factory=dict)
+    active: dict[str, str] = field(default_factory=dict)  # "appsettings/<name>" -> version resolved
     resolved_at: float = 0.0
     pending_until: float | None = None  # a slow refresh lands then
     vault_access: bool = True
@@ -65,6 +73,7 @@ class AppServiceBackend:
         self.cloud = cloud
         self.apps: dict[str, App] = {}  # by "site" or "site/slot", lower-cased
         self.refresh_status = 200
+        self.refresh_covers_connection_strings = True
         self._skew = 0.0
 
     def create_app(
@@ -73,10 +82,18 @@ class AppServiceBackend:
         settings: dict[str, str],
         *,
         slot: str | None = None,
+        connection_strings: dict[str, str] | None = None,
         resource_group: str = "rg-apps",
         subscription: str = DEFAULT_SUBSCRIPTION,
     ) -> App:
-        app = App(subscription, resource_group, name, slot=slot, settings=dict(settings))
+        app = App(
+            subscription,
+            resource_group,
+            name,
+            slot=slot,
+            settings=dict(settings),
+            connection_strings=dict(connection_strings or {}),
+        )
         with self.cloud.lock:
             self.apps[_key(name, slot)] = app
             self.cloud.arm.resource_groups.setdefault(subscription.lower(), set()).add(resource_group.lower())
@@ -89,21 +106,35 @@ class AppServiceBackend:
     def now(self) -> float:
         return time.monotonic() + self._skew
 
+    def change_settings(self, app: App, settings: dict[str, str]) -> None:
+        """A configuration change: the app restarts and reads every reference at once."""
+        with self.cloud.lock:
+            app.settings.update(settings)
+            self.resolve(app)
+
     def settle(self, app: App) -> None:
         if app.pending_until is not None and self.now() >= app.pending_until:
             app.pending_until = None
-            self.resolve(app)
+            self.resolve(app, sources=self.refreshed())
         elif self.now() - app.resolved_at >= DAY:  # App Service re-reads references every 24 hours
             self.resolve(app)
 
-    def resolve(self, app: App) -> None:
-        for setting, value in app.settings.items():
-            match = _REFERENCE.fullmatch(value)
-            if match and app.vault_access and match["vault"].lower() in self.cloud.keyvault.vaults:
-                versions = self.cloud.keyvault.secret_versions(match["vault"], match["secret"])
-                if versions:
-                    app.active[setting] = match["version"] or versions[-1].version
+    def refreshed(self) -> tuple[str, ...]:
+        return (APP_SETTINGS, CONNECTION_STRINGS) if self.refresh_covers_connection_strings else (APP_SETTINGS,)
+
+    def resolve(self, app: App, sources: tuple[str, ...] = (APP_SETTINGS, CONNECTION_STRINGS)) -> None:
+        for source in sources:
+            for setting, value in _values(app, source).items():
+                match = _REFERENCE.fullmatch(value)
+                if match and app.vault_access and match["vault"].lower() in self.cloud.keyvault.vaults:
+                    versions = self.cloud.keyvault.secret_versions(match["vault"], match["secret"])
+                    if versions:
+                        app.active[f"{source}/{setting}"] = match["version"] or versions[-1].version
         app.resolved_at = self.now()
+
+
+def _values(app: App, source: str) -> dict[str, str]:
+    return app.settings if source == APP_SETTINGS else app.connection_strings
 
 
 def _key(name: str, slot: str | None) -> str:
@@ -111,7 +142,7 @@ def _key(name: str, slot: str | None) -> str:
 
 
 def _app(backend: AppServiceBackend, match: re.Match[str]) -> App:
-    app = backend.apps.get(_key(match["name"], match["slot"]))
+    app = backend.apps.get(_key(match["name"], match.groupdict().get("slot")))
     if app is None or app.resource_group.lower() != match["rg"].lower():
         raise backend.cloud.arm.missing(match["sub"], match["rg"], "Microsoft.Web/sites", match["name"])
     backend.settle(app)
@@ -120,15 +151,16 @@ def _app(backend: AppServiceBackend, match: re.Match[str]) -> App:
 
 def list_references(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
     app = _app(backend, match)
+    source = match["source"]
     value = []
-    for setting, text in app.settings.items():
+    for setting, text in _values(app, source).items():
         reference = _REFERENCE.fullmatch(text)
         if reference is None:
             continue
         denied = not app.vault_access
         value.append(
             {
-                "id": f"{app.id}/config/configreferences/appsettings/{setting}",
+                "id": f"{app.id}/config/configreferences/{source}/{setting}",
                 "name": setting,
                 "type": "Microsoft.Web/sites/config/configreferences",
                 "properties": {
@@ -140,7 +172,7 @@ def list_references(backend: AppServiceBackend, request: Request, match: re.Matc
                     "identityType": "SystemAssigned",
                     "details": _DENIED if denied else "Reference has been successfully resolved.",
                     "source": "KeyVault",
-                    "activeVersion": app.active.get(setting),
+                    "activeVersion": app.active.get(f"{source}/{setting}"),
                 },
             }
         )
@@ -152,18 +184,51 @@ def refresh(backend: AppServiceBackend, request: Request, match: re.Match[str]) 
     if app.refresh_delay:
         app.pending_until = backend.now() + app.refresh_delay
     else:
-        backend.resolve(app)
+        backend.resolve(app, sources=backend.refreshed())
     return Response(backend.refresh_status, None)
 
 
-_SITE = RG + r"/providers/Microsoft\.Web/sites/(?P<name>[^/]+)(?:/slots/(?P<slot>[^/]+))?"
+def _site(app: App) -> dict[str, object]:
+    """A Site as ``GetWebApp.json`` shows it, trimmed to what listing needs."""
+    name, kind = (
+        (f"{app.name}/{app.slot}", "Microsoft.Web/sites/slots") if app.slot else (app.name, "Microsoft.Web/sites")
+    )
+    return {"id": app.id, "name": name, "type": kind, "location": app.location, "kind": "app", "properties": {}}
+
+
+def list_sites(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
+    group = match.groupdict().get("rg")
+    if group is not None and group.lower() not in backend.cloud.arm.resource_groups.get(match["sub"].lower(), set()):
+        raise backend.cloud.arm.missing(match["sub"], group, "Microsoft.Web/sites", "")
+    sites = [
+        _site(app)
+        for app in backend.apps.values()
+        if app.slot is None
+        and app.subscription.lower() == match["sub"].lower()
+        and (group is None or app.resource_group.lower() == group.lower())
+    ]
+    return Response(200, {"value": sites})
+
+
+def list_slots(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
+    site = _app(backend, match)
+    slots = [_site(app) for app in backend.apps.values() if app.slot and app.name.lower() == site.name.lower()]
+    return Response(200, {"value": slots})
+
+
+_SITES = r"/providers/Microsoft\.Web/sites"
+_SITE = RG + _SITES + r"/(?P<name>[^/]+)(?:/slots/(?P<slot>[^/]+))?"
+_REFERENCES = _SITE + r"/config/configreferences/(?P<source>appsettings|connectionstrings)"
 SERVICE = Service(
     "appservice",
     arm.FRONT,
     AppServiceBackend,
     (
-        Url("appservice.list_references", "GET", _SITE + "/config/configreferences/appsettings", list_references),
+        Url("appservice.list_references", "GET", _REFERENCES, list_references),
         Url("appservice.refresh", "POST", _SITE + "/config/configreferences/appsettings/refresh", refresh),
+        Url("appservice.list_sites", "GET", r"/subscriptions/(?P<sub>[^/]+)" + _SITES, list_sites),
+        Url("appservice.list_sites", "GET", RG + _SITES, list_sites),
+        Url("appservice.list_slots", "GET", RG + _SITES + r"/(?P<name>[^/]+)/slots", list_slots),
     ),
     frozenset({"2023-12-01"}),
 )

@@ -1,0 +1,67 @@
+"""App Configuration stores that hold a Key Vault reference to a secret: their sentinel key.
+
+Apps that read a store through the App Configuration provider reload everything, Key Vault
+references included, when a registered sentinel key changes ("Use dynamic configuration":
+``Register("Sentinel", refreshAll: true)``). So after a rotation the sentinel
+(``ROTATION_APPCONFIG_SENTINEL``, label empty) is set with the azure-appconfiguration SDK and the
+managed identity (Entra ID tokens for the audience ``https://azconfig.io``; the role App
+Configuration Data Owner on the store). Its value names the version written, never a key.
+
+The endpoint is ``https://<store>.<cloud's App Configuration suffix>``; the SDK is imported on
+first use and pinned to the GA api-version 2023-11-01, which every cloud serves.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
+from rotators.core.clouds import Cloud
+from rotators.core.consumers import Consumer
+
+if TYPE_CHECKING:
+    from azure.appconfiguration import AzureAppConfigurationClient
+
+API_VERSION = "2023-11-01"
+ROLE = "the App Configuration Data Owner role on the store"
+
+
+@functools.cache
+def _client(store: str, cloud: Cloud) -> AzureAppConfigurationClient:
+    from azure.appconfiguration import AzureAppConfigurationClient
+
+    from rotators.adapters.bounds import DeadlinePolicy
+
+    endpoint = f"https://{store.lower()}.{cloud.appconfig_suffix}"
+    options = clients.client_options()
+    # This client sets per-call policies of its own (and refuses a second list): the deadline runs per try.
+    options.pop("per_call_policies")
+    transport = clients.transport_options()
+    options["per_retry_policies"] = [
+        DeadlinePolicy(
+            read_timeout=transport["read_timeout"], connection_timeout=transport["connection_timeout"], per_try=True
+        )
+    ]
+    return AzureAppConfigurationClient(endpoint, clients.credential(), api_version=API_VERSION, **options)
+
+
+def set_sentinel(consumer: Consumer, cloud: Cloud, key: str, value: str) -> None:
+    from azure.appconfiguration import ConfigurationSetting
+
+    with calling(f"Set the sentinel {key} of App Configuration store {consumer.app}", role=ROLE):
+        _client(consumer.app, cloud).set_configuration_setting(ConfigurationSetting(key=key, label=None, value=value))
+
+
+def sentinel_set_at(consumer: Consumer, cloud: Cloud, key: str) -> datetime | None:
+    """When the sentinel was last set (``None``: never)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    with calling(f"Read the sentinel {key} of App Configuration store {consumer.app}", role=ROLE):
+        try:
+            setting = _client(consumer.app, cloud).get_configuration_setting(key, label=None)
+        except ResourceNotFoundError:
+            return None
+        return setting.last_modified if setting is not None else None

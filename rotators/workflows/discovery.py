@@ -1,0 +1,149 @@
+"""Discovery: which apps of a scope read a vault's secrets through Key Vault references.
+
+Each App Service and Function app (and slot) of the scope is asked for its Key Vault
+references (app settings and connection strings); a reference to one of the vault's enrolled
+secrets makes the app that secret's consumer. ``apply`` records them: in the ``Consumers`` tag of
+the current version (a tag update, never a new version) when they fit, else in the registry with
+the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
+are kept. Reads only, until ``apply``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rotators.adapters import appservice, registry, vault
+from rotators.core.clouds import VaultAddress
+from rotators.core.consumers import (
+    CONSUMERS,
+    MAX_CONSUMERS,
+    MAX_REGISTERED,
+    REGISTRY,
+    Consumer,
+    Reference,
+    tag_value,
+)
+from rotators.core.contract import Contract, is_enrolled, read_contract, tag_name
+from rotators.core.errors import BadRequest, NotRotatable, RotationError
+from rotators.core.parsing import shown
+from rotators.workflows.consumers import declared
+
+TAG_VALUE_LIMIT = 256  # Key Vault's limit on a tag value
+_SCOPE = re.compile(
+    r"/subscriptions/(?P<sub>[0-9A-Fa-f-]{36})(?:/resourceGroups/(?P<rg>[A-Za-z0-9_.()-]{1,90}))?/?", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    subscription: str
+    resource_group: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        match = _SCOPE.fullmatch(text.strip())
+        if match is None:
+            raise BadRequest(
+                f"Scope {shown(text)} is not /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<group>."
+            )
+        return cls(match["sub"].lower(), match["rg"])
+
+    def __str__(self) -> str:
+        group = f"/resourceGroups/{self.resource_group}" if self.resource_group else ""
+        return f"/subscriptions/{self.subscription}{group}"
+
+
+@dataclass(frozen=True)
+class Found:
+    secret: str
+    subscription: str
+    consumer: Consumer
+    reference: Reference
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    name: str
+    version: str
+    tags: dict[str, str]
+    contract: Contract
+
+
+def enrolled(address: VaultAddress, secret: str | None) -> list[Enrolled]:
+    """The secret named (which must be enrolled), or every enrolled secret of the vault."""
+    if secret is not None:
+        current, _ = vault.read_current(address, secret)
+        return [Enrolled(current.name, current.version, current.tags, read_contract(current.tags, address.cloud))]
+    found = []
+    for listed in vault.list_secrets(address):
+        if is_enrolled(listed.tags):
+            try:
+                contract = read_contract(listed.tags, address.cloud)
+            except NotRotatable:
+                continue  # misconfigured: status and the sweep say why
+            found.append(Enrolled(listed.name, listed.version, listed.tags, contract))
+    return found
+
+
+def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None) -> list[Found]:
+    """Every reference, in the scope (default: each secret's ProviderAddress subscription), to one of ``secrets``."""
+    names = {secret.name.lower(): secret.name for secret in secrets}
+    scopes = [scope] if scope else sorted({Scope(s.contract.resource.subscription.lower()) for s in secrets}, key=str)
+    found = []
+    for where in scopes:
+        for consumer in appservice.apps(where.subscription, address.cloud, where.resource_group):
+            for reference in appservice.references(consumer, where.subscription, address.cloud):
+                name = names.get(reference.secret_name.lower())
+                if name is not None and reference.vault_name.lower() == address.name.lower():
+                    found.append(Found(name, where.subscription, consumer, reference))
+    return found
+
+
+def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]) -> list[str]:
+    """Record each secret's discovered consumers; returns what was done, one line per secret."""
+    lines = []
+    for secret in secrets:
+        mine = [f for f in found if f.secret == secret.name]
+        if not mine:
+            continue
+        subscription = secret.contract.resource.subscription.lower()
+        elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
+        if elsewhere:
+            lines.append(
+                f"{secret.name}: not recorded {', '.join(elsewhere)}: consumers are resolved in the subscription of "
+                f"ProviderAddress ({subscription})"
+            )
+        discovered = [f.consumer for f in mine if f.subscription == subscription]
+        lines.append(_record(address, secret, discovered))
+    return lines
+
+
+def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer]) -> str:
+    try:
+        known = list(declared(secret.contract, address, secret.name))
+    except RotationError:
+        known = []  # an unreadable registry entry is written again
+    names = {str(consumer).lower() for consumer in known}
+    merged = known + [c for c in dict.fromkeys(discovered) if str(c).lower() not in names]
+    if len(merged) == len(known):
+        return f"{secret.name}: already records every consumer found ({len(known)})"
+    if len(merged) > MAX_REGISTERED:
+        return f"{secret.name}: not recorded: {len(merged)} consumers, more than the registry's {MAX_REGISTERED}"
+    value = tag_value(merged)
+    tags = dict(secret.tags)
+    tags.pop(tag_name(tags, CONSUMERS), None)
+    if len(merged) <= MAX_CONSUMERS and len(value) <= TAG_VALUE_LIMIT:
+        where = f"tag {CONSUMERS} of version {secret.version}"
+        tags[CONSUMERS] = value
+    else:
+        registry.save(address, secret.name, tuple(merged))
+        where = f"the registry (tag {CONSUMERS}={REGISTRY} on version {secret.version})"
+        tags[CONSUMERS] = REGISTRY
+    vault.update_tags(address, secret.name, secret.version, tags)
+    line = f"{secret.name}: recorded {len(merged)} consumers in {where}"
+    current, _ = vault.read_current(address, secret.name)
+    if current.version != secret.version:
+        line += f"; version {current.version} was written meanwhile without them: run again"
+    return line
