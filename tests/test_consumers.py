@@ -357,3 +357,32 @@ def test_discovery_refuses_a_bad_scope(cloud, capsys):
     helpers.enroll_storage(cloud)
     code, _, err = run(capsys, "consumers", "--vault", VAULT, "--scope", "/subscriptions/x/../y")
     assert code == REFUSED and "Scope" in err
+
+
+def test_an_unreadable_registry_is_a_note_in_status(cloud, capsys):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    code, out, _ = run(capsys, "status", "--vault", VAULT)
+    assert code == OK and "consumers not read: Tag 'Consumers' of secret 'storage-key' says @registry" in out, out
+
+
+@pytest.mark.parametrize("route", ["appconfigdata.get_key_value", "appservice.list_references"])
+def test_a_fault_in_the_sweep_s_follow_up_stays_that_secret_s(cloud, route):
+    _store(cloud)
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "appconfig:rg-apps/cfg-app,rg-apps/app-fast"})
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    helpers.enroll_storage(cloud, secret="due-key", account="stdue", age=timedelta(days=80), validity="90")
+    cloud.inject(route, status=500, count=50)
+    sweep()
+    cloud.faults.clear()
+    assert helpers.regenerations(cloud) == 2  # the due secret still rotated
+    helpers.holds_live_key(cloud, "due-key")
+
+
+def test_apply_that_cannot_write_the_tag_says_so(cloud, capsys):
+    helpers.enroll_storage(cloud)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    cloud.inject("keyvault.update_secret", status=500, count=20)
+    code, _, err = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    assert code == FAILED and "Update the tags of secret storage-key" in err and len(err.splitlines()) == 1, err
+    assert "Consumers" not in cloud.keyvault.current_secret(VAULT, "storage-key").tags

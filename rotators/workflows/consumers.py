@@ -72,6 +72,7 @@ def follow_up(
 def where_they_stand(
     contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
 ) -> list[ConsumerReport]:
+    """Reads only; an unreadable registry is the caller's to report (a ``RotationError``)."""
     return _visit(contract, vault, secret, version, created_on, Nudge.NEVER, reserve=0.0)
 
 
@@ -111,10 +112,13 @@ def _visit(
     reserve: float,
     publish: bool | None = None,
 ) -> list[ConsumerReport]:
-    """Each consumer's report; ``publish`` logs each (and sends events when True), ``None`` is silent."""
+    """Each consumer's report; ``publish`` logs each (and sends events when True), ``None`` is silent
+    and lets an unreadable registry raise."""
     try:
         consumers = declared(contract, vault, secret)
     except RotationError as exc:
+        if publish is None:
+            raise
         logger.error("Consumers of secret %s in %s cannot be read: %s", secret, vault, exc.message)
         return []
     subscription, cloud = contract.resource.subscription, contract.resource.cloud

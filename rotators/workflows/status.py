@@ -45,7 +45,10 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     judged = judge_keys(assessment, contract.held_key(value), state)
     if not contract.consumers:
         return judged
-    reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
+    try:
+        reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
+    except RotationError as exc:
+        return _note(judged, f"consumers not read: {exc.message}")
     return replace(judged, consumers=tuple(reports))
 
 
