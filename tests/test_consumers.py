@@ -386,3 +386,16 @@ def test_apply_that_cannot_write_the_tag_says_so(cloud, capsys):
     code, _, err = run(capsys, "consumers", "--vault", VAULT, "--apply")
     assert code == FAILED and "Update the tags of secret storage-key" in err and len(err.splitlines()) == 1, err
     assert "Consumers" not in cloud.keyvault.current_secret(VAULT, "storage-key").tags
+
+
+def test_the_stand_in_serves_one_reference_as_the_sdk_reads_it(cloud):
+    """WebApps_GetAppSettingKeyVaultReference, slots alike, through azure-mgmt-web."""
+    from rotators.adapters import appservice
+    from rotators.core.clouds import PUBLIC
+
+    version = helpers.enroll_storage(cloud)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE}, slot="staging")
+    client = appservice._client(DEFAULT_SUBSCRIPTION, PUBLIC)
+    one = client.web_apps.get_app_setting_key_vault_reference_slot("rg-apps", "app-a", "STORAGE", "staging")
+    assert (one.properties.secret_name, one.properties.active_version) == ("storage-key", version)
+    assert one.properties.status == "Resolved"

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, ClassVar
 from localazure.services import arm
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, RG, ArmResource
 from localazure.services.base import Service, Url
-from localazure.wire import Request, Response
+from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
@@ -149,34 +149,48 @@ def _app(backend: AppServiceBackend, match: re.Match[str]) -> App:
     return app
 
 
+def _reference(app: App, source: str, setting: str, text: str) -> dict[str, object] | None:
+    """One ``ApiKVReference``, or ``None`` for a setting that holds no Key Vault reference."""
+    reference = _REFERENCE.fullmatch(text)
+    if reference is None:
+        return None
+    denied = not app.vault_access
+    return {
+        "id": f"{app.id}/config/configreferences/{source}/{setting}",
+        "name": setting,
+        "type": "Microsoft.Web/sites/config/configreferences",
+        "properties": {
+            "reference": text,
+            "status": "AccessToKeyVaultDenied" if denied else "Resolved",
+            "vaultName": reference["vault"],
+            "secretName": reference["secret"],
+            "secretVersion": reference["version"] or None,
+            "identityType": "SystemAssigned",
+            "details": _DENIED if denied else "Reference has been successfully resolved.",
+            "source": "KeyVault",
+            "activeVersion": app.active.get(f"{source}/{setting}"),
+        },
+    }
+
+
 def list_references(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
     app = _app(backend, match)
     source = match["source"]
-    value = []
-    for setting, text in _values(app, source).items():
-        reference = _REFERENCE.fullmatch(text)
-        if reference is None:
-            continue
-        denied = not app.vault_access
-        value.append(
-            {
-                "id": f"{app.id}/config/configreferences/{source}/{setting}",
-                "name": setting,
-                "type": "Microsoft.Web/sites/config/configreferences",
-                "properties": {
-                    "reference": text,
-                    "status": "AccessToKeyVaultDenied" if denied else "Resolved",
-                    "vaultName": reference["vault"],
-                    "secretName": reference["secret"],
-                    "secretVersion": reference["version"] or None,
-                    "identityType": "SystemAssigned",
-                    "details": _DENIED if denied else "Reference has been successfully resolved.",
-                    "source": "KeyVault",
-                    "activeVersion": app.active.get(f"{source}/{setting}"),
-                },
-            }
-        )
-    return Response(200, {"value": value})
+    listed = (_reference(app, source, setting, text) for setting, text in _values(app, source).items())
+    return Response(200, {"value": [reference for reference in listed if reference is not None]})
+
+
+def get_reference(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
+    """``WebApps_GetAppSettingKeyVaultReference`` (spec example ``GetKeyVaultReferencesForAppSetting.json``).
+
+    What App Service answers for a setting without a reference is not documented: 404 here."""
+    app = _app(backend, match)
+    source, setting = match["source"], match["setting"]
+    text = next((v for k, v in _values(app, source).items() if k.lower() == setting.lower()), None)
+    reference = _reference(app, source, setting, text) if text is not None else None
+    if reference is None:
+        raise ApiError(404, "NotFound", f"No Key Vault reference named {setting}.")
+    return Response(200, reference)
 
 
 def refresh(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
@@ -225,6 +239,7 @@ SERVICE = Service(
     AppServiceBackend,
     (
         Url("appservice.list_references", "GET", _REFERENCES, list_references),
+        Url("appservice.get_reference", "GET", _REFERENCES + r"/(?P<setting>[^/]+)", get_reference),
         Url("appservice.refresh", "POST", _SITE + "/config/configreferences/appsettings/refresh", refresh),
         Url("appservice.list_sites", "GET", r"/subscriptions/(?P<sub>[^/]+)" + _SITES, list_sites),
         Url("appservice.list_sites", "GET", RG + _SITES, list_sites),
