@@ -87,10 +87,9 @@ def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, 
         return Confirmation(
             version, unconfirmed=f"consumer {store} is an App Configuration store, which cannot confirm its apps moved"
         )
-    subscription, cloud = contract.resource.subscription, contract.resource.cloud
 
     def read(consumer: Consumer) -> ConsumerReport:
-        return judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+        return _standing(consumer, contract, vault, secret, version)
 
     reports = []
     for consumer in consumers:
@@ -127,10 +126,10 @@ def _visit(
     def app(consumer: Consumer) -> ConsumerReport:
         if nudge is Nudge.ALWAYS:
             appservice.refresh(consumer, subscription, cloud)
-        report = judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+        report = _standing(consumer, contract, vault, secret, version)
         if nudge is Nudge.IF_BEHIND and report.state in (Moved.BEHIND, Moved.FAILING):
             appservice.refresh(consumer, subscription, cloud)
-            report = judge(consumer, appservice.references(consumer, subscription, cloud), vault.name, secret, version)
+            report = _standing(consumer, contract, vault, secret, version)
         return report
 
     def store(consumer: Consumer) -> ConsumerReport:
@@ -152,6 +151,12 @@ def _visit(
         if publish is not None:
             _tell(report, vault, secret, version, publish=publish)
     return reports
+
+
+def _standing(consumer: Consumer, contract: Contract, vault: VaultAddress, secret: str, version: str) -> ConsumerReport:
+    """Where an app stands on ``version``, from its Key Vault references."""
+    listed = appservice.references(consumer, contract.resource.subscription, contract.resource.cloud)
+    return judge(consumer, listed, vault.name, secret, version)
 
 
 def _bounded(
