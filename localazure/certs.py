@@ -11,7 +11,8 @@ from pathlib import Path
 
 import trustme
 
-# The Event Grid topic host is in the stand-in's one region (eastus): a wildcard covers one label only.
+# The Event Grid topic and Batch account hosts are in the stand-in's one region (eastus): a wildcard
+# covers one label only.
 SERVED_HOSTS = (
     "*.vault.azure.net",
     "management.azure.com",
@@ -19,6 +20,9 @@ SERVED_HOSTS = (
     "*.eastus-1.eventgrid.azure.net",
     "*.blob.core.windows.net",
     "*.documents.azure.com",
+    "*.search.windows.net",
+    "*.webpubsub.azure.com",
+    "*.eastus.batch.azure.com",
 )
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

@@ -7,6 +7,7 @@ from localazure.services import (
     appservice,
     arm,
     batch,
+    batchdata,
     blob,
     cognitiveservices,
     communication,
@@ -21,10 +22,12 @@ from localazure.services import (
     maps,
     redis,
     search,
+    searchdata,
     servicebus,
     signalrservice,
     storage,
     storagedata,
+    webpubsubdata,
 )
 from localazure.services.base import Service
 
@@ -51,5 +54,8 @@ SERVICES: tuple[Service, ...] = (
     eventgriddata.SERVICE,
     storagedata.SERVICE,
     cosmosdata.SERVICE,
+    searchdata.SERVICE,
+    webpubsubdata.SERVICE,
+    batchdata.SERVICE,
     appservice.SERVICE,
 )
