@@ -100,8 +100,8 @@ class KeyedBackend:
         self, name: str, *, subscription: str = DEFAULT_SUBSCRIPTION, resource_group: str = "rg-demo"
     ) -> KeyedResource:
         resource = self.api.resource(subscription, resource_group, name)
-        for key_name in self.api.key_names:
-            resource.regenerate(key_name)
+        # Undated: the keys a resource was created with work everywhere (no propagation to wait out).
+        resource.keys = {key_name: new_key() for key_name in self.api.key_names}
         with self.cloud.lock:
             return self.cloud.arm.add(self.items, resource)
 

@@ -26,7 +26,7 @@ from localazure.wire import ApiError, Request, Response
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
-_HOST = re.compile(r"(?P<account>[a-z0-9]{3,24})\.(?P<region>[a-z0-9]+)\.batch\.azure\.com")
+_HOST = re.compile(r"(?P<account>[a-z0-9-]{3,24})\.(?P<region>[a-z0-9]+)\.batch\.azure\.com")
 
 
 class BatchDataBackend(DataPlane):
