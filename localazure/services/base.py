@@ -66,7 +66,24 @@ _SIGNED_HEADERS = (
 )
 
 
-def shared_key_string_to_sign(request: Request, account: str, *, prefix: str, blank_zero_length: bool) -> str:
+# What Storage and Batch both answer (403 AuthenticationFailed) to a signature made with a key they do not hold.
+SHARED_KEY_REFUSED = (
+    "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly "
+    "including the signature."
+)
+
+
+def shared_key_signed(
+    request: Request, account: str, keys: Iterable[str], *, prefix: str, blank_zero_length: bool
+) -> bool:
+    """Whether ``Authorization`` is ``SharedKey <account>:<signature>`` signed with one of ``keys``."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    name, _, signature = credential.rpartition(":")
+    text = _string_to_sign(request, account, prefix=prefix, blank_zero_length=blank_zero_length)
+    return scheme == "SharedKey" and name == account and signed_by_any(signature, text, keys)
+
+
+def _string_to_sign(request: Request, account: str, *, prefix: str, blank_zero_length: bool) -> str:
     """The Shared Key string-to-sign both services document: the verb, the eleven standard headers, the
     ``prefix`` headers (``x-ms-`` for Storage, ``ocp-`` for Batch) lower-cased and sorted, then
     ``/<account><path>`` and the query parameters lower-cased, decoded and sorted.
@@ -108,8 +125,10 @@ class KeyPropagation:
 
 
 class DataPlane(KeyPropagation):
-    """A data plane's backend: the key-propagation clock and ``reachable`` (False: the host cannot be
-    reached, as behind a firewall the function is outside of; the proxy refuses the tunnel)."""
+    """A data plane's backend and its options where Microsoft documents nothing: ``propagation_seconds``
+    (a key regenerated less than that long ago, on this backend's clock, is still refused: a new key
+    may take a while to work everywhere) and ``reachable`` (False: the host cannot be reached, as
+    behind a firewall the function is outside of; the proxy refuses the tunnel)."""
 
     def __init__(self, cloud: LocalAzure) -> None:
         super().__init__()
@@ -119,22 +138,6 @@ class DataPlane(KeyPropagation):
     def live_keys(self, keys: Mapping[str, str], generated: Mapping[str, str | None]) -> list[str]:
         """The values of ``keys`` (by name) that work on the data plane yet, per their generation times."""
         return [value for name, value in keys.items() if self.accepts(generated.get(name))]
-
-
-def data_plane_front(
-    name: str,
-    host: re.Pattern[str],
-    check: Callable[[LocalAzure, Request, Service | None], None],
-    unknown: Callable[[LocalAzure, Request], Response],
-) -> Front:
-    """The front door of the data plane ``cloud.<name>`` (a :class:`DataPlane`): its hosts, while reachable."""
-    return Front(
-        name,
-        "azure",
-        lambda cloud, served: bool(host.fullmatch(served)) and getattr(cloud, name).reachable,
-        check,
-        unknown,
-    )
 
 
 Handler = Callable[[Any, Request, "re.Match[str]"], Response]
@@ -184,3 +187,21 @@ class Service:
     urls: tuple[Url, ...]
     api_versions: frozenset[str] = frozenset()  # what it accepts; empty: any
     serialized: bool = True  # handlers run under the cloud's lock (the blob forward does not)
+
+
+def data_plane_service(
+    name: str,
+    host: re.Pattern[str],
+    backend: Callable[[LocalAzure], DataPlane],
+    check: Callable[[LocalAzure, Request, Service | None], None],
+    urls: tuple[Url, ...],
+    *,
+    unknown: Callable[[LocalAzure, Request], Response],
+) -> Service:
+    """The data plane ``cloud.<name>``: a front door of its own for ``host``'s names, while the backend
+    is reachable (otherwise the proxy refuses the tunnel), its checks and its URLs."""
+
+    def serves(cloud: LocalAzure, served: str) -> bool:
+        return bool(host.fullmatch(served)) and getattr(cloud, name).reachable
+
+    return Service(name, Front(name, "azure", serves, check, unknown), backend, urls)

@@ -10,9 +10,8 @@ azure-batch's ``BatchSharedKeyAuthPolicy`` signs them. A signature made with nei
 answered 403 ``AuthenticationFailed`` in Batch's OData error shape (``code``, ``message.value``,
 ``values`` with ``AuthenticationErrorDetail``; recorded in Azure/azure-sdk-for-net#3170).
 
-Options where behaviour is not documented: ``propagation_seconds`` (a key regenerated less than
-that long ago, on this backend's clock, is still refused) and ``reachable`` (False: the host
-cannot be reached).
+Options where behaviour is not documented: those of :class:`~localazure.services.base.DataPlane`;
+keys are dated by ``KeyedResource.generated``.
 """
 
 from __future__ import annotations
@@ -20,17 +19,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from localazure.services.base import DataPlane, Service, Url, data_plane_front, shared_key_string_to_sign, signed_by_any
+from localazure.services.base import SHARED_KEY_REFUSED, DataPlane, Service, Url, data_plane_service, shared_key_signed
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
 _HOST = re.compile(r"(?P<account>[a-z0-9-]{3,24})\.(?P<region>[a-z0-9]+)\.batch\.azure\.com")
-
-
-class BatchDataBackend(DataPlane):
-    """Account keys are dated by the stand-in's regeneration times (``KeyedResource.generated``)."""
 
 
 class _BatchError(ApiError):
@@ -58,29 +53,26 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     found = cloud.batch.items.get(match["account"]) if match else None
     if found is None or found.location != match["region"]:
         raise ApiError(404, "AccountNotFound", "The specified account does not exist.")
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    name, _, signature = credential.rpartition(":")
-    text = shared_key_string_to_sign(request, found.name, prefix="ocp-", blank_zero_length=False)
     live = cloud.batchdata.live_keys(found.keys, found.generated)
-    if scheme != "SharedKey" or name != found.name or not signed_by_any(signature, text, live):
+    if not shared_key_signed(request, found.name, live, prefix="ocp-", blank_zero_length=False):
         raise _BatchError(
             403,
             "AuthenticationFailed",
-            "Server failed to authenticate the request. Make sure the value of Authorization header is formed "
-            "correctly including the signature.",
+            SHARED_KEY_REFUSED,
             request.host,
             "The MAC signature found in the HTTP request is not the same as any computed signature.",
         )
 
 
-def list_pools(backend: BatchDataBackend, request: Request, match: re.Match[str]) -> Response:
+def list_pools(backend: DataPlane, request: Request, match: re.Match[str]) -> Response:
     return Response(200, {"odata.metadata": f"https://{request.host}/$metadata#pools", "value": []})
 
 
-FRONT = data_plane_front(
+SERVICE = data_plane_service(
     "batchdata",
     _HOST,
+    DataPlane,
     _check,
-    lambda cloud, request: Response(404, {"code": "NotFound", "message": {"lang": "en-US", "value": "Not served."}}),
+    (Url("batchdata.list_pools", "GET", r"/pools", list_pools),),
+    unknown=lambda cloud, request: Response(404, {"code": "NotFound", "message": {"lang": "en-US", "value": ""}}),
 )
-SERVICE = Service("batchdata", FRONT, BatchDataBackend, (Url("batchdata.list_pools", "GET", r"/pools", list_pools),))

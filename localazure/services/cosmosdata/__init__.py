@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from localazure.services.base import DataPlane, Service, Url, data_plane_front, signed_by_any
+from localazure.services.base import DataPlane, Service, Url, data_plane_service, signed_by_any
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -83,18 +83,14 @@ def list_databases(backend: CosmosDataBackend, request: Request, match: re.Match
     return Response(200, {"_rid": "", "Databases": [], "_count": 0}, headers={"x-ms-item-count": "0"})
 
 
-FRONT = data_plane_front(
+SERVICE = data_plane_service(
     "cosmosdata",
     _HOST,
-    _check,
-    lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
-)
-SERVICE = Service(
-    "cosmosdata",
-    FRONT,
     CosmosDataBackend,
+    _check,
     (
         Url("cosmosdata.get_account", "GET", r"/", get_account),
         Url("cosmosdata.list_databases", "GET", r"/dbs/?", list_databases),
     ),
+    unknown=lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
 )

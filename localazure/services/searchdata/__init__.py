@@ -18,8 +18,7 @@ Options where behaviour is not documented:
 - ``firewalled``: every request is answered the IP firewall's "generic 403 Forbidden response ...
   with no other details" ("Configure network access and firewall rules for Azure AI Search"), the
   same answer as a wrong key's.
-- ``propagation_seconds`` (a key regenerated less than that long ago, on this backend's clock, is
-  still refused) and ``reachable`` (False: the host cannot be reached at all).
+- those of every stand-in data plane (:class:`~localazure.services.base.DataPlane`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import hmac
 import re
 from typing import TYPE_CHECKING
 
-from localazure.services.base import DataPlane, Service, Url, data_plane_front
+from localazure.services.base import DataPlane, Service, Url, data_plane_service
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -89,15 +88,11 @@ def get_service_statistics(backend: SearchDataBackend, request: Request, match: 
     return Response(200, {"counters": counters, "limits": limits})
 
 
-FRONT = data_plane_front(
+SERVICE = data_plane_service(
     "searchdata",
     _HOST,
-    _check,
-    lambda cloud, request: Response(404, {"error": {"code": "", "message": "Not served by the stand-in."}}),
-)
-SERVICE = Service(
-    "searchdata",
-    FRONT,
     SearchDataBackend,
+    _check,
     (Url("searchdata.get_service_statistics", "GET", r"/servicestats", get_service_statistics),),
+    unknown=lambda cloud, request: Response(404, None),
 )

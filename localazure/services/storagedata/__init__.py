@@ -18,14 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from localazure.services.base import (
-    DataPlane,
-    Service,
-    Url,
-    data_plane_front,
-    shared_key_string_to_sign,
-    signed_by_any,
-)
+from localazure.services.base import SHARED_KEY_REFUSED, DataPlane, Service, Url, data_plane_service, shared_key_signed
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -43,19 +36,15 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     account = cloud.storage.accounts.get(match["account"]) if match else None
     if account is None:
         raise ApiError(404, "ResourceNotFound", "The specified resource does not exist.")
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    name, _, signature = credential.rpartition(":")
-    text = shared_key_string_to_sign(request, account.name, prefix="x-ms-", blank_zero_length=True)
     pair = {key: account.keys[key] for key in ("key1", "key2")}
     live = cloud.storagedata.live_keys(pair, account.created)
-    if scheme != "SharedKey" or name != account.name or not signed_by_any(signature, text, live):
+    if not shared_key_signed(request, account.name, live, prefix="x-ms-", blank_zero_length=True):
         # Storage names its error in the x-ms-error-code header, which the SDK reads ("Blob service
         # error codes" and "Status and error codes" REST docs).
         raise ApiError(
             403,
             "AuthenticationFailed",
-            "Server failed to authenticate the request. Make sure the value of Authorization header is formed "
-            "correctly including the signature.",
+            SHARED_KEY_REFUSED,
             {"x-ms-error-code": "AuthenticationFailed"},
         )
 
@@ -71,10 +60,11 @@ def get_service_properties(backend: StorageDataBackend, request: Request, match:
     return Response(200, body, headers={"Content-Type": "application/xml"})
 
 
-FRONT = data_plane_front("storagedata", _HOST, _check, lambda cloud, request: Response(400, {"error": "unsupported"}))
-SERVICE = Service(
+SERVICE = data_plane_service(
     "storagedata",
-    FRONT,
+    _HOST,
     StorageDataBackend,
+    _check,
     (Url("storagedata.get_service_properties", "GET", r"/", get_service_properties),),
+    unknown=lambda cloud, request: Response(400, {"error": "unsupported"}),
 )

@@ -10,9 +10,8 @@ azure-messaging-webpubsubservice's ``JwtCredentialPolicy`` have it) and ``exp``.
 with neither live key, expired, or for another URL is answered 401 (the spec's error response; the
 SDK maps it to ``ClientAuthenticationError``).
 
-Options where behaviour is not documented: ``propagation_seconds`` (a key regenerated less than
-that long ago, on this backend's clock, is still refused) and ``reachable`` (False: the host
-cannot be reached).
+Options where behaviour is not documented: those of :class:`~localazure.services.base.DataPlane`;
+keys are dated by ``KeyedResource.generated``.
 """
 
 from __future__ import annotations
@@ -23,17 +22,13 @@ from urllib.parse import urlencode
 
 import jwt
 
-from localazure.services.base import DataPlane, Service, Url, data_plane_front
+from localazure.services.base import DataPlane, Service, Url, data_plane_service
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
 _HOST = re.compile(r"(?P<service>[a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.webpubsub\.azure\.com")
-
-
-class WebPubSubDataBackend(DataPlane):
-    """Access keys are dated by the stand-in's regeneration times (``KeyedResource.generated``)."""
 
 
 def _accepted(token: str, key: str, url: str) -> bool:
@@ -57,23 +52,15 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
         raise ApiError(401, "Unauthorized", "The access token is not valid.")
 
 
-def group_exists(backend: WebPubSubDataBackend, request: Request, match: re.Match[str]) -> Response:
+def group_exists(backend: DataPlane, request: Request, match: re.Match[str]) -> Response:
     return Response(404, None)
 
 
-FRONT = data_plane_front(
+SERVICE = data_plane_service(
     "webpubsubdata",
     _HOST,
+    DataPlane,
     _check,
-    lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
-)
-SERVICE = Service(
-    "webpubsubdata",
-    FRONT,
-    WebPubSubDataBackend,
-    (
-        Url(
-            "webpubsubdata.group_exists", "HEAD", r"/api/hubs/(?P<hub>[A-Za-z][A-Za-z0-9_]*)/groups/[^/]+", group_exists
-        ),
-    ),
+    (Url("webpubsubdata.group_exists", "HEAD", r"/api/hubs/[A-Za-z][A-Za-z0-9_]*/groups/[^/]+", group_exists),),
+    unknown=lambda cloud, request: Response(404, None),
 )
