@@ -11,7 +11,8 @@ from pathlib import Path
 
 import trustme
 
-# The Event Grid topic host is in the stand-in's one region (eastus): a wildcard covers one label only.
+# The Event Grid topic and Batch account hosts are in the stand-in's one region (eastus): a wildcard
+# covers one label only.
 SERVED_HOSTS = (
     "*.vault.azure.net",
     "management.azure.com",
@@ -20,6 +21,9 @@ SERVED_HOSTS = (
     "*.blob.core.windows.net",
     "*.documents.azure.com",
     "*.azconfig.io",
+    "*.search.windows.net",
+    "*.webpubsub.azure.com",
+    "*.eastus.batch.azure.com",
 )
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

@@ -83,6 +83,19 @@ def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyP
     clear_process_state()
 
 
+@pytest.fixture
+def verify(cloud, monkeypatch):
+    """Set ROTATION_VERIFY (and a short HTTP budget, so a wait ends in seconds)."""
+
+    def configure(mode: str | None) -> None:
+        if mode is not None:
+            monkeypatch.setenv("ROTATION_VERIFY", mode)
+        monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+        settings.get_settings.cache_clear()
+
+    return configure
+
+
 class _Everything(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

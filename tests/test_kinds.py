@@ -29,6 +29,7 @@ class Row:
     keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
     sdk: str  # the management SDK its rotation imports, and the only one
     connection_string: bool = True  # whether the service documents one
+    data_plane: str = ""  # the data-plane SDK that tests its new keys (verify before publish), if any
 
 
 def _namespace_sas_off(rule: Any) -> None:
@@ -43,7 +44,9 @@ def _keys_off(resource: Any) -> None:
     resource.keys_off = True
 
 
-def _keyed(service: str, held: str, alternate: str, sdk: str, *, connection_string: bool = False) -> Row:
+def _keyed(
+    service: str, held: str, alternate: str, sdk: str, *, connection_string: bool = False, data_plane: str = ""
+) -> Row:
     """A row for one of the stand-in's keyed services (localazure/services/keyed.py)."""
     return Row(
         lambda cloud, **o: helpers.enroll_keyed(cloud, service, held, **o),
@@ -53,6 +56,7 @@ def _keyed(service: str, held: str, alternate: str, sdk: str, *, connection_stri
         _keys_off,
         sdk,
         connection_string,
+        data_plane,
     )
 
 
@@ -66,7 +70,13 @@ KINDS = {
         "azure.mgmt.storage",
     ),
     "cosmos": Row(
-        helpers.enroll_cosmos, "primary", "secondary", "cosmos.regenerate_key", _local_auth_off, "azure.mgmt.cosmosdb"
+        helpers.enroll_cosmos,
+        "primary",
+        "secondary",
+        "cosmos.regenerate_key",
+        _local_auth_off,
+        "azure.mgmt.cosmosdb",
+        data_plane="azure.cosmos",
     ),
     "servicebus-namespace": Row(
         helpers.enroll_servicebus,
@@ -110,16 +120,23 @@ KINDS = {
     ),
     "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
     "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
-    "search": _keyed("search", "primary", "secondary", "azure.mgmt.search"),
+    "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
     "communication": _keyed(
         "communication", "Primary", "Secondary", "azure.mgmt.communication", connection_string=True
     ),
-    "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch"),
+    "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
     "signalr": _keyed("signalr", "Primary", "Secondary", "azure.mgmt.signalr", connection_string=True),
-    "webpubsub": _keyed("webpubsub", "Primary", "Secondary", "azure.mgmt.webpubsub", connection_string=True),
+    "webpubsub": _keyed(
+        "webpubsub",
+        "Primary",
+        "Secondary",
+        "azure.mgmt.webpubsub",
+        connection_string=True,
+        data_plane="azure.messaging.webpubsubservice",
+    ),
     "appconfiguration": _keyed(
         "appconfiguration", "Primary", "Secondary", "azure.mgmt.appconfiguration", connection_string=True
     ),

@@ -11,20 +11,6 @@ from tests import helpers
 from tests.helpers import VAULT
 
 
-@pytest.fixture
-def verify(cloud, monkeypatch):
-    """Set ROTATION_VERIFY (and a short HTTP budget, so a wait ends in seconds)."""
-    from rotators.core.settings import get_settings
-
-    def configure(mode: str | None) -> None:
-        if mode is not None:
-            monkeypatch.setenv("ROTATION_VERIFY", mode)
-        monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
-        get_settings.cache_clear()
-
-    return configure
-
-
 def _rotate() -> tuple[int, dict]:
     return helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
 

@@ -8,6 +8,7 @@ from localazure.services import (
     appservice,
     arm,
     batch,
+    batchdata,
     blob,
     cognitiveservices,
     communication,
@@ -22,10 +23,12 @@ from localazure.services import (
     maps,
     redis,
     search,
+    searchdata,
     servicebus,
     signalrservice,
     storage,
     storagedata,
+    webpubsubdata,
 )
 from localazure.services.base import Service
 
@@ -52,6 +55,9 @@ SERVICES: tuple[Service, ...] = (
     eventgriddata.SERVICE,
     storagedata.SERVICE,
     cosmosdata.SERVICE,
+    searchdata.SERVICE,
+    webpubsubdata.SERVICE,
+    batchdata.SERVICE,
     appservice.SERVICE,
     appconfigdata.SERVICE,
 )

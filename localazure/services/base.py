@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from localazure.wire import Request, Response
 
@@ -43,6 +44,66 @@ def hmac_signature(key: str, text: str) -> str:
     return base64.b64encode(hmac.new(base64.b64decode(key), text.encode(), hashlib.sha256).digest()).decode()
 
 
+def signed_by_any(signature: str, text: str, keys: Iterable[str]) -> bool:
+    """Whether ``signature`` is :func:`hmac_signature` of ``text`` under one of ``keys`` (compared in constant time)."""
+    return any(hmac.compare_digest(signature, hmac_signature(key, text)) for key in keys)
+
+
+# The standard headers of a Shared Key string-to-sign, in order: Storage's "Authorize with Shared Key"
+# (versions 2009-09-19 and later) and Batch's "Authenticate requests to the Azure Batch service".
+_SIGNED_HEADERS = (
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "date",
+    "if-modified-since",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "range",
+)
+
+
+# What Storage and Batch both answer (403 AuthenticationFailed) to a signature made with a key they do not hold.
+SHARED_KEY_REFUSED = (
+    "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly "
+    "including the signature."
+)
+
+
+def shared_key_signed(
+    request: Request, account: str, keys: Iterable[str], *, prefix: str, blank_zero_length: bool
+) -> bool:
+    """Whether ``Authorization`` is ``SharedKey <account>:<signature>`` signed with one of ``keys``."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    name, _, signature = credential.rpartition(":")
+    text = _string_to_sign(request, account, prefix=prefix, blank_zero_length=blank_zero_length)
+    return scheme == "SharedKey" and name == account and signed_by_any(signature, text, keys)
+
+
+def _string_to_sign(request: Request, account: str, *, prefix: str, blank_zero_length: bool) -> str:
+    """The Shared Key string-to-sign both services document: the verb, the eleven standard headers, the
+    ``prefix`` headers (``x-ms-`` for Storage, ``ocp-`` for Batch) lower-cased and sorted, then
+    ``/<account><path>`` and the query parameters lower-cased, decoded and sorted.
+
+    ``blank_zero_length``: Storage signs a ``Content-Length: 0`` as empty (versions 2015-02-21 and later);
+    Batch signs the header as sent.
+    """
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    if blank_zero_length and headers.get("content-length") == "0":
+        headers.pop("content-length")
+    standard = "".join(headers.get(name, "") + "\n" for name in _SIGNED_HEADERS)
+    canonical_headers = "".join(
+        f"{name}:{headers[name]}\n" for name in sorted(h for h in headers if h.startswith(prefix))
+    )
+    resource = f"/{account}{request.path}" + "".join(
+        f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(request.query.items())
+    )
+    return f"{request.method}\n{standard}{canonical_headers}{resource}"
+
+
 class KeyPropagation:
     """A data plane that accepts a key only ``propagation_seconds`` after Azure generated it, on its own
     clock (``advance`` moves it): a new key may take a while to work everywhere, and no Microsoft
@@ -61,6 +122,22 @@ class KeyPropagation:
             return True
         at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
         return (datetime.now(timezone.utc) - at).total_seconds() + self._skew >= self.propagation_seconds
+
+
+class DataPlane(KeyPropagation):
+    """A data plane's backend and its options where Microsoft documents nothing: ``propagation_seconds``
+    (a key regenerated less than that long ago, on this backend's clock, is still refused: a new key
+    may take a while to work everywhere) and ``reachable`` (False: the host cannot be reached, as
+    behind a firewall the function is outside of; the proxy refuses the tunnel)."""
+
+    def __init__(self, cloud: LocalAzure) -> None:
+        super().__init__()
+        self.cloud = cloud
+        self.reachable = True
+
+    def live_keys(self, keys: Mapping[str, str], generated: Mapping[str, str | None]) -> list[str]:
+        """The values of ``keys`` (by name) that work on the data plane yet, per their generation times."""
+        return [value for name, value in keys.items() if self.accepts(generated.get(name))]
 
 
 Handler = Callable[[Any, Request, "re.Match[str]"], Response]
@@ -110,3 +187,21 @@ class Service:
     urls: tuple[Url, ...]
     api_versions: frozenset[str] = frozenset()  # what it accepts; empty: any
     serialized: bool = True  # handlers run under the cloud's lock (the blob forward does not)
+
+
+def data_plane_service(
+    name: str,
+    host: re.Pattern[str],
+    backend: Callable[[LocalAzure], DataPlane],
+    check: Callable[[LocalAzure, Request, Service | None], None],
+    urls: tuple[Url, ...],
+    *,
+    unknown: Callable[[LocalAzure, Request], Response],
+) -> Service:
+    """The data plane ``cloud.<name>``: a front door of its own for ``host``'s names, while the backend
+    is reachable (otherwise the proxy refuses the tunnel), its checks and its URLs."""
+
+    def serves(cloud: LocalAzure, served: str) -> bool:
+        return bool(host.fullmatch(served)) and getattr(cloud, name).reachable
+
+    return Service(name, Front(name, "azure", serves, check, unknown), backend, urls)

@@ -19,12 +19,12 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from localazure.services import arm
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, RG, ArmResource
-from localazure.services.base import Service, Url, new_key
+from localazure.services.base import Service, Url, new_key, now_iso
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -33,11 +33,20 @@ if TYPE_CHECKING:
 
 @dataclass
 class KeyedResource(ArmResource):
-    """A resource with a key pair; ``keys_off`` is the service's switch that refuses keys."""
+    """A resource with a key pair; ``keys_off`` is the service's switch that refuses keys.
+
+    ``generated`` dates each key on the stand-in's clock (ARM reports no such time for these
+    services): what a data plane's key propagation counts from.
+    """
 
     keys_off: bool = False
+    generated: dict[str, str] = field(default_factory=dict)
 
     provider: ClassVar[str] = ""
+
+    def regenerate(self, key_name: str) -> None:
+        self.keys[key_name] = new_key()
+        self.generated[key_name] = now_iso()
 
 
 @dataclass(frozen=True)
@@ -84,13 +93,14 @@ class KeyedBackend:
         now = time.monotonic()
         for operation in self.operations.values():
             if not operation.done and operation.completes_at <= now:
-                operation.resource.keys[operation.key] = new_key()
+                operation.resource.regenerate(operation.key)
                 operation.done = True
 
     def create(
         self, name: str, *, subscription: str = DEFAULT_SUBSCRIPTION, resource_group: str = "rg-demo"
     ) -> KeyedResource:
         resource = self.api.resource(subscription, resource_group, name)
+        # Undated: the keys a resource was created with work everywhere (no propagation to wait out).
         resource.keys = {key_name: new_key() for key_name in self.api.key_names}
         with self.cloud.lock:
             return self.cloud.arm.add(self.items, resource)
@@ -130,7 +140,7 @@ def _regenerate(backend: KeyedBackend, request: Request, match: re.Match[str]) -
             f"?api-version={request.query.get('api-version', '')}"
         )
         return Response(202, None, headers={"Location": location, "Retry-After": "10"})
-    resource.keys[key] = new_key()
+    resource.regenerate(key)
     body = api.regenerated_body(resource, key) if api.regenerated_body else api.keys_body(resource)
     return Response(200, body)
 

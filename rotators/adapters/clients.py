@@ -60,6 +60,12 @@ def client_options() -> dict[str, Any]:
     }
 
 
+def data_plane_options() -> dict[str, Any]:
+    """An azure-core data-plane client that tests a key: the usual bounds, one retry (a refusal is
+    retried with backoff by the verification itself)."""
+    return {**client_options(), "retry_total": 1}
+
+
 def blob_options(*, retries: int) -> dict[str, Any]:
     """azure-storage-blob's options: it ignores azure-core's backoff options (its default waits 15 s + 3^n)."""
     from rotators.adapters.bounds import DeadlineRetry

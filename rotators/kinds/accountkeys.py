@@ -67,9 +67,12 @@ class AccountKeyKind:
         self._connection = connection
 
     def describe(self, resource: Resource) -> Description:
+        return Description({}, self._api.keys_off(self.read(resource)))
+
+    def read(self, resource: Resource) -> Any:
+        """The resource as its management SDK reads it (one ARM call)."""
         with arm_call(self, resource, "Read"):
-            found = self._call(resource, self._api.read)
-        return Description({}, self._api.keys_off(found))
+            return self._call(resource, self._api.read)
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
@@ -106,6 +109,22 @@ class AccountKeyKind:
         if missing:
             raise UpstreamError(f"The {self.display_name}'s key list lacks {', '.join(missing)}.")
         return {name: str(value) for name, value in values.items()}
+
+
+# How a kind tests a new key on its data plane: (the kind, the resource, the key's name, its value).
+Verifier = Callable[[AccountKeyKind, Resource, str, str], None]
+
+
+class VerifiedAccountKeyKind(AccountKeyKind):
+    """An :class:`AccountKeyKind` whose new keys are tested on the data plane before they are published
+    (:class:`~rotators.kinds.base.Verifiable`): a separate class, so that only these kinds are Verifiable."""
+
+    def __init__(self, *args: Any, verify: Verifier, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._verify = verify
+
+    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+        self._verify(self, resource, key, value)
 
 
 # The keyword every regeneration call carries: sent once; the rotation decides whether to ask again.

@@ -5,14 +5,22 @@ with both keys: spec example ``Microsoft.Batch/stable/2025-06-01/examples/BatchA
 listed as ``primary``/``secondary`` by ``listKeys``, the SDK's ``batch_account.get_keys``).
 Keys are refused when ``properties.allowedAuthenticationModes`` lacks ``SharedKey``. No
 connection string: apps pass the account name, URL and key.
+
+A new key is tested with List Pools (``GET /pools?maxresults=1&$select=id``) through azure-batch's
+``BatchClient`` and Shared Key (``AzureNamedKeyCredential``): the cheapest read a key alone
+authorizes, one short page whatever the account holds. The account's data-plane host
+(``<account>.<region>.batch.azure.com``) is read from ARM (``accountEndpoint``): it names the region.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi
-from rotators.kinds.base import pair
+from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
+from rotators.core.errors import DataPlaneUnreachable
+from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind
+from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-06-01"  # GA, with allowedAuthenticationModes; the SDK's default
 
@@ -25,7 +33,23 @@ def _keys_off(account: Any) -> str | None:
     return "allowedAuthenticationModes lacks SharedKey"
 
 
-KIND = AccountKeyKind(
+def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+    """List one pool with the new key. A refused signature is 403 ``AuthenticationFailed`` (as Storage's;
+    recorded in Azure/azure-sdk-for-net#3170). A client per test, not cached: it holds the key."""
+    from azure.batch import BatchClient
+    from azure.core.credentials import AzureNamedKeyCredential
+
+    account = kind.read(resource)
+    what = f"Test the new {key} of {resource.name}"
+    if not account.account_endpoint:
+        raise DataPlaneUnreachable(f"{what}: the account reports no accountEndpoint")
+    credential = AzureNamedKeyCredential(account.name or resource.name, value)
+    with testing_key(what):
+        client = BatchClient(f"https://{account.account_endpoint}", credential, **clients.data_plane_options())
+        next(iter(client.list_pools(max_results=1, select=["id"])), None)
+
+
+KIND = VerifiedAccountKeyKind(
     "Microsoft.Batch/batchAccounts",
     "Batch account",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
@@ -42,4 +66,5 @@ KIND = AccountKeyKind(
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Batch role",
     role="the 'Batch Key Rotator' role (batchAccounts/read, listkeys, regeneratekeys)",
+    verify=_verify,
 )

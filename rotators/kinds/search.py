@@ -5,16 +5,70 @@
 ``Microsoft.Search/stable/2025-05-01/examples/SearchRegenerateAdminKey.json``); listed by
 ``listAdminKeys`` (the SDK's ``admin_keys.get``); ``properties.disableLocalAuth`` refuses keys.
 Query keys are not a pair and are not rotated here.
+
+A new admin key is tested with Get Service Statistics (``GET /servicestats``) through
+azure-search-documents' ``SearchIndexClient`` and the key in the ``api-key`` header ("Connect to
+Azure AI Search using keys"): one request whose answer has the same small size however many
+indexes the service holds (List Index Names grows with them), and that only an admin key may
+make, so a query key passed by mistake is not taken for one.
 """
 
 from __future__ import annotations
 
-from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
+from rotators.core.errors import DataPlaneUnreachable, KeyRefused
+from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind, flag
+from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-05-01"  # GA, with disableLocalAuth; the SDK's default
 
-KIND = AccountKeyKind(
+# The data plane's host in each cloud: <service>.search.windows.net in public Azure; Azure US
+# Government and Azure China have their own suffixes.
+_HOSTS = {
+    "AzureCloud": "search.windows.net",
+    "AzureUSGovernment": "search.azure.us",
+    "AzureChinaCloud": "search.azure.cn",
+}
+# Search refuses a wrong api-key with a bare 403 ("403 Forbidden: Returned when you pass an invalid
+# api-key", azure-sdk-for-python sdk/search/azure-search-documents/TROUBLESHOOTING.md): no error code.
+_BARE_403 = frozenset({""})
+
+
+def _statistics(resource: Resource, key: str, value: str) -> None:
+    from azure.core.credentials import AzureKeyCredential
+    from azure.search.documents.indexes import SearchIndexClient
+
+    endpoint = f"https://{resource.name}.{_HOSTS[resource.cloud.name]}"
+    with testing_key(f"Test the {key} admin key of {resource.name}", refused_403=_BARE_403):
+        client = SearchIndexClient(endpoint, AzureKeyCredential(value), **clients.data_plane_options())
+        client.get_service_statistics()
+
+
+def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+    """Get Service Statistics with the new admin key; a 403 is told apart with the key in use.
+
+    An IP firewall answers a caller outside it "a generic 403 Forbidden response ... with no other
+    details" ("Configure network access and firewall rules for Azure AI Search"): the very answer
+    to a wrong key. So a 403 is asked again with the other admin key, which the apps use now: if
+    that one is refused too, the service cannot be reached from here, whatever the new key is worth.
+    A client per test, not cached: it holds the key, which is about to change.
+    """
+    try:
+        _statistics(resource, key, value)
+    except KeyRefused:
+        other = "secondary" if key == "primary" else "primary"
+        try:
+            _statistics(resource, other, kind.list_keys(resource)[other])
+        except KeyRefused:
+            raise DataPlaneUnreachable(
+                f"Test the new {key} admin key of {resource.name}: both admin keys answered 403 (an IP firewall "
+                "answers so)"
+            ) from None
+        raise
+
+
+KIND = VerifiedAccountKeyKind(
     "Microsoft.Search/searchServices",
     "AI Search service",
     {**pair("primary", "secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("primary", "secondary"))},
@@ -29,4 +83,5 @@ KIND = AccountKeyKind(
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Search data role",
     role="the 'Search Admin Key Rotator' role (searchServices/read, listAdminKeys, regenerateAdminKey)",
+    verify=_verify,
 )

@@ -7,25 +7,68 @@
 ``final-state-via: location``), so the rotation watches the keys as for Cosmos DB.
 ``properties.disableLocalAuth`` refuses keys. Connection strings as ``listKeys`` returns them:
 ``Endpoint=https://<host>;AccessKey=<key>;Version=1.0;``.
+
+A new Web PubSub key is tested with Group Exists (``HEAD /api/hubs/{hub}/groups/{group}``)
+through azure-messaging-webpubsubservice and the access key (``AzureKeyCredential``): the SDK
+signs an HS256 JWT whose ``aud`` is the request URL with the key ("Azure Web PubSub service data
+plane REST API reference"); a bodiless read with no effect, whose 200 and 404 both mean the key
+was accepted. SignalR has no test yet: its Python server SDK is not published.
 """
 
 from __future__ import annotations
 
-from rotators.kinds.accountkeys import STARTED, AccountKeyKind, ConnectionFormat, KeyApi, flag
-from rotators.kinds.base import pair
+from typing import Any
+
+from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
+from rotators.kinds.accountkeys import (
+    STARTED,
+    AccountKeyKind,
+    ConnectionFormat,
+    KeyApi,
+    VerifiedAccountKeyKind,
+    Verifier,
+    flag,
+)
+from rotators.kinds.base import Resource, pair
 
 # Each SDK's default, GA, with disableLocalAuth.
 SIGNALR_API_VERSION = "2023-02-01"
 WEB_PUBSUB_API_VERSION = "2024-03-01"
 _CREDENTIALS = {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))}
 _FIELDS = {"Primary": "primary_key", "Secondary": "secondary_key"}
+WEB_PUBSUB_HOST = "webpubsub.azure.com"
+# Any names do: a hub exists as soon as it is named, and a group nobody joined answers 404.
+_TEST_HUB, _TEST_GROUP = "keyrotation", "keyrotation-test"
+
+
+def _web_pubsub_verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+    """Group Exists with the new key, on the host the connection string names. A client per test,
+    not cached: it holds the key, which is about to change."""
+    from azure.core.credentials import AzureKeyCredential
+    from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+    endpoint = f"https://{resource.name}.{WEB_PUBSUB_HOST}"
+    with testing_key(f"Test the new {key} of {resource.name}"):
+        client = WebPubSubServiceClient(endpoint, _TEST_HUB, AzureKeyCredential(value), **clients.data_plane_options())
+        client.group_exists(_TEST_GROUP)
 
 
 def _kind(
-    resource_type: str, display_name: str, client: str, api_version: str, group: str, host: str, **names: str
+    resource_type: str,
+    display_name: str,
+    client: str,
+    api_version: str,
+    group: str,
+    host: str,
+    *,
+    passwordless: str,
+    role: str,
+    verify: Verifier | None = None,
 ) -> AccountKeyKind:
-    """SignalR and Web PubSub differ only in names: their SDK, operation group and host."""
-    return AccountKeyKind(
+    """SignalR and Web PubSub differ only in names (their SDK, operation group and host) and in the test."""
+    tested: dict[str, Any] = {"verify": verify} if verify else {}
+    return (VerifiedAccountKeyKind if verify else AccountKeyKind)(
         resource_type,
         display_name,
         _CREDENTIALS,
@@ -44,7 +87,9 @@ def _kind(
         connection=ConnectionFormat(
             lambda r, key: f"Endpoint=https://{r.name}.{host};AccessKey={key};Version=1.0;", "AccessKey"
         ),
-        **names,
+        passwordless=passwordless,
+        role=role,
+        **tested,
     )
 
 
@@ -64,7 +109,8 @@ WEB_PUBSUB = _kind(
     "azure.mgmt.webpubsub:WebPubSubManagementClient",
     WEB_PUBSUB_API_VERSION,
     "web_pub_sub",
-    "webpubsub.azure.com",
+    WEB_PUBSUB_HOST,
+    verify=_web_pubsub_verify,
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Web PubSub Service Owner' role",
     role="the 'Web PubSub Key Rotator' role (webPubSub/read, webPubSub/listkeys, webPubSub/regeneratekey)",
 )

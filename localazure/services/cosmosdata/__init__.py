@@ -9,19 +9,18 @@ key; any of the account's four keys (read-write or read-only) may read. Otherwis
 ``Unauthorized``, as the service answers. The account read lists one region whose endpoint is
 the account's own host (trimmed: a real account names ``<account>-<region>.documents.azure.com``).
 
-Option ``propagation_seconds``: a key regenerated less than that long ago (on the Cosmos DB
+Options: ``propagation_seconds``, a key regenerated less than that long ago (on the Cosmos DB
 backend's clock) is still refused: Microsoft's Cosmos DB key rotation doc says a new key may
-take minutes to work in every region.
+take minutes to work in every region; ``reachable`` (False: the host cannot be reached).
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from localazure.services.base import Front, KeyPropagation, Service, Url, hmac_signature
+from localazure.services.base import DataPlane, Service, Url, data_plane_service, signed_by_any
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -31,12 +30,8 @@ _HOST = re.compile(r"(?P<account>[a-z0-9-]{3,44})\.documents\.azure\.com")
 _KEYS = ("primary", "secondary", "primaryReadonly", "secondaryReadonly")
 
 
-class CosmosDataBackend(KeyPropagation):
+class CosmosDataBackend(DataPlane):
     """Keys are dated by the account's ``keysMetadata`` generation times."""
-
-    def __init__(self, cloud: LocalAzure) -> None:
-        super().__init__()
-        self.cloud = cloud
 
 
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
@@ -50,10 +45,8 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     date = request.headers.get("x-ms-date", "")
     text = f"{request.method.lower()}\n{resource_type}\n\n{date.lower()}\n\n"
     signature = token.get("sig", "")
-    live = [k for k in _KEYS if cloud.cosmosdata.accepts(account.generated.get(k))]
-    if token.get("type") != "master" or not any(
-        hmac.compare_digest(signature, hmac_signature(account.keys[k], text)) for k in live
-    ):
+    live = cloud.cosmosdata.live_keys({k: account.keys[k] for k in _KEYS}, account.generated)
+    if token.get("type") != "master" or not signed_by_any(signature, text, live):
         raise ApiError(
             401,
             "Unauthorized",
@@ -90,19 +83,14 @@ def list_databases(backend: CosmosDataBackend, request: Request, match: re.Match
     return Response(200, {"_rid": "", "Databases": [], "_count": 0}, headers={"x-ms-item-count": "0"})
 
 
-FRONT = Front(
+SERVICE = data_plane_service(
     "cosmosdata",
-    "azure",
-    lambda cloud, host: bool(_HOST.fullmatch(host)),
-    _check,
-    lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
-)
-SERVICE = Service(
-    "cosmosdata",
-    FRONT,
+    _HOST,
     CosmosDataBackend,
+    _check,
     (
         Url("cosmosdata.get_account", "GET", r"/", get_account),
         Url("cosmosdata.list_databases", "GET", r"/dbs/?", list_databases),
     ),
+    unknown=lambda cloud, request: Response(404, {"code": "NotFound", "message": "Not served by the stand-in."}),
 )

@@ -15,52 +15,20 @@ be reached, as behind a firewall the function is outside of).
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
-from localazure.services.base import Front, KeyPropagation, Service, Url, hmac_signature
+from localazure.services.base import SHARED_KEY_REFUSED, DataPlane, Service, Url, data_plane_service, shared_key_signed
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
 _HOST = re.compile(r"(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net")
-_SIGNED_HEADERS = (
-    "content-encoding",
-    "content-language",
-    "content-length",
-    "content-md5",
-    "content-type",
-    "date",
-    "if-modified-since",
-    "if-match",
-    "if-none-match",
-    "if-unmodified-since",
-    "range",
-)
 
 
-class StorageDataBackend(KeyPropagation):
-    def __init__(self, cloud: LocalAzure) -> None:
-        super().__init__()
-        self.cloud = cloud
-        self.reachable = True
-
-
-def string_to_sign(request: Request, account: str) -> str:
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    if headers.get("content-length") == "0":
-        headers.pop("content-length")
-    standard = "".join(headers.get(name, "") + "\n" for name in _SIGNED_HEADERS)
-    canonical_headers = "".join(
-        f"{name}:{headers[name]}\n" for name in sorted(h for h in headers if h.startswith("x-ms-"))
-    )
-    resource = f"/{account}{request.path}" + "".join(
-        f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(request.query.items())
-    )
-    return f"{request.method}\n{standard}{canonical_headers}{resource}"
+class StorageDataBackend(DataPlane):
+    """Keys are dated by the account's ``keyCreationTime``."""
 
 
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
@@ -68,22 +36,15 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
     account = cloud.storage.accounts.get(match["account"]) if match else None
     if account is None:
         raise ApiError(404, "ResourceNotFound", "The specified resource does not exist.")
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    name, _, signature = credential.rpartition(":")
-    text = string_to_sign(request, account.name)
-    live = [key for key in ("key1", "key2") if cloud.storagedata.accepts(account.created[key])]
-    if (
-        scheme != "SharedKey"
-        or name != account.name
-        or not any(hmac.compare_digest(signature, hmac_signature(account.keys[key], text)) for key in live)
-    ):
+    pair = {key: account.keys[key] for key in ("key1", "key2")}
+    live = cloud.storagedata.live_keys(pair, account.created)
+    if not shared_key_signed(request, account.name, live, prefix="x-ms-", blank_zero_length=True):
         # Storage names its error in the x-ms-error-code header, which the SDK reads ("Blob service
         # error codes" and "Status and error codes" REST docs).
         raise ApiError(
             403,
             "AuthenticationFailed",
-            "Server failed to authenticate the request. Make sure the value of Authorization header is formed "
-            "correctly including the signature.",
+            SHARED_KEY_REFUSED,
             {"x-ms-error-code": "AuthenticationFailed"},
         )
 
@@ -99,14 +60,11 @@ def get_service_properties(backend: StorageDataBackend, request: Request, match:
     return Response(200, body, headers={"Content-Type": "application/xml"})
 
 
-def _serves(cloud: LocalAzure, host: str) -> bool:
-    return bool(_HOST.fullmatch(host)) and cloud.storagedata.reachable
-
-
-FRONT = Front("storagedata", "azure", _serves, _check, lambda cloud, request: Response(400, {"error": "unsupported"}))
-SERVICE = Service(
+SERVICE = data_plane_service(
     "storagedata",
-    FRONT,
+    _HOST,
     StorageDataBackend,
+    _check,
     (Url("storagedata.get_service_properties", "GET", r"/", get_service_properties),),
+    unknown=lambda cloud, request: Response(400, {"error": "unsupported"}),
 )

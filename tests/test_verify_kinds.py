@@ -1,0 +1,186 @@
+"""Verify before publish for AI Search admin keys, Web PubSub and Batch: the same promises as for
+Storage and Cosmos DB (tests/test_verify.py), through each service's own SDK and the stand-in's
+data plane, which accepts only the resource's live keys, authorized as the service documents."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pytest
+
+from localazure.services.base import ISSUED_KEYS
+from rotators.core.clouds import PUBLIC
+from rotators.core.errors import DataPlaneUnreachable, KeyRefused
+from rotators.core.parsing import parse_resource_id
+from rotators.kinds import kind_for
+from rotators.kinds.base import Resource
+from tests import helpers
+from tests.helpers import VAULT
+
+SECRET = "verified-key"
+
+
+@dataclass(frozen=True)
+class Row:
+    service: str  # the stand-in's ARM service (cloud.<service>)
+    held: str  # the credential the secret starts on
+    data_plane: str  # the stand-in's data plane (cloud.<data_plane>)
+    route: str  # the data-plane read the test makes
+
+
+KINDS = {
+    "search": Row("search", "primary", "searchdata", "searchdata.get_service_statistics"),
+    "webpubsub": Row("webpubsub", "Primary", "webpubsubdata", "webpubsubdata.group_exists"),
+    "batch": Row("batch", "Primary", "batchdata", "batchdata.list_pools"),
+}
+ROWS = pytest.mark.parametrize("kind", list(KINDS))
+
+
+def _enroll(cloud, kind: str) -> str:
+    return helpers.enroll_keyed(cloud, KINDS[kind].service, KINDS[kind].held, secret=SECRET)
+
+
+def _data_plane(cloud, kind: str):
+    return getattr(cloud, KINDS[kind].data_plane)
+
+
+def _rotate() -> tuple[int, dict]:
+    return helpers.post_rotate({"vaultName": VAULT, "secretName": SECRET})
+
+
+def _tested(cloud, kind: str) -> int:
+    return helpers.calls(cloud, KINDS[kind].route)
+
+
+def _current(cloud) -> str:
+    return cloud.keyvault.current_secret(VAULT, SECRET).version
+
+
+@ROWS
+def test_a_new_key_the_service_accepts_is_published(cloud, verify, kind):
+    verify(None)  # the default: best-effort
+    _enroll(cloud, kind)
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert _tested(cloud, kind) == 1
+    helpers.holds_live_key(cloud, SECRET)
+    helpers.assert_no_key_in(helpers.PRODUCED, ISSUED_KEYS)
+
+
+@ROWS
+def test_a_key_refused_while_it_propagates_is_published_once_accepted_within_the_window(cloud, verify, kind):
+    verify("required")
+    _data_plane(cloud, kind).propagation_seconds = 1.5
+    _enroll(cloud, kind)
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert _tested(cloud, kind) >= 2  # refused at first, then accepted after a backoff
+    assert helpers.regenerations(cloud) == 1
+    helpers.holds_live_key(cloud, SECRET)
+
+
+@ROWS
+def test_a_key_refused_past_the_window_stays_pending_then_the_next_trigger_publishes_it(cloud, verify, kind):
+    verify("best-effort")
+    _data_plane(cloud, kind).propagation_seconds = 3600
+    _enroll(cloud, kind)
+    before = _current(cloud)
+    status, body = _rotate()
+    assert status == 202 and body["status"] == "pending" and "not accepted" in body["reason"], body
+    assert _current(cloud) == before  # never published while refused
+    assert _tested(cloud, kind) >= 2  # retried with backoff inside the trigger's time
+    cloud.advance(3600)
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.regenerations(cloud) == 1  # tested again, never regenerated again
+    helpers.holds_live_key(cloud, SECRET)
+
+
+@ROWS
+@pytest.mark.parametrize(
+    ("mode", "published", "tested_later"),
+    [("best-effort", True, False), ("required", False, True), ("off", True, False)],
+)
+def test_an_unreachable_data_plane_under_each_mode(cloud, verify, caplog, kind, mode, published, tested_later):
+    verify(mode)
+    _data_plane(cloud, kind).reachable = False  # behind a firewall the function is outside of
+    _enroll(cloud, kind)
+    before = _current(cloud)
+    with caplog.at_level(logging.INFO):
+        status, body = _rotate()
+    assert (status == 200) is published and (body["status"] == "rotated") is published, body
+    if mode == "best-effort":
+        assert "published untested" in caplog.text
+    if not published:
+        assert status == 202 and "cannot be reached" in body["reason"], body
+        assert _current(cloud) == before
+        _data_plane(cloud, kind).reachable = True
+        status, body = _rotate()
+        assert status == 200 and body["status"] == "rotated", body
+    assert helpers.regenerations(cloud) == 1
+    assert (_tested(cloud, kind) > 0) is tested_later  # a refused CONNECT logs no call; off tests nothing
+    helpers.holds_live_key(cloud, SECRET)
+    helpers.assert_no_key_in([caplog.text, str(body)], ISSUED_KEYS)
+
+
+@ROWS
+def test_the_stand_in_accepts_only_live_keys_and_the_kind_says_which_is_which(cloud, kind):
+    """What makes the tests above tests: a stale key is refused (KeyRefused), a live one accepted."""
+    row = KINDS[kind]
+    _enroll(cloud, kind)
+    stand_in = helpers.resource_of(cloud, cloud.keyvault.current_secret(VAULT, SECRET).tags["ProviderAddress"])
+    parsed = parse_resource_id(stand_in.id)
+    assert parsed is not None
+    resource, product = Resource(parsed, PUBLIC), kind_for(stand_in.provider)
+    alternate = next(name for name in stand_in.keys if name != row.held)
+    stale = stand_in.keys[alternate]
+    stand_in.regenerate(alternate)
+    product.verify_key(resource, row.held, stand_in.keys[row.held])
+    product.verify_key(resource, alternate, stand_in.keys[alternate])
+    with pytest.raises(KeyRefused):
+        product.verify_key(resource, alternate, stale)
+
+
+# AI Search answers a wrong api-key and a caller outside its IP firewall with the same bare 403.
+
+
+@pytest.mark.parametrize(("mode", "published"), [("best-effort", True), ("required", False)])
+def test_a_search_service_behind_its_ip_firewall_is_unreachable_not_a_refused_key(cloud, verify, mode, published):
+    verify(mode)
+    cloud.searchdata.firewalled = True
+    _enroll(cloud, "search")
+    status, body = _rotate()
+    assert (body["status"] == "rotated") is published, body
+    if not published:
+        assert status == 202 and "both admin keys answered 403" in body["reason"], body
+    # Asked once with the new key, once with the key in use: then known unreachable, not retried for 60 s.
+    assert _tested(cloud, "search") == 2
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_a_search_service_that_answers_401_to_a_wrong_key_waits_out_the_propagation_too(cloud, verify):
+    verify("required")
+    cloud.searchdata.refusal_status = 401  # authOptions aadOrApiKey, aadAuthFailureMode http401WithBearerChallenge
+    cloud.searchdata.propagation_seconds = 3600
+    _enroll(cloud, "search")
+    status, body = _rotate()
+    assert status == 202 and "not accepted" in body["reason"], body
+    cloud.advance(3600)
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_a_search_key_refused_while_the_key_in_use_works_is_a_refusal(cloud):
+    """The firewall check asks the key in use only after a 403, and a working key in use keeps a refusal a refusal."""
+    _enroll(cloud, "search")
+    stand_in = cloud.search.items["search-app"]
+    parsed = parse_resource_id(stand_in.id)
+    assert parsed is not None
+    with pytest.raises(KeyRefused):
+        kind_for(stand_in.provider).verify_key(Resource(parsed, PUBLIC), "secondary", "not-the-key")
+    assert helpers.calls(cloud, "search.list_keys") == 1
+    cloud.searchdata.firewalled = True
+    with pytest.raises(DataPlaneUnreachable):
+        kind_for(stand_in.provider).verify_key(Resource(parsed, PUBLIC), "secondary", stand_in.keys["secondary"])
