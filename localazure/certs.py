@@ -21,6 +21,7 @@ SERVED_HOSTS = (
     "*.blob.core.windows.net",
     "*.documents.azure.com",
     "*.azconfig.io",
+    "*.communication.azure.com",
     "*.search.windows.net",
     "*.webpubsub.azure.com",
     "*.eastus.batch.azure.com",

@@ -64,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(url.query, keep_blank_values=True)),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
+            raw_query=url.query,
         )
         response = self.server.cloud.dispatch(request, listener=self.server.listener)
         if response is None:

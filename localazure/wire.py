@@ -15,6 +15,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    raw_query: str = ""  # as sent, for signatures computed over it (App Configuration's HMAC)
 
     def json(self) -> Any:
         try:

@@ -123,7 +123,12 @@ KINDS = {
     "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
     "communication": _keyed(
-        "communication", "Primary", "Secondary", "azure.mgmt.communication", connection_string=True
+        "communication",
+        "Primary",
+        "Secondary",
+        "azure.mgmt.communication",
+        connection_string=True,
+        data_plane="azure.communication.phonenumbers",
     ),
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
@@ -138,7 +143,12 @@ KINDS = {
         data_plane="azure.messaging.webpubsubservice",
     ),
     "appconfiguration": _keyed(
-        "appconfiguration", "Primary", "Secondary", "azure.mgmt.appconfiguration", connection_string=True
+        "appconfiguration",
+        "Primary",
+        "Secondary",
+        "azure.mgmt.appconfiguration",
+        connection_string=True,
+        data_plane="azure.appconfiguration",
     ),
     "appconfiguration-read-only": Row(
         lambda cloud, **o: helpers.enroll_keyed(cloud, "appconfiguration", "Primary Read Only", **o),
@@ -147,6 +157,7 @@ KINDS = {
         "appconfiguration.regenerate_key",
         _keys_off,
         "azure.mgmt.appconfiguration",
+        data_plane="azure.appconfiguration",
     ),
 }
 ROWS = pytest.mark.parametrize("kind", list(KINDS))

@@ -1,6 +1,7 @@
-"""Verify before publish for AI Search admin keys, Web PubSub and Batch: the same promises as for
-Storage and Cosmos DB (tests/test_verify.py), through each service's own SDK and the stand-in's
-data plane, which accepts only the resource's live keys, authorized as the service documents."""
+"""Verify before publish for AI Search admin keys, Web PubSub, Batch, Communication Services and App
+Configuration: the same promises as for Storage and Cosmos DB (tests/test_verify.py), through each
+service's own SDK and the stand-in's data plane, which accepts only the resource's live keys,
+authorized as the service documents."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ KINDS = {
     "search": Row("search", "primary", "searchdata", "searchdata.get_service_statistics"),
     "webpubsub": Row("webpubsub", "Primary", "webpubsubdata", "webpubsubdata.group_exists"),
     "batch": Row("batch", "Primary", "batchdata", "batchdata.list_pools"),
+    "communication": Row("communication", "Primary", "communicationdata", "communicationdata.list_phone_numbers"),
+    "appconfiguration": Row("appconfiguration", "Primary", "appconfigdata", "appconfigdata.list_key_values"),
+    "appconfiguration-read-only": Row(
+        "appconfiguration", "Primary Read Only", "appconfigdata", "appconfigdata.list_key_values"
+    ),
 }
 ROWS = pytest.mark.parametrize("kind", list(KINDS))
 
@@ -124,7 +130,7 @@ def test_an_unreachable_data_plane_under_each_mode(cloud, verify, caplog, kind, 
     helpers.assert_no_key_in([caplog.text, str(body)], ISSUED_KEYS)
 
 
-@ROWS
+@pytest.mark.parametrize("kind", ["search", "webpubsub", "batch", "communication"])
 def test_the_stand_in_accepts_only_live_keys_and_the_kind_says_which_is_which(cloud, kind):
     """What makes the tests above tests: a stale key is refused (KeyRefused), a live one accepted."""
     row = KINDS[kind]
@@ -184,3 +190,23 @@ def test_a_search_key_refused_while_the_key_in_use_works_is_a_refusal(cloud):
     cloud.searchdata.firewalled = True
     with pytest.raises(DataPlaneUnreachable):
         kind_for(stand_in.provider).verify_key(Resource(parsed, PUBLIC), "secondary", stand_in.keys["secondary"])
+
+
+def test_app_configuration_takes_only_a_live_key_s_signature(cloud):
+    """HMAC-SHA256 as Microsoft documents it: the id names the key, the signature proves its value."""
+    from azure.appconfiguration import AzureAppConfigurationClient
+    from azure.core.exceptions import ClientAuthenticationError
+
+    _enroll(cloud, "appconfiguration")
+    store = cloud.appconfiguration.items["appconfiguration-app"]
+    stale = store.keys["Secondary"]
+    store.regenerate("Secondary", new_id=False)
+
+    def listing(secret: str) -> list:
+        endpoint = f"Endpoint=https://{store.name}.azconfig.io;Id={store.ids['Secondary']};Secret={secret}"
+        client = AzureAppConfigurationClient.from_connection_string(endpoint, api_version="2023-11-01")
+        return list(client.list_configuration_settings(key_filter="anything"))
+
+    assert listing(store.keys["Secondary"]) == []
+    with pytest.raises(ClientAuthenticationError):
+        listing(stale)

@@ -12,6 +12,7 @@ from localazure.services import (
     blob,
     cognitiveservices,
     communication,
+    communicationdata,
     cosmosdata,
     cosmosdb,
     eventgriddata,
@@ -60,4 +61,5 @@ SERVICES: tuple[Service, ...] = (
     batchdata.SERVICE,
     appservice.SERVICE,
     appconfigdata.SERVICE,
+    communicationdata.SERVICE,
 )

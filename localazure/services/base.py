@@ -49,6 +49,30 @@ def signed_by_any(signature: str, text: str, keys: Iterable[str]) -> bool:
     return any(hmac.compare_digest(signature, hmac_signature(key, text)) for key in keys)
 
 
+def hmac_request_signed(request: Request, signature: str, signed_headers: str, keys: Iterable[str]) -> bool:
+    """Whether a request carries a valid HMAC-SHA256 signature, as App Configuration ("HMAC authentication -
+    REST API reference") and Communication Services ("Sign an HTTP request") define it: the base64
+    HMAC-SHA256, under a base64-decoded key, of ``<METHOD>\n<path and query>\n<the signed headers'
+    values joined by ;>``, where ``x-ms-date``, ``host`` and ``x-ms-content-sha256`` (the body's
+    base64 SHA-256) must be signed. Communication's SDK may sign the query URL-decoded: both are taken."""
+    names = [name.strip().lower() for name in signed_headers.split(";")]
+    body_hash = base64.b64encode(hashlib.sha256(request.body).digest()).decode()
+    if not {"x-ms-date", "host", "x-ms-content-sha256"} <= set(names) or not hmac.compare_digest(
+        request.headers.get("x-ms-content-sha256", ""), body_hash
+    ):
+        return False
+    values = ";".join(request.host if name == "host" else request.headers.get(name, "") for name in names)
+    paths = {request.path + (f"?{query}" if query else "") for query in (request.raw_query, unquote(request.raw_query))}
+    return any(signed_by_any(signature, f"{request.method}\n{path}\n{values}", keys) for path in paths)
+
+
+def hmac_arguments(authorization: str) -> dict[str, str] | None:
+    """``Credential``, ``SignedHeaders`` and ``Signature`` of an ``HMAC-SHA256`` Authorization header."""
+    if not authorization.startswith("HMAC-SHA256 "):
+        return None
+    return dict(part.partition("=")[::2] for part in authorization[len("HMAC-SHA256 ") :].split("&"))
+
+
 # The standard headers of a Shared Key string-to-sign, in order: Storage's "Authorize with Shared Key"
 # (versions 2009-09-19 and later) and Batch's "Authenticate requests to the Azure Batch service".
 _SIGNED_HEADERS = (

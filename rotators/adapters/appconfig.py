@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
@@ -29,15 +29,12 @@ API_VERSION = "2023-11-01"
 ROLE = "the App Configuration Data Owner role on the store"
 
 
-@functools.cache
-def _client(store: str, cloud: Cloud) -> AzureAppConfigurationClient:
-    from azure.appconfiguration import AzureAppConfigurationClient
-
+def client_options() -> dict[str, Any]:
+    """The usual options, with the deadline as a per-try policy: this client sets per-call policies of
+    its own and refuses a second list."""
     from rotators.adapters.bounds import DeadlinePolicy
 
-    endpoint = f"https://{store.lower()}.{cloud.appconfig_suffix}"
     options = clients.client_options()
-    # This client sets per-call policies of its own (and refuses a second list): the deadline runs per try.
     options.pop("per_call_policies")
     transport = clients.transport_options()
     options["per_retry_policies"] = [
@@ -45,7 +42,15 @@ def _client(store: str, cloud: Cloud) -> AzureAppConfigurationClient:
             read_timeout=transport["read_timeout"], connection_timeout=transport["connection_timeout"], per_try=True
         )
     ]
-    return AzureAppConfigurationClient(endpoint, clients.credential(), api_version=API_VERSION, **options)
+    return {**options, "api_version": API_VERSION}
+
+
+@functools.cache
+def _client(store: str, cloud: Cloud) -> AzureAppConfigurationClient:
+    from azure.appconfiguration import AzureAppConfigurationClient
+
+    endpoint = f"https://{store.lower()}.{cloud.appconfig_suffix}"
+    return AzureAppConfigurationClient(endpoint, clients.credential(), **client_options())
 
 
 def set_sentinel(consumer: Consumer, cloud: Cloud, key: str, value: str) -> None:

@@ -19,12 +19,14 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from rotators.adapters import clients
+from rotators.adapters import appconfig, clients
+from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.kinds.base import Credential, Resource, arm_call, pair
 
 API_VERSION = "2024-06-01"  # the latest GA and the SDK's default, with disableLocalAuth
+PROBE_KEY = "keyrotation-probe"  # a key the test asks for and nobody sets
 _NAMES = ("Primary", "Secondary", "Primary Read Only", "Secondary Read Only")
 
 
@@ -68,6 +70,21 @@ class AppConfigurationKind:
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "Secret")
+
+    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+        """List Key-Values for one key that is never set (an empty page), signed with the new key (HMAC).
+
+        Any of the four keys may read (the read-only ones only read). The connection string is
+        the store's own, from a fresh listing: it carries the key's id and the store's endpoint.
+        A client per test, not cached: it holds the key, which is about to change.
+        """
+        from azure.appconfiguration import AzureAppConfigurationClient
+
+        connection = self.connection_string(resource, value)
+        with testing_key(f"Test the new {key} of {resource.name}"):
+            options = {**appconfig.client_options(), "retry_total": 1}  # refusals are retried by the verification
+            client = AzureAppConfigurationClient.from_connection_string(connection, **options)
+            next(iter(client.list_configuration_settings(key_filter=PROBE_KEY)), None)
 
     def _listed(self, resource: Resource) -> dict[str, Any]:
         with arm_call(self, resource, "List keys of"):

@@ -9,12 +9,31 @@ string as ``listKeys`` returns it: ``endpoint=https://<name>.communication.azure
 
 from __future__ import annotations
 
-from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.adapters import clients
+from rotators.adapters.dataplane import testing_key
+from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, VerifiedAccountKeyKind, flag
+from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
+DATA_API_VERSION = "2025-06-01"  # Phone Numbers GA, the SDK's default
 
-KIND = AccountKeyKind(
+
+def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+    """List Phone Numbers (one at most) with azure-communication-phonenumbers, signed with the new key.
+
+    A read with no side effect and nothing billed; a resource with no number lists none. A client
+    per test, not cached: it holds the key, which is about to change.
+    """
+    from azure.communication.phonenumbers import PhoneNumbersClient
+
+    with testing_key(f"Test the new {key} of {resource.name}"):
+        client = PhoneNumbersClient.from_connection_string(
+            kind.connection_string(resource, value), api_version=DATA_API_VERSION, **clients.data_plane_options()
+        )
+        next(iter(client.list_purchased_phone_numbers(top=1)), None)
+
+
+KIND = VerifiedAccountKeyKind(
     "Microsoft.Communication/communicationServices",
     "Communication Services resource",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
@@ -36,4 +55,5 @@ KIND = AccountKeyKind(
     connection=ConnectionFormat(
         lambda r, key: f"endpoint=https://{r.name}.communication.azure.com/;accesskey={key}", "accesskey"
     ),
+    verify=_verify,
 )
