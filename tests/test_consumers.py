@@ -316,7 +316,7 @@ def test_discovery_finds_the_apps_that_reference_the_secret_and_apply_records_th
     assert current.version == version  # a tag update, never a new version
     assert current.tags["Consumers"] == "rg-apps/app-a,rg-apps/app-b/staging"
     code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")  # default scope: the whole subscription
-    assert code == OK and "recorded 3 consumers" in out, out
+    assert code == OK and f"recorded 3 consumers in tag Consumers of version {version}" in out, out
     assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"].endswith(",rg-elsewhere/app-d")
     code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")
     assert "already records every consumer found (3)" in out

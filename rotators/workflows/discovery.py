@@ -66,8 +66,6 @@ class Found:
 @dataclass(frozen=True)
 class Enrolled:
     name: str
-    version: str
-    tags: dict[str, str]
     contract: Contract
 
 
@@ -75,15 +73,14 @@ def enrolled(address: VaultAddress, secret: str | None) -> list[Enrolled]:
     """The secret named (which must be enrolled), or every enrolled secret of the vault."""
     if secret is not None:
         current, _ = vault.read_current(address, secret)
-        return [Enrolled(current.name, current.version, current.tags, read_contract(current.tags, address.cloud))]
+        return [Enrolled(current.name, read_contract(current.tags, address.cloud))]
     found = []
     for listed in vault.list_secrets(address):
         if is_enrolled(listed.tags):
             try:
-                contract = read_contract(listed.tags, address.cloud)
+                found.append(Enrolled(listed.name, read_contract(listed.tags, address.cloud)))
             except NotRotatable:
                 continue  # misconfigured: status and the sweep say why
-            found.append(Enrolled(listed.name, listed.version, listed.tags, contract))
     return found
 
 
@@ -121,8 +118,10 @@ def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]
 
 
 def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer]) -> str:
+    """Merge ``discovered`` into what the current version declares, and write it there (or to the registry)."""
+    current, _ = vault.read_current(address, secret.name)  # a listing carries no version id
     try:
-        known = list(declared(secret.contract, address, secret.name))
+        known = list(declared(read_contract(current.tags, address.cloud), address, secret.name))
     except RotationError:
         known = []  # an unreadable registry entry is written again
     names = {str(consumer).lower() for consumer in known}
@@ -132,18 +131,18 @@ def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer])
     if len(merged) > MAX_REGISTERED:
         return f"{secret.name}: not recorded: {len(merged)} consumers, more than the registry's {MAX_REGISTERED}"
     value = tag_value(merged)
-    tags = dict(secret.tags)
+    tags = dict(current.tags)
     tags.pop(tag_name(tags, CONSUMERS), None)
     if len(merged) <= MAX_CONSUMERS and len(value) <= TAG_VALUE_LIMIT:
-        where = f"tag {CONSUMERS} of version {secret.version}"
+        where = f"tag {CONSUMERS} of version {current.version}"
         tags[CONSUMERS] = value
     else:
         registry.save(address, secret.name, tuple(merged))
-        where = f"the registry (tag {CONSUMERS}={REGISTRY} on version {secret.version})"
+        where = f"the registry (tag {CONSUMERS}={REGISTRY} on version {current.version})"
         tags[CONSUMERS] = REGISTRY
-    vault.update_tags(address, secret.name, secret.version, tags)
+    vault.update_tags(address, secret.name, current.version, tags)
     line = f"{secret.name}: recorded {len(merged)} consumers in {where}"
-    current, _ = vault.read_current(address, secret.name)
-    if current.version != secret.version:
-        line += f"; version {current.version} was written meanwhile without them: run again"
+    latest, _ = vault.read_current(address, secret.name)
+    if latest.version != current.version:
+        line += f"; version {latest.version} was written meanwhile without them: run again"
     return line
