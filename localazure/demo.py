@@ -57,7 +57,12 @@ def _show(cloud: LocalAzure) -> int:
             "ValidityPeriodDays": "90",
             "ValueFormat": value_format,
         }
+        if name == "storage-connection":
+            tags["Consumers"] = "rg-apps/app-web"  # the app below: refreshed and asked after each rotation
         versions[name] = cloud.keyvault.seed_secret(VAULT, name, value, tags=tags, created=old, expires=expiring)
+    # An App Service app reading storage-connection through a versionless Key Vault reference.
+    reference = f"@Microsoft.KeyVault(SecretUri=https://{VAULT}.vault.azure.net/secrets/storage-connection/)"
+    cloud.appservice.create_app("app-web", {"STORAGE": reference})
     versions["misconfigured-key"] = cloud.keyvault.seed_secret(
         VAULT,
         "misconfigured-key",
