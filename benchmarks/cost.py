@@ -90,6 +90,7 @@ def fresh_process() -> None:
         clients.storage_client,
         clients.cosmos_client,
         clients.lock_container,
+        clients.management_client,
     ):
         cache.cache_clear()
 
@@ -167,6 +168,36 @@ def sweep_costs(sizes: list[int]) -> None:
             )
 
 
+def consumer_costs(latency: float = 0.1) -> None:
+    """Fifty App Service consumers against one, with every App Service call taking ``latency``."""
+    from rotators.adapters import registry
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.consumers import REGISTRY, Consumer
+
+    print(f"\nConsumers after a write (App Service answering in {latency * 1000:.0f} ms)")
+    seconds, calls = {}, 0
+    for count in (1, 50):
+        with world(1) as cloud:
+            reference = f"@Microsoft.KeyVault(SecretUri=https://{VAULT}.vault.azure.net/secrets/s-0/)"
+            apps = tuple(Consumer("rg-apps", f"app-{index:02}") for index in range(count))
+            for app in apps:
+                cloud.appservice.create_app(app.app, {"SECRET": reference})
+            fresh_process()
+            registry.save(VaultAddress.from_name(VAULT), "s-0", apps)
+            cloud.keyvault.current_secret(VAULT, "s-0").tags["Consumers"] = REGISTRY
+            age(cloud, "s-0")
+            cloud.inject("appservice.*", delay=latency, count=1_000_000)
+            started = time.perf_counter()
+            rotate("s-0")
+            seconds[count] = time.perf_counter() - started
+            calls = sum(1 for call in cloud.calls() if call.route.startswith("appservice."))
+    print(f"App Service requests per consumer: {calls / 50:.0f} (refresh, app settings, connection strings)")
+    print(
+        f"a rotation with 50 consumers / with 1: {seconds[50] / seconds[1]:.2f}x "
+        f"(asked one at a time, 50 consumers would add {50 * 3 * latency:.0f} s)"
+    )
+
+
 def timed(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, float]:
     environ = {**os.environ, **(env or {})}
     environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the Functions host runs with bytecode caches
@@ -211,6 +242,7 @@ def main() -> None:
     start_costs()
     rotation_costs([10, 1000] if quick else [10, 1000, 10_000])
     sweep_costs([1000] if quick else [1000, 10_000])
+    consumer_costs()
 
 
 if __name__ == "__main__":
