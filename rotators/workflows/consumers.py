@@ -185,6 +185,8 @@ def _bounded(
             return visit(consumer)
     except RotationError as exc:
         return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: {exc.message}")
+    except Exception as exc:  # a consumer is never the rotation's failure, whatever its SDK raises
+        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: unexpected {type(exc).__name__}")
 
 
 def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str, *, publish: bool) -> None:
