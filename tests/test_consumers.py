@@ -399,3 +399,34 @@ def test_the_stand_in_serves_one_reference_as_the_sdk_reads_it(cloud):
     one = client.web_apps.get_app_setting_key_vault_reference_slot("rg-apps", "app-a", "STORAGE", "staging")
     assert (one.properties.secret_name, one.properties.active_version) == ("storage-key", version)
     assert one.properties.status == "Resolved"
+
+
+def test_an_empty_registry_entry_confirms_nothing(cloud):
+    from rotators.adapters import registry
+
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    registry.save(helpers.vault_address(VAULT), "storage-key", ())
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=20))
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 409 and "lists no consumer" in body["error"]["message"], body
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_apply_that_cannot_read_the_registry_writes_nothing(cloud, capsys):
+    from rotators.adapters import registry
+    from rotators.core.consumers import ConsumerKind
+
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    declared = (
+        Consumer("rg-apps", "app-manual"),
+        Consumer("rg-apps", "cfg-store", kind=ConsumerKind.APP_CONFIGURATION),
+    )
+    registry.save(helpers.vault_address(VAULT), "storage-key", declared)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    cloud.inject("blob.get", status=503, count=50)
+    code, _, err = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    cloud.faults.clear()
+    assert code == FAILED and "consumer registry" in err, err
+    assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"] == "@registry"
+    assert registry.load(helpers.vault_address(VAULT), "storage-key") == declared

@@ -29,20 +29,19 @@ API_VERSION = "2023-11-01"
 ROLE = "the App Configuration Data Owner role on the store"
 
 
-def client_options() -> dict[str, Any]:
-    """The usual options, with the deadline as a per-try policy: this client sets per-call policies of
-    its own and refuses a second list."""
-    from rotators.adapters.bounds import DeadlinePolicy
+def client_options(*, retries: int = 3) -> dict[str, Any]:
+    """This client sets per-call policies of its own and refuses a second list, so the trigger's deadline
+    bounds it from the retry policy (the whole call) and a per-try policy (each attempt's timeouts)."""
+    from rotators.adapters.bounds import DeadlinePolicy, DeadlineRetryPolicy
 
     options = clients.client_options()
     options.pop("per_call_policies")
     transport = clients.transport_options()
-    options["per_retry_policies"] = [
-        DeadlinePolicy(
-            read_timeout=transport["read_timeout"], connection_timeout=transport["connection_timeout"], per_try=True
-        )
-    ]
-    return {**options, "api_version": API_VERSION}
+    retry = DeadlineRetryPolicy(**{**transport, "retry_total": retries, "timeout": options["timeout"]})
+    per_try = DeadlinePolicy(
+        read_timeout=transport["read_timeout"], connection_timeout=transport["connection_timeout"], per_try=True
+    )
+    return {**options, "retry_policy": retry, "per_retry_policies": [per_try], "api_version": API_VERSION}
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from typing import Any
 from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential, TokenRequestOptions
 from azure.core.exceptions import ClientAuthenticationError
 from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.storage.blob import ExponentialRetry
 
 from rotators.core import deadline
@@ -40,6 +40,18 @@ class DeadlinePolicy(SansIOHTTPPolicy[Any, Any]):
                 connection_timeout=options.get("connection_timeout", self._connection_timeout),
             )
         )
+
+
+class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retry policy whose whole-call budget ends with the trigger's time, for a client that
+    takes no per-call policy of ours (azure-appconfiguration sets its own list): no retry, backoff or
+    ``Retry-After`` wait is started past the deadline."""
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        left = deadline.remaining()
+        if left is not None:
+            options["timeout"] = min(options.get("timeout", left), left)
+        return super().configure_retries(options)
 
 
 class DeadlineRetry(ExponentialRetry):

@@ -45,6 +45,8 @@ def load(vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise NotRotatable(f'{where} is not {{"consumers": [...]}}; write it again with --apply.') from None
+    if not entries:
+        raise NotRotatable(f"{where} lists no consumer; write it again with --apply, or remove the tag.")
     return parse_entries(entries, where)
 
 

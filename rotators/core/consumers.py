@@ -197,6 +197,8 @@ class Confirmation:
         """Why the cool-down holds (``None``: every consumer runs the current version)."""
         if self.unconfirmed is not None:
             return self.unconfirmed
+        if not self.reports:
+            return "no consumer was asked"  # nobody confirmed anything: never a reason to start early
         holder = next((report for report in self.reports if report.state is not Moved.MOVED), None)
         if holder is None:
             return None

@@ -30,7 +30,6 @@ class Plan:
     resume: RotationRecord | None = None
     # Cooling down, but past the confirmed floor with consumers declared: asking them may end it.
     confirmable: bool = False
-    confirmation: Confirmation | None = None  # what the consumers said, if they were asked
 
 
 def plan_rotation(
@@ -52,9 +51,7 @@ def plan_rotation(
     target = contract.alternate
 
     def plan(action: Action, reason: str, resume: RotationRecord | None = None, *, confirmable: bool = False) -> Plan:
-        return Plan(
-            action, reason, contract.credential, target, now + contract.validity, resume, confirmable, confirmation
-        )
+        return Plan(action, reason, contract.credential, target, now + contract.validity, resume, confirmable)
 
     if event_version is not None and event_version != current.version:
         return plan(Action.STALE, f"the event is for version {event_version}; the current version is {current.version}")

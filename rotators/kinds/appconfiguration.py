@@ -82,7 +82,7 @@ class AppConfigurationKind:
 
         connection = self.connection_string(resource, value)
         with testing_key(f"Test the new {key} of {resource.name}"):
-            options = {**appconfig.client_options(), "retry_total": 1}  # refusals are retried by the verification
+            options = appconfig.client_options(retries=1)  # a refusal is retried by the verification itself
             client = AzureAppConfigurationClient.from_connection_string(connection, **options)
             next(iter(client.list_configuration_settings(key_filter=PROBE_KEY)), None)
 

@@ -26,7 +26,7 @@ from rotators.core.consumers import (
     tag_value,
 )
 from rotators.core.contract import Contract, is_enrolled, read_contract, tag_name
-from rotators.core.errors import BadRequest, NotRotatable, RotationError
+from rotators.core.errors import BadRequest, NotRotatable
 from rotators.core.parsing import shown
 from rotators.workflows.consumers import declared
 
@@ -122,8 +122,8 @@ def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer])
     current, _ = vault.read_current(address, secret.name)  # a listing carries no version id
     try:
         known = list(declared(read_contract(current.tags, address.cloud), address, secret.name))
-    except RotationError:
-        known = []  # an unreadable registry entry is written again
+    except NotRotatable:
+        known = []  # a missing or malformed registry entry is written anew; any other failure writes nothing
     names = {str(consumer).lower() for consumer in known}
     merged = known + [c for c in dict.fromkeys(discovered) if str(c).lower() not in names]
     if len(merged) == len(known):

@@ -170,21 +170,20 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
         return _without_rotating(request, current, plan)
     with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
         claims.claim(request.secret, request.vault, contract, lease, pairs)
-        current, value, again, plan = _plan(request, now, lease.record.rotation, plan.confirmation)
+        # Under the lock everything is read again, the consumers too: the tags may have changed (a
+        # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
+        current, value, again, plan = _plan(request, now, lease.record.rotation)
         if again.pair_name != contract.pair_name:
             raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
         if plan.action is not Action.ROTATE:
             return _without_rotating(request, current, plan)
-        return _carry_out(request, current, value, contract, plan, lease)
+        return _carry_out(request, current, value, again, plan, lease)
 
 
 def _plan(
-    request: RotationRequest,
-    now: datetime,
-    rotation: RotationRecord | None,
-    asked: Confirmation | None = None,
+    request: RotationRequest, now: datetime, rotation: RotationRecord | None
 ) -> tuple[SecretVersionInfo, str, Contract, Plan]:
-    """Read the current version and plan; ``asked`` is what the consumers said on an earlier read."""
+    """Read the current version and plan; inside the cool-down, ask the consumers when they may end it."""
     current, value = vault.read_current(request.vault, request.secret_name)
     contract = read_contract(current.tags, request.vault.cloud)
     settings = get_settings()
@@ -202,7 +201,7 @@ def _plan(
             confirmation=confirmation,
         )
 
-    planned = plan(asked)
+    planned = plan()
     if planned.confirmable:  # inside the cool-down: only the consumers themselves can end it early
         planned = plan(
             consumers.confirm(
