@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
-from rotators.core.consumers import Consumer, ConsumerKind, Declared, Moved, Reference, judge, parse_consumers
+from rotators.core.consumers import Consumer, ConsumerKind, Declared, Reference, Standing, judge, parse_consumers
 from rotators.core.errors import NotRotatable
 from rotators.triggers.cli import FAILED, OK, REFUSED
 from tests import helpers
@@ -53,11 +53,11 @@ def test_judging_a_consumer_s_references():
     def ref(status: str = "Resolved", active: str | None = "v2", secret: str = "s") -> Reference:
         return Reference("SETTING", status, "kv", secret, None, active)
 
-    assert judge(consumer, [ref()], "KV", "S", "v2").state is Moved.MOVED
-    assert judge(consumer, [ref(active="v1")], "kv", "s", "v2").state is Moved.BEHIND
+    assert judge(consumer, [ref()], "KV", "S", "v2").state is Standing.MOVED
+    assert judge(consumer, [ref(active="v1")], "kv", "s", "v2").state is Standing.BEHIND
     failing = judge(consumer, [ref(status="AccessToKeyVaultDenied")], "kv", "s", "v2")
-    assert failing.state is Moved.FAILING and "Key Vault Secrets User" in failing.detail
-    assert judge(consumer, [ref(secret="other")], "kv", "s", "v2").state is Moved.UNREFERENCED
+    assert failing.state is Standing.FAILING and "Key Vault Secrets User" in failing.detail
+    assert judge(consumer, [ref(secret="other")], "kv", "s", "v2").state is Standing.UNREFERENCED
 
 
 def _three_consumers(cloud) -> None:
@@ -430,3 +430,16 @@ def test_apply_that_cannot_read_the_registry_writes_nothing(cloud, capsys):
     assert code == FAILED and "consumer registry" in err, err
     assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"] == "@registry"
     assert registry.load(helpers.vault_address(VAULT), "storage-key") == declared
+
+
+@pytest.mark.parametrize(("covers", "state"), [(False, "behind"), (True, "moved")])
+def test_a_connection_string_reference_is_judged_whether_or_not_the_refresh_covers_it(cloud, covers, state):
+    """Microsoft documents the refresh for app settings only: either way the app is judged by what it runs."""
+    cloud.appservice.refresh_covers_connection_strings = covers
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "rg-apps/app-cs"})
+    cloud.appservice.create_app("app-cs", {}, connection_strings={"Storage": REFERENCE})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["consumers"][0]["state"] == state, body
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=20))
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == (409 if state == "behind" else 200), body

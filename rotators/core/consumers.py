@@ -91,7 +91,9 @@ class Declared:
         return self.in_registry or bool(self.consumers)
 
 
-class Moved(enum.StrEnum):
+class Standing(enum.StrEnum):
+    """Where a consumer stands on a secret's version (only ``moved`` confirms anything)."""
+
     MOVED = "moved"
     BEHIND = "behind"
     FAILING = "failing"
@@ -115,7 +117,7 @@ class Reference:
 @dataclass(frozen=True)
 class ConsumerReport:
     consumer: Consumer
-    state: Moved
+    state: Standing
     detail: str
 
     def as_dict(self) -> dict[str, str]:
@@ -166,19 +168,21 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
     if not mine:
         return ConsumerReport(
             consumer,
-            Moved.UNREFERENCED,
+            Standing.UNREFERENCED,
             f"no app setting or connection string of {consumer} references secret {secret}",
         )
     for reference in mine:
         if reference.status != "Resolved":
             fix = _FIXES.get(reference.status, "see the app's Key Vault reference status")
             detail = f"setting {reference.setting}: App Service reports {reference.status}; {fix}"
-            return ConsumerReport(consumer, Moved.FAILING, detail)
+            return ConsumerReport(consumer, Standing.FAILING, detail)
     behind = [r for r in mine if (r.active_version or "").lower() != version.lower()]
     if behind:
         names = ", ".join(r.setting for r in behind)
-        return ConsumerReport(consumer, Moved.BEHIND, f"setting {names} still runs version {behind[0].active_version}")
-    return ConsumerReport(consumer, Moved.MOVED, f"runs version {version}")
+        return ConsumerReport(
+            consumer, Standing.BEHIND, f"setting {names} still runs version {behind[0].active_version}"
+        )
+    return ConsumerReport(consumer, Standing.MOVED, f"runs version {version}")
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,7 @@ class Confirmation:
             return self.unconfirmed
         if not self.reports:
             return "no consumer was asked"  # nobody confirmed anything: never a reason to start early
-        holder = next((report for report in self.reports if report.state is not Moved.MOVED), None)
+        holder = next((report for report in self.reports if report.state is not Standing.MOVED), None)
         if holder is None:
             return None
         return f"consumer {holder.consumer} holds it ({holder.state.value}: {holder.detail})"

@@ -31,7 +31,7 @@ from rotators.core.consumers import (
     Consumer,
     ConsumerKind,
     ConsumerReport,
-    Moved,
+    Standing,
     judge,
     unconfirmable,
 )
@@ -125,19 +125,19 @@ def _visit(
         if nudge is Nudge.ALWAYS:
             appservice.refresh(consumer, subscription, cloud)
         report = _standing(consumer, contract, vault, secret, version)
-        if nudge is Nudge.IF_BEHIND and report.state in (Moved.BEHIND, Moved.FAILING):
+        if nudge is Nudge.IF_BEHIND and report.state in (Standing.BEHIND, Standing.FAILING):
             appservice.refresh(consumer, subscription, cloud)
             report = _standing(consumer, contract, vault, secret, version)
         return report
 
     def store(consumer: Consumer) -> ConsumerReport:
-        signalled = ConsumerReport(consumer, Moved.SIGNALLED, f"sentinel {sentinel} set for version {version}")
+        signalled = ConsumerReport(consumer, Standing.SIGNALLED, f"sentinel {sentinel} set for version {version}")
         if nudge is not Nudge.ALWAYS:
             set_at = appconfig.sentinel_set_at(consumer, cloud, sentinel)
             if set_at is not None and set_at >= created_on:
                 return signalled
             if nudge is Nudge.NEVER:
-                return ConsumerReport(consumer, Moved.BEHIND, f"sentinel {sentinel} not set since version {version}")
+                return ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {version}")
         appconfig.set_sentinel(consumer, cloud, sentinel, f"{vault.name}/{secret}/{version}")
         return signalled
 
@@ -179,18 +179,18 @@ def _bounded(
     """One consumer's calls, inside the trigger's time less ``reserve``; a failure is its report."""
     left = deadline.remaining()
     if left is not None and left < reserve + PER_CONSUMER_SECONDS:
-        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: the trigger's time ran out")
+        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: the trigger's time ran out")
     try:
         with deadline.budget((left - reserve) if left is not None else 60.0):
             return visit(consumer)
     except RotationError as exc:
-        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: {exc.message}")
+        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: {exc.message}")
     except Exception as exc:  # a consumer is never the rotation's failure, whatever its SDK raises
-        return ConsumerReport(consumer, Moved.UNREACHABLE, f"{failed}: unexpected {type(exc).__name__}")
+        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: unexpected {type(exc).__name__}")
 
 
 def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str, *, publish: bool) -> None:
-    if report.state in (Moved.MOVED, Moved.SIGNALLED):
+    if report.state in (Standing.MOVED, Standing.SIGNALLED):
         logger.info("Consumer %s of secret %s in %s: %s.", report.consumer, secret, vault, report.detail)
         return
     logger.warning(

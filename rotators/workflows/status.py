@@ -30,7 +30,7 @@ def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = Tru
 
 
 def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
-    """The key check of one secret; a failure is that secret's note, never the table's end."""
+    """The key check of one secret, then its consumers; a failure is that secret's note, never the table's end."""
     contract = assessment.contract
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
@@ -38,18 +38,21 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     try:
         current, value = vault.read_current(address, name)
         state = inspect(contract.kind, contract.resource)
-    except RotationError as exc:
-        return _note(assessment, f"keys not checked: {exc.message}")
     except Exception as exc:
-        return _note(assessment, f"keys not checked: unexpected {type(exc).__name__}")
+        return _note(assessment, f"keys not checked: {_why(exc)}")
     judged = judge_keys(assessment, contract.held_key(value), state)
     if not contract.consumers:
         return judged
     try:
         reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
-    except RotationError as exc:
-        return _note(judged, f"consumers not read: {exc.message}")
+    except Exception as exc:
+        return _note(judged, f"consumers not read: {_why(exc)}")
     return replace(judged, consumers=tuple(reports))
+
+
+def _why(exc: Exception) -> str:
+    """Our message for our errors; only the type for anything else (its text may quote a request)."""
+    return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
 
 
 def _note(assessment: Assessment, note: str) -> Assessment:

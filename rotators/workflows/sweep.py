@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from rotators.adapters import lock, outcomes, vault
 from rotators.core.assessment import Assessment, State, assess_vault, pair_index
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import Moved
+from rotators.core.consumers import Standing
 from rotators.core.contract import Contract
 from rotators.core.deadline import budget
 from rotators.core.errors import ConfigurationError, RotationError
@@ -116,7 +116,14 @@ def _follow_up(address: VaultAddress, assessment: Assessment, deadline: float, t
     except RotationError as exc:
         logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
         return
-    tally["consumers behind"] += sum(1 for report in reports if report.state not in (Moved.MOVED, Moved.SIGNALLED))
+    except Exception as exc:  # the vault's other secrets are still swept
+        logger.error(
+            "Sweep could not follow up on the consumers of %s in %s: unexpected %s.", name, address, type(exc).__name__
+        )
+        return
+    tally["consumers behind"] += sum(
+        1 for report in reports if report.state not in (Standing.MOVED, Standing.SIGNALLED)
+    )
 
 
 def _contest(address: VaultAddress, name: str, contract: Contract, tally: Counter[str]) -> None:

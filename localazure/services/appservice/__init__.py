@@ -15,7 +15,7 @@ and per group (``WebApps_List``, ``WebApps_ListByResourceGroup``), slots per app
 (``WebApps_ListSlots``, name ``<site>/<slot>`` as in ``GetWebAppSlot.json``).
 
 What the doc does not say is offered as options: the refresh's answer (``refresh_status``: 200,
-or 204), and whether it re-reads connection strings too (``refresh_covers_connection_strings``;
+or 204), and whether it re-reads connection strings too (``refresh_covers_connection_strings``, default no:
 no refresh is documented for them). Per app: ``vault_access`` (False: the app's identity cannot
 read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a refresh that takes
 effect that many seconds later, as a slow app does).
@@ -73,7 +73,7 @@ class AppServiceBackend:
         self.cloud = cloud
         self.apps: dict[str, App] = {}  # by "site" or "site/slot", lower-cased
         self.refresh_status = 200
-        self.refresh_covers_connection_strings = True
+        self.refresh_covers_connection_strings = False  # only app settings are documented
         self._skew = 0.0
 
     def create_app(
