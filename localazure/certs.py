@@ -22,6 +22,7 @@ SERVED_HOSTS = (
     "*.documents.azure.com",
     "*.azconfig.io",
     "*.communication.azure.com",
+    "*.unitedstates.communication.azure.com",
     "*.search.windows.net",
     "*.webpubsub.azure.com",
     "*.eastus.batch.azure.com",

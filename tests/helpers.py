@@ -127,9 +127,7 @@ CONNECTION_STRINGS: dict[str, Callable[[Any, str], str]] = {
     "Microsoft.DocumentDB/databaseAccounts": lambda r, k: (
         f"AccountEndpoint=https://{r.name}.documents.azure.com:443/;AccountKey={k};"
     ),
-    "Microsoft.Communication/communicationServices": lambda r, k: (
-        f"endpoint=https://{r.name}.communication.azure.com/;accesskey={k}"
-    ),
+    "Microsoft.Communication/communicationServices": lambda r, k: f"endpoint=https://{r.host_name}/;accesskey={k}",
     "Microsoft.SignalRService/signalR": lambda r, k: (
         f"Endpoint=https://{r.name}.service.signalr.net;AccessKey={k};Version=1.0;"
     ),

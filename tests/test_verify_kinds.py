@@ -210,3 +210,15 @@ def test_app_configuration_takes_only_a_live_key_s_signature(cloud):
     assert listing(store.keys["Secondary"]) == []
     with pytest.raises(ClientAuthenticationError):
         listing(stale)
+
+
+@pytest.mark.parametrize("location", ["unitedstates", None])
+def test_communication_keys_are_tested_on_the_host_arm_reports(cloud, verify, location):
+    """Real connection strings carry the data location in the host, the spec example does not: hostName decides."""
+    verify("required")
+    _enroll(cloud, "communication")
+    cloud.communication.items["communication-app"].data_location = location
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert _tested(cloud, "communication") == 1
+    helpers.holds_live_key(cloud, SECRET)

@@ -38,11 +38,16 @@ class KeyApi:
 
 @dataclass(frozen=True)
 class ConnectionFormat:
-    """A connection string the service documents: how to write one around a key and find the key in one."""
+    """A connection string the service documents: how to write one around a key and find the key in one.
 
-    write: Callable[[Resource, str], str]
+    ``write`` takes the resource, the key and the host ARM reports (``host``: read for a service
+    whose host names more than the resource, such as Communication's data location; else ``None``).
+    """
+
+    write: Callable[[Resource, str, str | None], str]
     field: str  # the name of the key's ``name=value`` pair
     separator: str = ";"
+    host: Callable[[Any], str | None] | None = None  # the host, from the resource as its SDK reads it
 
 
 class AccountKeyKind:
@@ -89,7 +94,14 @@ class AccountKeyKind:
     def connection_string(self, resource: Resource, key_value: str) -> str:
         if self._connection is None:  # read_contract refuses ConnectionString for such a kind first
             raise ValueError(f"A {self.display_name} has no connection string.")
-        return self._connection.write(resource, key_value)
+        host = None
+        if self._connection.host is not None:
+            host = self._connection.host(self.read(resource))
+            if not host:
+                raise UpstreamError(
+                    f"Azure reported no host name for {resource.name}: its connection string is unknown."
+                )
+        return self._connection.write(resource, key_value, host)
 
     def key_in_connection_string(self, value: str) -> str | None:
         if self._connection is None:

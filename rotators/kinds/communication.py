@@ -4,7 +4,8 @@
 200 carries only the regenerated key: spec example
 ``Microsoft.Communication/stable/2025-09-01/examples/communicationServices/regenerateKey.json``,
 so the keys are listed after it); ``properties.disableLocalAuth`` refuses keys. Connection
-string as ``listKeys`` returns it: ``endpoint=https://<name>.communication.azure.com/;accesskey=<key>``.
+string as ``listKeys`` returns it: ``endpoint=https://<hostName>/;accesskey=<key>``, the host as ARM
+reports it (``properties.hostName``), since it may carry the data location.
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ KIND = VerifiedAccountKeyKind(
     passwordless="Microsoft Entra ID: give the app a managed identity and a Communication Services role",
     role="the 'Communication Key Rotator' role (CommunicationServices/Read, ListKeys, RegenerateKey)",
     # Communication Services is a public-cloud service (Azure products by region).
+    # The host carries the data location (<name>.<location>.communication.azure.com in the connection
+    # strings listKeys returns), so it is read from ARM (properties.hostName), never built from the name.
     connection=ConnectionFormat(
-        lambda r, key: f"endpoint=https://{r.name}.communication.azure.com/;accesskey={key}", "accesskey"
+        lambda r, key, host: f"endpoint=https://{host}/;accesskey={key}",
+        "accesskey",
+        host=lambda service: service.properties.host_name if service.properties else None,
     ),
     verify=_verify,
 )

@@ -37,7 +37,7 @@ KIND = AccountKeyKind(
     passwordless="Microsoft Entra ID: give the app a managed identity and a Redis data access policy",
     role="the 'Redis Key Rotator' role (redis/read, redis/listKeys, redis/regenerateKey)",
     connection=ConnectionFormat(
-        lambda r, key: f"{r.name}.{_HOSTS[r.cloud.name]}:6380,password={key},ssl=True,abortConnect=False",
+        lambda r, key, _: f"{r.name}.{_HOSTS[r.cloud.name]}:6380,password={key},ssl=True,abortConnect=False",
         "password",
         separator=",",
     ),

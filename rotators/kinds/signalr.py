@@ -85,7 +85,7 @@ def _kind(
             long_running=True,
         ),
         connection=ConnectionFormat(
-            lambda r, key: f"Endpoint=https://{r.name}.{host};AccessKey={key};Version=1.0;", "AccessKey"
+            lambda r, key, _: f"Endpoint=https://{r.name}.{host};AccessKey={key};Version=1.0;", "AccessKey"
         ),
         passwordless=passwordless,
         role=role,

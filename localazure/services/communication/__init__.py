@@ -5,6 +5,12 @@ Spec examples of Microsoft.Communication stable 2025-09-01 (``examples/communica
 ``endpoint=…;accesskey=…`` connection strings) and ``regenerateKey.json`` (body
 ``{"keyType": "Primary"}``; 200 with the regenerated half only: ``primaryKey`` and
 ``primaryConnectionString``).
+
+The host: the spec example's ``hostName`` is ``<name>.communication.azure.com``, while the connection
+strings ``listKeys`` returns for real resources (shared in public code and samples) read
+``endpoint=https://<name>.<data location>.communication.azure.com/``. Both are offered: a
+resource's ``data_location`` (default ``unitedstates``) or ``None`` for the spec example's form;
+the product reads ``hostName`` and is right under both.
 """
 
 from __future__ import annotations
@@ -17,12 +23,19 @@ from localazure.services.keyed import KeyedApi, KeyedBackend, KeyedResource, arm
 
 @dataclass
 class CommunicationService(KeyedResource):
+    data_location: str | None = "unitedstates"
+
     provider: ClassVar[str] = "Microsoft.Communication/communicationServices"
 
+    @property
+    def host_name(self) -> str:
+        location = f".{self.data_location}" if self.data_location else ""
+        return f"{self.name}{location}.communication.azure.com"
 
-def _half(service: KeyedResource, key: str) -> dict[str, str]:
+
+def _half(service: CommunicationService, key: str) -> dict[str, str]:
     prefix = key.lower()
-    endpoint = f"endpoint=https://{service.name}.communication.azure.com/;accesskey="
+    endpoint = f"endpoint=https://{service.host_name}/;accesskey="
     return {f"{prefix}Key": service.keys[key], f"{prefix}ConnectionString": endpoint + service.keys[key]}
 
 
@@ -37,7 +50,7 @@ class CommunicationBackend(KeyedBackend):
             service,
             "Microsoft.Communication/CommunicationServices",
             {
-                "hostName": f"{service.name}.communication.azure.com",
+                "hostName": service.host_name,
                 "dataLocation": "United States",
                 "disableLocalAuth": service.keys_off,
             },

@@ -1,4 +1,4 @@
-"""Communication Services' data plane on ``<resource>.communication.azure.com``, signed with an access key.
+"""Communication Services' data plane on the resource's ``hostName``, signed with an access key.
 
 Only what verifying a new access key needs: List Phone Numbers (``GET /phoneNumbers``, the body of
 azure-rest-api-specs ``specification/communication/data-plane/PhoneNumbers/stable/2025-06-01/
@@ -22,13 +22,13 @@ from localazure.wire import ApiError, Request, Response
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
-_HOST = re.compile(r"(?P<name>[a-z0-9][a-z0-9-]{0,62})\.communication\.azure\.com")
+_HOST = re.compile(r"(?P<name>[a-z0-9][a-z0-9-]{0,62})(?:\.[a-z]+)?\.communication\.azure\.com")
 
 
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
     match = _HOST.fullmatch(request.host)
     found = cloud.communication.items.get(match["name"]) if match else None
-    if found is None:
+    if found is None or found.host_name != request.host:  # the host ARM reports, data location included
         raise ApiError(404, "NotFound", "The Communication Services resource does not exist.")
     signed = hmac_arguments(request.headers.get("authorization", "")) or {}
     live = cloud.communicationdata.live_keys(found.keys, found.generated)
