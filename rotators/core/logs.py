@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -28,6 +29,14 @@ class _EscapeControlCharacters(logging.Filter):
 
 
 _FILTER = _EscapeControlCharacters()
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as text columns (two spaces apart; the last column is not padded): the CLI's tables."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows
+    ]
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from rotators.core.errors import RotationError, TransientError, UpstreamError
-from rotators.core.logs import escape
+from rotators.core.logs import aligned, escape
 
 OK, FAILED, REFUSED = 0, 1, 2
 VAULT_HELP = "vault name (public Azure) or vault URL (any cloud)"
@@ -225,6 +225,5 @@ def _consumers(args: argparse.Namespace) -> int:
 
 
 def _table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    for line in aligned(rows):
+        print(line)

@@ -15,7 +15,7 @@ from rotators.adapters import vault
 from rotators.core.assessment import Assessment, State, assess_vault, judge_keys
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import RotationError
-from rotators.core.logs import escape
+from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
 from rotators.workflows import consumers
@@ -60,15 +60,10 @@ def _note(assessment: Assessment, note: str) -> Assessment:
 
 
 def render(assessments: list[Assessment]) -> str:
-    rows = [COLUMNS] + [_row(a) for a in assessments]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-
-    def line(row: tuple[str, ...]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
-
-    lines = [line(COLUMNS)]
-    for assessment, row in zip(assessments, rows[1:], strict=True):
-        lines.append(line(row))
+    header, *rows = aligned([COLUMNS] + [_row(a) for a in assessments])
+    lines = [header]
+    for assessment, row in zip(assessments, rows, strict=True):
+        lines.append(row)
         lines.extend(
             escape(f"  consumer {report.consumer}: {report.state.value}: {report.detail}")
             for report in assessment.consumers
