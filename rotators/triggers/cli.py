@@ -11,9 +11,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from rotators.core.errors import RotationError, TransientError, UpstreamError
 from rotators.core.logs import aligned, escape
+
+if TYPE_CHECKING:
+    from rotators.core.clouds import VaultAddress
 
 OK, FAILED, REFUSED = 0, 1, 2
 VAULT_HELP = "vault name (public Azure) or vault URL (any cloud)"
@@ -109,19 +113,14 @@ def _rotate(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     )
-    for key, value in outcome.as_dict().items():
-        if value is not None:
-            print(f"{key}: {value}")
+    _print_fields(outcome.as_dict())
     return OK
 
 
 def _status(args: argparse.Namespace) -> int:
-    from rotators.core.clouds import VaultAddress
-    from rotators.core.settings import get_settings
     from rotators.workflows.status import render, vault_status
 
-    address = VaultAddress.parse(args.vault)
-    get_settings().check_vault(address)
+    address = _allowed_vault(args.vault)
     print(render(vault_status(address, now=datetime.now(timezone.utc), check_keys=not args.quick)))
     return OK
 
@@ -148,13 +147,10 @@ def _enroll(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from rotators.adapters import vault
-    from rotators.core.clouds import VaultAddress
     from rotators.core.history import history
     from rotators.core.parsing import check_secret_name
-    from rotators.core.settings import get_settings
 
-    address = VaultAddress.parse(args.vault)
-    get_settings().check_vault(address)
+    address = _allowed_vault(args.vault)
     entries = history(vault.list_versions(address, check_secret_name(args.secret)), now=datetime.now(timezone.utc))
     header = ("VERSION", "CREATED", "EXPIRES", "ENABLED", "CREDENTIAL", "CURRENT FOR", "WRITTEN BY")
     rows = [header] + [
@@ -184,20 +180,15 @@ def _rollback(args: argparse.Namespace) -> int:
     from rotators.workflows.rollback import rollback
 
     outcome = rollback(VaultAddress.parse(args.vault), check_secret_name(args.secret), dry_run=args.dry_run)
-    for key, value in outcome.as_dict().items():
-        if value is not None:
-            print(f"{key}: {value}")
+    _print_fields(outcome.as_dict())
     return OK
 
 
 def _consumers(args: argparse.Namespace) -> int:
-    from rotators.core.clouds import VaultAddress
     from rotators.core.parsing import check_secret_name
-    from rotators.core.settings import get_settings
     from rotators.workflows.discovery import Scope, apply, discover, enrolled
 
-    address = VaultAddress.parse(args.vault)
-    get_settings().check_vault(address)
+    address = _allowed_vault(args.vault)
     scope = Scope.parse(args.scope) if args.scope else None
     secrets = enrolled(address, check_secret_name(args.secret) if args.secret else None)
     found = discover(address, secrets, scope)
@@ -227,3 +218,20 @@ def _consumers(args: argparse.Namespace) -> int:
 def _table(rows: Sequence[Sequence[str]]) -> None:
     for line in aligned(rows):
         print(line)
+
+
+def _print_fields(fields: dict[str, Any]) -> None:
+    """An outcome as ``name: value`` lines, leaving out what it does not say."""
+    for key, value in fields.items():
+        if value is not None:
+            print(f"{key}: {value}")
+
+
+def _allowed_vault(text: str) -> VaultAddress:
+    """The vault ``--vault`` names, refused unless ROTATION_ALLOWED_VAULTS lists it (commands that only read)."""
+    from rotators.core.clouds import VaultAddress
+    from rotators.core.settings import get_settings
+
+    address = VaultAddress.parse(text)
+    get_settings().check_vault(address)
+    return address
