@@ -14,7 +14,9 @@
 // No delete, purge, backup, restore or recover: Key Vault Secrets Officer (secrets/*) allows all of
 // them, so a compromised rotator could destroy every secret; this role cannot. The built-in stays
 // available as a fallback (main.bicep, vaultRole), should Azure refuse this definition.
-// tools/rbac-actions cannot verify these (Microsoft.KeyVault is not in its catalog snapshot: RBAC002).
+// tools/rbac-actions finds the first three among the actions of Microsoft's built-in roles (its catalog's
+// supplement); Microsoft.KeyVault is not in its main snapshot, so update/action is reported not
+// verifiable (RBAC002), and the permission page above is its source.
 //
 // name: a GUID, unique per resource group. roleName: unique in the tenant, or Azure refuses it
 // (https://learn.microsoft.com/azure/role-based-access-control/custom-roles#custom-role-properties).

@@ -31,7 +31,7 @@ param existingTopicResourceGroup string = resourceGroup().name
 
 var secretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var secretsRotator = guid(resourceGroup().id, 'key-vault-secrets-rotator') // vault-secrets-role.bicep
-var secretsRole = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', useSecretsOfficer ? secretsOfficer : secretsRotator)
+var secretsRoleId = useSecretsOfficer ? secretsOfficer : secretsRotator
 var createTopic = empty(existingTopicName)
 var topicName = createTopic ? '${vaultName}-events' : existingTopicName
 
@@ -39,11 +39,12 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: vaultName
 }
 
+// Named as before the custom role existed, so a deployment that keeps Secrets Officer keeps its assignment.
 resource secrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, secretsRole)
+  name: guid(vault.id, principalId, secretsRoleId)
   scope: vault
   properties: {
-    roleDefinitionId: secretsRole
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsRoleId)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
