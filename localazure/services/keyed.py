@@ -151,7 +151,8 @@ def keyed_service(name: str, backend: type[KeyedBackend], api_versions: frozense
     urls = (
         Url(f"{name}.get", "GET", path, _get),
         Url(f"{name}.list_keys", "POST", f"{path}/{api.list_action}", _list_keys),
-        # The action Microsoft names (Search's regenerateAdminKey/{keyKind} is checked as regenerateAdminKey/action).
+        # The action Microsoft's permission pages publish for it (Search's regenerateAdminKey/{keyKind}:
+        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action.
         Url(
             f"{name}.regenerate_key",
             "POST",

@@ -3,7 +3,9 @@
 Every call to Azure runs inside :func:`calling`. What Azure answered (the status, its
 innermost error code, its ``Retry-After``) is kept on the error as an :class:`AzureAnswer`,
 and the error's type comes from one table, :data:`CLASSIFICATION`, in the manner of httpx's
-``map_exceptions``. The SDK's own message is never copied: it may echo request content.
+``map_exceptions``. The SDK's own message is never copied: it may echo request content. Only
+names are taken from it, each by a strict pattern: a management lock's, and the action and scope
+ARM's 403 says it checked (so the message can say what to grant).
 The original exception stays chained as ``__cause__`` for the logs, but no caller looks at it.
 
 azure-core is imported on the first call, not at cold start.
