@@ -34,11 +34,11 @@ def test_the_consumers_tag_reads_groups_apps_and_slots():
         ("app-only", "entry 1"),
         ("rg/app,rg/-bad", "entry 2"),
         ("rg/app/slot/extra", "entry 1"),
-        ("rg/app,rg/app", "twice"),
+        ("rg/app,rg/app", r"entry 2 \('rg/app'\) names the same consumer as entry 1"),
         ("rg/a", "entry 1"),  # App Service names have two characters at least
         (",".join(f"rg/app{i:02}" for i in range(21)), "at most 20; list more in the registry"),
         ("appconfig:rg/abc", "entry 1"),  # store names have five characters at least
-        ("appconfig:rg/store-one,appconfig:RG/Store-One", "twice"),
+        ("appconfig:rg/store-one,rg/app,appconfig:RG/Store-One", "entry 3 .* same consumer as entry 1"),
         ("registry", "entry 1"),
     ],
 )
@@ -320,6 +320,18 @@ def test_discovery_finds_the_apps_that_reference_the_secret_and_apply_records_th
     assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"].endswith(",rg-elsewhere/app-d")
     code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")
     assert "already records every consumer found (3)" in out
+
+
+def test_discovery_records_no_app_whose_name_the_tag_would_refuse(cloud, capsys):
+    """Azure lets an app name hold "Unicode characters that can be mapped to Punycode"; the tag takes ASCII only."""
+    version = helpers.enroll_storage(cloud)
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    cloud.appservice.create_app("\u0430pp-b", {"STORAGE": REFERENCE})  # a Cyrillic a
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    assert code == OK and "not recorded rg-apps/\u0430pp-b: an app or slot name beyond ASCII" in out, out
+    assert f"recorded 1 consumers in tag Consumers of version {version}" in out
+    assert cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"] == "rg-apps/app-a"
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
 
 
 def test_fifty_consumers_go_to_the_registry_and_each_is_refreshed(cloud, capsys):

@@ -1,7 +1,7 @@
-"""Hostile input on the newer surfaces: rollback's body and the outcome topic setting.
+"""Hostile input on the newer surfaces: the consumers tag, rollback's body, the outcome topic.
 
-Each is tried with several values, as an attacker or a careless operator would: bad input gets
-the documented status and changes nothing.
+Each is tried with several values, as an attacker or a careless operator would: a name Azure
+would not allow never reaches a URL; bad input gets the documented status and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,13 +11,119 @@ from datetime import timedelta
 import pytest
 
 from rotators.core import settings
-from rotators.core.errors import ConfigurationError
+from rotators.core.consumers import Consumer, parse_consumers, parse_entries
+from rotators.core.errors import ConfigurationError, NotRotatable
 from tests import helpers
 from tests.helpers import VAULT
+
+REFERENCE = "@Microsoft.KeyVault(SecretUri=https://kv-app.vault.azure.net/secrets/storage-key/)"
 
 
 def _rotate() -> tuple[int, dict]:
     return helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+
+
+# 2. names Azure would not allow --------------------------------------------------------------
+
+BAD_ENTRIES = [
+    "../app-trick",
+    "./app-trick",
+    "../../rg/app-trick",
+    "./../app",
+    "../app/slot",
+    "./app",
+    "rg-apps/..",
+    "rg-apps/app/..",
+    ".",
+    "..",
+    "rg-apps./app-fast",  # a resource group "can't end with period"
+    "rg..../app-fast",
+    "rg%2F..%2Fx/app-fast",  # percent-encoding
+    "rg-apps/app%2Dfast",
+    "%2E%2E/app-fast",
+    "rg-apps/app-fast/%2E%2E",
+    "\uff0e\uff0e/app-fast",  # fullwidth full stops
+    "rg-apps\uff0fapp-fast",  # a fullwidth solidus: no '/' at all
+    "rg\u2024/app-fast",  # one dot leader
+    "rg\u200b/app-fast",  # zero-width space
+    "rg-apps/\uff41pp-fast",  # a fullwidth letter in an app name
+    "rg-apps/app-f\u0430st",  # a Cyrillic letter in an app name
+    "rg-apps/app-fast\u0301",  # a combining mark
+    "rg\u00b2/app-fast",  # a superscript digit is no DecimalDigitNumber
+    "rg apps/app-fast",
+    "rg\t/app-fast",
+    "rg-apps/-app",
+    "rg-apps/app-",
+    "rg-apps/a",
+    "rg-apps/" + "a" * 61,
+    "rg-apps/app-fast/" + "s" * 60,
+    "rg-apps/app-fast/s",
+    "rg-apps/app_fast",
+    "rg-apps/app.fast",
+    "r" * 91 + "/app-fast",
+    "/app-fast",
+    "rg-apps/",
+    "rg-apps//app-fast",
+    "appconfig:../store-one",
+    "appconfig:rg-apps/st.re-one",
+    "appconfig:rg-apps/store-one/x",
+    "appconfig:rg-apps/abcd",
+    "appconfig:rg-apps/" + "s" * 51,
+    "appconfig:rg-apps/st\uff4fre",
+]
+
+
+@pytest.mark.parametrize("entry", BAD_ENTRIES)
+def test_a_name_azure_does_not_allow_is_refused_naming_the_entry(entry):
+    with pytest.raises(NotRotatable) as refused:
+        parse_consumers(f"rg-apps/app-ok,{entry}")
+    message = refused.value.message
+    assert "entry 2" in message and ("breaks Azure's naming rules" in message or "separated by '/'" in message)
+
+
+@pytest.mark.parametrize(
+    ("entry", "consumer"),
+    [
+        ("rg.with.periods/app-fast", Consumer("rg.with.periods", "app-fast")),
+        ("rg_(x)-1/app-fast/staging", Consumer("rg_(x)-1", "app-fast", "staging")),
+        ("RG-Apps/App-Fast/-stage-", Consumer("RG-Apps", "App-Fast", "-stage-")),
+        ("r/ab", Consumer("r", "ab")),
+        ("\u0440\u0433-apps/app-fast", Consumer("\u0440\u0433-apps", "app-fast")),  # letters, in Cyrillic
+        ("rg\u0663/app-fast", Consumer("rg\u0663", "app-fast")),  # an Arabic-Indic digit (Nd)
+        ("r" * 90 + "/" + "a" * 60, Consumer("r" * 90, "a" * 60)),
+    ],
+)
+def test_names_azure_allows_are_accepted(entry, consumer):
+    """Microsoft's rule for resource groups is Char.IsLetterOrDigit: letters beyond ASCII are a group of their own."""
+    assert parse_consumers(entry).consumers == (consumer,)
+
+
+@pytest.mark.parametrize("entry", ["../app-trick", "rg-apps./app-fast", "rg%2F..%2Fx/app-fast", "\uff0e\uff0e/app"])
+def test_a_traversal_in_the_tag_refuses_the_rotation_before_any_call(cloud, entry):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": f"rg-apps/app-fast,{entry}"})
+    cloud.appservice.create_app("app-trick", {"STORAGE": REFERENCE}, resource_group="rg-other")
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key", "force": True})
+    assert status == 422 and "entry 2" in body["error"]["message"], body
+    helpers.assert_nothing_written(cloud)
+    assert [call for call in cloud.calls() if "/Microsoft.Web/" in call.path] == []
+
+
+def test_a_look_alike_group_is_called_as_itself_never_as_the_group_it_resembles(cloud):
+    """A Cyrillic look-alike of 'rg-apps' is another group: its path is percent-encoded, as the SDK sends it."""
+    look_alike = "\u0440\u0433-apps"
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": f"{look_alike}/app-fast"})
+    app = cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})  # in rg-apps
+    before = app.active["appsettings/STORAGE"]
+    status, body = _rotate()
+    assert status == 200 and body["consumers"][0]["state"] == "unreachable", body
+    web = [call.path for call in cloud.calls() if "/Microsoft.Web/" in call.path]
+    assert web and all("/resourceGroups/%D1%80%D0%B3-apps/" in path for path in web), web
+    assert app.active["appsettings/STORAGE"] == before  # rg-apps/app-fast was never refreshed
+
+
+def test_a_registry_entry_is_held_to_the_same_names(cloud):
+    with pytest.raises(NotRotatable, match=r"registry entry .* entry 3 is '\.\./app-trick'"):
+        parse_entries(["rg/app-one", "rg/app-two", "../app-trick"], "The registry entry of secret 's'")
 
 
 # 3. the outcome topic setting ----------------------------------------------------------------
@@ -90,3 +196,30 @@ def test_a_flat_body_still_rolls_back(cloud):
     helpers.deliver(helpers.event(secret="storage-key", version=v0))
     status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": "storage-key", "dryRun": False})
     assert status == 200 and body["status"] == "rolledBack", body
+
+
+# 5. a consumer named twice -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "position", "first"),
+    [
+        ("rg/app-a,rg/app-b,rg/app-a", 3, 1),
+        ("rg/app-a,RG/App-A", 2, 1),
+        ("rg/app-a/staging,rg/app-b,rg/app-a/STAGING", 3, 1),
+        ("appconfig:rg/store-one,rg/app-a,appconfig:rg/Store-One", 3, 1),
+        ("rg/app-a, rg/app-b ,rg/app-c,rg/app-b", 4, 2),
+    ],
+)
+def test_a_consumer_named_twice_is_refused_naming_both_positions(cloud, raw, position, first):
+    with pytest.raises(NotRotatable, match=f"entry {position} .* names the same consumer as entry {first}"):
+        parse_consumers(raw)
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": raw})
+    status, body = _rotate()
+    assert status == 422 and f"entry {position}" in body["error"]["message"], body
+    helpers.assert_nothing_written(cloud)
+
+
+def test_the_same_app_in_another_slot_or_group_is_not_a_duplicate():
+    declared = parse_consumers("rg/app-a,rg/app-a/staging,rg-b/app-a,appconfig:rg/app-a1")
+    assert len(declared.consumers) == 4

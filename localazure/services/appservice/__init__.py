@@ -27,6 +27,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import unquote
 
 from localazure.services import arm
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, RG, ArmResource
@@ -142,9 +143,12 @@ def _key(name: str, slot: str | None) -> str:
 
 
 def _app(backend: AppServiceBackend, match: re.Match[str]) -> App:
-    app = backend.apps.get(_key(match["name"], match.groupdict().get("slot")))
-    if app is None or app.resource_group.lower() != match["rg"].lower():
-        raise backend.cloud.arm.missing(match["sub"], match["rg"], "Microsoft.Web/sites", match["name"])
+    """The app a path names. Its names arrive percent-encoded (the SDK quotes every path parameter,
+    ``Serializer.url``: ``quote(value, safe="")``) and are compared decoded, as any HTTP server does."""
+    name, group, slot = unquote(match["name"]), unquote(match["rg"]), match.groupdict().get("slot")
+    app = backend.apps.get(_key(name, unquote(slot) if slot else None))
+    if app is None or app.resource_group.lower() != group.lower():
+        raise backend.cloud.arm.missing(match["sub"], group, "Microsoft.Web/sites", name)
     backend.settle(app)
     return app
 
@@ -211,7 +215,7 @@ def _site(app: App) -> dict[str, object]:
 
 
 def list_sites(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
-    group = match.groupdict().get("rg")
+    group = unquote(match["rg"]) if match.groupdict().get("rg") else None
     if group is not None and group.lower() not in backend.cloud.arm.resource_groups.get(match["sub"].lower(), set()):
         raise backend.cloud.arm.missing(match["sub"], group, "Microsoft.Web/sites", "")
     sites = [
