@@ -1,11 +1,13 @@
-"""Hostile input on the newer surfaces: the consumers tag, rollback's body, the outcome topic.
+"""Hostile input on the newer surfaces: the consumers registry and tag, rollback's body, the outcome topic.
 
-Each is tried with several values, as an attacker or a careless operator would: a name Azure
+Each is tried with several values, as an attacker or a careless operator would: whatever the
+registry holds is a note about that registry, never a failed or undone rotation; a name Azure
 would not allow never reaches a URL; bad input gets the documented status and changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,14 +15,100 @@ import pytest
 from rotators.core import settings
 from rotators.core.consumers import Consumer, parse_consumers, parse_entries
 from rotators.core.errors import ConfigurationError, NotRotatable
+from rotators.triggers.cli import OK
 from tests import helpers
 from tests.helpers import VAULT
+from tests.test_cli import run
 
 REFERENCE = "@Microsoft.KeyVault(SecretUri=https://kv-app.vault.azure.net/secrets/storage-key/)"
+TOPIC = "https://rotations.eastus-1.eventgrid.azure.net/api/events"
 
 
 def _rotate() -> tuple[int, dict]:
     return helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+
+
+def _with_topic(monkeypatch) -> None:
+    monkeypatch.setenv("ROTATION_EVENTS_TOPIC_ENDPOINT", TOPIC)
+    settings.get_settings.cache_clear()
+
+
+# 1. whatever the registry holds ------------------------------------------------------------
+
+REGISTRY_BLOBS = [
+    pytest.param(b'{"consumers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", id="nested-deep"),
+    pytest.param(b'{"a":' * 40_000 + b"1" + b"}" * 40_000, id="objects-deep"),
+    pytest.param(json.dumps({"consumers": ["rg-apps/app-fast"] * 20_000}).encode(), id="huge"),
+    pytest.param(b'{"consumers": "rg-apps/app-fast"}', id="a-string"),
+    pytest.param(b'{"consumers": [1, {"a": 1}, null]}', id="wrong-types"),
+    pytest.param(b"[]", id="a-list"),
+    pytest.param(b"null", id="null"),
+    pytest.param(b"\xff\xfe\x00{", id="not-utf-8"),
+    pytest.param('{"consumers": ["rg-apps/app-fast"]}'.encode("utf-16"), id="utf-16"),
+    pytest.param(b"", id="empty"),
+    pytest.param(b'{"consumers": ["../app-trick"]}', id="traversal"),
+    pytest.param(json.dumps({"consumers": [f"rg/app{i:03}" for i in range(101)]}).encode(), id="too-many"),
+]
+
+
+def _registry_blob(cloud, azurite):
+    from azure.storage.blob import BlobClient
+
+    from rotators.adapters import clients, registry
+
+    clients.lock_container()  # the container exists
+    name = registry.blob_name(helpers.vault_address(VAULT), "storage-key")
+    return BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
+
+
+@pytest.mark.parametrize("content", REGISTRY_BLOBS)
+def test_whatever_the_registry_holds_the_rotation_stands_and_is_announced(cloud, azurite, monkeypatch, content):
+    _with_topic(monkeypatch)
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    _registry_blob(cloud, azurite).upload_blob(content, overwrite=True)
+
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated" and body["consumers"] == [], body
+    (rotated,) = cloud.eventgriddata.of_type("KeyRotation.SecretRotated")
+    assert rotated["data"]["newVersion"] == body["newVersion"]
+    helpers.holds_live_key(cloud, "storage-key")
+    assert helpers.calls(cloud, "appservice.refresh") == 0  # nobody is refreshed on a registry's word
+
+    # Inside the cool-down, past the confirmed floor: a registry nobody can read confirms nothing.
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=30))
+    status, body = _rotate()
+    assert status == 409 and body["error"]["code"] == "CoolingDown", body
+    assert "its consumers cannot be read" in body["error"]["message"] and "registry" in body["error"]["message"]
+    version = cloud.keyvault.current_secret(VAULT, "storage-key").version
+    helpers.deliver(helpers.event(secret="storage-key", version=version))  # returns: cooling down, not a failure
+    assert helpers.regenerations(cloud) == 1
+    assert cloud.eventgriddata.of_type("KeyRotation.RotationFailed") == []
+
+
+@pytest.mark.parametrize("content", REGISTRY_BLOBS[:3] + REGISTRY_BLOBS[7:8])
+def test_whatever_the_registry_holds_status_and_the_sweep_note_it(cloud, azurite, capsys, content):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    _registry_blob(cloud, azurite).upload_blob(content, overwrite=True)
+    assert _rotate()[0] == 200
+    code, out, _ = run(capsys, "status", "--vault", VAULT)
+    assert code == OK and "consumers not read: The registry entry of secret 'storage-key'" in out, out
+    from rotators.workflows.sweep import sweep
+
+    helpers.enroll_storage(cloud, secret="due-key", account="stdue", age=timedelta(days=80), validity="90")
+    tally = sweep(now=helpers.now() + timedelta(minutes=11))
+    assert tally["rotated"] == 1 and not tally.get("unexpected"), tally
+
+
+def test_a_registry_read_as_at_most_256_kib(cloud, azurite):
+    """A registry is a few kilobytes; a huge blob is refused after the first 256 KiB, never read whole."""
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "@registry"})
+    _registry_blob(cloud, azurite).upload_blob(b" " * (8 * 1024 * 1024), overwrite=True)
+    status, body = _rotate()
+    assert status == 200 and body["consumers"] == [], body
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=30))
+    status, body = _rotate()
+    assert status == 409 and "larger than 262144 bytes" in body["error"]["message"], body
 
 
 # 2. names Azure would not allow --------------------------------------------------------------

@@ -64,7 +64,12 @@ def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Cons
 def refresh_consumers(
     contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, reserve: float
 ) -> list[ConsumerReport]:
-    return _visit(contract, vault, secret, version, created_on, Nudge.ALWAYS, reserve=reserve, publish=True)
+    """Tell each consumer of the version just written; never raises, whatever the registry or a consumer does."""
+    try:
+        return _visit(contract, vault, secret, version, created_on, Nudge.ALWAYS, reserve=reserve, publish=True)
+    except Exception as exc:  # the version is written: nothing here may fail the answer or hold back its event
+        logger.error("Consumers of secret %s in %s were not told of version %s: %s", secret, vault, version, _why(exc))
+        return []
 
 
 def follow_up(
@@ -81,11 +86,11 @@ def where_they_stand(
 
 
 def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float) -> Confirmation:
-    """Whether every declared consumer reports ``version`` active and resolved (reads only)."""
+    """Whether every declared consumer reports ``version`` active and resolved (reads only); never raises."""
     try:
         consumers = declared(contract, vault, secret)
-    except RotationError as exc:
-        return Confirmation(version, unconfirmed=f"its consumers cannot be read ({exc.message})")
+    except Exception as exc:  # whatever the registry holds, it confirms nothing
+        return Confirmation(version, unconfirmed=f"its consumers cannot be read ({_why(exc)})")
     store = unconfirmable(consumers)
     if store is not None:
         return Confirmation(
@@ -113,10 +118,10 @@ def _visit(
     and lets an unreadable registry raise."""
     try:
         consumers = declared(contract, vault, secret)
-    except RotationError as exc:
+    except Exception as exc:
         if publish is None:
             raise
-        logger.error("Consumers of secret %s in %s cannot be read: %s", secret, vault, exc.message)
+        logger.error("Consumers of secret %s in %s cannot be read: %s", secret, vault, _why(exc))
         return []
     subscription, cloud = contract.resource.subscription, contract.resource.cloud
     sentinel = get_settings().appconfig_sentinel
@@ -183,10 +188,13 @@ def _bounded(
     try:
         with deadline.budget((left - reserve) if left is not None else 60.0):
             return visit(consumer)
-    except RotationError as exc:
-        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: {exc.message}")
     except Exception as exc:  # a consumer is never the rotation's failure, whatever its SDK raises
-        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: unexpected {type(exc).__name__}")
+        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: {_why(exc)}")
+
+
+def _why(exc: BaseException) -> str:
+    """Our message for our errors; only the type for anything else (its text may quote a request)."""
+    return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
 
 
 def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str, *, publish: bool) -> None:
