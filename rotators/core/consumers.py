@@ -17,9 +17,10 @@ After a rotation writes a new version, each app is asked to refresh its referenc
 read: it *moved* when every reference to this secret is ``Resolved`` with the new version
 active; it is *behind* while an older version is still active; it is *failing* when App
 Service reports the reference broken (it names why: the app's identity lacking Key Vault
-Secrets User, a vault it cannot reach, ...). A store is *signalled* once its sentinel is set
-after the version was written: its apps reload on their own schedule, so a store never
-confirms anything.
+Secrets User, a vault it cannot reach, ...); it is *unreported* when App Service says the
+reference resolves but not which version it runs, and then it can never confirm one. A store
+is *signalled* once its sentinel is set after the version was written: its apps reload on
+their own schedule, so a store never confirms anything.
 
 Every name in an entry is checked against Azure's naming rules before anything calls Azure.
 """
@@ -123,6 +124,11 @@ class Standing(enum.StrEnum):
     FAILING = "failing"
     UNREFERENCED = "unreferenced"
     UNREACHABLE = "unreachable"
+    # Resolved, but App Service does not say which version: the one published real answer of its
+    # reference APIs shows a versionless reference as "status": "Resolved", "activeVersion": null
+    # (blog.remcoeissing.nl, "updating-key-vault-references-app-service"), and Microsoft documents no
+    # meaning for activeVersion. Such an app can never confirm a version, so it keeps the full cool-down.
+    UNREPORTED = "unreported"
     SIGNALLED = "signalled"  # an App Configuration store's sentinel is set
 
 
@@ -226,15 +232,25 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
             f"no app setting or connection string of {consumer} references secret {secret}",
         )
     for reference in mine:
-        if reference.status != "Resolved":
+        if reference.status and reference.status != "Resolved":
             fix = _FIXES.get(reference.status, "see the app's Key Vault reference status")
             detail = f"setting {reference.setting}: App Service reports {reference.status}; {fix}"
             return ConsumerReport(consumer, Standing.FAILING, detail)
-    behind = [r for r in mine if (r.active_version or "").lower() != version.lower()]
+    behind = [r for r in mine if r.active_version and r.active_version.lower() != version.lower()]
     if behind:
         names = ", ".join(r.setting for r in behind)
         return ConsumerReport(
             consumer, Standing.BEHIND, f"setting {names} still runs version {behind[0].active_version}"
+        )
+    unreported = [r for r in mine if not (r.status and r.active_version)]
+    if unreported:
+        first = unreported[0]
+        said = first.status or "no status"
+        return ConsumerReport(
+            consumer,
+            Standing.UNREPORTED,
+            f"setting {first.setting}: App Service reports {said} but not which version it runs (no activeVersion), "
+            "so this app cannot confirm a new version and the full cool-down holds",
         )
     return ConsumerReport(consumer, Standing.MOVED, f"runs version {version}")
 
