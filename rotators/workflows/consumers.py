@@ -203,6 +203,7 @@ def _claim(
 ) -> tuple[Consumer, ...]:
     """Record one more attempt for each of ``wanted`` that is due (and ``current`` as needing none),
     before any is asked; returns those this trigger may ask. Raises when the memory cannot be kept."""
+    wanted, current = tuple(wanted), tuple(current)  # read again on each try
     claimed: list[Consumer] = []
 
     def change(memory: Refreshes) -> Refreshes:
@@ -246,7 +247,7 @@ def _remember(target: _Secret, change: Callable[[Refreshes], Refreshes]) -> None
             return
         except registry.Changed:
             continue
-    raise TransientError(f"The refresh memory of secret '{target.name}' kept changing; nobody was asked.")
+    raise TransientError(f"The refresh memory of secret '{target.name}' kept changing under other triggers.")
 
 
 # one consumer ------------------------------------------------------------------------------
