@@ -32,9 +32,13 @@ def _client(subscription: str, cloud: Cloud) -> Any:
 
 
 def _app_id(consumer: Consumer, subscription: str) -> str:
-    group = f"/subscriptions/{subscription}/resourceGroups/{consumer.resource_group}"
-    return f"{group}/providers/Microsoft.Web/sites/{consumer.app}" + (
-        f"/slots/{consumer.slot}" if consumer.slot else ""
+    """The app's ID with every name percent-encoded, as the SDK's own operations send them (a resource
+    group may hold letters beyond ASCII, and parentheses)."""
+    from urllib.parse import quote
+
+    group = f"/subscriptions/{quote(subscription, safe='')}/resourceGroups/{quote(consumer.resource_group, safe='')}"
+    return f"{group}/providers/Microsoft.Web/sites/{quote(consumer.app, safe='')}" + (
+        f"/slots/{quote(consumer.slot, safe='')}" if consumer.slot else ""
     )
 
 

@@ -17,15 +17,19 @@ After a rotation writes a new version, each app is asked to refresh its referenc
 read: it *moved* when every reference to this secret is ``Resolved`` with the new version
 active; it is *behind* while an older version is still active; it is *failing* when App
 Service reports the reference broken (it names why: the app's identity lacking Key Vault
-Secrets User, a vault it cannot reach, ...). A store is *signalled* once its sentinel is set
-after the version was written: its apps reload on their own schedule, so a store never
-confirms anything.
+Secrets User, a vault it cannot reach, ...); it is *unreported* when App Service says the
+reference resolves but not which version it runs, and then it can never confirm one. A store
+is *signalled* once its sentinel is set after the version was written: its apps reload on
+their own schedule, so a store never confirms anything.
+
+Every name in an entry is checked against Azure's naming rules before anything calls Azure.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,13 +41,34 @@ REGISTRY = "@registry"  # the tag's value when the list lives in the function's 
 MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
 MAX_REGISTERED = 100
 APP_CONFIGURATION_PREFIX = "appconfig:"
-# App Service names: letters, digits and hyphens (2-60); resource groups: letters, digits, - _ . ( ) (1-90).
-_APP = r"[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]"
-_GROUP = r"[A-Za-z0-9_.()-]{1,90}"
-_ENTRY = re.compile(rf"(?P<group>{_GROUP})/(?P<app>{_APP})(?:/(?P<slot>{_APP}))?")
-# App Configuration store names: letters, digits and hyphens (5-50).
-_STORE = re.compile(
-    rf"{APP_CONFIGURATION_PREFIX}(?P<group>{_GROUP})/(?P<store>[A-Za-z0-9][A-Za-z0-9-]{{3,48}}[A-Za-z0-9])"
+
+# Names as Microsoft's "Naming rules and restrictions for Azure resources" gives them
+# (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), checked before any
+# call so that the path the product calls is exactly the one the operator named: no ".", "..", "/",
+# "%" or look-alike punctuation ever reaches a URL.
+# - Resource groups (Microsoft.Resources/resourcegroups): 1-90 "underscores, hyphens, periods,
+#   parentheses, and letters or digits as defined by the Char.IsLetterOrDigit function" (the Unicode
+#   categories below); "can't end with period", so "." and ".." are refused too.
+# - Sites (Microsoft.Web/sites): 2-60 alphanumerics and hyphens, not starting or ending with a hyphen.
+#   The rule also allows "Unicode characters that can be mapped to Punycode"; those are refused here,
+#   because that mapping folds fullwidth and other compatibility forms into ASCII, so such a name
+#   could stand for another app.
+# - Slots (Microsoft.Web/sites/slots): 2-59 alphanumerics and hyphens (the same Unicode caveat).
+# - App Configuration stores (Microsoft.AppConfiguration/configurationStores): 5-50 alphanumerics,
+#   underscores and hyphens (the REST spec's configStoreName pattern ^[a-zA-Z0-9_-]*$, 5-50, agrees).
+_LETTER_OR_DIGIT = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"})
+_GROUP_MARKS = frozenset("_-.()")
+_SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])", re.ASCII)
+_SLOT = re.compile(r"[A-Za-z0-9-]{2,59}", re.ASCII)
+_STORE = re.compile(r"[A-Za-z0-9_-]{5,50}", re.ASCII)
+_GROUP_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
+_SITE_RULE = "2-60 ASCII letters, digits or '-', not starting or ending with '-'"
+_SLOT_RULE = "2-59 ASCII letters, digits or '-'"
+_STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
+_EXPECTED = (
+    "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
+    f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
+    f"ProviderAddress; or the whole tag '{REGISTRY}'"
 )
 # What App Service says of a reference it could not resolve, and what the operator does about it.
 _FIXES = {
@@ -99,6 +124,11 @@ class Standing(enum.StrEnum):
     FAILING = "failing"
     UNREFERENCED = "unreferenced"
     UNREACHABLE = "unreachable"
+    # Resolved, but App Service does not say which version: the one published real answer of its
+    # reference APIs shows a versionless reference as "status": "Resolved", "activeVersion": null
+    # (blog.remcoeissing.nl, "updating-key-vault-references-app-service"), and Microsoft documents no
+    # meaning for activeVersion. Such an app can never confirm a version, so it keeps the full cool-down.
+    UNREPORTED = "unreported"
     SIGNALLED = "signalled"  # an App Configuration store's sentinel is set
 
 
@@ -134,28 +164,58 @@ def parse_consumers(raw: str | None) -> Declared:
 
 
 def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED) -> tuple[Consumer, ...]:
-    """Consumer entries (from the tag or the registry), validated alike."""
-    consumers = []
-    for position, raw in enumerate(entries, start=1):
-        entry = raw.strip()
-        app, store = _ENTRY.fullmatch(entry), _STORE.fullmatch(entry)
-        if app is not None:
-            consumers.append(Consumer(app["group"], app["app"], app["slot"]))
-        elif store is not None:
-            consumers.append(Consumer(store["group"], store["store"], kind=ConsumerKind.APP_CONFIGURATION))
-        else:
-            raise NotRotatable(
-                f"{where} entry {position} is {shown(entry)}; expected <resource group>/<app>, "
-                "<resource group>/<app>/<slot> (App Service and Function apps) or "
-                f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-                f"ProviderAddress; or the whole tag '{REGISTRY}'."
-            )
-    if len({str(c).lower() for c in consumers}) != len(consumers):
-        raise NotRotatable(f"{where} names a consumer twice.")
-    if len(consumers) > most:
+    """Consumer entries (from the tag or the registry), validated alike; a bad or repeated one is named by position."""
+    listed = list(entries)
+    if len(listed) > most:
         more = f"; list more in the registry ('{REGISTRY}')" if most < MAX_REGISTERED else ""
-        raise NotRotatable(f"{where} names {len(consumers)} consumers; at most {most}{more}.")
+        raise NotRotatable(f"{where} names {len(listed)} consumers; at most {most}{more}.")
+    consumers: list[Consumer] = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(listed, start=1):
+        entry = raw.strip()
+        consumer, wrong = _entry(entry)
+        if consumer is None:
+            raise NotRotatable(f"{where} entry {position} is {shown(entry)}: {wrong}; {_EXPECTED}.")
+        first = seen.setdefault(str(consumer).lower(), position)
+        if first != position:
+            raise NotRotatable(f"{where} entry {position} ({shown(entry)}) names the same consumer as entry {first}.")
+        consumers.append(consumer)
     return tuple(consumers)
+
+
+def _entry(entry: str) -> tuple[Consumer | None, str]:
+    """One entry, or what is wrong with it."""
+    store = entry.startswith(APP_CONFIGURATION_PREFIX)
+    parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
+    if len(parts) not in ((2,) if store else (2, 3)):
+        return None, "not a resource group and a name separated by '/'"
+    group, name, *slot = parts
+    checks = (
+        (is_resource_group(group), f"resource group {shown(group)}", _GROUP_RULE),
+        (not store or _STORE.fullmatch(name), f"store {shown(name)}", _STORE_RULE),
+        (store or _SITE.fullmatch(name), f"app {shown(name)}", _SITE_RULE),
+        (not slot or _SLOT.fullmatch(slot[0]), f"slot {shown(''.join(slot))}", _SLOT_RULE),
+    )
+    wrong = next(((what, rule) for passed, what, rule in checks if not passed), None)
+    if wrong is not None:
+        return None, f"{wrong[0]} breaks Azure's naming rules ({wrong[1]})"
+    if store:
+        return Consumer(group, name, kind=ConsumerKind.APP_CONFIGURATION), ""
+    return Consumer(group, name, slot[0] if slot else None), ""
+
+
+def declarable(consumer: Consumer) -> bool:
+    """Whether the ``Consumers`` tag accepts this consumer (discovery finds apps by what ARM lists)."""
+    return _entry(str(consumer))[0] == consumer
+
+
+def is_resource_group(name: str) -> bool:
+    """Azure's rule for a resource group's name (see the naming rules above)."""
+    return (
+        1 <= len(name) <= 90
+        and not name.endswith(".")
+        and all(c in _GROUP_MARKS or unicodedata.category(c) in _LETTER_OR_DIGIT for c in name)
+    )
 
 
 def tag_value(consumers: Iterable[Consumer]) -> str:
@@ -172,15 +232,25 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
             f"no app setting or connection string of {consumer} references secret {secret}",
         )
     for reference in mine:
-        if reference.status != "Resolved":
+        if reference.status and reference.status != "Resolved":
             fix = _FIXES.get(reference.status, "see the app's Key Vault reference status")
             detail = f"setting {reference.setting}: App Service reports {reference.status}; {fix}"
             return ConsumerReport(consumer, Standing.FAILING, detail)
-    behind = [r for r in mine if (r.active_version or "").lower() != version.lower()]
+    behind = [r for r in mine if r.active_version and r.active_version.lower() != version.lower()]
     if behind:
         names = ", ".join(r.setting for r in behind)
         return ConsumerReport(
             consumer, Standing.BEHIND, f"setting {names} still runs version {behind[0].active_version}"
+        )
+    unreported = [r for r in mine if not (r.status and r.active_version)]
+    if unreported:
+        first = unreported[0]
+        said = first.status or "no status"
+        return ConsumerReport(
+            consumer,
+            Standing.UNREPORTED,
+            f"setting {first.setting}: App Service reports {said} but not which version it runs (no activeVersion), "
+            "so this app cannot confirm a new version and the full cool-down holds",
         )
     return ConsumerReport(consumer, Standing.MOVED, f"runs version {version}")
 

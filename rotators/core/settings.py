@@ -134,26 +134,36 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], def
 
 
 def _topic_endpoint(raw: str) -> str | None:
-    """An Event Grid custom topic's endpoint, https only: the function sends it a token."""
+    """An Event Grid custom topic's endpoint, https only: the function sends it a token.
+
+    ``urlsplit`` and its ``port`` raise ``ValueError`` for text such as a port of ``abc`` or
+    ``99999``, a lone ``[``, or a host with characters NFKC folds into ``/`` (a fullwidth slash):
+    each is this setting's error like any other, never an internal one.
+    """
     from urllib.parse import urlsplit
 
     raw = raw.strip()
     if not raw:
         return None
-    parts = urlsplit(raw)
+    refused = ConfigurationError(
+        f"{EVENTS_TOPIC_ENDPOINT} is {shown(raw)}; expected an Event Grid topic endpoint such as "
+        "https://<topic>.<region>-1.eventgrid.azure.net/api/events."
+    )
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise refused from None
     if (
         parts.scheme != "https"
-        or parts.port is not None
+        or port is not None
         or not _TOPIC_HOST.fullmatch(parts.hostname or "")
         or parts.path not in ("", "/", "/api/events")
         or parts.query
         or parts.fragment
         or parts.username
     ):
-        raise ConfigurationError(
-            f"{EVENTS_TOPIC_ENDPOINT} is {shown(raw)}; expected an Event Grid topic endpoint such as "
-            "https://<topic>.<region>-1.eventgrid.azure.net/api/events."
-        )
+        raise refused
     return f"https://{parts.hostname}/api/events"
 
 

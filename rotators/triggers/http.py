@@ -12,7 +12,7 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.deadline import budget
 from rotators.core.errors import BadRequest, RotationError
 from rotators.core.logs import get_logger
-from rotators.core.parsing import check_secret_name
+from rotators.core.parsing import check_secret_name, shown
 from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -78,7 +78,11 @@ def parse_rotate_request(request: func.HttpRequest) -> RotationRequest:
 
 
 def json_body(request: func.HttpRequest) -> dict[str, Any]:
-    """The request's JSON object; anything else (too large, not UTF-8, not JSON, too deep) is a 400."""
+    """The request's flat JSON object; anything else (too large, not UTF-8, not JSON, nested) is a 400.
+
+    Both endpoints take names and flags only, so a value that is an object or an array is refused
+    whatever its key, known or not: nothing reads it, and nothing is written on its account.
+    """
     raw = request.get_body()
     if not raw:
         return {}
@@ -92,6 +96,9 @@ def json_body(request: func.HttpRequest) -> dict[str, Any]:
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
+    nested = next((key for key, value in body.items() if isinstance(value, (dict, list))), None)
+    if nested is not None:
+        raise BadRequest(f"The request body must be a flat JSON object: {shown(nested)} holds an object or an array.")
     return body
 
 

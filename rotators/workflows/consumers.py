@@ -4,24 +4,31 @@
   Key Vault references, then read; each App Configuration store gets its sentinel set.
 - Before a rotation inside the cool-down (:func:`confirm`): each App Service consumer is read;
   only when all run the current version may the rotation start early.
-- From the sweep (:func:`follow_up`): a consumer not yet on the current version is refreshed
-  again, a store whose sentinel predates the version is signalled again.
+- From the sweep (:func:`follow_up`): a consumer whose refresh failed is tried again, after a
+  backoff and a bounded number of times; one never asked for this version (a version the product
+  did not write) is refreshed once.
 - For ``status`` (:func:`where_they_stand`): reads only.
 
-Nothing here undoes or delays a write: a refresh or read that fails is that consumer's report
-(logged with the reason, and sent as a ``KeyRotation.ConsumerNotRefreshed`` event), never the
-rotation's error. Each consumer's calls are bounded by the trigger's time; consumers left when
-it runs out are reported as not refreshed, and the sweep and App Service's own 24-hour refresh
+A consumer is refreshed at most once per version once that is accepted (``rotators.core.refreshes``:
+nobody says whether the refresh restarts an app). What was asked is remembered beside the rotation
+records, and written before anyone is asked, so two triggers never both ask; the sweep asks nobody
+when that memory cannot be read.
+
+Nothing here undoes or delays a write: whatever a consumer, its SDK or the registry does is that
+consumer's report (logged with the reason, and sent as a ``KeyRotation.ConsumerNotRefreshed`` event),
+never the rotation's error. Each consumer's calls are bounded by the trigger's time; consumers left
+when it runs out are reported as not refreshed, and the sweep and App Service's own 24-hour refresh
 take them.
 """
 
 from __future__ import annotations
 
 import contextvars
-import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from rotators.adapters import appconfig, appservice, outcomes, registry
 from rotators.core import deadline
@@ -36,8 +43,9 @@ from rotators.core.consumers import (
     unconfirmable,
 )
 from rotators.core.contract import Contract
-from rotators.core.errors import RotationError
+from rotators.core.errors import NotRotatable, RotationError, TransientError
 from rotators.core.logs import get_logger
+from rotators.core.refreshes import Refreshes
 from rotators.core.settings import get_settings
 
 logger = get_logger(__name__)
@@ -46,12 +54,33 @@ logger = get_logger(__name__)
 PER_CONSUMER_SECONDS = 3.0
 # How many consumers are asked at once (ARM takes far more reads per minute than fifty apps need).
 CONCURRENT_CONSUMERS = 8
+# States a read can end in that leave nothing to refresh for this version.
+_NOTHING_TO_ASK = (Standing.MOVED, Standing.UNREFERENCED, Standing.SIGNALLED)
 
 
-class Nudge(enum.Enum):
-    ALWAYS = "always"  # right after a write
-    IF_BEHIND = "if behind"  # the sweep's retry
-    NEVER = "never"  # confirmation and status: reads only
+@dataclass(frozen=True)
+class _Visit:
+    report: ConsumerReport
+    refreshed: bool | None = None  # None: not asked; True: the refresh (or sentinel) was accepted; False: it failed
+
+    @property
+    def settled(self) -> bool:
+        """Asked and accepted: never asked again for this version (an app reporting a broken reference may be)."""
+        return self.refreshed is True and self.report.state is not Standing.FAILING
+
+
+@dataclass(frozen=True)
+class _Secret:
+    """One secret's consumers, as every visit needs them."""
+
+    contract: Contract
+    vault: VaultAddress
+    name: str
+    version: str
+    created_on: datetime
+
+    def declared(self) -> tuple[Consumer, ...]:
+        return declared(self.contract, self.vault, self.name)
 
 
 def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
@@ -64,100 +93,212 @@ def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Cons
 def refresh_consumers(
     contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, reserve: float
 ) -> list[ConsumerReport]:
-    return _visit(contract, vault, secret, version, created_on, Nudge.ALWAYS, reserve=reserve, publish=True)
+    """Tell each consumer of the version just written; never raises, whatever the registry or a consumer does."""
+    try:
+        return _after_write(_Secret(contract, vault, secret, version, created_on), reserve)
+    except Exception as exc:  # the version is written: nothing here may fail the answer or hold back its event
+        logger.error("Consumers of secret %s in %s were not told of version %s: %s", secret, vault, version, _why(exc))
+        return []
 
 
 def follow_up(
-    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
+    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, now: datetime
 ) -> list[ConsumerReport]:
-    return _visit(contract, vault, secret, version, created_on, Nudge.IF_BEHIND, reserve=0.0, publish=False)
+    """The sweep's retry: only consumers the refresh memory says are due; raises when it cannot be read."""
+    target = _Secret(contract, vault, secret, version, created_on)
+    consumers = target.declared()
+    known, _ = registry.load_refreshes(vault, secret)
+    memory = (known or Refreshes(version)).of(version)
+    due = tuple(consumer for consumer in consumers if memory.due(consumer, now))
+    if not due:
+        return []
+    looked = _each(due, lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
+    current = [v.report.consumer for v in looked if v.report.state in _NOTHING_TO_ASK]
+    wanting = [v.report.consumer for v in looked if v.report.state not in (*_NOTHING_TO_ASK, Standing.UNREACHABLE)]
+    claimed = _claim(target, wanting, now, current=current) if wanting or current else ()
+    nudged = {
+        v.report.consumer: v
+        for v in _each(claimed, lambda c: _bounded(c, 0.0, lambda c: _nudge(target, c), "not refreshed"))
+    }
+    visits = [nudged.get(v.report.consumer, v) for v in looked]
+    _remember_outcomes(target, visits, attempted=(), now=now)
+    for visit in visits:
+        _tell(visit.report, target, publish=False)
+    return [visit.report for visit in visits]
 
 
 def where_they_stand(
     contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
 ) -> list[ConsumerReport]:
-    """Reads only; an unreadable registry is the caller's to report (a ``RotationError``)."""
-    return _visit(contract, vault, secret, version, created_on, Nudge.NEVER, reserve=0.0)
+    """Reads only; an unreadable registry is the caller's to report."""
+    target = _Secret(contract, vault, secret, version, created_on)
+    looked = _each(target.declared(), lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
+    return [visit.report for visit in looked]
 
 
 def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float) -> Confirmation:
-    """Whether every declared consumer reports ``version`` active and resolved (reads only)."""
+    """Whether every declared consumer reports ``version`` active and resolved (reads only); never raises."""
     try:
         consumers = declared(contract, vault, secret)
-    except RotationError as exc:
-        return Confirmation(version, unconfirmed=f"its consumers cannot be read ({exc.message})")
+    except Exception as exc:  # whatever the registry holds, it confirms nothing
+        return Confirmation(version, unconfirmed=f"its consumers cannot be read ({_why(exc)})")
     store = unconfirmable(consumers)
     if store is not None:
         return Confirmation(
             version, unconfirmed=f"consumer {store} is an App Configuration store, which cannot confirm its apps moved"
         )
 
-    def read(consumer: Consumer) -> ConsumerReport:
-        return _bounded(consumer, reserve, lambda c: _standing(c, contract, vault, secret, version), "not confirmed")
+    def read(consumer: Consumer) -> _Visit:
+        return _Visit(_standing(contract, vault, secret, version, consumer))
 
-    return Confirmation(version, tuple(_each(consumers, read)))
+    def bounded(consumer: Consumer) -> _Visit:
+        return _bounded(consumer, reserve, read, "not confirmed", nudging=False)
+
+    return Confirmation(version, tuple(visit.report for visit in _each(consumers, bounded)))
 
 
-def _visit(
-    contract: Contract,
-    vault: VaultAddress,
-    secret: str,
-    version: str,
-    created_on: datetime,
-    nudge: Nudge,
-    *,
-    reserve: float,
-    publish: bool | None = None,
-) -> list[ConsumerReport]:
-    """Each consumer's report; ``publish`` logs each (and sends events when True), ``None`` is silent
-    and lets an unreadable registry raise."""
+# after a write -----------------------------------------------------------------------------
+
+
+def _after_write(target: _Secret, reserve: float) -> list[ConsumerReport]:
+    """Claim every consumer in the refresh memory, ask each once, remember the answers.
+
+    Should the memory not be kept (its store down, or not what this app wrote), each consumer is
+    still asked once: this is the version's first refresh, so that cannot add up to a storm.
+    """
+    with _leaving(reserve):
+        consumers = target.declared()
+    now = _utcnow()
     try:
-        consumers = declared(contract, vault, secret)
+        with _leaving(reserve):
+            claimed: tuple[Consumer, ...] | None = _claim(target, consumers, now)
+    except Exception as exc:
+        logger.warning(
+            "The refresh memory of secret %s in %s is not kept (%s); each consumer is asked once.",
+            target.name,
+            target.vault,
+            _why(exc),
+        )
+        claimed = None
+    mine = set(consumers if claimed is None else claimed)
+
+    def visit(consumer: Consumer) -> _Visit:
+        if consumer in mine:
+            return _bounded(consumer, reserve, lambda c: _nudge(target, c), "not refreshed")
+        return _bounded(consumer, reserve, lambda c: _look(target, c), "not read", nudging=False)  # claimed elsewhere
+
+    visits = _each(consumers, visit)
+    with _leaving(reserve):
+        _remember_outcomes(target, visits, attempted=consumers if claimed is None else (), now=now)
+    for each in visits:
+        _tell(each.report, target, publish=True)
+    return [each.report for each in visits]
+
+
+# the refresh memory ------------------------------------------------------------------------
+
+
+def _claim(
+    target: _Secret, wanted: Iterable[Consumer], now: datetime, *, current: Iterable[Consumer] = ()
+) -> tuple[Consumer, ...]:
+    """Record one more attempt for each of ``wanted`` that is due (and ``current`` as needing none),
+    before any is asked; returns those this trigger may ask. Raises when the memory cannot be kept."""
+    wanted, current = tuple(wanted), tuple(current)  # read again on each try
+    claimed: list[Consumer] = []
+
+    def change(memory: Refreshes) -> Refreshes:
+        claimed[:] = [consumer for consumer in wanted if memory.due(consumer, now)]
+        return memory.settling(current).attempting(claimed, now)
+
+    _remember(target, change)
+    return tuple(claimed)
+
+
+def _remember_outcomes(target: _Secret, visits: list[_Visit], *, attempted: Iterable[Consumer], now: datetime) -> None:
+    """Mark the accepted ones settled (and count ``attempted``, when nothing was claimed first); failing is logged.
+
+    A memory that is not what this app wrote is written anew for this version.
+    """
+    settled = [visit.report.consumer for visit in visits if visit.settled]
+    asked = tuple(attempted)
+    if not settled and not asked:
+        return
+
+    def change(memory: Refreshes) -> Refreshes:
+        return memory.attempting(asked, now).settling(settled)
+
+    try:
+        try:
+            _remember(target, change)
+        except NotRotatable:
+            registry.replace_refreshes(target.vault, target.name, change(Refreshes(target.version)))
+    except Exception as exc:
+        logger.warning("Could not remember the refreshes of secret %s in %s: %s", target.name, target.vault, _why(exc))
+
+
+def _remember(target: _Secret, change: Callable[[Refreshes], Refreshes]) -> None:
+    """Read the memory, change it, and write it back only if nobody wrote it meanwhile (two tries)."""
+    for _ in range(2):
+        known, etag = registry.load_refreshes(target.vault, target.name)
+        try:
+            registry.save_refreshes(
+                target.vault, target.name, change((known or Refreshes(target.version)).of(target.version)), etag=etag
+            )
+            return
+        except registry.Changed:
+            continue
+    raise TransientError(f"The refresh memory of secret '{target.name}' kept changing under other triggers.")
+
+
+# one consumer ------------------------------------------------------------------------------
+
+
+def _nudge(target: _Secret, consumer: Consumer) -> _Visit:
+    """Refresh an app and read where it stands, or set a store's sentinel."""
+    contract = target.contract
+    if consumer.kind is ConsumerKind.APP_CONFIGURATION:
+        sentinel = get_settings().appconfig_sentinel
+        appconfig.set_sentinel(
+            consumer, contract.resource.cloud, sentinel, f"{target.vault.name}/{target.name}/{target.version}"
+        )
+        return _Visit(_signalled(target, consumer, sentinel), refreshed=True)
+    appservice.refresh(consumer, contract.resource.subscription, contract.resource.cloud)
+    try:
+        report = _standing(contract, target.vault, target.name, target.version, consumer)
     except RotationError as exc:
-        if publish is None:
-            raise
-        logger.error("Consumers of secret %s in %s cannot be read: %s", secret, vault, exc.message)
-        return []
-    subscription, cloud = contract.resource.subscription, contract.resource.cloud
+        report = ConsumerReport(consumer, Standing.UNREACHABLE, f"refreshed, but not read: {exc.message}")
+    return _Visit(report, refreshed=True)
+
+
+def _look(target: _Secret, consumer: Consumer) -> _Visit:
+    """Where a consumer stands, by reads only."""
+    contract = target.contract
+    if consumer.kind is not ConsumerKind.APP_CONFIGURATION:
+        return _Visit(_standing(contract, target.vault, target.name, target.version, consumer))
     sentinel = get_settings().appconfig_sentinel
-
-    def app(consumer: Consumer) -> ConsumerReport:
-        if nudge is Nudge.ALWAYS:
-            appservice.refresh(consumer, subscription, cloud)
-        report = _standing(consumer, contract, vault, secret, version)
-        if nudge is Nudge.IF_BEHIND and report.state in (Standing.BEHIND, Standing.FAILING):
-            appservice.refresh(consumer, subscription, cloud)
-            report = _standing(consumer, contract, vault, secret, version)
-        return report
-
-    def store(consumer: Consumer) -> ConsumerReport:
-        signalled = ConsumerReport(consumer, Standing.SIGNALLED, f"sentinel {sentinel} set for version {version}")
-        if nudge is not Nudge.ALWAYS:
-            set_at = appconfig.sentinel_set_at(consumer, cloud, sentinel)
-            if set_at is not None and set_at >= created_on:
-                return signalled
-            if nudge is Nudge.NEVER:
-                return ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {version}")
-        appconfig.set_sentinel(consumer, cloud, sentinel, f"{vault.name}/{secret}/{version}")
-        return signalled
-
-    failed = "not refreshed" if nudge is not Nudge.NEVER else "not read"
-
-    def visit(consumer: Consumer) -> ConsumerReport:
-        return _bounded(consumer, reserve, store if consumer.kind is ConsumerKind.APP_CONFIGURATION else app, failed)
-
-    reports = _each(consumers, visit)
-    if publish is not None:
-        for report in reports:
-            _tell(report, vault, secret, version, publish=publish)
-    return reports
+    set_at = appconfig.sentinel_set_at(consumer, contract.resource.cloud, sentinel)
+    if set_at is not None and set_at >= target.created_on:
+        return _Visit(_signalled(target, consumer, sentinel))
+    return _Visit(
+        ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {target.version}")
+    )
 
 
-def _each(consumers: tuple[Consumer, ...], visit: Callable[[Consumer], ConsumerReport]) -> list[ConsumerReport]:
+def _signalled(target: _Secret, consumer: Consumer, sentinel: str) -> ConsumerReport:
+    return ConsumerReport(consumer, Standing.SIGNALLED, f"sentinel {sentinel} set for version {target.version}")
+
+
+def _standing(contract: Contract, vault: VaultAddress, secret: str, version: str, consumer: Consumer) -> ConsumerReport:
+    """Where an app stands on ``version``, from its Key Vault references."""
+    listed = appservice.references(consumer, contract.resource.subscription, contract.resource.cloud)
+    return judge(consumer, listed, vault.name, secret, version)
+
+
+def _each(consumers: tuple[Consumer, ...], visit: Callable[[Consumer], _Visit]) -> list[_Visit]:
     """Visit the consumers up to :data:`CONCURRENT_CONSUMERS` at a time, so fifty fit in an event's time.
 
     Each runs in a copy of this context, so the trigger's deadline bounds its calls too; the
-    reports come back in the declared order.
+    visits come back in the declared order.
     """
     if len(consumers) <= 1:
         return [visit(consumer) for consumer in consumers]
@@ -167,34 +308,52 @@ def _each(consumers: tuple[Consumer, ...], visit: Callable[[Consumer], ConsumerR
         return [future.result() for future in futures]
 
 
-def _standing(consumer: Consumer, contract: Contract, vault: VaultAddress, secret: str, version: str) -> ConsumerReport:
-    """Where an app stands on ``version``, from its Key Vault references."""
-    listed = appservice.references(consumer, contract.resource.subscription, contract.resource.cloud)
-    return judge(consumer, listed, vault.name, secret, version)
-
-
 def _bounded(
-    consumer: Consumer, reserve: float, visit: Callable[[Consumer], ConsumerReport], failed: str
-) -> ConsumerReport:
-    """One consumer's calls, inside the trigger's time less ``reserve``; a failure is its report."""
+    consumer: Consumer, reserve: float, visit: Callable[[Consumer], _Visit], failed: str, *, nudging: bool = True
+) -> _Visit:
+    """One consumer's calls, inside the trigger's time less ``reserve``; a failure is its report.
+
+    A failure while ``nudging`` counts as a failed attempt: it may have reached the app.
+    """
     left = deadline.remaining()
     if left is not None and left < reserve + PER_CONSUMER_SECONDS:
-        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: the trigger's time ran out")
+        return _Visit(ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: the trigger's time ran out"))
     try:
         with deadline.budget((left - reserve) if left is not None else 60.0):
             return visit(consumer)
-    except RotationError as exc:
-        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: {exc.message}")
     except Exception as exc:  # a consumer is never the rotation's failure, whatever its SDK raises
-        return ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: unexpected {type(exc).__name__}")
+        report = ConsumerReport(consumer, Standing.UNREACHABLE, f"{failed}: {_why(exc)}")
+        return _Visit(report, refreshed=False if nudging else None)
 
 
-def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str, *, publish: bool) -> None:
-    if report.state in (Standing.MOVED, Standing.SIGNALLED):
-        logger.info("Consumer %s of secret %s in %s: %s.", report.consumer, secret, vault, report.detail)
+@contextmanager
+def _leaving(reserve: float) -> Iterator[None]:
+    """The block's calls end ``reserve`` seconds before the trigger's time does (what the caller keeps back)."""
+    left = deadline.remaining()
+    with deadline.budget(left - reserve if left is not None else 60.0):
+        yield
+
+
+def _why(exc: BaseException) -> str:
+    """Our message for our errors; only the type for anything else (its text may quote a request)."""
+    return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
+
+
+def _tell(report: ConsumerReport, target: _Secret, *, publish: bool) -> None:
+    """Log where a consumer stands; one that did not take the version is also an event after a write.
+
+    An app that cannot say which version it runs (``unreported``) took the refresh: a note, no event.
+    """
+    if report.state in (Standing.MOVED, Standing.SIGNALLED, Standing.UNREPORTED):
+        logger.info("Consumer %s of secret %s in %s: %s.", report.consumer, target.name, target.vault, report.detail)
         return
     logger.warning(
-        "Consumer %s of secret %s in %s is %s: %s.", report.consumer, secret, vault, report.state, report.detail
+        "Consumer %s of secret %s in %s is %s: %s.",
+        report.consumer,
+        target.name,
+        target.vault,
+        report.state,
+        report.detail,
     )
     if not publish:
         return
@@ -202,6 +361,10 @@ def _tell(report: ConsumerReport, vault: VaultAddress, secret: str, version: str
         "consumer": str(report.consumer),
         "state": report.state.value,
         "reason": report.detail,
-        "newVersion": version,
+        "newVersion": target.version,
     }
-    outcomes.publish(outcomes.CONSUMER_NOT_REFRESHED, vault, secret, data)
+    outcomes.publish(outcomes.CONSUMER_NOT_REFRESHED, target.vault, target.name, data)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)

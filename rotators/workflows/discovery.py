@@ -23,6 +23,7 @@ from rotators.core.consumers import (
     REGISTRY,
     Consumer,
     Reference,
+    declarable,
     tag_value,
 )
 from rotators.core.contract import Contract, is_enrolled, read_contract, tag_name
@@ -113,7 +114,15 @@ def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]
                 f"ProviderAddress ({subscription})"
             )
         discovered = [f.consumer for f in mine if f.subscription == subscription]
-        lines.append(_record(address, secret, discovered))
+        refused = sorted({str(consumer) for consumer in discovered if not declarable(consumer)})
+        if refused:
+            lines.append(
+                f"{secret.name}: not recorded {', '.join(refused)}: an app or slot name beyond ASCII letters, "
+                "digits and hyphens, which the Consumers tag refuses (see README, Consumers)"
+            )
+        discovered = [consumer for consumer in discovered if declarable(consumer)]
+        if discovered:
+            lines.append(_record(address, secret, discovered))
     return lines
 
 

@@ -3,9 +3,9 @@
 It finishes rotations whose holder died, rotates enrolled secrets already inside the
 near-expiry window or expired, and logs misconfigured ones. It goes through the same
 ``rotate`` as every other trigger, so the cool-down and the lock hold here too. Inside the
-cool-down it follows up on consumers: an app not yet on the current version is asked to
-refresh again (a refresh that failed after the write is retried here), a store whose sentinel
-predates the version is signalled again.
+cool-down it follows up on consumers: one whose refresh (or sentinel) failed after the write is
+tried again once its backoff is over, a bounded number of times; one never asked for the
+current version is asked once (``rotators.workflows.consumers``).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _sweep_vault(
         if not (assessment.state.due or key in interrupted):
             tally[assessment.state.value] += 1
             if assessment.state is State.COOLING_DOWN and assessment.contract and assessment.contract.consumers:
-                _follow_up(address, assessment, deadline, tally)
+                _follow_up(address, assessment, now, deadline, tally)
             continue
         if time.monotonic() >= deadline:
             tally["deferred"] += 1
@@ -104,15 +104,19 @@ def _sweep_vault(
             tally["unexpected"] += 1
 
 
-def _follow_up(address: VaultAddress, assessment: Assessment, deadline: float, tally: Counter[str]) -> None:
-    """Nudge the consumers of a secret rotated less than the cool-down ago that are not on its current version."""
+def _follow_up(
+    address: VaultAddress, assessment: Assessment, now: datetime, deadline: float, tally: Counter[str]
+) -> None:
+    """Retry the consumers of a secret rotated less than the cool-down ago whose refresh is due (see consumers)."""
     if time.monotonic() >= deadline or assessment.contract is None:
         return
     name = assessment.secret.name
     try:
         with budget(get_settings().event_budget_seconds):
             current, _ = vault.read_current(address, name)  # a listing carries no version ids
-            reports = consumers.follow_up(assessment.contract, address, name, current.version, current.created_on)
+            reports = consumers.follow_up(
+                assessment.contract, address, name, current.version, current.created_on, now=now
+            )
     except RotationError as exc:
         logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
         return
@@ -121,9 +125,8 @@ def _follow_up(address: VaultAddress, assessment: Assessment, deadline: float, t
             "Sweep could not follow up on the consumers of %s in %s: unexpected %s.", name, address, type(exc).__name__
         )
         return
-    tally["consumers behind"] += sum(
-        1 for report in reports if report.state not in (Standing.MOVED, Standing.SIGNALLED)
-    )
+    behind = (Standing.BEHIND, Standing.FAILING, Standing.UNREACHABLE)
+    tally["consumers behind"] += sum(1 for report in reports if report.state in behind)
 
 
 def _contest(address: VaultAddress, name: str, contract: Contract, tally: Counter[str]) -> None:

@@ -15,10 +15,15 @@ and per group (``WebApps_List``, ``WebApps_ListByResourceGroup``), slots per app
 (``WebApps_ListSlots``, name ``<site>/<slot>`` as in ``GetWebAppSlot.json``).
 
 What the doc does not say is offered as options: the refresh's answer (``refresh_status``: 200,
-or 204), and whether it re-reads connection strings too (``refresh_covers_connection_strings``, default no:
-no refresh is documented for them). Per app: ``vault_access`` (False: the app's identity cannot
-read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a refresh that takes
-effect that many seconds later, as a slow app does).
+or 204), whether it re-reads connection strings too (``refresh_covers_connection_strings``, default no:
+no refresh is documented for them), and whether a reference reports the version it runs
+(``reports_active_version``). Microsoft documents no meaning for ``activeVersion``, its spec example
+shows neither it nor ``status``, and the one published real answer shows a versionless, resolved
+reference as ``"status": "Resolved", "activeVersion": null`` (a refresh answer quoted at
+blog.remcoeissing.nl, "updating-key-vault-references-app-service"): False answers that for every
+reference, True (the default) names the version resolved. Per app: ``vault_access`` (False: the
+app's identity cannot read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a
+refresh that takes effect that many seconds later, as a slow app does).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import unquote
 
 from localazure.services import arm
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, RG, ArmResource
@@ -74,6 +80,7 @@ class AppServiceBackend:
         self.apps: dict[str, App] = {}  # by "site" or "site/slot", lower-cased
         self.refresh_status = 200
         self.refresh_covers_connection_strings = False  # only app settings are documented
+        self.reports_active_version = True  # False: "activeVersion": null, as the one published real answer
         self._skew = 0.0
 
     def create_app(
@@ -142,14 +149,17 @@ def _key(name: str, slot: str | None) -> str:
 
 
 def _app(backend: AppServiceBackend, match: re.Match[str]) -> App:
-    app = backend.apps.get(_key(match["name"], match.groupdict().get("slot")))
-    if app is None or app.resource_group.lower() != match["rg"].lower():
-        raise backend.cloud.arm.missing(match["sub"], match["rg"], "Microsoft.Web/sites", match["name"])
+    """The app a path names. Its names arrive percent-encoded (the SDK quotes every path parameter,
+    ``Serializer.url``: ``quote(value, safe="")``) and are compared decoded, as any HTTP server does."""
+    name, group, slot = unquote(match["name"]), unquote(match["rg"]), match.groupdict().get("slot")
+    app = backend.apps.get(_key(name, unquote(slot) if slot else None))
+    if app is None or app.resource_group.lower() != group.lower():
+        raise backend.cloud.arm.missing(match["sub"], group, "Microsoft.Web/sites", name)
     backend.settle(app)
     return app
 
 
-def _reference(app: App, source: str, setting: str, text: str) -> dict[str, object] | None:
+def _reference(backend: AppServiceBackend, app: App, source: str, setting: str, text: str) -> dict[str, object] | None:
     """One ``ApiKVReference``, or ``None`` for a setting that holds no Key Vault reference."""
     reference = _REFERENCE.fullmatch(text)
     if reference is None:
@@ -168,7 +178,7 @@ def _reference(app: App, source: str, setting: str, text: str) -> dict[str, obje
             "identityType": "SystemAssigned",
             "details": _DENIED if denied else "Reference has been successfully resolved.",
             "source": "KeyVault",
-            "activeVersion": app.active.get(f"{source}/{setting}"),
+            "activeVersion": app.active.get(f"{source}/{setting}") if backend.reports_active_version else None,
         },
     }
 
@@ -176,7 +186,7 @@ def _reference(app: App, source: str, setting: str, text: str) -> dict[str, obje
 def list_references(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
     app = _app(backend, match)
     source = match["source"]
-    listed = (_reference(app, source, setting, text) for setting, text in _values(app, source).items())
+    listed = (_reference(backend, app, source, setting, text) for setting, text in _values(app, source).items())
     return Response(200, {"value": [reference for reference in listed if reference is not None]})
 
 
@@ -187,7 +197,7 @@ def get_reference(backend: AppServiceBackend, request: Request, match: re.Match[
     app = _app(backend, match)
     source, setting = match["source"], match["setting"]
     text = next((v for k, v in _values(app, source).items() if k.lower() == setting.lower()), None)
-    reference = _reference(app, source, setting, text) if text is not None else None
+    reference = _reference(backend, app, source, setting, text) if text is not None else None
     if reference is None:
         raise ApiError(404, "NotFound", f"No Key Vault reference named {setting}.")
     return Response(200, reference)
@@ -211,7 +221,7 @@ def _site(app: App) -> dict[str, object]:
 
 
 def list_sites(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
-    group = match.groupdict().get("rg")
+    group = unquote(match["rg"]) if match.groupdict().get("rg") else None
     if group is not None and group.lower() not in backend.cloud.arm.resource_groups.get(match["sub"].lower(), set()):
         raise backend.cloud.arm.missing(match["sub"], group, "Microsoft.Web/sites", "")
     sites = [
