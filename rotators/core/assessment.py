@@ -16,6 +16,7 @@ from rotators.core.consumers import ConsumerReport
 from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
+    check_value_format,
     is_enrolled,
     key_pair_conflict,
     read_contract,
@@ -103,6 +104,10 @@ def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Ass
             f"the {kind.display_name} refuses key authentication ({state.key_auth_disabled}); use {kind.passwordless}"
         )
         return replace(assessment, state=State.KEYS_DISABLED, reason=reason)
+    try:
+        check_value_format(contract, state)
+    except NotRotatable as exc:
+        return replace(assessment, state=State.MISCONFIGURED, reason=exc.message)
     found = holding(held, state, contract.credential.key, contract.alternate.key)
     if found is Holding.ALTERNATE:
         reason = (

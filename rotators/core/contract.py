@@ -15,6 +15,7 @@ from datetime import timedelta
 from rotators.core.clouds import Cloud
 from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
+from rotators.core.keys import Description
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
@@ -217,8 +218,19 @@ def _value_format(tags: Mapping[str, str]) -> ValueFormat:
     raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {shown(raw)}; expected Key or ConnectionString.")
 
 
-def secret_value(contract: Contract, key_value: str) -> str:
-    """What the secret holds for a key: the bare key, or a connection string built around it."""
+def secret_value(contract: Contract, key_value: str, described: Description) -> str:
+    """What the secret holds for a key: the bare key, or a connection string built around it (on the
+    hosts the resource reported when it was ``described``)."""
     if contract.value_format is ValueFormat.CONNECTION_STRING:
-        return contract.kind.connection_string(contract.resource, key_value)
+        return contract.kind.connection_string(contract.resource, key_value, described)
     return key_value
+
+
+def check_value_format(contract: Contract, described: Description) -> None:
+    """Refuse a value format the resource cannot take, before anything is regenerated: the kind's
+    connection string for a resource it does not fit (a Cosmos DB account of another API)."""
+    if contract.value_format is ValueFormat.CONNECTION_STRING and described.no_connection_string:
+        raise NotRotatable(
+            f"Tag '{VALUE_FORMAT}' is ConnectionString, but {described.no_connection_string}. Set {VALUE_FORMAT} "
+            "to Key and build the connection string in the app."
+        )
