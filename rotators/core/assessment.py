@@ -124,6 +124,22 @@ def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Ass
     return assessment
 
 
+# Key Vault backs up no secret with more than 500 versions, and versions cannot be deleted (Key Vault's
+# backup doc): status warns from 450 on, while there is still time to act.
+BACKUP_MAX_VERSIONS = 500
+VERSIONS_WARNING = 450
+
+
+def versions_note(count: int) -> str | None:
+    """What ``status`` says of a secret with ``count`` versions: nothing until it nears the backup limit."""
+    if count < VERSIONS_WARNING:
+        return None
+    return (
+        f"{count} versions: Key Vault cannot back up a secret with more than {BACKUP_MAX_VERSIONS}, and versions "
+        "cannot be deleted; lengthen ValidityPeriodDays, or move its apps to a new secret"
+    )
+
+
 def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[str]], list[str]]:
     """The vault's enrolled secrets by key pair, built once so that each rotation's claim looks up, not lists."""
     index: dict[tuple[str, frozenset[str]], list[str]] = {}

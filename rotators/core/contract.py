@@ -29,6 +29,10 @@ CONTRACT_TAGS = (CREDENTIAL_ID, PROVIDER_ADDRESS, VALIDITY_PERIOD_DAYS)
 MAX_VALIDITY_DAYS = 3650
 # Key Vault sends SecretNearExpiry this long before expiry; not configurable for secrets.
 NEAR_EXPIRY_WINDOW = timedelta(days=30)
+# Key Vault keeps at most 15 tags on a secret, each name and value up to 512 characters ("About Azure
+# Key Vault secrets", Secret tags); a write with more is refused 400 BadParameter "Property has invalid
+# value" (hashicorp/terraform-provider-azurerm#16780).
+MAX_TAGS = 15
 
 
 class ValueFormat(enum.Enum):
@@ -138,7 +142,7 @@ def rotated_by(writer: str, event_id: str | None = None) -> str:
     """The ``RotatedBy`` tag of a version the product writes: the trigger, and the event's id.
 
     An event id is whatever the publisher sent: only its plain characters are kept, and at
-    most 128 of them, so the tag stays inside Key Vault's 256-character limit.
+    most 128 of them, so the tag stays well inside Key Vault's 512 characters.
     """
     if not event_id:
         return writer
@@ -148,8 +152,21 @@ def rotated_by(writer: str, event_id: str | None = None) -> str:
 
 def next_version_tags(tags: Mapping[str, str], credential: str, written_by: str) -> dict[str, str]:
     """The tags of the next version the product writes: the current ones, with ``CredentialId`` and
-    ``RotatedBy`` set under whatever spelling the current version uses."""
-    return {**tags, tag_name(tags, CREDENTIAL_ID): credential, tag_name(tags, ROTATED_BY): written_by}
+    ``RotatedBy`` set under whatever spelling the current version uses.
+
+    Refused when Key Vault would refuse them: a current version with 15 tags and no ``RotatedBy``
+    leaves no room for it. Callers ask before anything is regenerated, so the refusal costs nothing.
+    """
+    written = {**tags, tag_name(tags, CREDENTIAL_ID): credential, tag_name(tags, ROTATED_BY): written_by}
+    if len(written) > MAX_TAGS:
+        added = ", ".join(repr(name) for name in written if name not in tags)
+        raise NotRotatable(
+            f"The next version would carry {len(written)} tags ({added} added to the current {len(tags)}), but Key "
+            f"Vault keeps at most {MAX_TAGS} on a secret. Remove {len(written) - MAX_TAGS} tag(s) the rotation does "
+            f"not read (any but {', '.join((*CONTRACT_TAGS, VALUE_FORMAT, CONSUMERS, ROTATED_BY))}) from the current "
+            "version, then rotate; nothing was regenerated."
+        )
+    return written
 
 
 def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:

@@ -1,6 +1,7 @@
 """One rotation, as idempotent steps in the manner of the Secrets Manager rotation template.
 
-    validate   allowlist, secret, tags, stale event, cool-down: refusals happen before any write
+    validate   allowlist, secret, tags, stale event, cool-down, Key Vault's tag limit: refusals
+               happen before any write
     lock       the key pair's lease; re-read and re-plan under it
     claim      the first secret on a key pair owns it; another one is refused and contests it
     inspect    the resource's keys: key authentication on? is the value the key its tag names?
@@ -166,6 +167,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
     if plan.action is not Action.ROTATE:
         return _without_rotating(request, current, plan)
     if request.dry_run:
+        _next_tags(request, current, plan)
         claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
         _check_keys(request, value, contract, plan, inspect(contract.kind, contract.resource))
         return _without_rotating(request, current, plan)
@@ -231,6 +233,7 @@ def _carry_out(
             request.vault,
             contract.validity.days,
         )
+    _next_tags(request, current, plan)  # Key Vault's tag limit, before anything is regenerated
     state = inspect(contract.kind, contract.resource)
     if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
         return _repair(request, current, contract, plan, lease, state)
