@@ -66,7 +66,7 @@ def _enroll(
     secret: str,
     *,
     credential: str,
-    age: timedelta = timedelta(hours=25),
+    age: timedelta = timedelta(hours=73),  # past the default cool-down (72 h)
     validity: str = "90",
     extra_tags: dict[str, str] | None = None,
     value: str | None = None,
