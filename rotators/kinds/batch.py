@@ -6,8 +6,8 @@ listed as ``primary``/``secondary`` by ``listKeys``, the SDK's ``batch_account.g
 Keys are refused when ``properties.allowedAuthenticationModes`` lacks ``SharedKey``, and in an
 account whose ``poolAllocationMode`` is ``UserSubscription``, whatever its modes say: "If the mode is
 UserSubscription, clients must use Microsoft Entra ID" (``BatchAccountCreateProperties.poolAllocationMode``
-in the Batch management spec), and "getting the keys will fail" for such an account (the spec's
-``BatchAccount_GetKeys`` until 2021; later versions word it for ``allowedAuthenticationModes``). No
+in the Batch management spec), and "getting the keys will fail" for such an account (the older
+specs' ``BatchAccount_GetKeys``; newer ones word it for ``allowedAuthenticationModes``). No
 connection string: apps pass the account name, URL and key.
 
 A new key is tested with List Pools (``GET /pools?maxresults=1&$select=id``) through azure-batch's
