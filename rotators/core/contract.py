@@ -248,6 +248,6 @@ def check_value_format(contract: Contract, described: Description) -> None:
     connection string for a resource it does not fit (a Cosmos DB account of another API)."""
     if contract.value_format is ValueFormat.CONNECTION_STRING and described.no_connection_string:
         raise NotRotatable(
-            f"Tag '{VALUE_FORMAT}' is ConnectionString, but {described.no_connection_string}. Set {VALUE_FORMAT} "
-            "to Key and build the connection string in the app."
+            f"Tag '{VALUE_FORMAT}' is ConnectionString, but the {contract.kind.display_name} {contract.resource.name} "
+            f"{described.no_connection_string}. Set {VALUE_FORMAT} to Key and build the connection string in the app."
         )

@@ -37,8 +37,9 @@ class Description:
     what its connection string and its key test use, never a host built from its name.
     ``other_api`` names the data-plane API of a resource that does not speak the one the
     kind's key test reads (a FileStorage account's Azure Files, a Cosmos DB account for MongoDB):
-    its keys are published untested. ``no_connection_string`` says why the kind's connection
-    string does not fit the resource (``ValueFormat=ConnectionString`` is refused for it).
+    its keys are published untested. ``no_connection_string`` says, as a clause after the
+    resource's name, why the kind's connection string does not fit it (``ValueFormat=ConnectionString``
+    is refused for it).
     """
 
     generated: Mapping[str, str] = field(default_factory=dict)

@@ -75,8 +75,8 @@ class CosmosDBKind:
             "disableLocalAuth is true" if account.disable_local_auth else None,
             other_api=api,
             no_connection_string=(
-                f"the account serves the {api}, whose clients do not read the NoSQL connection string this "
-                "product writes (AccountEndpoint=...;AccountKey=...;)"
+                f"serves the {api}, whose clients do not read the NoSQL connection string this product writes "
+                "(AccountEndpoint=...;AccountKey=...;)"
                 if api
                 else None
             ),
