@@ -40,14 +40,18 @@ bench: install
 	.venv-checkov/bin/python -m pip install --quiet -r requirements-infra.txt
 	touch $@
 
-# Offline checks of infra/: Checkov (failed checks and unparsable files fail), then every resource
-# body against Azure's published types (tools/bicep-types, vendored; must report 0 findings).
+# Offline checks of infra/: Checkov (failed checks and unparsable files fail); every resource body
+# against Azure's published types and every value Bicep needs at the start of a deployment
+# (tools/bicep-types); every action of every custom role against Microsoft's published operations
+# (tools/rbac-actions). Both checkers are vendored, must report 0 findings, and run their own tests.
 check-infra: $(VENV)/.installed .venv-checkov/.installed
 	BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov -d infra --framework bicep --skip-download --quiet \
 		--compact -o json > .checkov.json || true
 	$(PY) infra/checkov_gate.py .checkov.json
 	$(PY) tools/bicep-types/check.py infra
+	$(PY) tools/rbac-actions/check.py infra
 	cd tools/bicep-types && ../../$(PY) -m unittest -q test_check.py
+	cd tools/rbac-actions && ../../$(PY) -m unittest -q test_check.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov node_modules .pytest_cache .ruff_cache .hypothesis .checkov.json

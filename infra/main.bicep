@@ -66,8 +66,15 @@ param vaultNames array
 @description('Resource group of those vaults. Required, and never the group this template deploys into: `azd down` deletes that group.')
 param vaultResourceGroupName string
 
-@description('Event Grid system topics that already exist, as {vault name: topic name}; each in the vault\'s resource group, with a system-assigned identity. A topic is created for every other vault.')
+@description('Event Grid system topics that already exist, as {vault name: topic name} for a topic in the vault\'s resource group or {vault name: \'<group>/<topic name>\'} for one in another group of the subscription; each with a system-assigned identity. A topic is created for every other vault.')
 param existingSystemTopicNames object = {}
+
+@description('The role the app gets on each vault: the Key Vault Secrets Rotator custom role (read, list, write and tag secrets; vault-secrets-role.bicep), or the built-in Key Vault Secrets Officer (which can also delete and purge every secret), should the custom role not be wanted.')
+@allowed([
+  'KeyVaultSecretsRotator'
+  'KeyVaultSecretsOfficer'
+])
+param vaultRole string = 'KeyVaultSecretsRotator'
 
 @description('Resource IDs of the Storage accounts whose keys the app rotates.')
 param storageAccountIds array = []
@@ -78,7 +85,7 @@ param cosmosAccountIds array = []
 @description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists (Redis, AI services, Search, Maps, Communication, Batch, Event Grid, SignalR, Web PubSub, App Configuration; Service Bus and Event Hubs namespaces, or their rules). Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule).')
 param keyResourceIds array = []
 
-@description('Resource IDs of the App Service and Function apps that read rotated secrets (Consumers tags). Each gets the Key Vault Reference Refresher custom role for the app (read its Key Vault references and refresh them, nothing else), on the app only; its slots inherit it.')
+@description('Resource IDs of the App Service and Function apps that read rotated secrets (Consumers tags). Each gets the Key Vault Reference Reader custom role for the app (read its Key Vault references, nothing else), on the app only; its slots inherit it.')
 param consumerAppIds array = []
 
 @description('Resource IDs of the App Configuration stores named in Consumers tags (appconfig:<group>/<store>). The app gets App Configuration Data Owner on each, to set their sentinel key.')
@@ -105,8 +112,11 @@ param wireEvents bool = true
 param deployOutcomeTopic bool = false
 
 @secure()
-@description('Webhook that receives KeyRotation.RotationFailed and SecretMisconfigured from that topic (a Logic App that emails, a Teams or ticketing hook); empty for none.')
+@description('Webhook that receives KeyRotation.RotationFailed and SecretMisconfigured from that topic as CloudEvents; it must answer CloudEvents\' OPTIONS handshake (Teams and plain HTTP endpoints do not: use alertEmail). Empty for none.')
 param outcomeWebhookUrl string = ''
+
+@description('Email address that an Azure Monitor alert notifies of failed and misconfigured rotations; empty for no alert.')
+param alertEmail string = ''
 
 @description('Deploy an example App Service that reads one secret through a Key Vault reference.')
 param deployExampleConsumer bool = false
@@ -115,10 +125,13 @@ param deployExampleConsumer bool = false
 param exampleSecretName string = 'storage-key'
 
 var deadLetterContainerName = 'event-dead-letters'
-// The topic's endpoint is known before it exists (https://<topic>.<region>-1.eventgrid.azure.net/api/events),
-// so the app's setting does not wait for the topic, whose role waits for the app's identity.
 var outcomeTopicName = take('${appName}-outcomes-${uniqueString(resourceGroup().id)}', 50)
-var outcomeTopicEndpoint = deployOutcomeTopic ? 'https://${outcomeTopicName}.${location}-1.eventgrid.azure.net/api/events' : ''
+// Zone-redundant storage only where the region has it (regions.json), else locally redundant.
+var storageSku = contains(loadJsonContent('regions.json').zoneRedundantStorage, location) ? 'Standard_ZRS' : 'Standard_LRS'
+// Each vault's reused system topic as [group, topic] (or [topic], in the vault's group), and the group
+// its subscription goes to.
+var reusedTopics = [for name in vaultNames: contains(existingSystemTopicNames, name) ? split(existingSystemTopicNames[name], '/') : []]
+var topicGroups = [for (name, i) in vaultNames: length(reusedTopics[i]) == 2 ? reusedTopics[i][0] : vaultResourceGroupName]
 
 // One key per resource group ('<subscription>/<group>'), to create each custom role once per group.
 var storageGroups = [for id in storageAccountIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
@@ -127,6 +140,17 @@ var cosmosGroups = [for id in cosmosAccountIds: toLower('${split(id, '/')[2]}/${
 var keyResourceTypes = [for id in keyResourceIds: toLower('${split(id, '/')[6]}/${split(id, '/')[7]}')]
 var consumerGroups = [for id in consumerAppIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
 var keyGroups = [for (id, i) in keyResourceIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}/${keyResourceTypes[i]}')]
+
+// The topic first: the app's setting takes its endpoint as Azure reports it, and the app's role on it
+// waits for the app's identity (outcome-sender.bicep).
+module outcomeTopic 'modules/outcome-topic.bicep' = if (deployOutcomeTopic) {
+  name: 'outcome-topic'
+  params: {
+    location: location
+    topicName: outcomeTopicName
+    failureWebhookUrl: outcomeWebhookUrl
+  }
+}
 
 module app 'modules/functionapp.bicep' = {
   name: 'functionapp'
@@ -139,31 +163,59 @@ module app 'modules/functionapp.bicep' = {
     minIntervalHours: minIntervalHours
     sweepSchedule: sweepSchedule
     deadLetterContainerName: deadLetterContainerName
-    eventsTopicEndpoint: outcomeTopicEndpoint
+    storageSku: storageSku
+    eventsTopicEndpoint: deployOutcomeTopic ? outcomeTopic.outputs.endpoint : ''
   }
 }
 
-module outcomeTopic 'modules/outcome-topic.bicep' = if (deployOutcomeTopic) {
-  name: 'outcome-topic'
+module outcomeSender 'modules/outcome-sender.bicep' = if (deployOutcomeTopic) {
+  name: 'outcome-sender'
+  params: {
+    topicName: outcomeTopic.outputs.topicName
+    principalId: app.outputs.principalId
+  }
+}
+
+module alerts 'modules/alerts.bicep' = if (!empty(alertEmail)) {
+  name: 'alerts'
   params: {
     location: location
-    topicName: outcomeTopicName
-    principalId: app.outputs.principalId
-    failureWebhookUrl: outcomeWebhookUrl
+    appName: appName
+    insightsId: app.outputs.insightsId
+    email: alertEmail
   }
+}
+
+// The vaults, read for their region: a system topic lives in its source's region, and a module
+// parameter may carry what only the deployment knows (vault.bicep).
+resource vaultRefs 'Microsoft.KeyVault/vaults@2023-07-01' existing = [for vaultName in vaultNames: {
+  name: vaultName
+  scope: resourceGroup(vaultResourceGroupName)
+}]
+
+// The Key Vault Secrets Rotator custom role, once in the vaults' group, before any vault assigns it.
+module vaultSecretsRole 'modules/vault-secrets-role.bicep' = if (vaultRole == 'KeyVaultSecretsRotator') {
+  name: 'vault-secrets-role'
+  scope: resourceGroup(vaultResourceGroupName)
 }
 
 // Per vault, in order: the rotator's role and the system topic (vault.bicep), then the topic
 // identity's role on the dead-letter container (dead-letter-access.bicep), then the subscription
-// that dead-letters with that identity (events.bicep).
-module vaults 'modules/vault.bicep' = [for vaultName in vaultNames: {
+// that dead-letters with that identity (events.bicep), in the topic's group.
+module vaults 'modules/vault.bicep' = [for (vaultName, i) in vaultNames: {
   name: 'vault-${vaultName}'
   scope: resourceGroup(vaultResourceGroupName)
   params: {
     vaultName: vaultName
+    vaultLocation: vaultRefs[i].location
     principalId: app.outputs.principalId
-    existingTopicName: contains(existingSystemTopicNames, vaultName) ? existingSystemTopicNames[vaultName] : ''
+    useSecretsOfficer: vaultRole == 'KeyVaultSecretsOfficer'
+    existingTopicName: empty(reusedTopics[i]) ? '' : last(reusedTopics[i])
+    existingTopicResourceGroup: topicGroups[i]
   }
+  dependsOn: [
+    vaultSecretsRole
+  ]
 }]
 
 module deadLetterAccess 'modules/dead-letter-access.bicep' = [for (vaultName, i) in vaultNames: {
@@ -171,14 +223,14 @@ module deadLetterAccess 'modules/dead-letter-access.bicep' = [for (vaultName, i)
   params: {
     storageAccountName: app.outputs.storageAccountName
     containerName: deadLetterContainerName
-    topicResourceGroupName: vaultResourceGroupName
     topicName: vaults[i].outputs.topicName
+    principalId: vaults[i].outputs.topicPrincipalId
   }
 }]
 
 module events 'modules/events.bicep' = [for (vaultName, i) in vaultNames: if (wireEvents) {
   name: 'events-${vaultName}'
-  scope: resourceGroup(vaultResourceGroupName)
+  scope: resourceGroup(topicGroups[i])
   params: {
     topicName: deadLetterAccess[i].outputs.topicName
     functionAppId: app.outputs.functionAppId

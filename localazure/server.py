@@ -385,6 +385,8 @@ class LocalAzure:
 
         def handle(request: Request) -> Response:
             front.check(self, request, service)
+            if front.authorize is not None:
+                front.authorize(self, request, url)
             return url.handler(backend, request, match)
 
         return handle

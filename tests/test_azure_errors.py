@@ -44,7 +44,7 @@ def rotate_everywhere(cloud, capsys, version: str) -> tuple[object, func.HttpRes
     [
         ("storage.regenerate_key", None, "'Storage Account Key Rotator' role (storageAccounts/read"),
         ("storage.get_account", None, "'Storage Account Key Rotator' role (storageAccounts/read"),
-        ("keyvault.get_secret", "ForbiddenByRbac", "Key Vault Secrets Officer role on vault kv-app"),
+        ("keyvault.get_secret", "ForbiddenByRbac", "Rotator role (or Key Vault Secrets Officer) on vault kv-app"),
     ],
 )
 def test_403_is_redelivered_for_events_and_502_naming_the_role_over_http(cloud, capsys, route, inner, role):

@@ -1,4 +1,16 @@
-"""infra/ parsed with a real Bicep parser (pycep) and checked against the code it deploys and azd."""
+"""infra/ checked the way a deployment would see it, without a Bicep compiler or Azure:
+
+- the two vendored checkers (tools/bicep-types: Azure's resource types and Bicep's deploy-time
+  constants; tools/rbac-actions: every custom role action against Microsoft's operations catalog)
+  find nothing in infra/, and find what they guard against in a deliberately broken copy;
+- what infra/ and the code must agree on (the settings the code reads, the event function, the roles
+  its 403 messages name, the azd tag and parameters) and rules every deployment must keep (roles on
+  resources, named by their principal; no shared keys; only the listed built-in roles);
+- the preprovision hook's refusals, run against a stand-in `az`.
+
+What each role lets the product do is tested against the stand-in's ARM (tests/test_roles.py), and
+the alert's query against what the product logs (tests/test_alerts.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +27,13 @@ import pytest
 import yaml
 from pycep import BicepParser
 
+from rotators.adapters import outcomes
 from rotators.core.events import ROTATING_EVENT_TYPES
 from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
-HOOK = INFRA / "hooks" / "preprovision.sh"
+HOOKS = INFRA / "hooks"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 # The only built-in roles the deployment may grant, each at the narrowest scope.
@@ -28,32 +42,10 @@ ALLOWED_ROLES = {
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor (own storage: host)",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor (own storage: host)",
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor (topic identity, dead-letter container)",
-    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer (each vault)",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer (each vault, vaultRole=KeyVaultSecretsOfficer)",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User (the example consumer)",
     "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender (the outcome topic)",
     "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b": "App Configuration Data Owner (each consumer store: its sentinel)",
-}
-# The custom roles, with exactly what the product calls on each account (and nothing else: no
-# readonlykeys, no operation status, no listConnectionStrings).
-CUSTOM_ROLES = {
-    "modules/cosmos-role.bicep": (
-        "Cosmos DB Account Key Rotator",
-        "cosmos-key-rotator",
-        {
-            "Microsoft.DocumentDB/databaseAccounts/read",
-            "Microsoft.DocumentDB/databaseAccounts/listKeys/action",
-            "Microsoft.DocumentDB/databaseAccounts/regenerateKey/action",
-        },
-    ),
-    "modules/storage-role.bicep": (
-        "Storage Account Key Rotator",
-        "storage-key-rotator",
-        {
-            "Microsoft.Storage/storageAccounts/read",
-            "Microsoft.Storage/storageAccounts/listkeys/action",
-            "Microsoft.Storage/storageAccounts/regeneratekey/action",
-        },
-    ),
 }
 
 
@@ -85,18 +77,6 @@ def config(parsed: dict, name: str) -> dict:
     return unwrap(parsed["resources"][name]["config"])
 
 
-def module(parsed: dict, name: str) -> dict:
-    return unwrap(parsed["modules"][name]["config"])
-
-
-RESOURCE_GROUP = {
-    "function": {"type": "resource_group", "parameters": {"resource_group_name": None, "subscription_id": None}}
-}
-RESOURCE_GROUP_ID = {
-    "operator": {"type": "property_accessor", "operands": {"operand_1": RESOURCE_GROUP, "operand_2": "id"}}
-}
-
-
 def walk(node: Any):
     yield node
     if isinstance(node, dict):
@@ -107,13 +87,76 @@ def walk(node: Any):
             yield from walk(value)
 
 
-def accessor(*names: str) -> dict:
-    """pycep's form of `a.b.c`."""
-    if len(names) == 2:
-        operand_2: Any = names[1]
-    else:
-        operand_2 = accessor(*names[1:])
-    return {"operator": {"type": "property_accessor", "operands": {"operand_1": names[0], "operand_2": operand_2}}}
+# --- the checkers ---------------------------------------------------------------------------------
+
+
+def check(tool: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    script = ROOT / "tools" / tool / "check.py"
+    return subprocess.run(
+        [sys.executable, str(script), str(folder)], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.parametrize("tool", ["bicep-types", "rbac-actions"])
+def test_the_checkers_find_nothing_in_infra(tool):
+    result = check(tool, INFRA)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Each mutation is an error that reached a real `azd up` before (issue 23) or one of its kind.
+REFRESH = "Microsoft.Web/sites/config/configreferences/appsettings/refresh/action"
+BREAKS = [
+    pytest.param(
+        "bicep-types",
+        "modules/vault.bicep",
+        ("location: vaultLocation", "location: vault.location"),
+        "BCP120 topic: location: This expression (vault.location)",
+        id="a-resource-property-where-a-deploy-time-constant-is-needed",
+    ),
+    pytest.param(
+        "bicep-types",
+        "modules/host-storage-access.bicep",
+        ("name: guid(storage.id, principalId, role)", "name: guid(storage.properties.primaryEndpoints.blob, role)"),
+        "BCP120 hostRoles: name",
+        id="a-runtime-value-in-a-resource-name",
+    ),
+    pytest.param(
+        "bicep-types",
+        "main.bicep",
+        ("scope: resourceGroup(topicGroups[i])", "scope: resourceGroup(vaults[i].outputs.topicName)"),
+        "BCP120 events: scope",
+        id="a-module-output-in-a-module-scope",
+    ),
+    pytest.param(
+        "rbac-actions",
+        "modules/consumer-refresher.json",
+        ('"Microsoft.Web/sites/config/Read",', f'"Microsoft.Web/sites/config/Read", "{REFRESH}",'),
+        f"RBAC001 unknown action '{REFRESH}'",
+        id="an-action-microsoft-does-not-publish",
+    ),
+    pytest.param(
+        "rbac-actions",
+        "modules/key-rotators.json",
+        ('"Microsoft.Cache/redis/listKeys/action"', '"Microsoft.Cache/redis/listKey/action"'),
+        "RBAC001 unknown action 'Microsoft.Cache/redis/listKey/action'",
+        id="a-misspelt-action",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tool", "path", "change", "finding"), BREAKS)
+def test_the_checkers_see_the_error_in_a_broken_copy(tmp_path, tool, path, change, finding):
+    copy = tmp_path / "infra"
+    shutil.copytree(INFRA, copy)
+    target = copy / path
+    text = target.read_text()
+    assert change[0] in text, f"{path} no longer holds {change[0]!r}: update this mutation"
+    target.write_text(text.replace(change[0], change[1], 1))
+    result = check(tool, copy)
+    assert result.returncode == 1 and finding in result.stdout, result.stdout + result.stderr
+
+
+# --- what infra/ and the code agree on ------------------------------------------------------------
 
 
 def test_every_module_parses_and_every_referenced_module_exists(bicep):
@@ -131,63 +174,20 @@ def test_event_subscription_targets_the_event_function_for_the_rotating_types(bi
     assert function_name in helpers.FUNCTIONS
     assert helpers.TRIGGERS[function_name] == "eventGridTrigger"
     assert set(subscription["filter"]["includedEventTypes"]) == ROTATING_EVENT_TYPES
-    assert subscription["retryPolicy"]["maxDeliveryAttempts"] >= 10
 
 
-def test_dead_letters_go_through_the_topic_identity(bicep):
+def test_the_failure_webhook_gets_the_failures_the_product_sends(bicep):
+    failures = config(bicep["modules/outcome-topic.bicep"], "failures")["properties"]
+    assert set(failures["filter"]["includedEventTypes"]) == {outcomes.ROTATION_FAILED, outcomes.SECRET_MISCONFIGURED}
+
+
+def test_dead_letters_need_no_shared_key(bicep):
+    """The app's storage refuses shared keys, so Event Grid's key-based dead-lettering could not write there."""
+    storage = config(bicep["modules/functionapp.bicep"], "storage")["properties"]
+    assert storage["allowSharedKeyAccess"] is False
     subscription = config(bicep["modules/events.bicep"], "subscription")["properties"]
-    # Event Grid's own key-based dead-lettering cannot write to a storage account without shared keys.
     assert "deadLetterDestination" not in subscription
-    dead_letter = subscription["deadLetterWithResourceIdentity"]
-    assert dead_letter["identity"] == {"type": "SystemAssigned"}
-    destination = dead_letter["deadLetterDestination"]
-    assert destination["endpointType"] == "StorageBlob"
-    assert destination["properties"]["blobContainerName"] == "deadLetterContainerName"
-    main = bicep["main.bicep"]
-    container = main["variables"]["deadLetterContainerName"]["value"]
-    assert module(main, "app")["params"]["deadLetterContainerName"] == "deadLetterContainerName"
-    assert module(main, "events")["params"]["deadLetterContainerName"] == "deadLetterContainerName"
-    assert module(main, "deadLetterAccess")["params"]["containerName"] == "deadLetterContainerName"
-    assert container == "event-dead-letters"
-    assert config(bicep["modules/functionapp.bicep"], "deadLetters")["name"] == "deadLetterContainerName"
-
-
-def test_system_topic_is_in_the_vault_region_with_an_identity_unless_one_exists(bicep):
-    parsed = bicep["modules/vault.bicep"]
-    vault = parsed["resources"]["vault"]
-    assert vault["existing"] is True and vault["type"] == "Microsoft.KeyVault/vaults"
-    topic = parsed["resources"]["topic"]
-    assert topic["config"]["condition"] == "createTopic"
-    assert parsed["variables"]["createTopic"]["value"] == {
-        "function": {"type": "empty", "parameters": {"item_to_test": "existingTopicName"}}
-    }
-    body = unwrap(topic["config"])
-    assert body["location"] == accessor("vault", "location"), "a system topic must be in its source's region"
-    assert body["properties"]["source"] == accessor("vault", "id")
-    assert body["properties"]["topicType"] == "Microsoft.KeyVault.vaults"
-    assert body["identity"] == {"type": "SystemAssigned"}
-    # main.bicep passes the existing topic named for each vault, if any.
-    params = module(bicep["main.bicep"], "vaults")["params"]
-    assert "existingSystemTopicNames" in json.dumps(params["existingTopicName"])
-    assert "existingSystemTopicNames" in bicep["main.bicep"]["parameters"]
-
-
-def test_the_topic_identity_may_write_only_to_the_dead_letter_container(bicep):
-    parsed = bicep["modules/dead-letter-access.bicep"]
-    resources = parsed["resources"]
-    assert resources["container"]["existing"] is True
-    assert resources["container"]["type"] == "Microsoft.Storage/storageAccounts/blobServices/containers"
-    assert config(parsed, "container")["parent"] == "blobService"
-    assert config(parsed, "blobService")["parent"] == "storage"
-    assert resources["topic"]["type"] == "Microsoft.EventGrid/systemTopics" and resources["topic"]["existing"]
-    role = config(parsed, "deadLetterWriter")
-    assert role["scope"] == "container"
-    assert role["properties"]["principalId"] == accessor("topic", "identity", "principalId")
-    assert parsed["variables"]["blobDataContributor"]["value"] == "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-    # Order per vault: topic (vault.bicep), then this role, then the subscription (events.bicep).
-    main = bicep["main.bicep"]
-    assert "vaults" in json.dumps(module(main, "deadLetterAccess")["params"]["topicName"])
-    assert "deadLetterAccess" in json.dumps(module(main, "events")["params"]["topicName"])
+    assert subscription["deadLetterWithResourceIdentity"]["identity"] == {"type": "SystemAssigned"}
 
 
 def test_azd_finds_the_function_app_by_its_service_tag(bicep, azure_yaml):
@@ -213,134 +213,108 @@ def test_every_parameter_is_reachable_from_azd(bicep):
     assert not {v for v in variables.values() if v not in deploy}, "README Deploy must name every variable"
 
 
-def test_vaults_are_never_in_the_deployment_group_by_default(bicep):
+def test_the_vaults_group_has_no_default(bicep):
     vault_group = bicep["main.bicep"]["parameters"]["vaultResourceGroupName"]
     assert vault_group["default"] is None, "the vaults' group must be named: azd down deletes the deployment group"
-    hook = HOOK.read_text()
-    assert "AZURE_RESOURCE_GROUP" in hook and "ROTATION_VAULT_RESOURCE_GROUP" in hook
 
 
-def test_only_flex_consumption_with_optional_vnet_integration(bicep):
+def test_only_flex_consumption(bicep):
     assert "plan" not in bicep["main.bicep"]["parameters"]
     literals = {node.lower() for parsed in bicep.values() for node in walk(parsed) if isinstance(node, str)}
     assert not {"elasticpremium", "elastic", "ep1", "premium"} & literals
-    parsed = bicep["modules/functionapp.bicep"]
-    plan = config(parsed, "hostingPlan")
+    plan = config(bicep["modules/functionapp.bicep"], "hostingPlan")
     assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
-    site = config(parsed, "functionApp")["properties"]
-    assert "virtualNetworkSubnetId" in json.dumps(site["virtualNetworkSubnetId"])
-    assert module(bicep["main.bicep"], "app")["params"]["virtualNetworkSubnetId"] == "virtualNetworkSubnetId"
-    assert "linuxFxVersion" not in site["siteConfig"]  # Flex Consumption sets the runtime in functionAppConfig
 
 
-def test_location_is_a_flex_consumption_region(bicep):
-    decorators = {d["type"]: d["argument"] for d in bicep["main.bicep"]["parameters"]["location"]["decorators"]}
-    assert {"eastus", "westeurope", "swedencentral"} <= set(decorators["allowed"])
-    assert decorators["metadata"] == {"azd": {"type": "location"}}
+def test_zone_redundant_storage_is_never_asked_where_azure_has_none(bicep):
+    """The seven Flex Consumption regions without ZRS (issue 23, from Microsoft's ZRS region list) get LRS."""
+    allowed = {d["type"]: d["argument"] for d in bicep["main.bicep"]["parameters"]["location"]["decorators"]}["allowed"]
+    zrs = set(json.loads((INFRA / "regions.json").read_text())["zoneRedundantStorage"])
+    without = {"australiasoutheast", "northcentralus", "southindia", "ukwest", "westcentralus", "westus", "eastus2euap"}
+    assert without <= set(allowed) and not without & zrs
+    assert set(allowed) - without <= zrs, set(allowed) - without - zrs
 
 
 def test_every_setting_the_app_reads_is_set(bicep):
     parsed = bicep["modules/functionapp.bicep"]
     deployed = {item["name"] for item in parsed["variables"]["commonSettings"]["value"]}
     source = "\n".join(path.read_text() for path in (ROOT / "rotators").rglob("*.py"))
-    read_by_code = set(re.findall(r'"(ROTATION_[A-Z_]+)"', source)) | {"AzureWebJobsStorage__accountName"}
+    read_by_code = set(re.findall(r'"(ROTATION_[A-Z_]+)"', source))
     sample = set(json.loads((ROOT / "local.settings.sample.json").read_text())["Values"])
     assert read_by_code <= deployed, read_by_code - deployed
     assert sample - {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"} <= deployed
     assert "ROTATION_SWEEP_SCHEDULE" in deployed  # the timer binding reads %ROTATION_SWEEP_SCHEDULE%
-    assert "AzureWebJobsStorage" not in deployed, "AzureWebJobsStorage must be identity-based, not a key"
-    main = bicep["main.bicep"]["modules"]["app"]["config"]["params"]
-    assert main["allowedVaults"]["function"]["type"] == "join"
+    # Identity-based host storage by service URI (any cloud), which the rotation locks read too.
+    assert "AzureWebJobsStorage__blobServiceUri" in deployed and '"AzureWebJobsStorage__blobServiceUri"' in source
+    assert not {"AzureWebJobsStorage", "AzureWebJobsStorage__accountName"} & deployed
 
 
-def test_hardening(bicep):
-    parsed = bicep["modules/functionapp.bicep"]
-    storage = config(parsed, "storage")["properties"]
-    assert storage["allowSharedKeyAccess"] is False and storage["minimumTlsVersion"] == "TLS1_2"
-    site = config(parsed, "functionApp")["properties"]
-    assert site["httpsOnly"] is True
-    assert site["siteConfig"]["minTlsVersion"] == "1.2" and site["siteConfig"]["ftpsState"] == "Disabled"
-    for policy in ("ftpPublishing", "scmPublishing"):
-        assert config(parsed, policy)["properties"]["allow"] is False
-    assert site["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+def test_an_account_name_alone_is_refused_for_vaults_of_another_cloud(monkeypatch):
+    """What the Functions host reads as public Azure's account is not used against a sovereign cloud's."""
+    from rotators.adapters import clients
+    from rotators.core import settings
+    from rotators.core.errors import ConfigurationError
+
+    monkeypatch.delenv("AzureWebJobsStorage", raising=False)
+    monkeypatch.delenv("AzureWebJobsStorage__blobServiceUri", raising=False)
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "stfunc")
+    monkeypatch.setenv("ROTATION_ALLOWED_VAULTS", "https://kv-gov.vault.usgovcloudapi.net")
+    settings.get_settings.cache_clear()
+    clients.lock_container.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match="AzureWebJobsStorage__blobServiceUri"):
+            clients.lock_container()
+    finally:
+        settings.get_settings.cache_clear()
+        clients.lock_container.cache_clear()
 
 
-def test_roles_are_the_listed_ones_at_resource_scope(bicep):
-    granted: set[str] = set()
+def test_every_role_assignment_is_on_a_resource_and_named_by_its_principal(bicep):
+    """Never a group or subscription; and a new identity gets a new assignment instead of colliding with an
+    old one's name ("principal ID ... not allowed to be updated", RoleAssignmentUpdateNotPermitted)."""
     for name, parsed in bicep.items():
-        guids = {k: v["value"] for k, v in parsed.get("variables", {}).items() if GUID.match(str(v.get("value")))}
-        granted |= set(guids.values())
         for resource_name, resource in parsed.get("resources", {}).items():
             if resource["type"] != "Microsoft.Authorization/roleAssignments":
                 continue
             body = config(parsed, resource_name)
-            assert body.get("scope") not in (None, "resourceGroup", "subscription"), f"{name}:{resource_name}"
-            assert body["properties"]["principalType"] == "ServicePrincipal"
-    assert granted == set(ALLOWED_ROLES), granted ^ set(ALLOWED_ROLES)
+            where = f"{name}:{resource_name}"
+            assert body.get("scope") not in (None, "resourceGroup", "subscription"), where
+            assert body["properties"]["principalType"] == "ServicePrincipal", where
+            principal = json.dumps(body["properties"]["principalId"])
+            assert principal in json.dumps(body["name"]), f"{where}: the name does not carry {principal}"
+
+
+def test_only_the_listed_built_in_roles_are_granted(bicep):
     every_literal = {node for parsed in bicep.values() for node in walk(parsed) if isinstance(node, str)}
-    assert not {g for g in every_literal if GUID.match(g)} - set(ALLOWED_ROLES)
-
-
-@pytest.mark.parametrize("path", sorted(CUSTOM_ROLES))
-def test_custom_key_roles_hold_exactly_the_actions_the_product_calls(bicep, path):
-    role_name, seed, actions = CUSTOM_ROLES[path]
-    role = config(bicep[path], "keyRotator")
-    assert role["name"] == {
-        "function": {
-            "type": "guid",
-            "parameters": {"base_string": RESOURCE_GROUP_ID, "extra_string_1": seed},
-        }
+    assert {g for g in every_literal if GUID.match(g)} == set(ALLOWED_ROLES), set(ALLOWED_ROLES) ^ {
+        g for g in every_literal if GUID.match(g)
     }
-    properties = role["properties"]
-    assert properties["type"] == "CustomRole"
-    assert bicep[path]["variables"]["roleName"]["value"] == role_name
-    assert properties["roleName"].startswith("${roleName} (")  # + the group: role names are unique per tenant
-    assert properties["assignableScopes"] == [RESOURCE_GROUP_ID]
-    (permission,) = properties["permissions"]
-    assert set(permission["actions"]) == actions and len(permission["actions"]) == len(actions)
-    assert not permission.get("dataActions") and not permission.get("notActions")
 
 
-@pytest.mark.parametrize(("roles", "targets", "groups", "ids"), [
-    ("storageRoles", "storageTargets", "storageGroups", "storageAccountIds"),
-    ("cosmosRoles", "cosmosTargets", "cosmosGroups", "cosmosAccountIds"),
-])  # fmt: skip
-def test_each_custom_role_is_written_once_per_group_before_its_assignments(bicep, roles, targets, groups, ids):
-    main = bicep["main.bicep"]
-    declared = main["modules"][roles]["config"]
-    assert declared["loop_type"]["detail"]["array_name"] == groups
-    # Only the first account of each group deploys the role: no two parallel writes of one definition.
-    first_index = {
-        "function": {"type": "index_of", "parameters": {"string_to_search": groups, "string_to_find": "group"}}
-    }
-    assert declared["condition"] == {
-        "operator": {"type": "equals", "operands": {"operand_1": first_index, "operand_2": "i"}}
-    }
-    assert main["variables"][groups]["value"]["loop_type"]["detail"]["array_name"] == ids
-    assert module(main, targets)["dependsOn"] == [roles]
-    role_file = "modules/" + main["modules"][roles]["detail"]["path"].rsplit("/", 1)[1]
-    target_file = "modules/" + main["modules"][targets]["detail"]["path"].rsplit("/", 1)[1]
-    _, seed, _ = CUSTOM_ROLES[role_file]
-    assigned = bicep[target_file]["variables"]["keyRotator"]["value"]
-    assert seed in json.dumps(assigned)
-    assert config(bicep[target_file], "keyRotatorRole")["scope"] == "account"
+def test_every_kind_the_product_rotates_has_a_role_and_names_it():
+    """The registry and the infra agree: each kind's top-level type has a role, and the 403 message names it."""
+    from rotators.kinds import SUPPORTED_TYPES, kind_for
+
+    table = {k: v for k, v in json.loads((INFRA / "modules" / "key-rotators.json").read_text()).items() if k[0] != "_"}
+    for resource_type in SUPPORTED_TYPES:
+        top = "/".join(resource_type.split("/")[:2]).lower()
+        if top in ("microsoft.storage/storageaccounts", "microsoft.documentdb/databaseaccounts"):
+            continue  # storage-role.bicep and cosmos-role.bicep
+        assert top in table, resource_type
+        assert table[top]["roleName"] in kind_for(resource_type).role, resource_type
 
 
-def test_the_example_consumer_gets_its_role_before_the_app_exists(bicep):
-    parsed = bicep["modules/consumer.bicep"]
-    site = config(parsed, "consumerApp")
-    (setting,) = site["properties"]["siteConfig"]["appSettings"]
-    assert setting["value"].startswith("@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})")
-    reader = module(parsed, "reader")["params"]
-    assert reader["roleId"] == "secretsUser"
-    assert reader["principalId"] == accessor("readerIdentity", "properties", "principalId")
-    assert site["properties"]["keyVaultReferenceIdentity"] == accessor("readerIdentity", "id")
-    assert site["dependsOn"] == ["reader"]
+def test_the_consumer_role_only_reads_and_is_the_one_its_403_names():
+    from rotators.adapters import appconfig, appservice
+
+    table = json.loads((INFRA / "modules" / "consumer-refresher.json").read_text())
+    assert table["roleName"] in appservice.ROLE
+    assert all(action.lower().endswith("/read") for action in table["actions"]), table["actions"]
+    assert "App Configuration Data Owner" in appconfig.ROLE
 
 
 def test_azd_project(azure_yaml):
     assert azure_yaml["infra"] == {"provider": "bicep", "path": "infra", "module": "main"}
-    assert azure_yaml["requiredVersions"]["azd"] == ">= 1.23.4"
     hooks = azure_yaml["hooks"]
     assert "ROTATION_WIRE_EVENTS true" in hooks["postdeploy"]["posix"]["run"]
     assert "ROTATION_WIRE_EVENTS false" in hooks["postdown"]["posix"]["run"]
@@ -350,190 +324,196 @@ def test_azd_project(azure_yaml):
 
 # --- the preprovision hook, run with a stand-in `az` -------------------------------------------------
 
-VAULT_ID = "/subscriptions/s/resourceGroups/rg-vaults/providers/Microsoft.KeyVault/vaults/{}"
+SUB = "00000000-0000-0000-0000-0000000000aa"
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg-vaults/providers/Microsoft.KeyVault/vaults/{{}}"
+KEY_VAULT_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
+
+# A stand-in `az`: answers the hook's commands from a JSON file (AZ_STUB), refuses anything else.
+STUB = r"""
+import json, os, sys
+
+world = json.load(open(os.environ["AZ_STUB"]))
+args = sys.argv[1:]
 
 
-def run_hook(tmp_path: Path, env: dict[str, str], *, rbac: dict[str, str], topics: dict[str, str] | None = None):
-    """preprovision.sh with `az` answering from `rbac` (vault -> enableRbacAuthorization) and
-    `topics` (topic name -> vault name: its source; '+identity' after the vault gives it one)."""
-    topics = topics or {}
-    show = "\n".join(f"  *'--name {v} '*) echo '{VAULT_ID.format(v)}|{flag}';;" for v, flag in rbac.items())
-    listed = "".join(f"{t}\\t{VAULT_ID.format(src.split('+')[0])}\\n" for t, src in topics.items())
-    identity = "\n".join(f"  *'--name {t} '*) echo 'pid';;" for t, src in topics.items() if src.endswith("+identity"))
-    stub = tmp_path / "az"
-    stub.write_text(
-        "#!/bin/sh\n"
-        'args="$* "\n'
-        'case "$1 $2 $3" in\n'
-        '"keyvault show "*) case "$args" in\n' + show + "\n  *) exit 3;;\n  esac;;\n"
-        f"\"eventgrid system-topic list\") printf '{listed}';;\n"
-        '"eventgrid system-topic show") case "$args" in\n' + identity + "\n  *) echo '';;\n  esac;;\n"
-        "*) exit 2;;\nesac\n"
-    )
-    stub.chmod(0o755)
-    sh = shutil.which("sh") or "/bin/sh"
-    full_env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", **env}
-    return subprocess.run([sh, str(HOOK)], env=full_env, capture_output=True, text=True, timeout=60, check=False)
+def option(name):
+    return args[args.index(name) + 1] if name in args else None
+
+
+line = " ".join(args)
+if line.startswith("keyvault show ") and option("--name") in world["vaults"]:
+    print(world["vault_id"].format(option("--name")) + "|" + world["vaults"][option("--name")])
+elif line.startswith("eventgrid system-topic list "):
+    listed = [[t["name"], world["vault_id"].format(t["vault"]), t["group"]] for t in world["topics"]]
+    if option("--output") == "json":
+        print(json.dumps([dict(zip(("name", "source", "resourceGroup"), topic)) for topic in listed]))
+    for topic in listed if option("--output") != "json" else []:
+        print("\t".join(topic))
+elif line.startswith("eventgrid system-topic show "):
+    print(next((t["identity"] for t in world["topics"] if t["name"] == option("--name")), ""))
+elif line.startswith("eventgrid topic-type list-event-types ") and world["event_types"] is not None:
+    print("\n".join(world["event_types"]))
+elif line.startswith("cloud show "):
+    print(world["cloud"])
+elif line.startswith("network vnet subnet show "):
+    print("\n".join(world["delegations"]))
+else:
+    sys.exit(2)
+"""
+
+
+def _shells() -> list[Any]:
+    pwsh = shutil.which("pwsh")
+    return [
+        pytest.param(["sh", str(HOOKS / "preprovision.sh")], id="sh"),
+        pytest.param(
+            [pwsh or "pwsh", "-NoProfile", "-File", str(HOOKS / "preprovision.ps1")],
+            id="pwsh",
+            marks=pytest.mark.skipif(pwsh is None, reason="PowerShell (pwsh) is not installed here"),
+        ),
+    ]
+
+
+@pytest.fixture(params=_shells())
+def hook(request, tmp_path):
+    """Run the hook with `env` and an `az` that knows the vaults, topics, event types and subnets given."""
+
+    def run(
+        env: dict[str, str],
+        *,
+        vaults: dict[str, str] | None = None,
+        topics: list[dict[str, str]] | None = None,
+        event_types: list[str] | None = KEY_VAULT_EVENTS,
+        delegations: tuple[str, ...] = ("Microsoft.App/environments",),
+    ) -> subprocess.CompletedProcess[str]:
+        world = {
+            "vault_id": VAULT_ID,
+            "vaults": vaults if vaults is not None else {"kv-prod": "true", "kv-two": "true"},
+            "topics": topics or [],
+            "event_types": event_types,
+            "cloud": "AzureChinaCloud",
+            "delegations": list(delegations),
+        }
+        (tmp_path / "world.json").write_text(json.dumps(world))
+        stub = tmp_path / "az"
+        stub.write_text(f"#!{sys.executable}\n{STUB}")
+        stub.chmod(0o755)
+        full_env = {
+            "PATH": f"{tmp_path}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "AZ_STUB": str(tmp_path / "world.json"),
+            **env,
+        }
+        return subprocess.run(request.param, env=full_env, capture_output=True, text=True, timeout=120, check=False)
+
+    return run
 
 
 GOOD = {
+    "AZURE_SUBSCRIPTION_ID": SUB,
     "AZURE_RESOURCE_GROUP": "rg-rotation",
+    "AZURE_LOCATION": "westus",
     "ROTATION_VAULT_RESOURCE_GROUP": "rg-vaults",
     "ROTATION_VAULT_NAMES": '["kv-prod", "kv-two"]',
+    "ROTATION_STORAGE_ACCOUNT_IDS": json.dumps(
+        [f"/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stprod"]
+    ),
 }
 
 
-def test_hook_passes_rbac_vaults_in_their_own_group(tmp_path):
-    topics = {"kv-two-events": "kv-two+identity"}  # created by an earlier run: the deployment's own name
-    result = run_hook(tmp_path, GOOD, rbac={"kv-prod": "true", "kv-two": "true"}, topics=topics)
+def test_hook_passes_rbac_vaults_in_their_own_group(hook):
+    topics = [{"name": "kv-two-events", "vault": "kv-two", "group": "rg-vaults", "identity": "pid"}]  # an earlier run's
+    result = hook(GOOD, topics=topics)
     assert result.returncode == 0, result.stderr
 
 
-def test_hook_stops_on_an_access_policy_vault_with_the_way_out(tmp_path):
-    result = run_hook(tmp_path, GOOD, rbac={"kv-prod": "true", "kv-two": "false"})
+def test_hook_stops_on_an_access_policy_vault_with_the_way_out(hook):
+    result = hook(GOOD, vaults={"kv-prod": "true", "kv-two": "false"})
     assert result.returncode == 1
     assert "Key Vault 'kv-two' uses access policies" in result.stderr
     assert "403" in result.stderr and "--enable-rbac-authorization true" in result.stderr
     assert "kv-prod" not in result.stderr
 
 
-def test_hook_refuses_the_vaults_group_as_the_deployment_group(tmp_path):
-    env = {**GOOD, "AZURE_RESOURCE_GROUP": "RG-Vaults"}
-    result = run_hook(tmp_path, env, rbac={"kv-prod": "true", "kv-two": "true"})
+def test_hook_refuses_the_vaults_group_as_the_deployment_group(hook):
+    result = hook({**GOOD, "AZURE_RESOURCE_GROUP": "RG-Vaults"})
     assert result.returncode == 1 and "azd down deletes AZURE_RESOURCE_GROUP" in result.stderr
+    assert "azd env set AZURE_RESOURCE_GROUP" in result.stderr
 
 
-def test_hook_names_an_existing_topic_to_reuse_and_checks_its_identity(tmp_path):
-    topics = {"kv-prod-3f2a": "kv-prod"}
-    result = run_hook(tmp_path, GOOD, rbac={"kv-prod": "true", "kv-two": "true"}, topics=topics)
+@pytest.mark.parametrize(
+    ("variable", "resource"),
+    [
+        ("ROTATION_STORAGE_ACCOUNT_IDS", "Microsoft.Storage/storageAccounts/stprod"),
+        ("ROTATION_KEY_RESOURCE_IDS", "Microsoft.Cache/redis/cache-prod"),
+        ("ROTATION_CONSUMER_APP_IDS", "Microsoft.Web/sites/app-web"),
+        ("ROTATION_CONSUMER_APPCONFIG_IDS", "Microsoft.AppConfiguration/configurationStores/cfg-shared"),
+    ],
+)
+def test_hook_refuses_a_deployment_group_that_holds_a_rotated_resource_or_a_consumer(hook, variable, resource):
+    inside = f"/subscriptions/{SUB}/resourceGroups/RG-Rotation/providers/{resource}"
+    result = hook({**GOOD, variable: json.dumps([inside])})
+    assert result.returncode == 1, result.stderr
+    assert f"{variable} names {inside}, which is in AZURE_RESOURCE_GROUP" in result.stderr
+    assert "azd env set AZURE_RESOURCE_GROUP" in result.stderr
+    # The same group name in another subscription is another group.
+    elsewhere = inside.replace(SUB, "00000000-0000-0000-0000-0000000000bb")
+    assert hook({**GOOD, variable: json.dumps([elsewhere])}).returncode == 0
+
+
+def test_hook_stops_on_a_region_the_template_does_not_know(hook):
+    result = hook({**GOOD, "AZURE_LOCATION": "usgovvirginia"})
     assert result.returncode == 1
-    assert 'ROTATION_EXISTING_SYSTEM_TOPICS \'{"kv-prod": "kv-prod-3f2a"}\'' in result.stderr
-    env = {**GOOD, "ROTATION_EXISTING_SYSTEM_TOPICS": '{"kv-prod": "kv-prod-3f2a"}'}
-    result = run_hook(tmp_path, env, rbac={"kv-prod": "true", "kv-two": "true"}, topics=topics)
-    assert result.returncode == 1 and "--identity systemassigned" in result.stderr
-    topics = {"kv-prod-3f2a": "kv-prod+identity"}
-    result = run_hook(tmp_path, env, rbac={"kv-prod": "true", "kv-two": "true"}, topics=topics)
+    assert "AZURE_LOCATION 'usgovvirginia' is not a Flex Consumption region" in result.stderr
+    assert "azd env set AZURE_LOCATION" in result.stderr
+
+
+def test_hook_stops_in_a_cloud_without_key_vault_events(hook):
+    result = hook(GOOD, event_types=None)
+    assert result.returncode == 1
+    assert "(AzureChinaCloud) does not deliver Key Vault's SecretNearExpiry events" in result.stderr
+    assert "az cloud set --name AzureCloud" in result.stderr
+    assert hook(GOOD, event_types=["Microsoft.KeyVault.SecretNewVersionCreated"]).returncode == 1
+
+
+def test_hook_finds_an_existing_topic_in_any_group_and_checks_its_identity(hook):
+    topics = [{"name": "kv-prod-3f2a", "vault": "kv-prod", "group": "rg-events", "identity": ""}]
+    result = hook(GOOD, topics=topics)
+    assert result.returncode == 1
+    assert "in resource group 'rg-events'" in result.stderr
+    assert 'ROTATION_EXISTING_SYSTEM_TOPICS \'{"kv-prod": "rg-events/kv-prod-3f2a"}\'' in result.stderr
+    env = {**GOOD, "ROTATION_EXISTING_SYSTEM_TOPICS": '{"kv-prod": "rg-events/kv-prod-3f2a"}'}
+    result = hook(env, topics=topics)
+    assert result.returncode == 1
+    assert "--resource-group rg-events --name kv-prod-3f2a --identity systemassigned" in result.stderr
+    topics[0]["identity"] = "pid"
+    result = hook(env, topics=topics)
     assert result.returncode == 0, result.stderr
 
 
-def test_hook_needs_the_groups_and_the_vaults(tmp_path):
-    result = run_hook(tmp_path, {}, rbac={})
+def test_hook_takes_a_topic_in_the_vaults_group_by_its_name(hook):
+    topics = [{"name": "kv-prod-3f2a", "vault": "kv-prod", "group": "rg-vaults", "identity": "pid"}]
+    result = hook(GOOD, topics=topics)
+    assert 'ROTATION_EXISTING_SYSTEM_TOPICS \'{"kv-prod": "kv-prod-3f2a"}\'' in result.stderr
+    env = {**GOOD, "ROTATION_EXISTING_SYSTEM_TOPICS": '{"kv-prod": "kv-prod-3f2a"}'}
+    assert hook(env, topics=topics).returncode == 0
+
+
+def test_hook_refuses_a_malformed_topic_map(hook):
+    env = {**GOOD, "ROTATION_EXISTING_SYSTEM_TOPICS": '["kv-prod-events"]'}
+    result = hook(env)
+    assert result.returncode == 1 and "must be a JSON object" in result.stderr
+
+
+def test_hook_needs_the_groups_and_the_vaults(hook):
+    result = hook({})
     assert result.returncode == 1
     for variable in ("AZURE_RESOURCE_GROUP", "ROTATION_VAULT_RESOURCE_GROUP", "ROTATION_VAULT_NAMES"):
         assert variable in result.stderr
 
 
-# What each kind calls on its resource's top-level type, as the product's kinds name it: the
-# role the infra grants for that type must hold exactly these actions (RBAC action names are
-# case-insensitive; Microsoft's permission pages spell them as listed).
-KEY_ROTATOR_ACTIONS = {
-    "microsoft.servicebus/namespaces": ["read"]
-    + [
-        f"{level}authorizationRules/{op}"
-        for level in ("", "queues/", "topics/")
-        for op in ("listkeys", "regenerateKeys")
-    ],
-    "microsoft.eventhub/namespaces": ["read"]
-    + [f"{level}authorizationRules/{op}" for level in ("", "eventhubs/") for op in ("listkeys", "regenerateKeys")],
-    "microsoft.cache/redis": ["read", "listKeys", "regenerateKey"],
-    "microsoft.cognitiveservices/accounts": ["read", "listKeys", "regenerateKey"],
-    "microsoft.search/searchservices": ["read", "listAdminKeys", "regenerateAdminKey"],
-    "microsoft.maps/accounts": ["read", "listKeys", "regenerateKey"],
-    "microsoft.communication/communicationservices": ["read", "listKeys", "regenerateKey"],
-    "microsoft.batch/batchaccounts": ["read", "listkeys", "regeneratekeys"],
-    "microsoft.eventgrid/domains": ["read", "listKeys", "regenerateKey"],
-    "microsoft.eventgrid/topics": ["read", "listKeys", "regenerateKey"],
-    "microsoft.signalrservice/signalr": ["read", "listkeys", "regeneratekey"],
-    "microsoft.signalrservice/webpubsub": ["read", "listkeys", "regeneratekey"],
-    "microsoft.appconfiguration/configurationstores": ["read", "ListKeys", "RegenerateKey"],
-}
-
-
-def _key_rotators() -> dict[str, Any]:
-    table = json.loads((INFRA / "modules" / "key-rotators.json").read_text())
-    return {name: value for name, value in table.items() if not name.startswith("_")}
-
-
-@pytest.mark.parametrize("resource_type", sorted(KEY_ROTATOR_ACTIONS))
-def test_each_kind_s_role_holds_exactly_what_it_calls(resource_type):
-    rotator = _key_rotators()[resource_type]
-    expected = {
-        f"{resource_type}/{a}" if a == "read" else f"{resource_type}/{a}/action"
-        for a in KEY_ROTATOR_ACTIONS[resource_type]
-    }
-    assert {action.lower() for action in rotator["actions"]} == {action.lower() for action in expected}
-    assert len(rotator["actions"]) == len(expected)
-
-
-def test_every_kind_the_product_rotates_has_a_role_and_names_it():
-    """The registry and the infra agree: each kind's top-level type has a role, and the 403 message names it."""
-    from rotators.kinds import SUPPORTED_TYPES, kind_for
-
-    table = _key_rotators()
-    assert set(table) == set(KEY_ROTATOR_ACTIONS)
-    for resource_type in SUPPORTED_TYPES:
-        top = "/".join(resource_type.split("/")[:2]).lower()
-        if top in ("microsoft.storage/storageaccounts", "microsoft.documentdb/databaseaccounts"):
-            continue  # storage-role.bicep and cosmos-role.bicep
-        assert top in table, resource_type
-        assert table[top]["roleName"] in kind_for(resource_type).role, resource_type
-
-
-def test_other_key_resources_get_their_type_s_role_on_the_resource(bicep):
-    main = bicep["main.bicep"]
-    assert module(main, "keyTargets")["dependsOn"] == ["keyRoles"]
-    target = bicep["modules/key-rotator-target.bicep"]
-    role_types = {
-        resource["config"]["condition"]["operator"]["operands"]["operand_2"]
-        for name, resource in target["resources"].items()
-        if resource["type"] == "Microsoft.Authorization/roleAssignments"
-    }
-    assert role_types == set(KEY_ROTATOR_ACTIONS)
-    for name, resource in target["resources"].items():
-        if resource["type"] == "Microsoft.Authorization/roleAssignments":
-            assert config(target, name)["scope"] == name.removesuffix("Rotator")
-
-
-def test_the_outcome_topic_takes_entra_id_only_and_the_app_may_only_send(bicep):
-    parsed = bicep["modules/outcome-topic.bicep"]
-    topic = config(parsed, "topic")["properties"]
-    assert topic["disableLocalAuth"] is True and topic["inputSchema"] == "CloudEventSchemaV1_0"
-    assert config(parsed, "sender")["scope"] == "topic"
-    assert parsed["variables"]["dataSenderRoleId"]["value"] == "d5a91429-5739-47e2-a06b-3470a27159e7"
-    failures = config(parsed, "failures")["properties"]
-    assert failures["filter"]["includedEventTypes"] == ["KeyRotation.RotationFailed", "KeyRotation.SecretMisconfigured"]
-    app = bicep["main.bicep"]["modules"]["app"]["config"]["params"]
-    assert app["eventsTopicEndpoint"] == "outcomeTopicEndpoint"
-
-
-def test_consumer_apps_get_only_the_reference_refresher_role_on_the_app(bicep):
-    """Read Key Vault references and refresh them: no config write, no list (it reveals app setting values)."""
-    from rotators.adapters import appservice
-
-    table = json.loads((INFRA / "modules" / "consumer-refresher.json").read_text())
-    assert table["roleName"] in appservice.ROLE  # a 403 names the role to grant
-    assert set(table["actions"]) == {
-        "Microsoft.Web/sites/config/Read",
-        "Microsoft.Web/sites/slots/config/Read",
-        "Microsoft.Web/sites/config/configreferences/appsettings/refresh/action",
-        "Microsoft.Web/sites/slots/config/configreferences/appsettings/refresh/action",
-    }
-    assert not any(a.lower().endswith(("/write", "/list/action", "/*")) for a in table["actions"])
-    role = config(bicep["modules/consumer-refresher-role.bicep"], "refresherRole")["properties"]
-    assert role["assignableScopes"] == [RESOURCE_GROUP_ID] and role["type"] == "CustomRole"
-    target = bicep["modules/consumer-refresher-target.bicep"]
-    assert config(target, "refresherOnApp")["scope"] == "site"
-    main = bicep["main.bicep"]
-    assert module(main, "consumerApps")["dependsOn"] == ["consumerRoles"]
-    assert main["variables"]["consumerGroups"]["value"]["loop_type"]["detail"]["array_name"] == "consumerAppIds"
-
-
-def test_consumer_stores_get_app_configuration_data_owner_on_the_store_only(bicep):
-    from rotators.adapters import appconfig
-
-    parsed = bicep["modules/consumer-store.bicep"]
-    assert parsed["variables"]["dataOwner"]["value"] == "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b"
-    assert config(parsed, "sentinelWriter")["scope"] == "store"
-    assert "App Configuration Data Owner" in appconfig.ROLE
-    declared = bicep["main.bicep"]["modules"]["consumerStores"]["config"]
-    assert declared["loop_type"]["detail"]["array_name"] == "consumerAppConfigurationIds"
+def test_hook_checks_the_subnet_delegation(hook):
+    subnet = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+    result = hook({**GOOD, "ROTATION_SUBNET_ID": subnet}, delegations=("Microsoft.Web/serverFarms",))
+    assert result.returncode == 1 and f"--ids {subnet} --delegations Microsoft.App/environments" in result.stderr
+    assert hook({**GOOD, "ROTATION_SUBNET_ID": subnet}).returncode == 0

@@ -212,6 +212,34 @@ def test_cosmos_regeneration_answers_as_recorded_and_its_status_url_is_outside_t
     assert _arm(cloud, "GET", result, token).json() == {"status": "Succeeded"}
 
 
+def test_arm_refuses_a_call_no_assignment_covers_as_recorded(cloud):
+    """ARM's AuthorizationFailed (Azure/ARO-RP#66, Azure/azure-cli#29644): the action ARM's naming of the URL
+    gives, over the path (a POST's without its action), and only assignments that cover both let a call through."""
+    account = cloud.storage.create_account("stroles")
+    token = _token(cloud, "https://management.azure.com").json()["access_token"]
+    url = f"https://management.azure.com{account.id}/listKeys?api-version={clients.STORAGE_API_VERSION}"
+    cloud.arm.assign(account.id, ["Microsoft.Storage/storageAccounts/read"])
+    denied = _arm(cloud, "POST", url, token)
+    principal = cloud.identity.principal_id
+    assert (denied.status_code, denied.json()) == (
+        403,
+        {
+            "error": {
+                "code": "AuthorizationFailed",
+                "message": f"The client '{principal}' with object id '{principal}' does not have authorization to "
+                f"perform action 'Microsoft.Storage/storageAccounts/listKeys/action' over scope '{account.id}' or "
+                "the scope is invalid. If access was recently granted, please refresh your credentials.",
+            }
+        },
+    )
+    group = "/".join(account.id.split("/")[:5])
+    cloud.arm.assign(group.lower(), ["microsoft.storage/*/listkeys/ACTION"])  # a group's, ignoring case, a wildcard
+    assert _arm(cloud, "POST", url, token).status_code == 200
+    other = cloud.storage.create_account("stother", resource_group="rg-other")
+    outside = f"https://management.azure.com{other.id}/listKeys?api-version={clients.STORAGE_API_VERSION}"
+    assert _arm(cloud, "POST", outside, token).status_code == 403
+
+
 def test_listed_keys_may_lag_the_operation_as_an_option(cloud):
     cloud.cosmosdb.operation_delay = 10
     cloud.cosmosdb.list_keys_lag = 60

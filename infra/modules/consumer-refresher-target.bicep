@@ -1,5 +1,5 @@
 // One app that reads a rotated secret (a Consumers entry <group>/<app>[/<slot>]): the Key Vault
-// Reference Refresher role (consumer-refresher-role.bicep, created in this group first) on the
+// Reference Reader role (consumer-refresher-role.bicep, created in this group first) on the
 // app only; its slots are its child resources and inherit the assignment.
 param appName string
 param principalId string

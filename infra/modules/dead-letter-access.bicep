@@ -8,9 +8,9 @@
 // Role ID: https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage#storage-blob-data-contributor
 param storageAccountName string
 param containerName string
-@description('Resource group of the system topic (the vault\'s).')
-param topicResourceGroupName string
 param topicName string
+@description('The system topic\'s identity (vault.bicep reads it).')
+param principalId string
 
 var blobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 
@@ -28,17 +28,15 @@ resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@20
   name: containerName
 }
 
-resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
-  name: topicName
-  scope: resourceGroup(topicResourceGroupName)
-}
-
+// The name carries the principal: a topic made again (a new identity) gets a new assignment instead of
+// colliding with the old one's name ("Tenant ID, application ID, principal ID, and scope are not allowed
+// to be updated", RoleAssignmentUpdateNotPermitted: https://learn.microsoft.com/azure/role-based-access-control/troubleshooting).
 resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(container.id, topic.id, blobDataContributor)
+  name: guid(container.id, principalId, blobDataContributor)
   scope: container
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataContributor)
-    principalId: topic.identity.principalId
+    principalId: principalId
     principalType: 'ServicePrincipal'
   }
 }

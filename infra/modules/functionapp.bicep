@@ -14,6 +14,12 @@ param allowedVaults string
 param minIntervalHours int
 param sweepSchedule string
 param deadLetterContainerName string
+@description('Standard_ZRS where the region has it, else Standard_LRS (main.bicep decides from regions.json).')
+@allowed([
+  'Standard_ZRS'
+  'Standard_LRS'
+])
+param storageSku string
 
 @description('Endpoint of the Event Grid topic for outcome events; empty for none.')
 param eventsTopicEndpoint string = ''
@@ -21,20 +27,17 @@ param eventsTopicEndpoint string = ''
 var suffix = uniqueString(resourceGroup().id, appName)
 var userAssigned = !empty(userAssignedIdentityId)
 var storageName = take('st${replace(appName, '-', '')}${suffix}', 24)
-var blobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: Flex Consumption without a VNet reaches its own storage over the public endpoint; shared keys are off, so only Entra ID identities with data roles get in
   // checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35; blob public access is disabled
-  // checkov:skip=CKV_AZURE_206: ZRS is replicated; locks and the deployment package need no geo-replication
+  // checkov:skip=CKV_AZURE_206: ZRS (LRS in the regions without it) is replicated; locks and the deployment package need no geo-replication
   // checkov:skip=CKV_AZURE_43: the name is take('st<app><uniqueString>', 24), lower-case letters and digits; checkov cannot evaluate it
   name: storageName
   location: location
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_ZRS'
+    name: storageSku
   }
   properties: {
     allowSharedKeyAccess: false
@@ -112,10 +115,24 @@ resource hostingPlan 'Microsoft.Web/serverfarms@2023-12-01' = {
   }
 }
 
+// Identity-based host storage by service URI, the account's own endpoints: AzureWebJobsStorage__accountName
+// "is valid only if the account isn't in a sovereign cloud and doesn't have a custom DNS" (Microsoft's
+// "Connecting to host storage with an identity",
+// https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity),
+// and extensions build core.windows.net from it (Azure/azure-sdk-for-net, Microsoft.Azure.WebJobs.Extensions.
+// EventHubs 6.5.4 release notes). The rotation locks read __blobServiceUri too (rotators/adapters/clients.py).
 var commonSettings = [
   {
-    name: 'AzureWebJobsStorage__accountName'
-    value: storage.name
+    name: 'AzureWebJobsStorage__blobServiceUri'
+    value: storage.properties.primaryEndpoints.blob
+  }
+  {
+    name: 'AzureWebJobsStorage__queueServiceUri'
+    value: storage.properties.primaryEndpoints.queue
+  }
+  {
+    name: 'AzureWebJobsStorage__tableServiceUri'
+    value: storage.properties.primaryEndpoints.table
   }
   {
     name: 'AzureWebJobsStorage__credential'
@@ -270,33 +287,11 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 
 var principalId = userAssigned ? reference(userAssignedIdentityId, '2023-01-31').principalId : functionApp.identity.principalId
 
-resource blobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionApp.id, blobDataOwner)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataOwner)
+module hostStorage 'host-storage-access.bicep' = {
+  name: 'host-storage-access'
+  params: {
+    storageAccountName: storage.name
     principalId: principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource queueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionApp.id, queueDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueDataContributor)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource tableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionApp.id, tableDataContributor)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', tableDataContributor)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
   }
 }
 
@@ -305,3 +300,4 @@ output functionAppName string = functionApp.name
 output principalId string = principalId
 output storageAccountId string = storage.id
 output storageAccountName string = storage.name
+output insightsId string = insights.id

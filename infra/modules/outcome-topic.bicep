@@ -1,19 +1,23 @@
 // The optional Event Grid custom topic the app publishes its outcome events to
 // (KeyRotation.SecretRotated, RotationFailed, RotationPending, SecretMisconfigured), with local
-// (key) authentication disabled: only Entra ID identities with EventGrid Data Sender publish.
-// An example subscription sends failures and misconfigurations to a webhook (a Logic App's HTTP
-// trigger that emails, a Teams or ticketing webhook) when one is given.
+// (key) authentication disabled: only Entra ID identities with EventGrid Data Sender publish
+// (outcome-sender.bicep gives the app that role). The app reads the topic's endpoint from here, as
+// Azure reports it, so no host name is built for any cloud.
+//
+// An optional subscription sends failures and misconfigurations to a webhook. The topic takes and
+// delivers CloudEvents 1.0 (a CloudEvents input schema delivers CloudEvents), so Event Grid first
+// checks the endpoint with CloudEvents' abuse-protection handshake, an HTTP OPTIONS carrying
+// WebHook-Request-Origin that must be answered with WebHook-Allowed-Origin ("Endpoint validation with
+// CloudEvents schema", https://learn.microsoft.com/azure/event-grid/end-point-validation-cloud-events-schema).
+// Only an endpoint written to answer it works; Microsoft documents none of Teams incoming webhooks,
+// Logic Apps' HTTP request trigger or a plain HTTP endpoint doing so, and the subscription is refused
+// then. For email, use the Azure Monitor alert instead (alerts.bicep, main.bicep's alertEmail).
 param location string
 param topicName string
-param principalId string
 
 @secure()
-@description('Webhook (https) that receives KeyRotation.RotationFailed and SecretMisconfigured; empty for no subscription.')
+@description('Webhook (https) that answers CloudEvents\' OPTIONS handshake and receives KeyRotation.RotationFailed and SecretMisconfigured; empty for no subscription.')
 param failureWebhookUrl string = ''
-
-// EventGrid Data Sender (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/integration#eventgrid-data-sender).
-var dataSenderRoleId = 'd5a91429-5739-47e2-a06b-3470a27159e7'
-var dataSender = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', dataSenderRoleId)
 
 resource topic 'Microsoft.EventGrid/topics@2022-06-15' = {
   // checkov:skip=CKV_AZURE_193: the app publishes over the public endpoint unless it has VNet integration; local auth is off, so only identities with EventGrid Data Sender publish
@@ -26,16 +30,6 @@ resource topic 'Microsoft.EventGrid/topics@2022-06-15' = {
     inputSchema: 'CloudEventSchemaV1_0'
     disableLocalAuth: true
     publicNetworkAccess: 'Enabled'
-  }
-}
-
-resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(topic.id, principalId, dataSender)
-  scope: topic
-  properties: {
-    roleDefinitionId: dataSender
-    principalId: principalId
-    principalType: 'ServicePrincipal'
   }
 }
 
@@ -63,4 +57,5 @@ resource failures 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15' = i
   }
 }
 
+output topicName string = topic.name
 output endpoint string = topic.properties.endpoint

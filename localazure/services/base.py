@@ -172,7 +172,8 @@ class Url:
     """One operation: the route name the request log and fault injection use, and its handler.
 
     ``writes`` marks operations that change a secret or a key (what tests count as writes).
-    ``method`` ``*`` takes any method.
+    ``method`` ``*`` takes any method. ``action`` is the RBAC action ARM checks for it, where
+    Microsoft names one that ARM's naming of the URL would not give (``localazure.services.arm``).
     """
 
     route: str
@@ -181,6 +182,7 @@ class Url:
     handler: Handler
     writes: bool = False
     names: Callable[[Request], str] | None = None  # names the route from the request instead
+    action: str | None = None
 
     def route_for(self, request: Request) -> str:
         return self.names(request) if self.names else self.route
@@ -192,13 +194,15 @@ class Url:
 @dataclass(frozen=True)
 class Front:
     """A front door: which listener and hosts it answers, the checks before every operation
-    behind it (token audience, api-version) and the answer to a path none of them knows."""
+    behind it (token audience, api-version), the answer to a path none of them knows, and (ARM's)
+    the authorization of each operation."""
 
     name: str
     listener: str  # "azure" (the TLS server behind the proxy), "identity" or "blob"
     serves: Callable[[LocalAzure, str], bool]
     check: Callable[[LocalAzure, Request, Service | None], None]
     unknown: Callable[[LocalAzure, Request], Response]
+    authorize: Callable[[LocalAzure, Request, Url], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,16 @@ def keyed_service(name: str, backend: type[KeyedBackend], api_versions: frozense
     urls = (
         Url(f"{name}.get", "GET", path, _get),
         Url(f"{name}.list_keys", "POST", f"{path}/{api.list_action}", _list_keys),
-        Url(f"{name}.regenerate_key", "POST", f"{path}/{api.regenerate_action}", _regenerate, writes=True),
+        # The action Microsoft's permission pages publish for it (Search's regenerateAdminKey/{keyKind}:
+        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action.
+        Url(
+            f"{name}.regenerate_key",
+            "POST",
+            f"{path}/{api.regenerate_action}",
+            _regenerate,
+            writes=True,
+            action=f"{api.resource.provider}/{api.regenerate_action.split('/')[0]}/action",
+        ),
     )
     return Service(name, arm.FRONT, backend, urls, api_versions)
 

@@ -21,7 +21,10 @@ from rotators.core.clouds import Cloud
 from rotators.core.consumers import Consumer, Reference
 
 API_VERSION = "2023-12-01"  # GA, with the references' status and activeVersion
-ROLE = "the Key Vault Reference Refresher role on the app (infra/modules/consumer-refresher.json)"
+ROLE = "the Key Vault Reference Reader role on the app (infra/modules/consumer-refresher.json)"
+# Microsoft publishes no action for the refresh, so the deployment's role cannot hold it; ARM's 403
+# names the one it checked, and the message says to grant it (rotators/adapters/upstream.py).
+REFRESH_ROLE = "a role with the refresh's action on the app (the Key Vault Reference Reader role has none)"
 
 
 def _client(subscription: str, cloud: Cloud) -> Any:
@@ -39,7 +42,7 @@ def refresh(consumer: Consumer, subscription: str, cloud: Cloud) -> None:
     from azure.core.rest import HttpRequest
 
     url = f"{cloud.arm_endpoint}{_app_id(consumer, subscription)}/config/configreferences/appsettings/refresh"
-    with calling(f"Refresh the Key Vault references of {consumer}", role=ROLE):
+    with calling(f"Refresh the Key Vault references of {consumer}", role=REFRESH_ROLE):
         response = _client(subscription, cloud).send_request(
             HttpRequest("POST", url, params={"api-version": API_VERSION}, json={})
         )

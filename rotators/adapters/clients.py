@@ -153,7 +153,10 @@ def lock_container() -> ContainerClient:
     """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``.
 
     Accepts a connection string (Azurite, or a key-based account) or the identity-based
-    ``AzureWebJobsStorage__blobServiceUri`` / ``__accountName`` settings that infra/ deploys.
+    ``AzureWebJobsStorage__blobServiceUri`` (what infra/ deploys: the account's own endpoint, in any
+    cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
+    only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
+    identity"), and so does this, refusing it when the allowed vaults are in another cloud.
     """
     import os
 
@@ -169,7 +172,7 @@ def lock_container() -> ContainerClient:
     if connection:
         service = BlobServiceClient.from_connection_string(connection, **options)
     elif service_uri or account:
-        service = BlobServiceClient(service_uri or f"https://{account}.blob.core.windows.net", credential(), **options)
+        service = BlobServiceClient(service_uri or _public_blob_endpoint(account), credential(), **options)
     else:
         raise ConfigurationError(
             "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
@@ -181,3 +184,16 @@ def lock_container() -> ContainerClient:
 
 
 LOCK_CONTAINER = "secret-rotation"
+
+
+def _public_blob_endpoint(account: str) -> str:
+    from rotators.core.clouds import PUBLIC
+    from rotators.core.errors import ConfigurationError
+
+    clouds = {vault.cloud.name for vault in get_settings().allowed_vaults} - {PUBLIC.name}
+    if clouds:
+        raise ConfigurationError(
+            f"AzureWebJobsStorage__accountName names an account in public Azure, but the allowed vaults are in "
+            f"{', '.join(sorted(clouds))}: set AzureWebJobsStorage__blobServiceUri to the account's blob endpoint."
+        )
+    return f"https://{account}.blob.{PUBLIC.storage_suffix}"

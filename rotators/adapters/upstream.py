@@ -3,7 +3,9 @@
 Every call to Azure runs inside :func:`calling`. What Azure answered (the status, its
 innermost error code, its ``Retry-After``) is kept on the error as an :class:`AzureAnswer`,
 and the error's type comes from one table, :data:`CLASSIFICATION`, in the manner of httpx's
-``map_exceptions``. The SDK's own message is never copied: it may echo request content.
+``map_exceptions``. The SDK's own message is never copied: it may echo request content. Only
+names are taken from it, each by a strict pattern: a management lock's, and the action and scope
+ARM's 403 says it checked (so the message can say what to grant).
 The original exception stays chained as ``__cause__`` for the logs, but no caller looks at it.
 
 azure-core is imported on the first call, not at cold start.
@@ -55,6 +57,16 @@ CLASSIFICATION: tuple[tuple[range, str | None, ErrorType], ...] = (
 )
 
 _LOCK = re.compile(r"/providers/Microsoft\.Authorization/locks/([A-Za-z0-9_.()-]{1,90})", re.IGNORECASE)
+# ARM's AuthorizationFailed names the action it checked and the scope: "The client '<id>' with object id
+# '<id>' does not have authorization to perform action 'X' over scope 'Y' or the scope is invalid. ..."
+# (Azure/azure-cli#29644, Azure/ARO-RP#66; "or an ABAC condition not fulfilled" in Microsoft's
+# "Troubleshoot Azure RBAC"). Only X and Y are taken, each only if it has the shape of an action or a
+# resource path; no other word of Azure's message is.
+_DENIED_ACTION = re.compile(
+    r"does not have authorization (?:or an ABAC condition not fulfilled )?to perform action "
+    r"'([A-Za-z][A-Za-z0-9.]{0,63}(?:/[A-Za-z0-9*._-]{1,128}){1,12})'"
+)
+_DENIED_SCOPE = re.compile(r"' over scope '(/(?:[A-Za-z0-9_.()-]{1,128}/){0,16}[A-Za-z0-9_.()-]{1,128})'")
 
 
 def classify(answer: AzureAnswer) -> ErrorType:
@@ -67,8 +79,18 @@ def classify(answer: AzureAnswer) -> ErrorType:
     return UpstreamError
 
 
-def describe(answer: AzureAnswer, error: ErrorType, *, role: str | None = None, locks: tuple[str, ...] = ()) -> str:
-    """Our message for an answer: the operation, the status and Azure's code, never Azure's text."""
+def describe(
+    answer: AzureAnswer,
+    error: ErrorType,
+    *,
+    role: str | None = None,
+    locks: tuple[str, ...] = (),
+    denied: tuple[str, str | None] | None = None,
+) -> str:
+    """Our message for an answer: the operation, the status and Azure's code, never Azure's text.
+
+    ``denied`` is the action (and scope) ARM said it checked, for the message to name what to grant.
+    """
     if answer.status is None:
         return f"{answer.operation}: no answer from Azure; retry later."
     said = f"{answer.status}{f' {answer.code}' if answer.code else ''}"
@@ -88,6 +110,9 @@ def describe(answer: AzureAnswer, error: ErrorType, *, role: str | None = None, 
             f"the function's identity lacks {role or 'a role assignment'}, or a role assignment made in the last "
             "minutes has not reached Azure yet (allow about 10 minutes)"
         )
+        if denied is not None:
+            action, scope = denied
+            why += f"; ARM checked {action}: grant {action}" + (f" on {scope}" if scope else "")
     elif error is ResourceLocked:
         named = ", ".join(f"'{lock}'" for lock in locks) or "a management lock"
         why = (
@@ -124,7 +149,8 @@ def calling(
         answer = _answer(operation, exc)
         error = classify(answer)
         locks = tuple(_LOCK.findall(str(exc.message or ""))) if error is ResourceLocked else ()
-        raise error(describe(answer, error, role=role, locks=locks), answer=answer) from exc
+        denied = _denied(exc) if error is AccessDenied else None
+        raise error(describe(answer, error, role=role, locks=locks, denied=denied), answer=answer) from exc
     except AzureError as exc:
         answer = AzureAnswer(operation)
         message = f"{operation}: {type(exc).__name__} (no answer from Azure); retry later."
@@ -137,6 +163,16 @@ def _answer(operation: str, exc: HttpResponseError) -> AzureAnswer:
     inner = getattr(error, "innererror", None)
     code = (inner.get("code") if isinstance(inner, dict) else None) or getattr(error, "code", None)
     return AzureAnswer(operation, exc.status_code or None, code, _retry_after(exc))
+
+
+def _denied(exc: HttpResponseError) -> tuple[str, str | None] | None:
+    """The action and scope an ARM ``AuthorizationFailed`` names, taken by :data:`_DENIED_ACTION` alone."""
+    text = str(getattr(getattr(exc, "error", None), "message", None) or exc.message or "")
+    action = _DENIED_ACTION.search(text)
+    if action is None:
+        return None
+    scope = _DENIED_SCOPE.match(text, action.end() - 1)
+    return action.group(1), scope.group(1) if scope else None
 
 
 def _retry_after(exc: HttpResponseError) -> float | None:

@@ -65,7 +65,7 @@ def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:
 
 
 def _role(vault: VaultAddress) -> str:
-    return f"the Key Vault Secrets Officer role on vault {vault}"
+    return f"the Key Vault Secrets Rotator role (or Key Vault Secrets Officer) on vault {vault}"
 
 
 def read_version(vault: VaultAddress, name: str, version: str) -> tuple[SecretVersionInfo, str]:

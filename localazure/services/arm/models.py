@@ -1,8 +1,10 @@
-"""What every ARM resource provider shares: resource groups, and resources with a key pair."""
+"""What every ARM resource provider shares: resource groups, resources with a key pair, and the
+role assignments ARM authorizes each call against."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -39,10 +41,32 @@ Resource = TypeVar("Resource", bound=ArmResource)
 
 
 class ArmBackend:
-    """The resource groups that exist, so a missing resource gets ARM's two different 404s."""
+    """The resource groups that exist, so a missing resource gets ARM's two different 404s, and the
+    caller's role assignments.
+
+    ``assignments`` is ``None`` until a test calls :meth:`assign`: every call is then authorized, as
+    for an identity holding every role the deployment grants. ``checked_as`` maps a route to the
+    action ARM checks for it where Microsoft publishes none (the App Service refresh): tests choose.
+    """
 
     def __init__(self, cloud: LocalAzure) -> None:
         self.resource_groups: dict[str, set[str]] = {}
+        self.assignments: list[tuple[str, tuple[str, ...]]] | None = None
+        self.checked_as: dict[str, str] = {}
+
+    def assign(self, scope: str, actions: Iterable[str]) -> None:
+        """A role assignment: ``actions`` (as a role definition lists them, ``*`` a wildcard) on ``scope``
+        and everything under it. The first one ends "every call authorized"."""
+        self.assignments = [*(self.assignments or []), (scope.rstrip("/"), tuple(actions))]
+
+    def allows(self, action: str, scope: str) -> bool:
+        """Whether an assignment covers ``action`` on ``scope`` (both matched ignoring case, as Azure RBAC does)."""
+        if self.assignments is None:
+            return True
+        return any(
+            _within(scope, assigned) and any(_matches(action, pattern) for pattern in patterns)
+            for assigned, patterns in self.assignments
+        )
 
     def add(self, resources: dict[str, Resource], resource: Resource) -> Resource:
         resources[resource.name.lower()] = resource
@@ -65,3 +89,13 @@ class ArmBackend:
             f"The Resource '{provider}/{name}' under resource group '{group}' was not found. "
             "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
         )
+
+
+def _within(scope: str, assigned: str) -> bool:
+    scope, assigned = scope.lower(), assigned.lower()
+    return scope == assigned or scope.startswith(assigned + "/")
+
+
+def _matches(action: str, pattern: str) -> bool:
+    """Azure's wildcard: ``*`` stands for any run of characters, ``/`` included."""
+    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), action, re.IGNORECASE) is not None

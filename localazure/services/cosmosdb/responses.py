@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
-from localazure.services.arm import retry_after
+from localazure.services.arm import refusal, retry_after
 from localazure.services.cosmosdb.models import KEY_FIELDS, CosmosAccount, Operation
 from localazure.wire import ApiError, Request, Response
 
@@ -147,14 +147,11 @@ def operation_result(cosmos: CosmosBackend, request: Request, match: re.Match[st
 
 def _operation(cosmos: CosmosBackend, match: re.Match[str], *, subscription_scope: bool) -> Operation:
     if subscription_scope and not cosmos.status_readable:
-        # What an account-scoped role gets outside its scope (ARM's AuthorizationFailed shape).
-        raise ApiError(
-            403,
-            "AuthorizationFailed",
-            "The client does not have authorization to perform action "
-            "'Microsoft.DocumentDB/locations/operationsStatus/read' over scope "
-            f"'/subscriptions/{match['sub']}/providers/Microsoft.DocumentDB/locations/{match['loc']}' "
-            "or the scope is invalid.",
+        # What an account-scoped role gets outside its scope.
+        raise refusal(
+            cosmos.cloud,
+            "Microsoft.DocumentDB/locations/operationsStatus/read",
+            f"/subscriptions/{match['sub']}/providers/Microsoft.DocumentDB/locations/{match['loc']}",
         )
     operation = cosmos.operations.get(match["id"])
     if operation is None:

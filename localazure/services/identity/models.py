@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ class IdentityBackend:
 
     def __init__(self, cloud: LocalAzure) -> None:
         self.header = secrets.token_urlsafe(16)
+        self.principal_id = str(uuid.uuid4())  # the managed identity's object ID, as ARM's refusals name it
         self._issued: dict[str, str] = {}
         self._lock = threading.Lock()
 
