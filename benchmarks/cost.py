@@ -105,7 +105,7 @@ def rotate(name: str) -> None:
 
 def age(cloud: LocalAzure, name: str) -> None:
     current = cloud.keyvault.current_secret(VAULT, name)
-    current.created = current.updated = current.created - 2 * 86400
+    current.created = current.updated = current.created - 4 * 86400  # past the 72 h cool-down
 
 
 def rotation_costs(sizes: list[int]) -> None:
@@ -123,7 +123,7 @@ def rotation_costs(sizes: list[int]) -> None:
                 "cosmos",
                 account.keys["primary"],
                 tags=tags,
-                created=datetime.now(timezone.utc) - timedelta(days=3),
+                created=datetime.now(timezone.utc) - timedelta(days=4),
             )
             for kind, name in (("storage", "s-0"), ("cosmos", "cosmos")):
                 cloud.requests.clear()

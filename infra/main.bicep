@@ -97,10 +97,10 @@ param virtualNetworkSubnetId string = ''
 @description('Resource ID of a user-assigned identity to run as; empty for a system-assigned one.')
 param userAssignedIdentityId string = ''
 
-@description('Cool-down between two rotations of one secret, in hours.')
+@description('Cool-down between two rotations of one secret, in hours (README, "Settings": why 72).')
 @minValue(0)
 @maxValue(8760)
-param minIntervalHours int = 24
+param minIntervalHours int = 72
 
 @description('NCRONTAB schedule of the sweep timer.')
 param sweepSchedule string = '0 0 * * * *'

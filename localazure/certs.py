@@ -19,6 +19,7 @@ SERVED_HOSTS = (
     "login.microsoftonline.com",
     "*.eastus-1.eventgrid.azure.net",
     "*.blob.core.windows.net",
+    "*.z24.blob.storage.azure.net",  # Azure DNS zone endpoints, in the stand-in's one zone
     "*.documents.azure.com",
     "*.azconfig.io",
     "*.communication.azure.com",

@@ -66,7 +66,7 @@ def _enroll(
     secret: str,
     *,
     credential: str,
-    age: timedelta = timedelta(hours=25),
+    age: timedelta = timedelta(hours=73),  # past the default cool-down (72 h)
     validity: str = "90",
     extra_tags: dict[str, str] | None = None,
     value: str | None = None,
@@ -121,19 +121,23 @@ def enroll_keyed(cloud: LocalAzure, service: str, credential: str, *, secret: st
 
 # Each service's documented connection string around a key (``r`` the stand-in's resource, ``k`` the key).
 CONNECTION_STRINGS: dict[str, Callable[[Any, str], str]] = {
+    # "Configure Azure Storage connection strings": the EndpointSuffix form, or explicit endpoints for an
+    # account served elsewhere (Azure DNS zone endpoints).
     "Microsoft.Storage/storageAccounts": lambda r, k: (
         f"DefaultEndpointsProtocol=https;AccountName={r.name};AccountKey={k};EndpointSuffix=core.windows.net"
+        if r.dns_endpoint_type == "Standard"
+        else "DefaultEndpointsProtocol=https;"
+        + "".join(
+            f"{s.title()}Endpoint=https://{r.host(s)};" for s in ("blob", "file", "queue", "table") if r.serves(s)
+        )
+        + f"AccountName={r.name};AccountKey={k}"
     ),
     "Microsoft.DocumentDB/databaseAccounts": lambda r, k: (
         f"AccountEndpoint=https://{r.name}.documents.azure.com:443/;AccountKey={k};"
     ),
     "Microsoft.Communication/communicationServices": lambda r, k: f"endpoint=https://{r.host_name}/;accesskey={k}",
-    "Microsoft.SignalRService/signalR": lambda r, k: (
-        f"Endpoint=https://{r.name}.service.signalr.net;AccessKey={k};Version=1.0;"
-    ),
-    "Microsoft.SignalRService/webPubSub": lambda r, k: (
-        f"Endpoint=https://{r.name}.webpubsub.azure.com;AccessKey={k};Version=1.0;"
-    ),
+    "Microsoft.SignalRService/signalR": lambda r, k: f"Endpoint=https://{r.host_name};AccessKey={k};Version=1.0;",
+    "Microsoft.SignalRService/webPubSub": lambda r, k: f"Endpoint=https://{r.host_name};AccessKey={k};Version=1.0;",
     "Microsoft.Cache/redis": lambda r, k: (
         f"{r.name}.redis.cache.windows.net:6380,password={k},ssl=True,abortConnect=False"
     ),

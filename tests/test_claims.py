@@ -38,7 +38,7 @@ def test_a_deleted_owner_frees_its_pair(cloud):
     # renamed: the new secret holds the current key, the old one is deleted
     current = cloud.keyvault.current_secret(VAULT, "old-name")
     cloud.keyvault.seed_secret(
-        VAULT, "new-name", current.value, tags=current.tags, created=helpers.now() - timedelta(days=2)
+        VAULT, "new-name", current.value, tags=current.tags, created=helpers.now() - timedelta(days=4)
     )
     cloud.keyvault.vaults[VAULT].secrets.pop("old-name")
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "new-name"})
@@ -62,10 +62,10 @@ def test_a_second_secret_on_an_owned_pair_is_refused_and_stops_the_owner_until_f
     account = cloud.storage.create_account("stapp")
     helpers.enroll_storage(cloud, secret="owner")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "owner"})[0] == 200
-    helpers.age_current_version(cloud, "owner", timedelta(days=2))
+    helpers.age_current_version(cloud, "owner", timedelta(days=4))
     live = cloud.keyvault.current_secret(VAULT, "owner")
     tags = {"CredentialId": live.tags["CredentialId"], "ProviderAddress": account.id, "ValidityPeriodDays": "90"}
-    cloud.keyvault.seed_secret("kv-other", "copy", live.value, tags=tags, created=helpers.now() - timedelta(days=2))
+    cloud.keyvault.seed_secret("kv-other", "copy", live.value, tags=tags, created=helpers.now() - timedelta(days=4))
 
     status, body = helpers.post_rotate({"vaultName": "kv-other", "secretName": "copy"})
     assert status == 422 and body["error"]["code"] == "KeyPairClaimed"
@@ -82,7 +82,7 @@ def test_a_second_secret_on_an_owned_pair_is_refused_and_stops_the_owner_until_f
 def test_the_sweep_marks_a_pair_shared_later_as_contested(cloud):
     helpers.enroll_storage(cloud, secret="owner")
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "owner"})[0] == 200
-    helpers.age_current_version(cloud, "owner", timedelta(days=2))
+    helpers.age_current_version(cloud, "owner", timedelta(days=4))
     helpers.enroll_storage(cloud, secret="late", credential="key1")  # tagged on the owner's pair afterwards
     from rotators.workflows.sweep import sweep
 
@@ -104,7 +104,7 @@ def test_a_rotation_costs_the_same_in_any_vault_once_its_pair_is_claimed(cloud, 
     helpers.enroll_storage(cloud)
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
     assert count(cloud)["keyvault.list_secrets"] == -(-(vault_size + 1) // 25)  # the first claim lists once
-    helpers.age_current_version(cloud, "storage-key", timedelta(days=2))
+    helpers.age_current_version(cloud, "storage-key", timedelta(days=4))
     cloud.requests.clear()
 
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
@@ -130,7 +130,7 @@ def test_a_rotation_costs_the_same_in_any_vault_once_its_pair_is_claimed(cloud, 
 def test_a_cosmos_rotation_lists_keys_twice_and_never_reads_the_operation(cloud):
     helpers.enroll_cosmos(cloud)
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})[0] == 200
-    helpers.age_current_version(cloud, "cosmos-key", timedelta(days=2))
+    helpers.age_current_version(cloud, "cosmos-key", timedelta(days=4))
     cloud.requests.clear()
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})[0] == 200
     calls = count(cloud)

@@ -230,7 +230,7 @@ SETTLE, ACCEPTED = timedelta(minutes=3), timedelta(minutes=30)
     ],
 )
 def test_progress_of_a_rotation_is_read_from_the_keys(record, value, generated, at, step, reason):
-    state = KeyState({"key1": "live-key1", "key2": value}, {"key2": generated} if generated else {})
+    state = KeyState({"key2": generated} if generated else {}, values={"key1": "live-key1", "key2": value})
     decided = progress(record, state, now=at, settle=SETTLE, accepted_settle=ACCEPTED)
     assert decided.step is step and reason in decided.reason
 
@@ -240,11 +240,11 @@ def test_progress_of_a_rotation_is_read_from_the_keys(record, value, generated, 
     [("k1", Holding.CURRENT), ("k2", Holding.ALTERNATE), ("k3", Holding.NEITHER), (None, Holding.NEITHER)],
 )
 def test_holding_compares_the_value_with_both_keys(held, expected):
-    assert holding(held, KeyState({"key1": "k1", "key2": "k2"}), "key1", "key2") is expected
+    assert holding(held, KeyState(values={"key1": "k1", "key2": "k2"}), "key1", "key2") is expected
 
 
 def test_key_state_never_shows_its_values():
-    assert "secret-value" not in repr(KeyState({"key1": "secret-value"}, {"key1": "t"}))
+    assert "secret-value" not in repr(KeyState({"key1": "t"}, values={"key1": "secret-value"}))
 
 
 def test_pair_records_survive_the_blob_round_trip():

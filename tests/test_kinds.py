@@ -7,6 +7,7 @@ starts on and its alternate, and the route its regeneration takes.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -352,3 +353,183 @@ def test_a_fault_on_any_call_of_a_kind_ends_in_one_regeneration(cloud, azurite, 
     helpers.redeliver_until_done(event)
     assert helpers.regenerations(cloud) == 1
     helpers.holds_live_key(cloud, "faulty")
+
+
+# Keys that exist but cannot be used (issue 24, item 6) -----------------------------------------
+
+
+@pytest.mark.parametrize("modes_list_shared_key", [True, False], ids=["modes list SharedKey", "modes lack SharedKey"])
+def test_a_batch_account_in_user_subscription_mode_is_refused_before_anything_is_regenerated(
+    cloud, capsys, modes_list_shared_key
+):
+    """ "If the mode is UserSubscription, clients must use Microsoft Entra ID" (the spec's
+    poolAllocationMode); what such an account lists in allowedAuthenticationModes is not documented."""
+    helpers.enroll_keyed(cloud, "batch", "Primary", secret="batch-key")
+    account = cloud.batch.items["batch-app"]
+    account.pool_allocation_mode = "UserSubscription"
+    account.keys_off = not modes_list_shared_key
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "batch-key", "dryRun": True})
+    assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "batch-key"})
+    assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+    message = body["error"]["message"]
+    assert "poolAllocationMode is UserSubscription" in message and "Microsoft Entra ID" in message, message
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    assert "key auth disabled" in out and "UserSubscription" in out, out
+    assert main(["enroll", "--vault", VAULT, "--secret", "other", "--resource-id", account.id]) == 2
+    assert "KeyAuthDisabled" in capsys.readouterr().err
+    # Its keys are never listed ("getting the keys will fail"), let alone regenerated.
+    assert helpers.calls(cloud, "batch.list_keys") == 0
+    helpers.assert_nothing_written(cloud)
+
+
+OTHER_APIS = pytest.mark.parametrize(
+    ("api", "account_kind", "capabilities"),
+    [
+        ("MongoDB", "MongoDB", []),
+        ("Cassandra", "GlobalDocumentDB", ["EnableCassandra"]),
+        ("Table", "GlobalDocumentDB", ["EnableTable"]),
+        ("Gremlin", "GlobalDocumentDB", ["EnableGremlin"]),
+    ],
+)
+
+
+def _other_api_account(cloud, account_kind: str, capabilities: list[str], **options: Any) -> str:
+    account = cloud.cosmosdb.create_account("cosmos-api")
+    account.kind, account.capabilities = account_kind, capabilities
+    return helpers.enroll_cosmos(cloud, account="cosmos-api", **options)
+
+
+@OTHER_APIS
+def test_a_connection_string_is_refused_for_a_cosmos_account_of_another_api(
+    cloud, capsys, api, account_kind, capabilities
+):
+    """The NoSQL connection string means nothing to a MongoDB, Cassandra, Table or Gremlin client: refused
+    with the fix, before anything is regenerated, by rotate (dry run too), enroll and status alike."""
+    _other_api_account(cloud, account_kind, capabilities, extra_tags={"ValueFormat": "ConnectionString"})
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "SecretNotRotatable", body
+        message = body["error"]["message"]
+        assert f"API for {api}" in message and "Set ValueFormat to Key" in message, message
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    assert "misconfigured" in out and f"API for {api}" in out, out
+    resource_id = cloud.cosmosdb.accounts["cosmos-api"].id
+    argv = ["enroll", "--vault", VAULT, "--secret", "other", "--resource-id", resource_id]
+    assert main([*argv, "--credential", "primaryReadonly", "--value-format", "ConnectionString"]) == 2
+    assert "SecretNotRotatable" in capsys.readouterr().err
+    helpers.assert_nothing_written(cloud)
+
+
+@OTHER_APIS
+def test_the_key_of_a_cosmos_account_of_another_api_rotates_and_is_published_untested(
+    cloud, verify, caplog, api, account_kind, capabilities
+):
+    """ValueFormat=Key works for every API. Its data plane answers the NoSQL API 403 (recorded for MongoDB
+    and Cassandra), which says nothing about the key: the key is not tested, even when required."""
+    verify("required")
+    _other_api_account(cloud, account_kind, capabilities)
+    with caplog.at_level(logging.INFO):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    assert f"published untested: it serves the API for {api}" in caplog.text
+    assert helpers.calls(cloud, "cosmosdata.get_account") + helpers.calls(cloud, "cosmosdata.list_databases") == 0
+    helpers.holds_live_key(cloud, "cosmos-key")
+
+
+def test_the_stand_in_s_mongodb_account_refuses_the_nosql_api_even_to_a_live_key(cloud):
+    """What makes the test above a test: asked, the data plane would refuse (Azure/azure-cosmos-dotnet-v3#582)."""
+    from azure.cosmos import CosmosClient
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    account = cloud.cosmosdb.create_account("cosmos-mongo")
+    account.kind = "MongoDB"
+    with pytest.raises(CosmosHttpResponseError) as refused:
+        client = CosmosClient(account.endpoint, credential=account.keys["primary"], enable_endpoint_discovery=False)
+        list(client.list_databases())
+    assert refused.value.status_code == 403
+
+
+# Hosts from the resource, not from the name (issue 24, item 7) -----------------------------------
+
+
+@pytest.mark.parametrize("dns_endpoint_type", ["Standard", "AzureDnsZone"])
+@pytest.mark.parametrize("value_format", ["Key", "ConnectionString"])
+def test_a_storage_account_is_reached_on_the_endpoints_it_reports(cloud, verify, dns_endpoint_type, value_format):
+    """An account with Azure DNS zone endpoints (<account>.z24.blob.storage.azure.net) has no EndpointSuffix
+    connection string: its endpoints are written out, the key is tested on its Blob endpoint, and the
+    value written works. Still one account read per rotation (make bench's floor)."""
+    from azure.storage.blob import BlobServiceClient
+
+    verify("required")
+    cloud.storage.create_account("stzone", dns_endpoint_type=dns_endpoint_type)
+    helpers.enroll_storage(cloud, account="stzone", extra_tags={"ValueFormat": value_format})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    [tested] = cloud.calls("storagedata.get_service_properties")
+    assert tested.host == cloud.storage.accounts["stzone"].host("blob") and tested.status == 200
+    assert helpers.calls(cloud, "storage.get_account") == 1
+    helpers.holds_live_key(cloud, "storage-key")
+    current = cloud.keyvault.current_secret(VAULT, "storage-key")
+    account = cloud.storage.accounts["stzone"]
+    expected = helpers.secret_value(account, account.keys["key2"], connection_string=value_format == "ConnectionString")
+    helpers.same(current.value, expected, f"the {value_format} for {dns_endpoint_type} endpoints")
+    if value_format == "ConnectionString":
+        BlobServiceClient.from_connection_string(current.value).get_service_properties()  # the app's view
+
+
+@pytest.mark.parametrize("lists_every_endpoint", [False, True], ids=["file endpoint only", "every endpoint"])
+def test_a_filestorage_account_has_nothing_to_test_and_is_published_untested(
+    cloud, verify, caplog, lists_every_endpoint
+):
+    """A FileStorage account serves Azure Files only; which endpoints ARM lists for it is not documented.
+    Under either, no Blob read is tried and the key is published untested, with the log saying so."""
+    verify("required")
+    cloud.storage.file_storage_lists_every_endpoint = lists_every_endpoint
+    cloud.storage.create_account("stfiles", kind="FileStorage")
+    helpers.enroll_storage(cloud, account="stfiles", extra_tags={"ValueFormat": "ConnectionString"})
+    with caplog.at_level(logging.INFO):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    assert "published untested: it serves Azure Files" in caplog.text
+    assert helpers.calls(cloud, "storagedata.get_service_properties") == 0
+    helpers.holds_live_key(cloud, "storage-key")
+    account = cloud.storage.accounts["stfiles"]
+    expected = helpers.secret_value(account, account.keys["key2"], connection_string=True)
+    helpers.same(cloud.keyvault.current_secret(VAULT, "storage-key").value, expected, "the EndpointSuffix form")
+
+
+@pytest.mark.parametrize("host_suffix", ["service.signalr.net", "signalr.azure.cn"])
+def test_a_signalr_connection_string_names_the_host_arm_reports(cloud, host_suffix):
+    """hostName, not <name>.service.signalr.net: Azure China's SignalR host is <name>.signalr.azure.cn
+    (docs.azure.cn, "Connection strings in Azure SignalR Service")."""
+    helpers.enroll_keyed(
+        cloud, "signalr", "Primary", secret="signalr-key", extra_tags={"ValueFormat": "ConnectionString"}
+    )
+    service = cloud.signalr.items["signalr-app"]
+    service.host_suffix = host_suffix
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "signalr-key"})
+    assert status == 200 and body["status"] == "rotated", body
+    expected = f"Endpoint=https://signalr-app.{host_suffix};AccessKey={service.keys['Secondary']};Version=1.0;"
+    helpers.same(
+        cloud.keyvault.current_secret(VAULT, "signalr-key").value, expected, f"a connection string on {host_suffix}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "value_format"),
+    [("communication", "ConnectionString"), ("communication", "Key"), ("batch", "Key")],
+)
+def test_hosts_come_from_the_read_that_checks_the_keys_and_cost_no_other(cloud, verify, service, value_format):
+    """The connection string and the key test use the hosts the rotation's one resource read reported
+    (a long-running regeneration's polls read the resource again, as they must)."""
+    verify("required")
+    helpers.enroll_keyed(cloud, service, "Primary", secret="hosted", extra_tags={"ValueFormat": value_format})
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "hosted"})
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.calls(cloud, f"{service}.get") == 1
+    helpers.holds_live_key(cloud, "hosted")

@@ -648,8 +648,8 @@ KNOWN_MISMATCHES: list[tuple[Callable[[Case], bool], str, str]] = [
     (
         lambda case: case.operation == "cosmos.get_account",
         "body",
-        "the Cosmos DB account GET is trimmed: it lacks 15 (2020-04-01) to 26 (2023-11-15) of the properties Azure "
-        "returns (capabilities, backupPolicy, publicNetworkAccess, failoverPolicies, ipRules, ...), "
+        "the Cosmos DB account GET is trimmed: it lacks 14 (2020-04-01) to 25 (2023-11-15) of the properties Azure "
+        "returns (backupPolicy, publicNetworkAccess, failoverPolicies, ipRules, ...), "
         "consistencyPolicy.maxStalenessPrefix, locations[].isZoneRedundant and (2023) identity and systemData",
     ),
     (

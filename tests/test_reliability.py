@@ -292,7 +292,7 @@ def test_faults_while_finding_out_what_became_of_a_lost_request(cloud, azurite, 
 
 
 def test_the_lock_is_released_on_every_path(cloud):
-    helpers.enroll_storage(cloud, age=timedelta(days=2))
+    helpers.enroll_storage(cloud, age=timedelta(days=4))
     cloud.inject("storage.regenerate_key", status=400)
     status, _ = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 502

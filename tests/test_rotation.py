@@ -29,7 +29,7 @@ def test_storage_rotates_key1_key2_key1_a_day_apart(cloud):
     assert first.expires - first.created == pytest.approx(timedelta(days=90).total_seconds(), abs=5)
     assert first.tags["ProviderAddress"] == account.id and first.tags["ValidityPeriodDays"] == "90"
 
-    helpers.age_current_version(cloud, "storage-key", timedelta(hours=25))
+    helpers.age_current_version(cloud, "storage-key", timedelta(hours=73))  # past the 72 h cool-down
     key2_live = account.keys["key2"]
     helpers.deliver(helpers.event(secret="storage-key", version=first.version))
     second = current(cloud, "storage-key")
@@ -95,7 +95,7 @@ def test_content_type_and_unknown_tags_are_carried_over(cloud):
         "typed",
         account.keys["key2"],
         content_type="text/plain",
-        created=helpers.now() - timedelta(days=2),
+        created=helpers.now() - timedelta(days=4),
         tags={"credentialid": "key2", "ProviderAddress": account.id, "ValidityPeriodDays": "30", "owner": "team-a"},
     )
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "typed"})

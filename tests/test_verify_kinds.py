@@ -139,13 +139,14 @@ def test_the_stand_in_accepts_only_live_keys_and_the_kind_says_which_is_which(cl
     parsed = parse_resource_id(stand_in.id)
     assert parsed is not None
     resource, product = Resource(parsed, PUBLIC), kind_for(stand_in.provider)
+    described = product.describe(resource)
     alternate = next(name for name in stand_in.keys if name != row.held)
     stale = stand_in.keys[alternate]
     stand_in.regenerate(alternate)
-    product.verify_key(resource, row.held, stand_in.keys[row.held])
-    product.verify_key(resource, alternate, stand_in.keys[alternate])
+    assert product.verify_key(resource, row.held, stand_in.keys[row.held], described) is None
+    assert product.verify_key(resource, alternate, stand_in.keys[alternate], described) is None
     with pytest.raises(KeyRefused):
-        product.verify_key(resource, alternate, stale)
+        product.verify_key(resource, alternate, stale, described)
 
 
 # AI Search answers a wrong api-key and a caller outside its IP firewall with the same bare 403.
@@ -184,12 +185,14 @@ def test_a_search_key_refused_while_the_key_in_use_works_is_a_refusal(cloud):
     stand_in = cloud.search.items["search-app"]
     parsed = parse_resource_id(stand_in.id)
     assert parsed is not None
+    resource, product = Resource(parsed, PUBLIC), kind_for(stand_in.provider)
+    described = product.describe(resource)
     with pytest.raises(KeyRefused):
-        kind_for(stand_in.provider).verify_key(Resource(parsed, PUBLIC), "secondary", "not-the-key")
+        product.verify_key(resource, "secondary", "not-the-key", described)
     assert helpers.calls(cloud, "search.list_keys") == 1
     cloud.searchdata.firewalled = True
     with pytest.raises(DataPlaneUnreachable):
-        kind_for(stand_in.provider).verify_key(Resource(parsed, PUBLIC), "secondary", stand_in.keys["secondary"])
+        product.verify_key(resource, "secondary", stand_in.keys["secondary"], described)
 
 
 def test_app_configuration_takes_only_a_live_key_s_signature(cloud):

@@ -16,6 +16,7 @@ from rotators.core.consumers import ConsumerReport
 from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
+    check_value_format,
     is_enrolled,
     key_pair_conflict,
     read_contract,
@@ -103,6 +104,10 @@ def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Ass
             f"the {kind.display_name} refuses key authentication ({state.key_auth_disabled}); use {kind.passwordless}"
         )
         return replace(assessment, state=State.KEYS_DISABLED, reason=reason)
+    try:
+        check_value_format(contract, state)
+    except NotRotatable as exc:
+        return replace(assessment, state=State.MISCONFIGURED, reason=exc.message)
     found = holding(held, state, contract.credential.key, contract.alternate.key)
     if found is Holding.ALTERNATE:
         reason = (
@@ -117,6 +122,22 @@ def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Ass
         )
         return replace(assessment, state=State.BROKEN, reason=reason)
     return assessment
+
+
+# Key Vault backs up no secret with more than 500 versions, and versions cannot be deleted (Key Vault's
+# backup doc): status warns from 450 on, while there is still time to act.
+BACKUP_MAX_VERSIONS = 500
+VERSIONS_WARNING = 450
+
+
+def versions_note(count: int) -> str | None:
+    """What ``status`` says of a secret with ``count`` versions: nothing until it nears the backup limit."""
+    if count < VERSIONS_WARNING:
+        return None
+    return (
+        f"{count} versions: Key Vault cannot back up a secret with more than {BACKUP_MAX_VERSIONS}, and versions "
+        "cannot be deleted; lengthen ValidityPeriodDays, or move its apps to a new secret"
+    )
 
 
 def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[str]], list[str]]:

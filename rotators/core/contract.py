@@ -15,6 +15,7 @@ from datetime import timedelta
 from rotators.core.clouds import Cloud
 from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
+from rotators.core.keys import Description
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
@@ -28,6 +29,10 @@ CONTRACT_TAGS = (CREDENTIAL_ID, PROVIDER_ADDRESS, VALIDITY_PERIOD_DAYS)
 MAX_VALIDITY_DAYS = 3650
 # Key Vault sends SecretNearExpiry this long before expiry; not configurable for secrets.
 NEAR_EXPIRY_WINDOW = timedelta(days=30)
+# Key Vault keeps at most 15 tags on a secret, each name and value up to 512 characters ("About Azure
+# Key Vault secrets", Secret tags); a write with more is refused 400 BadParameter "Property has invalid
+# value" (hashicorp/terraform-provider-azurerm#16780).
+MAX_TAGS = 15
 
 
 class ValueFormat(enum.Enum):
@@ -137,7 +142,7 @@ def rotated_by(writer: str, event_id: str | None = None) -> str:
     """The ``RotatedBy`` tag of a version the product writes: the trigger, and the event's id.
 
     An event id is whatever the publisher sent: only its plain characters are kept, and at
-    most 128 of them, so the tag stays inside Key Vault's 256-character limit.
+    most 128 of them, so the tag stays well inside Key Vault's 512 characters.
     """
     if not event_id:
         return writer
@@ -147,8 +152,21 @@ def rotated_by(writer: str, event_id: str | None = None) -> str:
 
 def next_version_tags(tags: Mapping[str, str], credential: str, written_by: str) -> dict[str, str]:
     """The tags of the next version the product writes: the current ones, with ``CredentialId`` and
-    ``RotatedBy`` set under whatever spelling the current version uses."""
-    return {**tags, tag_name(tags, CREDENTIAL_ID): credential, tag_name(tags, ROTATED_BY): written_by}
+    ``RotatedBy`` set under whatever spelling the current version uses.
+
+    Refused when Key Vault would refuse them: a current version with 15 tags and no ``RotatedBy``
+    leaves no room for it. Callers ask before anything is regenerated, so the refusal costs nothing.
+    """
+    written = {**tags, tag_name(tags, CREDENTIAL_ID): credential, tag_name(tags, ROTATED_BY): written_by}
+    if len(written) > MAX_TAGS:
+        added = ", ".join(repr(name) for name in written if name not in tags)
+        raise NotRotatable(
+            f"The next version would carry {len(written)} tags ({added} added to the current {len(tags)}), but Key "
+            f"Vault keeps at most {MAX_TAGS} on a secret. Remove {len(written) - MAX_TAGS} tag(s) the rotation does "
+            f"not read (any but {', '.join((*CONTRACT_TAGS, VALUE_FORMAT, CONSUMERS, ROTATED_BY))}) from the current "
+            "version, then rotate; nothing was regenerated."
+        )
+    return written
 
 
 def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
@@ -217,8 +235,19 @@ def _value_format(tags: Mapping[str, str]) -> ValueFormat:
     raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {shown(raw)}; expected Key or ConnectionString.")
 
 
-def secret_value(contract: Contract, key_value: str) -> str:
-    """What the secret holds for a key: the bare key, or a connection string built around it."""
+def secret_value(contract: Contract, key_value: str, described: Description) -> str:
+    """What the secret holds for a key: the bare key, or a connection string built around it (on the
+    hosts the resource reported when it was ``described``)."""
     if contract.value_format is ValueFormat.CONNECTION_STRING:
-        return contract.kind.connection_string(contract.resource, key_value)
+        return contract.kind.connection_string(contract.resource, key_value, described)
     return key_value
+
+
+def check_value_format(contract: Contract, described: Description) -> None:
+    """Refuse a value format the resource cannot take, before anything is regenerated: the kind's
+    connection string for a resource it does not fit (a Cosmos DB account of another API)."""
+    if contract.value_format is ValueFormat.CONNECTION_STRING and described.no_connection_string:
+        raise NotRotatable(
+            f"Tag '{VALUE_FORMAT}' is ConnectionString, but the {contract.kind.display_name} {contract.resource.name} "
+            f"{described.no_connection_string}. Set {VALUE_FORMAT} to Key and build the connection string in the app."
+        )

@@ -19,39 +19,48 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from rotators.core.records import RotationRecord
 
 
 @dataclass(frozen=True)
-class KeyState:
-    """A resource's keys as Azure listed them just now.
+class Description:
+    """What one read of the resource (no key listing) tells.
 
-    ``values`` maps the service's key names to their values; ``generated`` holds Azure's
-    own record of when a key was last generated, where the service reports one (Storage's
-    ``keys[].creationTime``, Cosmos DB's ``keysMetadata``), as Azure wrote it.
-    ``key_auth_disabled`` says why nobody can use the keys, when the resource refuses them.
+    ``generated`` holds Azure's own record of when a key was last generated, where the
+    service reports one (Storage's ``keyCreationTime``, Cosmos DB's ``keysMetadata``), as
+    Azure wrote it. ``key_auth_disabled`` says why nobody can use the keys, when the resource
+    refuses them. ``endpoints`` are the hosts the resource reports for itself, by the service's
+    own names (Storage's ``primaryEndpoints``, a ``hostName``, Batch's ``accountEndpoint``):
+    what its connection string and its key test use, never a host built from its name.
+    ``other_api`` names the data-plane API of a resource that does not speak the one the
+    kind's key test reads (a FileStorage account's Azure Files, a Cosmos DB account for MongoDB):
+    its keys are published untested. ``no_connection_string`` says, as a clause after the
+    resource's name, why the kind's connection string does not fit it (``ValueFormat=ConnectionString``
+    is refused for it).
     """
 
-    values: Mapping[str, str] = field(repr=False)
     generated: Mapping[str, str] = field(default_factory=dict)
     key_auth_disabled: str | None = None
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    other_api: str | None = None
+    no_connection_string: str | None = None
 
-    def __repr__(self) -> str:  # never the values, even in a debugger or a failure report
-        return f"KeyState(keys={sorted(self.values)}, generated={dict(self.generated)})"
+    def with_keys(self, values: Mapping[str, str]) -> KeyState:
+        return KeyState(values=values, **{f.name: getattr(self, f.name) for f in fields(Description)})
 
 
 @dataclass(frozen=True)
-class Description:
-    """What one read of the resource (no key listing) tells: key generation times and whether keys are refused."""
+class KeyState(Description):
+    """A resource as Azure described it just now, with its keys: ``values`` maps the service's key
+    names to their values."""
 
-    generated: Mapping[str, str] = field(default_factory=dict)
-    key_auth_disabled: str | None = None
+    values: Mapping[str, str] = field(kw_only=True, repr=False)
 
-    def with_keys(self, values: Mapping[str, str]) -> KeyState:
-        return KeyState(values, self.generated, self.key_auth_disabled)
+    def __repr__(self) -> str:  # never the values, even in a debugger or a failure report
+        return f"KeyState(keys={sorted(self.values)}, generated={dict(self.generated)})"
 
 
 class Holding(enum.Enum):

@@ -33,7 +33,10 @@ _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 @dataclass(frozen=True)
 class Settings:
     allowed_vaults: frozenset[VaultAddress]
-    min_interval: timedelta = timedelta(hours=24)
+    # The cool-down: App Service refetches Key Vault references every 24 hours, but a running app keeps
+    # what it read until it restarts (a Microsoft answer in MicrosoftDocs/azure-docs#36650; a Function
+    # app still held an old value after 44 hours in #73264), so three refetch cycles (README, "Settings").
+    min_interval: timedelta = timedelta(hours=72)
     http_timeout_seconds: float = 30.0
     poll_seconds: float = 5.0
     # What each trigger may spend: Event Grid redelivers after 30 s without an answer, App
@@ -56,7 +59,7 @@ class Settings:
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             allowed_vaults=_allowed_vaults(environ.get(ALLOWED_VAULTS, "")),
-            min_interval=timedelta(hours=_number(environ, "ROTATION_MIN_INTERVAL_HOURS", 24, low=0, high=8760)),
+            min_interval=timedelta(hours=_number(environ, "ROTATION_MIN_INTERVAL_HOURS", 72, low=0, high=8760)),
             poll_seconds=_number(environ, "ROTATION_POLL_SECONDS", 5, low=0.01, high=60),
             http_timeout_seconds=_number(environ, "ROTATION_HTTP_TIMEOUT_SECONDS", 30, low=1, high=300),
             event_budget_seconds=_number(environ, "ROTATION_EVENT_BUDGET_SECONDS", 25, low=1, high=28),

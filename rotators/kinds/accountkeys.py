@@ -30,6 +30,8 @@ class KeyApi:
     fields: Mapping[str, str]  # the service's key name -> attribute of the key list
     regenerate: Callable[[Any, Resource, str], Any]  # (client, resource, key name) -> its answer
     keys_off: Callable[[Any], str | None]  # the resource as read -> why keys are refused, or None
+    # The resource as read -> the hosts it reports for itself, by name (Description.endpoints).
+    endpoints: Callable[[Any], Mapping[str, str | None]] = lambda _: {}
     answers_both: bool = True  # False: regenerate answers the new key only, so the keys are listed after it
     # A long-running regeneration: ``regenerate`` starts it without polling (``polling=False``) and
     # the rotation watches the keys, as for Cosmos DB, whether Azure answered 200 or 202.
@@ -40,14 +42,15 @@ class KeyApi:
 class ConnectionFormat:
     """A connection string the service documents: how to write one around a key and find the key in one.
 
-    ``write`` takes the resource, the key and the host ARM reports (``host``: read for a service
-    whose host names more than the resource, such as Communication's data location; else ``None``).
+    ``write`` takes the resource, the key and the host the resource reports (the endpoint named
+    ``host``, among those ``KeyApi.endpoints`` reads; ``None`` for a service whose connection
+    string names no host ARM reports, such as Redis's).
     """
 
     write: Callable[[Resource, str, str | None], str]
     field: str  # the name of the key's ``name=value`` pair
     separator: str = ";"
-    host: Callable[[Any], str | None] | None = None  # the host, from the resource as its SDK reads it
+    host: str | None = None  # which of the resource's endpoints the string is written around
 
 
 class AccountKeyKind:
@@ -72,12 +75,10 @@ class AccountKeyKind:
         self._connection = connection
 
     def describe(self, resource: Resource) -> Description:
-        return Description({}, self._api.keys_off(self.read(resource)))
-
-    def read(self, resource: Resource) -> Any:
-        """The resource as its management SDK reads it (one ARM call)."""
         with arm_call(self, resource, "Read"):
-            return self._call(resource, self._api.read)
+            read = self._call(resource, self._api.read)
+        endpoints = {name: str(value) for name, value in self._api.endpoints(read).items() if value}
+        return Description({}, self._api.keys_off(read), endpoints)
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
@@ -91,15 +92,15 @@ class AccountKeyKind:
             return None
         return self._values(answer) if self._api.answers_both else self.list_keys(resource)
 
-    def connection_string(self, resource: Resource, key_value: str) -> str:
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         if self._connection is None:  # read_contract refuses ConnectionString for such a kind first
             raise ValueError(f"A {self.display_name} has no connection string.")
         host = None
         if self._connection.host is not None:
-            host = self._connection.host(self.read(resource))
+            host = described.endpoints.get(self._connection.host)
             if not host:
                 raise UpstreamError(
-                    f"Azure reported no host name for {resource.name}: its connection string is unknown."
+                    f"Azure reported no {self._connection.host} for {resource.name}: its connection string is unknown."
                 )
         return self._connection.write(resource, key_value, host)
 
@@ -123,8 +124,9 @@ class AccountKeyKind:
         return {name: str(value) for name, value in values.items()}
 
 
-# How a kind tests a new key on its data plane: (the kind, the resource, the key's name, its value).
-Verifier = Callable[[AccountKeyKind, Resource, str, str], None]
+# How a kind tests a new key on its data plane: (the kind, the resource, the key's name, its value,
+# what describe read).
+Verifier = Callable[[AccountKeyKind, Resource, str, str, Description], None]
 
 
 class VerifiedAccountKeyKind(AccountKeyKind):
@@ -135,8 +137,9 @@ class VerifiedAccountKeyKind(AccountKeyKind):
         super().__init__(*args, **kwargs)
         self._verify = verify
 
-    def verify_key(self, resource: Resource, key: str, value: str) -> None:
-        self._verify(self, resource, key, value)
+    def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None:
+        self._verify(self, resource, key, value, described)
+        return None
 
 
 # The keyword every regeneration call carries: sent once; the rotation decides whether to ask again.

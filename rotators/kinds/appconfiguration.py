@@ -62,7 +62,7 @@ class AppConfigurationKind:
             raise UpstreamError(f"Azure answered the regeneration of {key} of {resource.name} with another key.")
         return {**{name: str(k.value) for name, k in listed.items()}, key: str(answer.value)}
 
-    def connection_string(self, resource: Resource, key_value: str) -> str:
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         for key in self._listed(resource).values():
             if hmac.compare_digest(str(key.value).encode(), key_value.encode()) and key.connection_string:
                 return str(key.connection_string)
@@ -71,7 +71,7 @@ class AppConfigurationKind:
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "Secret")
 
-    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+    def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None:
         """List Key-Values for one key that is never set (an empty page), signed with the new key (HMAC).
 
         Any of the four keys may read (the read-only ones only read). The connection string is
@@ -80,11 +80,12 @@ class AppConfigurationKind:
         """
         from azure.appconfiguration import AzureAppConfigurationClient
 
-        connection = self.connection_string(resource, value)
+        connection = self.connection_string(resource, value, described)
         with testing_key(f"Test the new {key} of {resource.name}"):
             options = appconfig.client_options(retries=1)  # a refusal is retried by the verification itself
             client = AzureAppConfigurationClient.from_connection_string(connection, **options)
             next(iter(client.list_configuration_settings(key_filter=PROBE_KEY)), None)
+        return None
 
     def _listed(self, resource: Resource) -> dict[str, Any]:
         with arm_call(self, resource, "List keys of"):

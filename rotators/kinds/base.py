@@ -83,7 +83,8 @@ class KeyKind(Protocol):
     """A resource with two interchangeable keys, regenerated one at a time by one ARM call.
 
     ``describe`` reads the resource once: Azure's generation time for each key where the
-    service reports one, and whether it refuses key authentication. ``list_keys`` lists
+    service reports one, whether it refuses key authentication, and the hosts it reports for
+    itself (what ``connection_string`` and a key test use: no other read). ``list_keys`` lists
     every key by the service's key name. ``regenerate`` asks Azure once (the SDK never
     re-sends it) and returns the keys as the answer lists them, or ``None`` when Azure
     accepted a long-running operation: that runs on Azure's clock, and ``describe`` and
@@ -103,7 +104,11 @@ class KeyKind(Protocol):
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None: ...
 
-    def connection_string(self, resource: Resource, key_value: str) -> str: ...
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
+        """The service's connection string around ``key_value``, from what ``describe`` read. Raises
+        :class:`~rotators.core.errors.NotRotatable` (naming the fix) for a resource that has none of
+        the kind's form, and :class:`~rotators.core.errors.UpstreamError` when Azure reported no host."""
+        ...
 
     def key_in_connection_string(self, value: str) -> str | None:
         """The key a connection string of this service holds."""
@@ -114,12 +119,14 @@ class KeyKind(Protocol):
 class Verifiable(Protocol):
     """A kind that can prove a key works with the service's own data-plane SDK, before it is published.
 
-    ``verify_key`` makes one cheap authenticated read with ``value``; it raises
-    :class:`~rotators.core.errors.KeyRefused` when the service refuses the key (401/403) and
-    :class:`~rotators.core.errors.DataPlaneUnreachable` when the service cannot be reached.
+    ``verify_key`` makes one cheap authenticated read with ``value``, on the host ``described``
+    reports; it raises :class:`~rotators.core.errors.KeyRefused` when the service refuses the key
+    (401/403) and :class:`~rotators.core.errors.DataPlaneUnreachable` when the service cannot be
+    reached. It returns ``None`` once the key was accepted, or why this resource offers no read to
+    test with (a Storage account without a Blob endpoint): the key is then published untested.
     """
 
-    def verify_key(self, resource: Resource, key: str, value: str) -> None: ...
+    def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None: ...
 
 
 def inspect(kind: KeyKind, resource: Resource) -> KeyState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
+from rotators.core.keys import Description
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, VerifiedAccountKeyKind, flag
 from rotators.kinds.base import Resource, pair
 
@@ -19,7 +20,7 @@ API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
 DATA_API_VERSION = "2025-06-01"  # Phone Numbers GA, the SDK's default
 
 
-def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str, described: Description) -> None:
     """List Phone Numbers (one at most) with azure-communication-phonenumbers, signed with the new key.
 
     A read with no side effect and nothing billed; a resource with no number lists none. A client
@@ -29,7 +30,9 @@ def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> N
 
     with testing_key(f"Test the new {key} of {resource.name}"):
         client = PhoneNumbersClient.from_connection_string(
-            kind.connection_string(resource, value), api_version=DATA_API_VERSION, **clients.data_plane_options()
+            kind.connection_string(resource, value, described),
+            api_version=DATA_API_VERSION,
+            **clients.data_plane_options(),
         )
         next(iter(client.list_purchased_phone_numbers(top=1)), None)
 
@@ -48,6 +51,7 @@ KIND = VerifiedAccountKeyKind(
             r.resource_group, r.name, {"keyType": key}, **ONCE
         ),
         keys_off=lambda service: flag("disableLocalAuth", service.properties and service.properties.disable_local_auth),
+        endpoints=lambda service: {"hostName": service.properties.host_name if service.properties else None},
         answers_both=False,
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Communication Services role",
@@ -56,9 +60,7 @@ KIND = VerifiedAccountKeyKind(
     # The host carries the data location (<name>.<location>.communication.azure.com in the connection
     # strings listKeys returns), so it is read from ARM (properties.hostName), never built from the name.
     connection=ConnectionFormat(
-        lambda r, key, host: f"endpoint=https://{host}/;accesskey={key}",
-        "accesskey",
-        host=lambda service: service.properties.host_name if service.properties else None,
+        lambda r, key, host: f"endpoint=https://{host}/;accesskey={key}", "accesskey", host="hostName"
     ),
     verify=_verify,
 )

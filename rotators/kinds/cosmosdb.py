@@ -9,6 +9,15 @@ cannot read; so completion is read from the account itself, whose ``keysMetadata
 each key's ``generationTime`` (spec example ``CosmosDBDatabaseAccountGet.json``,
 2024-11-15), and from the key list. A write while another operation runs is refused with
 412 (Azure/azure-rest-api-specs#703).
+
+An account of another API (``kind: MongoDB``; capability ``EnableCassandra``, ``EnableTable`` or
+``EnableGremlin``, the names the spec's ``Capability.name`` lists) has the same four keys, and
+``ValueFormat=Key`` works for it. Its clients do not read the NoSQL connection string this kind
+writes, so ``ValueFormat=ConnectionString`` is refused for it (before anything is regenerated), and
+its keys are published untested:
+its data plane answers the NoSQL API 403 "Sql api is not supported for this database account"
+(a MongoDB account: PlagueHO/CosmosDB#353, Azure/azure-cosmos-dotnet-v3#582; Cassandra:
+microsoft/vscode-cosmosdb#1324), which says nothing about the key.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from rotators.core.settings import get_settings
 from rotators.kinds.base import Credential, Resource, arm_call, pair
 
 if TYPE_CHECKING:
+    from azure.mgmt.cosmosdb.models import DatabaseAccountGetResults
     from azure.mgmt.cosmosdb.operations import DatabaseAccountsOperations
 
 # The service's key names (keyKind on the wire) and their fields in listKeys and keysMetadata.
@@ -34,6 +44,8 @@ _KEY_FIELDS = {
     "primaryReadonly": "primary_readonly_master_key",
     "secondaryReadonly": "secondary_readonly_master_key",
 }
+# The APIs other than NoSQL, by the capability that makes an account speak them (kind MongoDB aside).
+_OTHER_APIS = {"enablecassandra": "Cassandra", "enabletable": "Table", "enablegremlin": "Gremlin"}
 
 
 class CosmosDBKind:
@@ -52,7 +64,7 @@ class CosmosDBKind:
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
             account = _accounts(resource).get(resource.resource_group, resource.name)
-        metadata = account.keys_metadata
+        metadata, api = account.keys_metadata, _other_api(account)
         return Description(
             generation_times(
                 {
@@ -61,6 +73,13 @@ class CosmosDBKind:
                 }
             ),
             "disableLocalAuth is true" if account.disable_local_auth else None,
+            other_api=api,
+            no_connection_string=(
+                f"serves the {api}, whose clients do not read the NoSQL connection string this product writes "
+                "(AccountEndpoint=...;AccountKey=...;)"
+                if api
+                else None
+            ),
         )
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
@@ -85,19 +104,21 @@ class CosmosDBKind:
             )
         return None
 
-    def connection_string(self, resource: Resource, key_value: str) -> str:
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         return f"AccountEndpoint=https://{resource.name}.{resource.cloud.cosmos_suffix}:443/;AccountKey={key_value};"
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "AccountKey")
 
-    def verify_key(self, resource: Resource, key: str, value: str) -> None:
+    def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None:
         """List databases with the key (any of the four may read): azure-cosmos reads the account first.
 
         A client per test, not cached: it holds the key, which is about to change.
         """
         from azure.cosmos import CosmosClient
 
+        if described.other_api:
+            return f"it serves the {described.other_api}, which azure-cosmos does not speak"
         url = f"https://{resource.name}.{resource.cloud.cosmos_suffix}:443/"
         # azure-cosmos takes no per-call policy: its timeouts are clamped to the trigger's time here.
         left = deadline.remaining()
@@ -121,6 +142,18 @@ class CosmosDBKind:
                 # azure-cosmos 4.17 raises TypeError, not its HTTP error, on a 5xx to a database list
                 # (found by the verify helper): an answer, and not about the key.
                 raise DataPlaneUnreachable(f"Test the new {key} of {resource.name}: the list failed") from None
+        return None
+
+
+def _other_api(account: DatabaseAccountGetResults) -> str | None:
+    """The API an account serves when it is not NoSQL, as its kind and capabilities say."""
+    if str(getattr(account.kind, "value", account.kind)).lower() == "mongodb":
+        return "API for MongoDB"
+    for capability in account.capabilities or []:
+        api = _OTHER_APIS.get(str(capability.name or "").lower())
+        if api:
+            return f"API for {api}"
+    return None
 
 
 def _accounts(resource: Resource) -> DatabaseAccountsOperations:

@@ -83,7 +83,7 @@ class SasRuleKind:
             )
         return _values(keys)
 
-    def connection_string(self, resource: Resource, key_value: str) -> str:
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         """As the service's own connection strings read; entity rules name their entity."""
         names = resource.parsed.names
         value = (

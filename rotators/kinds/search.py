@@ -18,6 +18,7 @@ from __future__ import annotations
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable, KeyRefused
+from rotators.core.keys import Description
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind, flag
 from rotators.kinds.base import Resource, pair
 
@@ -45,7 +46,7 @@ def _statistics(resource: Resource, key: str, value: str) -> None:
         client.get_service_statistics()
 
 
-def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
+def _verify(kind: AccountKeyKind, resource: Resource, key: str, value: str, described: Description) -> None:
     """Get Service Statistics with the new admin key; a 403 is told apart with the key in use.
 
     An IP firewall answers a caller outside it "a generic 403 Forbidden response ... with no other

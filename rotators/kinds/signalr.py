@@ -5,8 +5,12 @@
 ``Microsoft.SignalRService/stable/2023-02-01/examples/SignalR_RegenerateKey.json`` and
 ``…/stable/2024-03-01/examples/WebPubSub_RegenerateKey.json``: 202 with a ``Location``,
 ``final-state-via: location``), so the rotation watches the keys as for Cosmos DB.
-``properties.disableLocalAuth`` refuses keys. Connection strings as ``listKeys`` returns them:
-``Endpoint=https://<host>;AccessKey=<key>;Version=1.0;``.
+``properties.disableLocalAuth`` refuses keys. Connection strings as ``listKeys`` returns them and
+"Connection strings in Azure SignalR Service" documents them:
+``Endpoint=https://<host>;AccessKey=<key>;Version=1.0;``, where the host is the one ARM reports
+(``properties.hostName``: ``<name>.service.signalr.net`` in the spec examples ``SignalR_Get.json`` and
+``WebPubSub_Get.json``, ``<name>.signalr.azure.cn`` in Azure China per docs.azure.cn's version of that
+page), never one built from the name.
 
 A new Web PubSub key is tested with Group Exists (``HEAD /api/hubs/{hub}/groups/{group}``)
 through azure-messaging-webpubsubservice and the access key (``AzureKeyCredential``): the SDK
@@ -21,6 +25,8 @@ from typing import Any
 
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
+from rotators.core.errors import DataPlaneUnreachable
+from rotators.core.keys import Description
 from rotators.kinds.accountkeys import (
     STARTED,
     AccountKeyKind,
@@ -37,19 +43,23 @@ SIGNALR_API_VERSION = "2023-02-01"
 WEB_PUBSUB_API_VERSION = "2024-03-01"
 _CREDENTIALS = {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))}
 _FIELDS = {"Primary": "primary_key", "Secondary": "secondary_key"}
-WEB_PUBSUB_HOST = "webpubsub.azure.com"
+HOST = "hostName"  # the endpoint both connection strings and the key test use
 # Any names do: a hub exists as soon as it is named, and a group nobody joined answers 404.
 _TEST_HUB, _TEST_GROUP = "keyrotation", "keyrotation-test"
 
 
-def _web_pubsub_verify(kind: AccountKeyKind, resource: Resource, key: str, value: str) -> None:
-    """Group Exists with the new key, on the host the connection string names. A client per test,
-    not cached: it holds the key, which is about to change."""
+def _web_pubsub_verify(kind: AccountKeyKind, resource: Resource, key: str, value: str, described: Description) -> None:
+    """Group Exists with the new key, on the host the connection string names (ARM's hostName). A
+    client per test, not cached: it holds the key, which is about to change."""
     from azure.core.credentials import AzureKeyCredential
     from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
-    endpoint = f"https://{resource.name}.{WEB_PUBSUB_HOST}"
-    with testing_key(f"Test the new {key} of {resource.name}"):
+    what = f"Test the new {key} of {resource.name}"
+    host = described.endpoints.get(HOST)
+    if not host:
+        raise DataPlaneUnreachable(f"{what}: Azure reported no hostName")
+    endpoint = f"https://{host}"
+    with testing_key(what):
         client = WebPubSubServiceClient(endpoint, _TEST_HUB, AzureKeyCredential(value), **clients.data_plane_options())
         client.group_exists(_TEST_GROUP)
 
@@ -60,13 +70,12 @@ def _kind(
     client: str,
     api_version: str,
     group: str,
-    host: str,
     *,
     passwordless: str,
     role: str,
     verify: Verifier | None = None,
 ) -> AccountKeyKind:
-    """SignalR and Web PubSub differ only in names (their SDK, operation group and host) and in the test."""
+    """SignalR and Web PubSub differ only in names (their SDK and operation group) and in the test."""
     tested: dict[str, Any] = {"verify": verify} if verify else {}
     return (VerifiedAccountKeyKind if verify else AccountKeyKind)(
         resource_type,
@@ -82,10 +91,11 @@ def _kind(
                 r.resource_group, r.name, {"keyType": key}, **STARTED
             ),
             keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
+            endpoints=lambda service: {HOST: service.host_name},
             long_running=True,
         ),
         connection=ConnectionFormat(
-            lambda r, key, _: f"Endpoint=https://{r.name}.{host};AccessKey={key};Version=1.0;", "AccessKey"
+            lambda r, key, host: f"Endpoint=https://{host};AccessKey={key};Version=1.0;", "AccessKey", host=HOST
         ),
         passwordless=passwordless,
         role=role,
@@ -99,7 +109,6 @@ SIGNALR = _kind(
     "azure.mgmt.signalr:SignalRManagementClient",
     SIGNALR_API_VERSION,
     "signal_r",
-    "service.signalr.net",
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'SignalR App Server' role",
     role="the 'SignalR Key Rotator' role (signalR/read, signalR/listkeys, signalR/regeneratekey)",
 )
@@ -109,7 +118,6 @@ WEB_PUBSUB = _kind(
     "azure.mgmt.webpubsub:WebPubSubManagementClient",
     WEB_PUBSUB_API_VERSION,
     "web_pub_sub",
-    WEB_PUBSUB_HOST,
     verify=_web_pubsub_verify,
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Web PubSub Service Owner' role",
     role="the 'Web PubSub Key Rotator' role (webPubSub/read, webPubSub/listkeys, webPubSub/regeneratekey)",

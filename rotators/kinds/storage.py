@@ -6,6 +6,15 @@ test_renew_account_key.yaml``). Keys are picked by name, never by index: ``$expa
 adds two more. The account's ``keyCreationTime`` tells when Azure last generated each key,
 and ``allowSharedKeyAccess: false`` that nobody can use them (spec example
 ``StorageAccountGetProperties.json``).
+
+Hosts are the ones the account reports (``primaryEndpoints``), read in the same GET: an account
+with Azure DNS zone endpoints (``dnsEndpointType: AzureDnsZone``) is served on
+``<account>.zNN.blob.storage.azure.net`` (spec example ``StorageAccountCreateDnsEndpointTypeToAzureDnsZone.json``),
+where no ``EndpointSuffix`` connection string reaches. So the connection string has the
+``EndpointSuffix`` form while every reported endpoint is the standard one, and otherwise names each
+endpoint explicitly, as "Configure Azure Storage connection strings" documents for explicit
+endpoints. The key test reads the Blob endpoint; a FileStorage account serves Azure Files only
+("Storage account overview"), so its keys are published untested.
 """
 
 from __future__ import annotations
@@ -36,9 +45,14 @@ class StorageKind:
         with arm_call(self, resource, "Read"):
             account = _accounts(resource).get_properties(resource.resource_group, resource.name)
         created = account.key_creation_time
+        reported = account.primary_endpoints
         return Description(
             generation_times({"key1": created.key1, "key2": created.key2} if created else {}),
             "allowSharedKeyAccess is false" if account.allow_shared_key_access is False else None,
+            {name: str(url).rstrip("/") for name in _SERVICES if (url := getattr(reported, name, None))},
+            "Azure Files (a FileStorage account)"
+            if str(getattr(account.kind, "value", account.kind)) == "FileStorage"
+            else None,
         )
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
@@ -58,27 +72,46 @@ class StorageKind:
             )
         return _values(result.keys_property)
 
-    def connection_string(self, resource: Resource, key_value: str) -> str:
-        return (
-            f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key_value};"
-            f"EndpointSuffix={resource.cloud.storage_suffix}"
-        )
+    def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
+        endpoints = described.endpoints
+        if not endpoints:
+            raise UpstreamError(
+                f"Azure reported no primaryEndpoints for {resource.name}: its connection string is unknown."
+            )
+        suffix = resource.cloud.storage_suffix
+        if all(url.lower() == f"https://{resource.name}.{name}.{suffix}".lower() for name, url in endpoints.items()):
+            return (
+                f"DefaultEndpointsProtocol=https;AccountName={resource.name};AccountKey={key_value};"
+                f"EndpointSuffix={suffix}"
+            )
+        explicit = "".join(f"{name.title()}Endpoint={url};" for name, url in endpoints.items())
+        return f"DefaultEndpointsProtocol=https;{explicit}AccountName={resource.name};AccountKey={key_value}"
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "AccountKey")
 
-    def verify_key(self, resource: Resource, key: str, value: str) -> None:
-        """Get Blob Service Properties with Shared Key: the cheapest read the key alone authorizes.
+    def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None:
+        """Get Blob Service Properties with Shared Key, on the Blob endpoint the account reports: the
+        cheapest read the key alone authorizes.
 
         A client per test, not cached: it holds the key, which is about to change.
         """
         from azure.storage.blob import BlobServiceClient
 
-        url = f"https://{resource.name}.blob.{resource.cloud.storage_suffix}"
+        url = described.endpoints.get("blob")
+        if described.other_api:
+            return f"it serves {described.other_api}, and the test reads Blob"
+        if not url:
+            return "it reports no Blob endpoint, which the test reads"
         credential = {"account_name": resource.name, "account_key": value}
         with testing_key(f"Test the new {key} of {resource.name}"):
             service = BlobServiceClient(url, credential=credential, **clients.blob_options(retries=1))
             service.get_service_properties(**clients.blob_call_options())
+        return None
+
+
+# The services a connection string names, in the order Microsoft's explicit-endpoint form lists them.
+_SERVICES = ("blob", "file", "queue", "table")
 
 
 def _accounts(resource: Resource) -> StorageAccountsOperations:

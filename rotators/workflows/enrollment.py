@@ -13,6 +13,7 @@ from rotators.core.contract import (
     VALIDITY_PERIOD_DAYS,
     VALUE_FORMAT,
     ValueFormat,
+    check_value_format,
     locate,
     read_contract,
     secret_value,
@@ -49,6 +50,8 @@ def enroll(
     tags[CREDENTIAL_ID] = contract.credential.tag
     state = inspect(contract.kind, contract.resource)
     check_key_auth(contract, state, secret_name)
+    check_value_format(contract, state)
+    value = secret_value(contract, state.values[contract.credential.key], state)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:
         claims.claim(me, address, contract, lease, None, save=True)
@@ -56,7 +59,7 @@ def enroll(
         return vault.write_version(
             address,
             secret_name,
-            secret_value(contract, state.values[contract.credential.key]),
+            value,
             tags={**tags, ROTATED_BY: "enroll"},
             content_type=content_type,
             expires_on=datetime.now(timezone.utc) + contract.validity,

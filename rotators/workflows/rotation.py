@@ -1,6 +1,7 @@
 """One rotation, as idempotent steps in the manner of the Secrets Manager rotation template.
 
-    validate   allowlist, secret, tags, stale event, cool-down: refusals happen before any write
+    validate   allowlist, secret, tags, stale event, cool-down, Key Vault's tag limit: refusals
+               happen before any write
     lock       the key pair's lease; re-read and re-plan under it
     claim      the first secret on a key pair owns it; another one is refused and contests it
     inspect    the resource's keys: key authentication on? is the value the key its tag names?
@@ -31,6 +32,7 @@ from rotators.core.consumers import Confirmation
 from rotators.core.contract import (
     PROVIDER_ADDRESS,
     Contract,
+    check_value_format,
     next_version_tags,
     read_contract,
     rotated_by,
@@ -48,7 +50,7 @@ from rotators.core.errors import (
     SecretBroken,
     TransientError,
 )
-from rotators.core.keys import Holding, KeyState, Step, holding, progress, regenerated_value
+from rotators.core.keys import Description, Holding, KeyState, Step, holding, progress, regenerated_value
 from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
@@ -165,6 +167,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
     if plan.action is not Action.ROTATE:
         return _without_rotating(request, current, plan)
     if request.dry_run:
+        _next_tags(request, current, plan)
         claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
         _check_keys(request, value, contract, plan, inspect(contract.kind, contract.resource))
         return _without_rotating(request, current, plan)
@@ -230,6 +233,7 @@ def _carry_out(
             request.vault,
             contract.validity.days,
         )
+    _next_tags(request, current, plan)  # Key Vault's tag limit, before anything is regenerated
     state = inspect(contract.kind, contract.resource)
     if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
         return _repair(request, current, contract, plan, lease, state)
@@ -245,20 +249,22 @@ def _carry_out(
         if step.step is Step.WAIT:
             return _pending(request, current, plan, step.reason)
         if step.step is Step.REGENERATED:
-            return _publish(request, current, contract, plan, lease, rotation, state.values)
+            return _publish(request, current, contract, plan, lease, rotation, state, state.values)
     sent = _request(contract, plan, lease, rotation, state, current)
     if isinstance(sent, _Waiting):
         return _pending(request, current, plan, sent.reason)
     answer = _regenerate(request, contract, plan, lease, sent)
     if isinstance(answer, _Waiting):
         return _pending(request, current, plan, answer.reason)
-    return _publish(request, current, contract, plan, lease, sent, answer)
+    return _publish(request, current, contract, plan, lease, sent, state, answer)
 
 
 def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: Plan, state: KeyState) -> Holding:
-    """Refuse unless the secret's value is the key its CredentialId names (``force`` repairs a dead key)."""
+    """Refuse unless keys work on the resource, its value format fits it, and the secret's value is the
+    key its CredentialId names (``force`` repairs a dead key)."""
     resource = contract.resource
     check_key_auth(contract, state, request.secret_name)
+    check_value_format(contract, state)
     held = holding(contract.held_key(value), state, plan.current.key, plan.target.key)
     if held is Holding.ALTERNATE:
         raise CredentialDrift(
@@ -371,18 +377,22 @@ def _publish(
     plan: Plan,
     lease: lock.Lease,
     rotation: RotationRecord,
+    described: Description,
     values: Mapping[str, str],
 ) -> RotationOutcome:
-    """Write the regenerated key; never a value equal to the one before the rotation."""
+    """Write the regenerated key; never a value equal to the one before the rotation. ``described`` is the
+    resource as this trigger read it: its hosts serve the key test and the connection string."""
     new_value = regenerated_value(rotation, values)
     if new_value is None:
         return _pending(
             request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"
         )
-    waiting = verification.reason_to_wait(contract, plan.target.key, new_value, reserve=WRITE_RESERVE_SECONDS / 2)
+    waiting = verification.reason_to_wait(
+        contract, plan.target.key, new_value, described, reserve=WRITE_RESERVE_SECONDS / 2
+    )
     if waiting is not None:
         return _pending(request, current, plan, waiting)
-    written = _write(request, current, contract, plan, lease, new_value)
+    written = _write(request, current, contract, plan, lease, secret_value(contract, new_value, described))
     logger.info(
         "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
         request.secret_name,
@@ -414,7 +424,9 @@ def _repair(
 ) -> RotationOutcome:
     """Forced on a secret holding a dead key: write the live key its CredentialId names, regenerate nothing."""
     live = replace(plan, target=plan.current)
-    written = _write(request, current, contract, live, lease, state.values[plan.current.key])
+    written = _write(
+        request, current, contract, live, lease, secret_value(contract, state.values[plan.current.key], state)
+    )
     logger.warning(
         "Secret %s in %s held a dead key; version %s now holds the live %s (nothing regenerated).",
         request.secret_name,
@@ -440,18 +452,23 @@ def _write(
     contract: Contract,
     plan: Plan,
     lease: lock.Lease,
-    key_value: str,
+    value: str,
 ) -> SecretVersionInfo:
-    tags = next_version_tags(current.tags, plan.target.tag, rotated_by(request.trigger.value, request.event_id))
+    tags = _next_tags(request, current, plan)
     lease.ensure_held()
     return vault.write_version(
         request.vault,
         request.secret_name,
-        secret_value(contract, key_value),
+        value,
         tags=tags,
         content_type=current.content_type,
         expires_on=plan.expires_on,
     )
+
+
+def _next_tags(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> dict[str, str]:
+    """The tags of the version ``plan`` writes; refused (NotRotatable) when Key Vault would refuse them."""
+    return next_version_tags(current.tags, plan.target.tag, rotated_by(request.trigger.value, request.event_id))
 
 
 def _refresh_consumers(

@@ -2,8 +2,10 @@
 
 By default each enrolled secret's value is compared with its resource's keys (two reads
 per secret), so drift, dead keys and resources that refuse key authentication show before
-a rotation meets them, and each declared consumer is asked which version it runs (a line per
-consumer under its secret); ``check_keys=False`` reads the vault's listing only.
+a rotation meets them; its versions are counted (one listing, a request per 25 versions), so
+a secret nearing Key Vault's 500-version backup limit shows while there is time to act; and
+each declared consumer is asked which version it runs (a line per consumer under its secret).
+``check_keys=False`` reads the vault's listing only.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from rotators.adapters import vault
-from rotators.core.assessment import Assessment, State, assess_vault, judge_keys
+from rotators.core.assessment import Assessment, State, assess_vault, judge_keys, versions_note
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import RotationError
 from rotators.core.logs import aligned, escape
@@ -40,7 +42,7 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
         state = inspect(contract.kind, contract.resource)
     except Exception as exc:
         return _note(assessment, f"keys not checked: {_why(exc)}")
-    judged = judge_keys(assessment, contract.held_key(value), state)
+    judged = _with_versions(address, judge_keys(assessment, contract.held_key(value), state))
     if not contract.consumers:
         return judged
     try:
@@ -48,6 +50,16 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     except Exception as exc:
         return _note(judged, f"consumers not read: {_why(exc)}")
     return replace(judged, consumers=tuple(reports))
+
+
+def _with_versions(address: VaultAddress, assessment: Assessment) -> Assessment:
+    """A note when the secret nears Key Vault's backup limit, counted from the listing of its versions."""
+    try:
+        count = len(vault.list_versions(address, assessment.secret.name))
+    except Exception as exc:
+        return _note(assessment, f"versions not counted: {_why(exc)}")
+    note = versions_note(count)
+    return _note(assessment, note) if note else assessment
 
 
 def _why(exc: Exception) -> str:

@@ -11,7 +11,9 @@ tests again (the key is regenerated once, whatever happens here). ``ROTATION_VER
 - ``off``: no test.
 
 A kind without a data-plane test (its SDK speaks AMQP or another protocol this function does
-not carry) is published untested in every mode, with that said in the log.
+not carry), or a resource whose data plane the kind's test does not speak (a FileStorage
+account, a Cosmos DB account for MongoDB), is published untested in every mode, with that said
+in the log.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from rotators.core import deadline
 from rotators.core.contract import Contract
 from rotators.core.errors import DataPlaneUnreachable, DeadlineExceeded, KeyRefused
+from rotators.core.keys import Description
 from rotators.core.logs import get_logger
 from rotators.core.settings import get_settings
 from rotators.kinds.base import Verifiable
@@ -32,8 +35,13 @@ PROPAGATION_SECONDS = 60.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 1.0, 8.0
 
 
-def reason_to_wait(contract: Contract, key: str, value: str, *, reserve: float) -> str | None:  # noqa: PLR0911
-    """``None`` when the key may be published; otherwise why it may not be yet (the rotation is pending)."""
+def reason_to_wait(  # noqa: PLR0911
+    contract: Contract, key: str, value: str, described: Description, *, reserve: float
+) -> str | None:
+    """``None`` when the key may be published; otherwise why it may not be yet (the rotation is pending).
+
+    ``described`` is the resource as the rotation read it: the test uses the hosts it reports.
+    """
     mode = get_settings().verify
     kind, resource = contract.kind, contract.resource
     if mode == "off":
@@ -51,7 +59,9 @@ def reason_to_wait(contract: Contract, key: str, value: str, *, reserve: float) 
         try:
             # The test never eats the time the write and the lock's release need.
             with deadline.budget(left - reserve if left is not None else PROPAGATION_SECONDS):
-                kind.verify_key(resource, key, value)
+                untested = kind.verify_key(resource, key, value, described)
+            if untested is not None:
+                logger.info("The new %s of %s is published untested: %s.", key, resource.name, untested)
             return None
         except DeadlineExceeded:
             return _unreachable(mode, resource.name, key, "no answer in the trigger's time")

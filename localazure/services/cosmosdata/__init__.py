@@ -8,6 +8,10 @@ describes: ``type=master&ver=1.0&sig=<base64 HMAC-SHA256>`` (URL-encoded) over
 key; any of the account's four keys (read-write or read-only) may read. Otherwise 401
 ``Unauthorized``, as the service answers. The account read lists one region whose endpoint is
 the account's own host (trimmed: a real account names ``<account>-<region>.documents.azure.com``).
+An account for MongoDB or Cassandra answers a correctly signed NoSQL request 403 ``Forbidden``
+"Sql api is not supported for this database account" (PlagueHO/CosmosDB#353 and
+Azure/azure-cosmos-dotnet-v3#582 for MongoDB, microsoft/vscode-cosmosdb#1324 for Cassandra); what
+Table and Gremlin accounts answer is not recorded, so they answer as NoSQL accounts do.
 
 Options: ``propagation_seconds``, a key regenerated less than that long ago (on the Cosmos DB
 backend's clock) is still refused: Microsoft's Cosmos DB key rotation doc says a new key may
@@ -53,6 +57,8 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
             "The input authorization token can't serve the request. The wrong key is being used or the expected "
             "payload is not built as per the protocol.",
         )
+    if account.kind == "MongoDB" or "EnableCassandra" in account.capabilities:
+        raise ApiError(403, "Forbidden", "Sql api is not supported for this database account")
 
 
 def get_account(backend: CosmosDataBackend, request: Request, match: re.Match[str]) -> Response:

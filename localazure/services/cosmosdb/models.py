@@ -45,6 +45,10 @@ KEY_FIELDS = {
 class CosmosAccount(ArmResource):
     generated: dict[str, str] = field(default_factory=dict)
     disable_local_auth: bool = False
+    # The account's API: kind GlobalDocumentDB (NoSQL) or MongoDB, and capabilities such as EnableCassandra,
+    # EnableTable, EnableGremlin (the spec's Capability.name).
+    kind: str = "GlobalDocumentDB"
+    capabilities: list[str] = field(default_factory=list)
     # key kind -> (the previous value, until when listKeys still answers it)
     lagging: dict[str, tuple[str, float]] = field(default_factory=dict)
 

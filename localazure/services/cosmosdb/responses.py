@@ -38,7 +38,7 @@ def get_account(cosmos: CosmosBackend, request: Request, match: re.Match[str]) -
             "name": account.name,
             "location": account.location,
             "type": account.provider,
-            "kind": "GlobalDocumentDB",
+            "kind": account.kind,
             "tags": {},
             "properties": {
                 "provisioningState": state,
@@ -49,6 +49,7 @@ def get_account(cosmos: CosmosBackend, request: Request, match: re.Match[str]) -
                 "readLocations": [location],
                 "locations": [location],
                 "disableLocalAuth": account.disable_local_auth,
+                "capabilities": [{"name": name} for name in account.capabilities],
                 "keysMetadata": {
                     field: {"generationTime": account.generated[kind]} for kind, field in KEY_FIELDS.items()
                 },

@@ -58,6 +58,16 @@ def _page(keyvault: KeyVaultBackend, request: Request, items: list[dict]) -> Res
     return Response(200, {"value": page, "nextLink": next_link})
 
 
+def _valid_tags(tags: object) -> dict:
+    """At most 15 tags ("About Azure Key Vault secrets", Secret tags); more are refused 400 BadParameter
+    "Property has invalid value" (hashicorp/terraform-provider-azurerm#16780 and #16947;
+    aztfmod/terraform-azurerm-caf#821 recorded the same answer for a certificate)."""
+    tags = dict(tags) if isinstance(tags, dict) else {}
+    if len(tags) > 15:
+        raise ApiError(400, "BadParameter", "Property has invalid value")
+    return tags
+
+
 def _valid_name(name: str) -> None:
     if not name or len(name) > 127 or not all(c.isalnum() or c == "-" for c in name):
         raise ApiError(400, "BadParameter", "The request URI contains an invalid name: " + name)
@@ -88,7 +98,7 @@ def set_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]
         value=body["value"],
         created=now,
         updated=now,
-        tags=dict(body.get("tags") or {}),
+        tags=_valid_tags(body.get("tags")),
         content_type=body.get("contentType"),
         enabled=attributes.get("enabled", True),
         expires=attributes.get("exp"),
@@ -104,6 +114,7 @@ def update_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[s
     if item is None:
         raise _not_found(name, version)
     body = request.json() or {}
+    tags = _valid_tags(body["tags"]) if "tags" in body else item.tags  # refused before anything changes
     attributes = body.get("attributes") or {}
     if "enabled" in attributes:
         item.enabled = attributes["enabled"]
@@ -111,8 +122,7 @@ def update_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[s
         item.expires = attributes["exp"]
     if "nbf" in attributes:
         item.not_before = attributes["nbf"]
-    if "tags" in body:
-        item.tags = dict(body["tags"] or {})
+    item.tags = tags
     if "contentType" in body:
         item.content_type = body["contentType"]
     item.updated = int(time.time())

@@ -31,12 +31,15 @@ def _keys(account: StorageAccount, *, kerb: bool) -> dict:
 
 def get_account(storage: StorageBackend, request: Request, match: re.Match[str]) -> Response:
     """The shape of spec example StorageAccountGetProperties.json (Microsoft.Storage 2023-01-01), trimmed:
-    ``keyCreationTime`` and ``allowSharedKeyAccess`` (absent means allowed) are what the product reads."""
+    ``keyCreationTime``, ``allowSharedKeyAccess`` (absent means allowed), ``primaryEndpoints`` (and
+    ``dnsEndpointType``, StorageAccountCreateDnsEndpointTypeToAzureDnsZone.json) and ``kind`` are what
+    the product reads."""
     account = _account(storage, match)
     properties: dict = {
         "provisioningState": "Succeeded",
         "keyCreationTime": {"key1": account.created["key1"], "key2": account.created["key2"]},
-        "primaryEndpoints": {"blob": f"https://{account.name}.blob.core.windows.net/"},
+        "dnsEndpointType": account.dns_endpoint_type,
+        "primaryEndpoints": storage.endpoints(account),
     }
     if account.allow_shared_key_access is not None:
         properties["allowSharedKeyAccess"] = account.allow_shared_key_access
@@ -47,8 +50,10 @@ def get_account(storage: StorageBackend, request: Request, match: re.Match[str])
             "name": account.name,
             "type": account.provider,
             "location": account.location,
-            "kind": "StorageV2",
-            "sku": {"name": "Standard_GRS", "tier": "Standard"},
+            "kind": account.kind,
+            "sku": {"name": "Premium_LRS", "tier": "Premium"}
+            if account.kind == "FileStorage"
+            else {"name": "Standard_GRS", "tier": "Standard"},
             "properties": properties,
         },
     )

@@ -1,4 +1,5 @@
-"""Storage accounts' blob data plane on ``<account>.blob.core.windows.net``, authorized with Shared Key.
+"""Storage accounts' blob data plane on the host each account reports (``<account>.blob.core.windows.net``,
+or ``<account>.z24.blob.storage.azure.net`` for Azure DNS zone endpoints), authorized with Shared Key.
 
 Only what verifying a new account key needs: ``GET /?restype=service&comp=properties`` (Get
 Blob Service Properties, REST doc), signed as Microsoft's "Authorize with Shared Key" doc
@@ -6,6 +7,10 @@ describes (the string-to-sign of versions 2009-09-19 and later: the verb, eleven
 headers, the ``x-ms-`` headers sorted, ``/<account><path>`` and the query parameters sorted,
 HMAC-SHA256 with the base64-decoded key). A signature made with neither live key is answered
 403 ``AuthenticationFailed``, as the service does.
+
+An account answers only on its own host: a DNS-zone account's name under ``blob.core.windows.net``
+is a name nobody serves (404 here), as is the Blob host of a FileStorage account, which serves Azure
+Files only ("Storage account overview").
 
 Options where behaviour is not documented: ``propagation_seconds`` (a key regenerated less
 than that long ago on this backend's clock is still refused: Microsoft's key rotation guidance
@@ -24,7 +29,7 @@ from localazure.wire import ApiError, Request, Response
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
-_HOST = re.compile(r"(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net")
+_HOST = re.compile(r"(?P<account>[a-z0-9]{3,24})\.(?:blob\.core\.windows\.net|z24\.blob\.storage\.azure\.net)")
 
 
 class StorageDataBackend(DataPlane):
@@ -34,7 +39,7 @@ class StorageDataBackend(DataPlane):
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
     match = _HOST.fullmatch(request.host)
     account = cloud.storage.accounts.get(match["account"]) if match else None
-    if account is None:
+    if account is None or not account.serves("blob") or request.host != account.host("blob"):
         raise ApiError(404, "ResourceNotFound", "The specified resource does not exist.")
     pair = {key: account.keys[key] for key in ("key1", "key2")}
     live = cloud.storagedata.live_keys(pair, account.created)

@@ -42,7 +42,7 @@ def _accepted(token: str, key: str, url: str) -> bool:
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
     match = _HOST.fullmatch(request.host)
     found = cloud.webpubsub.items.get(match["service"]) if match else None
-    if found is None:
+    if found is None or request.host != found.host_name:  # a service answers on the host it reports only
         raise ApiError(404, "NotFound", "The service does not exist.")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     query = f"?{urlencode(request.query)}" if request.query else ""
