@@ -256,7 +256,7 @@ def test_the_next_rotation_starts_early_only_once_every_consumer_confirms(cloud,
             status == 409 and "unreported" in body["error"]["message"] and "full cool-down" in body["error"]["message"]
         )
         assert helpers.regenerations(cloud) == 1
-        helpers.age_current_version(cloud, "storage-key", timedelta(hours=25))
+        helpers.age_current_version(cloud, "storage-key", timedelta(hours=73))  # past the 72 h cool-down
         status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
         assert status == 200 and "confirmed" not in body["reason"], body
     else:
@@ -395,7 +395,7 @@ def test_an_app_that_cannot_say_its_version_is_one_note_per_version_and_keeps_th
     helpers.age_current_version(cloud, "storage-key", timedelta(hours=2))
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
     assert status == 409 and "no activeVersion" in body["error"]["message"], body
-    helpers.age_current_version(cloud, "storage-key", timedelta(hours=25))
+    helpers.age_current_version(cloud, "storage-key", timedelta(hours=73))  # past the 72 h cool-down
     assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 200
     assert _refreshes(cloud) == 2  # the new version's one refresh
 
