@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -14,7 +15,7 @@ from rotators.core.errors import BadRequest, ConfigurationError, NotRotatable, V
 from rotators.core.events import parse_secret_event
 from rotators.core.keys import Holding, KeyState, Step, holding, progress
 from rotators.core.plan import Action, plan_rotation
-from rotators.core.records import PairRecord, Phase, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
+from rotators.core.records import PairRecord, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
 
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-0000000000a1"
@@ -121,11 +122,8 @@ def test_plan_resumes_an_interrupted_rotation_even_inside_the_cool_down():
     record = started()
     plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=record)
     assert plan.action is Action.ROTATE and plan.resume == record
-    for finished in (
-        started(base_version="v0"),
-        started(phase=Phase.WRITTEN),
-        started(target="key1", target_key="key1"),
-    ):
+    # A rotation that wrote made a newer version current: its record's base is no longer the current version.
+    for finished in (started(base_version="v0"), started(target="key1", target_key="key1")):
         plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=finished)
         assert plan.action is Action.COOLING_DOWN and plan.resume is None
 
@@ -254,7 +252,7 @@ def test_pair_records_survive_the_blob_round_trip():
     assert (
         owner == SecretRef("https://kv-app.vault.azure.net", "storage-key") and str(owner) == "'storage-key' in kv-app"
     )
-    unasked = PairRecord(owner, None, started(requested_at=None, phase=Phase.WRITTEN, new_version="v2"))
+    unasked = PairRecord(owner, None, started(requested_at=None))
     assert PairRecord.from_json(unasked.to_json()) == unasked
     assert PairRecord.from_json(b"{not json") == PairRecord() and PairRecord.from_json(b"") == PairRecord()
 
@@ -289,3 +287,22 @@ def test_assessing_a_vault_marks_secrets_sharing_a_key_pair_misconfigured():
         and "Secrets 'one' and 'two' both rotate the key1/key2 pair of stapp" in states["one"][1]
     )
     assert states["two"][0] is State.MISCONFIGURED and "plain" not in states
+
+
+def test_the_error_tree_in_the_errors_docstring_is_the_classes_tree():
+    """core/errors.py draws its hierarchy (httpx's way): rendered here from the classes, so it cannot drift."""
+    from rotators.core import errors
+
+    def below(cls: type[errors.RotationError], lead: str) -> list[str]:
+        children = [child for child in cls.__subclasses__() if child.__module__ == errors.__name__]
+        lines = []
+        for index, child in enumerate(children):
+            last = index == len(children) - 1
+            lines.append(f"{lead}{'└── ' if last else '├── '}{child.__name__} {child.status}")
+            lines += below(child, lead + ("    " if last else "│   "))
+        return lines
+
+    tree = re.compile(r"^    (?P<lead>[│├└─ ]*)(?P<name>[A-Za-z]+) +(?P<status>\d{3})", re.M)
+    drawn = [f"{m['lead']}{m['name']} {m['status']}" for m in tree.finditer(errors.__doc__ or "")]
+    root = errors.RotationError
+    assert drawn == [f"{root.__name__} {root.status}", *below(root, "")]

@@ -11,7 +11,8 @@ status URL:
   target key's value changed (against its fingerprint) or Azure reports a new generation
   time for it; otherwise it may still take effect until it has settled.
 
-Key values are compared in constant time and never leave this module in any form.
+Key values are compared in constant time; the records keep only salted fingerprints of them, and
+:class:`KeyState` never shows them (its ``repr`` lists key names only).
 """
 
 from __future__ import annotations

@@ -56,9 +56,7 @@ def plan_rotation(
     if event_version is not None and event_version != current.version:
         return plan(Action.STALE, f"the event is for version {event_version}; the current version is {current.version}")
     if record is not None and record.resumes(current, target.tag):
-        return plan(
-            Action.ROTATE, f"resuming a rotation to {target.tag} interrupted after '{record.phase.value}'", record
-        )
+        return plan(Action.ROTATE, f"resuming a rotation to {target.tag} interrupted before its write", record)
     age = now - current.created_on
     if age < min_interval and not force:
         floor = confirmed_min_interval if contract.consumers and confirmed_min_interval is not None else None

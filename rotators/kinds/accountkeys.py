@@ -1,10 +1,11 @@
-"""Resources whose two keys are listed and regenerated on the resource itself, synchronously.
+"""Resources whose two keys are listed and regenerated on the resource itself.
 
-Redis, Azure AI services, AI Search, Maps, Communication Services, Batch and Event Grid
-domains differ only in names: the SDK's operation group and methods, the body that picks
-the key, the fields of the key list and the property that switches keys off. Each kind's
-module states those names in a :class:`KeyApi` (with the spec examples it follows); this
-class does the calls, the error mapping and the checks every kind shares.
+Such services differ only in names: the SDK's operation group and methods, the body that picks
+the key, the fields of the key list, the property that switches keys off, the hosts the resource
+reports, and whether the regeneration is long-running. Each kind's module states those names in
+a :class:`KeyApi` (with the spec examples it follows), and its connection string, if the service
+documents one, in a :class:`ConnectionFormat`; :class:`AccountKeyKind` does the calls, the error
+mapping and the checks every kind shares.
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@
     inspect    the resource's keys: key authentication on? is the value the key its tag names?
     regenerate the alternate key, once: or find out what became of an earlier request (its
                key changed, or Azure reports it generated) before ever asking again
+    verify     the new key on the resource's data plane, where the kind has a test
+               (rotators.workflows.verification): a key the service refuses is never published
     write      the new secret version with the alternate CredentialId and a fresh expiry
+    consumers  the declared apps are told of the new version (rotators.workflows.consumers);
+               nothing they do undoes the write
 
 Each step returns early when a crashed predecessor already did its work, so any trigger
 can finish any rotation, no step regenerates the key the current version holds, and no

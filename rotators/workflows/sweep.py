@@ -44,7 +44,8 @@ def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget_seconds
     tally: Counter[str] = Counter()
-    interrupted = {(u.vault_url, u.secret, u.base_created) for u in lock.unfinished()}
+    # A pair's last rotation is unfinished while the version it started from is still current.
+    interrupted = {(r.vault_url, r.secret, r.base_created) for r in lock.rotation_bases()}
     for address in sorted(settings.allowed_vaults, key=lambda vault: vault.url):
         try:
             _sweep_vault(address, now, deadline, interrupted, tally)
