@@ -17,6 +17,7 @@ from rotators.core.keys import Holding, KeyState, Step, holding, progress
 from rotators.core.plan import Action, plan_rotation
 from rotators.core.records import PairRecord, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
+from rotators.kinds import KINDS
 
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-0000000000a1"
 STORAGE = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp"
@@ -44,7 +45,7 @@ def tags(**overrides: str) -> dict[str, str]:
     ],
 )
 def test_credential_pairs(address, credential, current, alternate, key):
-    contract = read_contract(tags(ProviderAddress=address, CredentialId=credential), PUBLIC)
+    contract = read_contract(tags(ProviderAddress=address, CredentialId=credential), PUBLIC, KINDS)
     assert (contract.credential.tag, contract.alternate.tag, contract.alternate.key) == (current, alternate, key)
 
 
@@ -76,23 +77,27 @@ def test_credential_pairs(address, credential, current, alternate, key):
 )
 def test_invalid_tags_name_the_tag_and_the_expected_value(overrides, message):
     with pytest.raises(NotRotatable) as refused:
-        read_contract(tags(**overrides), PUBLIC)
+        read_contract(tags(**overrides), PUBLIC, KINDS)
     assert message in refused.value.message
     assert refused.value.status == 422
 
 
 def test_tag_names_and_values_are_matched_loosely_and_value_format_defaults_to_key():
-    contract = read_contract({"credentialid": " key2 ", "PROVIDERADDRESS": STORAGE, "validityPeriodDays": "7"}, PUBLIC)
+    contract = read_contract(
+        {"credentialid": " key2 ", "PROVIDERADDRESS": STORAGE, "validityPeriodDays": "7"}, PUBLIC, KINDS
+    )
     assert contract.credential.tag == "key2" and contract.validity == timedelta(days=7)
     assert contract.value_format is ValueFormat.KEY and contract.expires_within_near_expiry_window
-    assert read_contract(tags(ValueFormat="connectionstring"), PUBLIC).value_format is ValueFormat.CONNECTION_STRING
+    assert (
+        read_contract(tags(ValueFormat="connectionstring"), PUBLIC, KINDS).value_format is ValueFormat.CONNECTION_STRING
+    )
 
 
 def secret(created: datetime, version: str = "v1") -> SecretVersionInfo:
     return SecretVersionInfo("s", version, created, None, tags(), None)
 
 
-CONTRACT = read_contract(tags(), PUBLIC)
+CONTRACT = read_contract(tags(), PUBLIC, KINDS)
 DAY = timedelta(hours=24)
 
 
@@ -259,14 +264,16 @@ def test_pair_records_survive_the_blob_round_trip():
 
 def test_secrets_sharing_a_key_pair_are_found_whatever_the_spelling():
     contracts = {
-        "a": read_contract(tags(), PUBLIC),
+        "a": read_contract(tags(), PUBLIC, KINDS),
         "b": read_contract(
-            tags(CredentialId="KEY2", ProviderAddress=STORAGE.upper().replace("SUBSCRIPTIONS", "subscriptions")), PUBLIC
+            tags(CredentialId="KEY2", ProviderAddress=STORAGE.upper().replace("SUBSCRIPTIONS", "subscriptions")),
+            PUBLIC,
+            KINDS,
         ),
-        "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC),
-        "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC),
+        "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC, KINDS),
+        "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC, KINDS),
         # "key2" is the Cosmos DB rotation sample's name for secondary.
-        "e": read_contract(tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC),
+        "e": read_contract(tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC, KINDS),
     }
     assert shared_key_pairs(contracts) == {"a": ["b"], "b": ["a"], "c": ["e"], "e": ["c"]}
 
@@ -280,7 +287,9 @@ def test_assessing_a_vault_marks_secrets_sharing_a_key_pair_misconfigured():
         ),
         SecretVersionInfo("plain", "v1", NOW, None, {}, None),
     ]
-    states = {a.secret.name: (a.state, a.reason) for a in assess_vault(listed, PUBLIC, now=NOW, min_interval=DAY)}
+    states = {
+        a.secret.name: (a.state, a.reason) for a in assess_vault(listed, PUBLIC, KINDS, now=NOW, min_interval=DAY)
+    }
     assert states["own"] == (State.OK, "")
     assert (
         states["one"][0] is State.MISCONFIGURED

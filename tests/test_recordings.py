@@ -781,7 +781,7 @@ def _transport(replay: _Replay) -> Any:
 def _resource(account_id: str) -> Any:
     from rotators.core.clouds import PUBLIC
     from rotators.core.parsing import parse_resource_id
-    from rotators.kinds.base import Resource
+    from rotators.core.resources import Resource
 
     parsed = parse_resource_id(account_id)
     assert parsed is not None, f"the product refuses the recorded account id {account_id}"

@@ -25,6 +25,7 @@ from rotators.core.contract import (
 from rotators.core.errors import NotRotatable
 from rotators.core.keys import Holding, KeyState, holding
 from rotators.core.records import SecretVersionInfo
+from rotators.core.resources import Kinds
 
 
 class State(enum.StrEnum):
@@ -54,10 +55,12 @@ class Assessment:
     consumers: tuple[ConsumerReport, ...] = ()  # where each declared consumer stands (status only)
 
 
-def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+def assess(
+    secret: SecretVersionInfo, cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
+) -> Assessment:
     days_left = None if secret.expires_on is None else (secret.expires_on - now).days
     try:
-        contract = read_contract(secret.tags, cloud)
+        contract = read_contract(secret.tags, cloud, kinds)
     except NotRotatable as exc:
         return Assessment(secret, State.MISCONFIGURED, days_left, exc.message)
     if now - secret.created_on < min_interval:
@@ -74,14 +77,16 @@ def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interv
 
 
 def assess_vault(
-    secrets: Iterable[SecretVersionInfo], cloud: Cloud, *, now: datetime, min_interval: timedelta
+    secrets: Iterable[SecretVersionInfo], cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
 ) -> list[Assessment]:
     """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them.
 
     One secret that cannot be assessed, for whatever reason, is reported as misconfigured
     and the others are still assessed: a single bad tag never hides a whole vault.
     """
-    assessments = [_assess_one(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
+    assessments = [
+        _assess_one(s, cloud, kinds, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)
+    ]
     shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
     for index, assessment in enumerate(assessments):
         others = shared.get(assessment.secret.name)
@@ -149,8 +154,10 @@ def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[s
     return index
 
 
-def _assess_one(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+def _assess_one(
+    secret: SecretVersionInfo, cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
+) -> Assessment:
     try:
-        return assess(secret, cloud, now=now, min_interval=min_interval)
+        return assess(secret, cloud, kinds, now=now, min_interval=min_interval)
     except Exception as exc:  # an input no grammar foresaw: this secret's error, not the vault's
         return Assessment(secret, State.MISCONFIGURED, None, f"its tags could not be read ({type(exc).__name__})")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from rotators.core.consumers import Confirmation
 from rotators.core.contract import Contract
 from rotators.core.records import RotationRecord, SecretVersionInfo
-from rotators.kinds import Credential
+from rotators.core.resources import Credential
 
 
 class Action(enum.StrEnum):

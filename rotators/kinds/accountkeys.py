@@ -17,7 +17,8 @@ from typing import Any
 from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call
+from rotators.core.resources import Credential, Resource
+from rotators.kinds.base import arm_call
 
 
 @dataclass(frozen=True)

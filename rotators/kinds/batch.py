@@ -25,8 +25,8 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind
-from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-06-01"  # GA, with allowedAuthenticationModes; the SDK's default
 ENDPOINT = "accountEndpoint"

@@ -8,8 +8,8 @@ connection string: apps send the key in a header to the account's endpoint.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
 
 API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, VerifiedAccountKeyKind, flag
-from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
 DATA_API_VERSION = "2025-06-01"  # Phone Numbers GA, the SDK's default

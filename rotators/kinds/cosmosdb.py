@@ -30,8 +30,9 @@ from rotators.adapters.dataplane import testing_key
 from rotators.core import deadline
 from rotators.core.errors import DataPlaneUnreachable, UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
+from rotators.core.resources import Credential, Resource, pair
 from rotators.core.settings import get_settings
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.kinds.base import arm_call
 
 if TYPE_CHECKING:
     from azure.mgmt.cosmosdb.models import DatabaseAccountGetResults

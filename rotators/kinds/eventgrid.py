@@ -8,8 +8,8 @@ refuses keys. No connection string: publishers send the key as ``aeg-sas-key``.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, STARTED, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
 
 API_VERSION = "2025-02-15"  # GA, with disableLocalAuth; the SDK's default
 

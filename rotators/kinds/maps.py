@@ -8,8 +8,8 @@ No connection string: apps pass the key as ``subscription-key``.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
 
 API_VERSION = "2023-06-01"  # the latest GA, with disableLocalAuth; the SDK's default
 

@@ -9,8 +9,8 @@ connection string is StackExchange.Redis's, as Service Connector documents it
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, flag
-from rotators.kinds.base import pair
 
 API_VERSION = "2024-11-01"  # GA, with disableAccessKeyAuthentication
 _HOSTS = {

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds.base import arm_call
 
 # The namespace's host in each cloud (Microsoft's Service Bus and Event Hubs endpoints per
 # national cloud): both services live on the same namespace hosts.

@@ -19,8 +19,8 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable, KeyRefused
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind, flag
-from rotators.kinds.base import Resource, pair
 
 API_VERSION = "2025-05-01"  # GA, with disableLocalAuth; the SDK's default
 

@@ -27,6 +27,7 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import (
     STARTED,
     AccountKeyKind,
@@ -36,7 +37,6 @@ from rotators.kinds.accountkeys import (
     Verifier,
     flag,
 )
-from rotators.kinds.base import Resource, pair
 
 # Each SDK's default, GA, with disableLocalAuth.
 SIGNALR_API_VERSION = "2023-02-01"

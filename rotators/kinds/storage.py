@@ -26,7 +26,8 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds.base import arm_call
 
 if TYPE_CHECKING:
     from azure.mgmt.storage.models import StorageAccountKey

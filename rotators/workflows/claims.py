@@ -19,6 +19,7 @@ from rotators.core.contract import Contract, enrolled_contracts, key_pair_confli
 from rotators.core.errors import KeyPairClaimed, NotRotatable, RotationError, SecretNotFound
 from rotators.core.records import PairRecord, SecretRef
 from rotators.core.settings import get_settings
+from rotators.kinds import KINDS
 
 PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
 
@@ -85,7 +86,7 @@ def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
     except RotationError:
         return True  # a vault this app may not read, or Azure unavailable: keep the claim
     try:
-        return read_contract(current.tags, address.cloud).key_pair == contract.key_pair
+        return read_contract(current.tags, address.cloud, KINDS).key_pair == contract.key_pair
     except NotRotatable:
         return False  # no longer enrolled
 
@@ -94,7 +95,7 @@ def _check_sole_owner(me: SecretRef, address: VaultAddress, contract: Contract, 
     """The first claim of a pair: no other secret of the vault may be enrolled on it."""
     if pairs is None:
         listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
-        contracts = enrolled_contracts(listed, address.cloud)
+        contracts = enrolled_contracts(listed, address.cloud, KINDS)
         others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])
     else:
         others = [name for name in pairs.get(contract.key_pair, ()) if name.lower() != me.name]

@@ -16,11 +16,10 @@ from rotators.core.contract import (
     check_value_format,
     locate,
     read_contract,
-    secret_value,
 )
 from rotators.core.records import SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.kinds import KINDS, inspect, secret_value
 from rotators.workflows import claims
 from rotators.workflows.rotation import check_key_auth
 
@@ -41,14 +40,14 @@ def enroll(
     """
     get_settings().check_vault(address)
     if credential is None:
-        _, kind = locate(resource_id, address.cloud)
+        _, kind = locate(resource_id, address.cloud, KINDS)
         credential = next(iter(kind.credentials.values())).tag
     tags = {CREDENTIAL_ID: credential, PROVIDER_ADDRESS: resource_id, VALIDITY_PERIOD_DAYS: str(validity_days)}
     if value_format.lower() != ValueFormat.KEY.value.lower():
         tags[VALUE_FORMAT] = value_format
-    contract = read_contract(tags, address.cloud)
+    contract = read_contract(tags, address.cloud, KINDS)
     tags[CREDENTIAL_ID] = contract.credential.tag
-    state = inspect(contract.kind, contract.resource)
+    state = inspect(contract)
     check_key_auth(contract, state, secret_name)
     check_value_format(contract, state)
     value = secret_value(contract, state.values[contract.credential.key], state)

@@ -23,7 +23,7 @@ from rotators.core.keys import Holding, holding
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.kinds import KINDS, inspect
 from rotators.workflows.rotation import check_key_auth
 
 logger = get_logger(__name__)
@@ -57,11 +57,11 @@ class RollbackOutcome:
 def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) -> RollbackOutcome:
     get_settings().check_vault(address)
     current, _ = vault.read_current(address, secret_name)
-    contract = read_contract(current.tags, address.cloud)
+    contract = read_contract(current.tags, address.cloud, KINDS)
     previous = previous_version(vault.list_versions(address, secret_name), current.version)
     if previous is None:
         raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
-    earlier = read_contract(previous.tags, address.cloud)
+    earlier = read_contract(previous.tags, address.cloud, KINDS)
     if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
         raise RollbackRefused(
             f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "
@@ -76,7 +76,7 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
                 "let it finish (or fail), then roll back."
             )
         _, value = vault.read_version(address, secret_name, previous.version)
-        state = inspect(earlier.kind, earlier.resource)
+        state = inspect(earlier)
         check_key_auth(earlier, state, secret_name)
         if (
             holding(earlier.held_key(value), state, earlier.credential.key, earlier.alternate.key)

@@ -40,7 +40,6 @@ from rotators.core.contract import (
     next_version_tags,
     read_contract,
     rotated_by,
-    secret_value,
     tag_name,
 )
 from rotators.core.errors import (
@@ -59,7 +58,7 @@ from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.kinds import KINDS, inspect, key_kind, secret_value
 from rotators.workflows import claims, consumers, verification
 
 logger = get_logger(__name__)
@@ -173,7 +172,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
     if request.dry_run:
         _next_tags(request, current, plan)
         claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
-        _check_keys(request, value, contract, plan, inspect(contract.kind, contract.resource))
+        _check_keys(request, value, contract, plan, inspect(contract))
         return _without_rotating(request, current, plan)
     with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
         claims.claim(request.secret, request.vault, contract, lease, pairs)
@@ -192,7 +191,7 @@ def _plan(
 ) -> tuple[SecretVersionInfo, str, Contract, Plan]:
     """Read the current version and plan; inside the cool-down, ask the consumers when they may end it."""
     current, value = vault.read_current(request.vault, request.secret_name)
-    contract = read_contract(current.tags, request.vault.cloud)
+    contract = read_contract(current.tags, request.vault.cloud, KINDS)
     settings = get_settings()
 
     def plan(confirmation: Confirmation | None = None) -> Plan:
@@ -238,7 +237,7 @@ def _carry_out(
             contract.validity.days,
         )
     _next_tags(request, current, plan)  # Key Vault's tag limit, before anything is regenerated
-    state = inspect(contract.kind, contract.resource)
+    state = inspect(contract)
     if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
         return _repair(request, current, contract, plan, lease, state)
     rotation = plan.resume
@@ -337,7 +336,7 @@ def _regenerate(
     request: RotationRequest, contract: Contract, plan: Plan, lease: lock.Lease, rotation: RotationRecord
 ) -> Mapping[str, str] | _Waiting:
     """Ask Azure once; wait for a long-running regeneration as long as the trigger may."""
-    kind, resource = contract.kind, contract.resource
+    kind, resource = key_kind(contract), contract.resource
     lease.ensure_held()
     try:
         answered = kind.regenerate(resource, plan.target.key)
@@ -362,7 +361,7 @@ def _await(request: RotationRequest, contract: Contract, rotation: RotationRecor
     Each poll is one read of the resource; the keys are listed once Azure reports the key
     generated anew, or on every poll for a key Azure reports no generation time for.
     """
-    kind, resource = contract.kind, contract.resource
+    kind, resource = key_kind(contract), contract.resource
     poll = get_settings().poll_seconds
     while (left := deadline.remaining()) is None or left > poll + WRITE_RESERVE_SECONDS:
         time.sleep(poll)

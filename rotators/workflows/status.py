@@ -19,7 +19,7 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.errors import RotationError
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.kinds import KINDS, inspect
 from rotators.workflows import consumers
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
@@ -27,7 +27,7 @@ COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT"
 
 def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = True) -> list[Assessment]:
     listed = vault.list_secrets(address)
-    assessments = assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval)
+    assessments = assess_vault(listed, address.cloud, KINDS, now=now, min_interval=get_settings().min_interval)
     return [_with_keys(address, a) for a in assessments] if check_keys else assessments
 
 
@@ -39,7 +39,7 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     name = assessment.secret.name
     try:
         current, value = vault.read_current(address, name)
-        state = inspect(contract.kind, contract.resource)
+        state = inspect(contract)
     except Exception as exc:
         return _note(assessment, f"keys not checked: {_why(exc)}")
     judged = _with_versions(address, judge_keys(assessment, contract.held_key(value), state))

@@ -25,6 +25,7 @@ from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
+from rotators.kinds import KINDS
 from rotators.workflows import claims, consumers
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
@@ -70,7 +71,7 @@ def _sweep_vault(
 ) -> None:
     """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
     assessments = assess_vault(
-        vault.list_secrets(address), address.cloud, now=now, min_interval=get_settings().min_interval
+        vault.list_secrets(address), address.cloud, KINDS, now=now, min_interval=get_settings().min_interval
     )
     pairs = pair_index(assessments)
     for assessment in assessments:
