@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import MAX_REGISTERED, REGISTRY, Consumer, parse_entries
+from rotators.core.consumers import MAX_REGISTERED, REGISTRY, Consumer, Declared, parse_entries
 from rotators.core.errors import NotRotatable, TransientError, UpstreamError
 from rotators.core.refreshes import Refreshes
 
@@ -43,6 +43,11 @@ class Changed(TransientError):
 
 def blob_name(vault: VaultAddress, secret: str, prefix: str = PREFIX) -> str:
     return f"{prefix}{vault.url.removeprefix('https://').rstrip('/')}/{secret.lower()}"
+
+
+def declared(consumers: Declared, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
+    """A secret's consumers as its ``Consumers`` tag declares them: the tag's entries, or the registry's."""
+    return load(vault, secret) if consumers.in_registry else consumers.consumers
 
 
 def load(vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:

@@ -16,16 +16,16 @@ from rotators.core.consumers import ConsumerReport
 from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
-    check_value_format,
     is_enrolled,
     key_pair_conflict,
     read_contract,
     shared_key_pairs,
 )
 from rotators.core.errors import NotRotatable
-from rotators.core.keys import Holding, KeyState, holding
+from rotators.core.keys import KeyState
 from rotators.core.records import SecretVersionInfo
 from rotators.core.resources import Kinds
+from rotators.core.verdict import Verdict, refusal, verdict
 
 
 class State(enum.StrEnum):
@@ -98,29 +98,28 @@ def assess_vault(
     return assessments
 
 
-def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Assessment:
-    """What the resource's keys say about a secret the tags alone call healthy (or due)."""
+def judge_keys(assessment: Assessment, value: str, state: KeyState) -> Assessment:
+    """What the resource's keys say about a secret the tags alone call healthy (or due): the rotation's
+    verdict (:mod:`rotators.core.verdict`), as a state."""
     contract = assessment.contract
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
     kind = contract.kind
-    if state.key_auth_disabled:
+    judged = verdict(contract, value, state)
+    if judged is Verdict.KEYS_OFF:
         reason = (
             f"the {kind.display_name} refuses key authentication ({state.key_auth_disabled}); use {kind.passwordless}"
         )
         return replace(assessment, state=State.KEYS_DISABLED, reason=reason)
-    try:
-        check_value_format(contract, state)
-    except NotRotatable as exc:
-        return replace(assessment, state=State.MISCONFIGURED, reason=exc.message)
-    found = holding(held, state, contract.credential.key, contract.alternate.key)
-    if found is Holding.ALTERNATE:
+    if (refused := refusal(judged, contract, state, assessment.secret.name)) is not None:
+        return replace(assessment, state=State.MISCONFIGURED, reason=refused.message)
+    if judged is Verdict.DRIFTED:
         reason = (
             f"the value is {contract.alternate.tag} though CredentialId says {contract.credential.tag}; "
             f"set CredentialId to {contract.alternate.tag}"
         )
         return replace(assessment, state=State.DRIFTED, reason=reason)
-    if found is Holding.NEITHER:
+    if judged is Verdict.BROKEN:
         reason = (
             f"the value is neither key of the {contract.describe_key_pair()}: apps reading it fail; "
             f"rotate with force to write the live {contract.credential.tag}"

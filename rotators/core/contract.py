@@ -17,7 +17,6 @@ from datetime import timedelta
 from rotators.core.clouds import Cloud
 from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
-from rotators.core.keys import Description
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.core.resources import ContractKind, Credential, Kinds, Resource, credential_key
@@ -235,13 +234,3 @@ def _value_format(tags: Mapping[str, str]) -> ValueFormat:
         if raw.lower() == value_format.value.lower():
             return value_format
     raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {shown(raw)}; expected Key or ConnectionString.")
-
-
-def check_value_format(contract: Contract, described: Description) -> None:
-    """Refuse a value format the resource cannot take, before anything is regenerated: the kind's
-    connection string for a resource it does not fit (a Cosmos DB account of another API)."""
-    if contract.value_format is ValueFormat.CONNECTION_STRING and described.no_connection_string:
-        raise NotRotatable(
-            f"Tag '{VALUE_FORMAT}' is ConnectionString, but the {contract.kind.display_name} {contract.resource.name} "
-            f"{described.no_connection_string}. Set {VALUE_FORMAT} to Key and build the connection string in the app."
-        )

@@ -6,7 +6,8 @@ status URL:
 
 - :func:`holding`: is the secret's value really the key its ``CredentialId`` names? If it
   is the alternate, the tag drifted and regenerating the "alternate" would break every
-  app; if it is neither, the secret already holds a dead key.
+  app; if it is neither, the secret already holds a dead key (:mod:`rotators.core.verdict`
+  puts this together with what the resource itself refuses, for every caller).
 - :func:`progress`: what became of the last regeneration request? It took effect if the
   target key's value changed (against its fingerprint) or Azure reports a new generation
   time for it; otherwise it may still take effect until it has settled.

@@ -80,14 +80,7 @@ class _Secret:
     created_on: datetime
 
     def declared(self) -> tuple[Consumer, ...]:
-        return declared(self.contract, self.vault, self.name)
-
-
-def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
-    """The secret's consumers: the tag's entries, or the registry's."""
-    if contract.consumers.in_registry:
-        return registry.load(vault, secret)
-    return contract.consumers.consumers
+        return registry.declared(self.contract.consumers, self.vault, self.name)
 
 
 def refresh_consumers(
@@ -139,7 +132,7 @@ def where_they_stand(
 def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float) -> Confirmation:
     """Whether every declared consumer reports ``version`` active and resolved (reads only); never raises."""
     try:
-        consumers = declared(contract, vault, secret)
+        consumers = registry.declared(contract.consumers, vault, secret)
     except Exception as exc:  # whatever the registry holds, it confirms nothing
         return Confirmation(version, unconfirmed=f"its consumers cannot be read ({_why(exc)})")
     store = unconfirmable(consumers)

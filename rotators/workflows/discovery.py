@@ -30,7 +30,6 @@ from rotators.core.contract import Contract, is_enrolled, read_contract, tag_nam
 from rotators.core.errors import BadRequest, NotRotatable
 from rotators.core.parsing import shown
 from rotators.kinds import KINDS
-from rotators.workflows.consumers import declared
 
 TAG_VALUE_LIMIT = 256  # Key Vault's limit on a tag value
 _SCOPE = re.compile(
@@ -131,7 +130,9 @@ def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer])
     """Merge ``discovered`` into what the current version declares, and write it there (or to the registry)."""
     current, _ = vault.read_current(address, secret.name)  # a listing carries no version id
     try:
-        known = list(declared(read_contract(current.tags, address.cloud, KINDS), address, secret.name))
+        known = list(
+            registry.declared(read_contract(current.tags, address.cloud, KINDS).consumers, address, secret.name)
+        )
     except NotRotatable:
         known = []  # a missing or malformed registry entry is written anew; any other failure writes nothing
     names = {str(consumer).lower() for consumer in known}

@@ -13,15 +13,14 @@ from rotators.core.contract import (
     VALIDITY_PERIOD_DAYS,
     VALUE_FORMAT,
     ValueFormat,
-    check_value_format,
     locate,
     read_contract,
 )
 from rotators.core.records import SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.core.verdict import refusal, verdict
 from rotators.kinds import KINDS, inspect, secret_value
 from rotators.workflows import claims
-from rotators.workflows.rotation import check_key_auth
 
 
 def enroll(
@@ -48,8 +47,8 @@ def enroll(
     contract = read_contract(tags, address.cloud, KINDS)
     tags[CREDENTIAL_ID] = contract.credential.tag
     state = inspect(contract)
-    check_key_auth(contract, state, secret_name)
-    check_value_format(contract, state)
+    if (refused := refusal(verdict(contract, None, state), contract, state, secret_name)) is not None:
+        raise refused
     value = secret_value(contract, state.values[contract.credential.key], state)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:

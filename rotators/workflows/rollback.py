@@ -3,8 +3,9 @@
 The previous key stays valid until the next rotation regenerates it, so a rollback is a new
 version holding the previous version's value and ``CredentialId`` (``RotatedBy`` says
 ``rollback``). It is refused, with nothing written, when that key is no longer live on the
-resource (publishing it would break every app), when the previous version names another key
-pair, or while a rotation of the current version is under way; it holds the pair's lock, so
+resource (publishing it would break every app), when the resource refuses keys or the value
+format as a rotation would (:mod:`rotators.core.verdict`), when the previous version names another
+key pair, or while a rotation of the current version is under way; it holds the pair's lock, so
 no rotation runs meanwhile. Nothing is regenerated.
 """
 
@@ -19,12 +20,11 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.contract import next_version_tags, read_contract
 from rotators.core.errors import RollbackRefused
 from rotators.core.history import previous_version
-from rotators.core.keys import Holding, holding
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
+from rotators.core.verdict import Verdict, refusal, verdict
 from rotators.kinds import KINDS, inspect
-from rotators.workflows.rotation import check_key_auth
 
 logger = get_logger(__name__)
 
@@ -77,11 +77,10 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
             )
         _, value = vault.read_version(address, secret_name, previous.version)
         state = inspect(earlier)
-        check_key_auth(earlier, state, secret_name)
-        if (
-            holding(earlier.held_key(value), state, earlier.credential.key, earlier.alternate.key)
-            is not Holding.CURRENT
-        ):
+        judged = verdict(earlier, value, state)
+        if (refused := refusal(judged, earlier, state, secret_name)) is not None:
+            raise refused
+        if judged is not Verdict.SOUND:
             raise RollbackRefused(
                 f"Version {previous.version} of secret '{secret_name}' holds {earlier.credential.tag} of "
                 f"{earlier.resource.name} as it was, but that key has been regenerated since: publishing it "

@@ -36,7 +36,6 @@ from rotators.core.consumers import Confirmation
 from rotators.core.contract import (
     PROVIDER_ADDRESS,
     Contract,
-    check_value_format,
     next_version_tags,
     read_contract,
     rotated_by,
@@ -46,18 +45,18 @@ from rotators.core.errors import (
     BadRequest,
     CoolingDown,
     CredentialDrift,
-    KeyAuthDisabled,
     ResourceBusy,
     RotationError,
     RotationInProgress,
     SecretBroken,
     TransientError,
 )
-from rotators.core.keys import Description, Holding, KeyState, Step, holding, progress, regenerated_value
+from rotators.core.keys import Description, KeyState, Step, progress, regenerated_value
 from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
+from rotators.core.verdict import Verdict, refusal, verdict
 from rotators.kinds import KINDS, inspect, key_kind, secret_value
 from rotators.workflows import claims, consumers, verification
 
@@ -238,7 +237,7 @@ def _carry_out(
         )
     _next_tags(request, current, plan)  # Key Vault's tag limit, before anything is regenerated
     state = inspect(contract)
-    if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
+    if _check_keys(request, value, contract, plan, state) is Verdict.BROKEN:
         return _repair(request, current, contract, plan, lease, state)
     rotation = plan.resume
     if rotation is not None:
@@ -262,20 +261,20 @@ def _carry_out(
     return _publish(request, current, contract, plan, lease, sent, state, answer)
 
 
-def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: Plan, state: KeyState) -> Holding:
+def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: Plan, state: KeyState) -> Verdict:
     """Refuse unless keys work on the resource, its value format fits it, and the secret's value is the
     key its CredentialId names (``force`` repairs a dead key)."""
     resource = contract.resource
-    check_key_auth(contract, state, request.secret_name)
-    check_value_format(contract, state)
-    held = holding(contract.held_key(value), state, plan.current.key, plan.target.key)
-    if held is Holding.ALTERNATE:
+    judged = verdict(contract, value, state)
+    if (refused := refusal(judged, contract, state, request.secret_name)) is not None:
+        raise refused
+    if judged is Verdict.DRIFTED:
         raise CredentialDrift(
             f"Secret '{request.secret_name}' holds {plan.target.tag} of {resource.name}, but its CredentialId says "
             f"{plan.current.tag}: regenerating the 'alternate' would break every app. Set the tag CredentialId to "
             f"{plan.target.tag} on the current version, then rotate."
         )
-    if held is Holding.NEITHER and not request.force:
+    if judged is Verdict.BROKEN and not request.force:
         logger.error(
             "Secret %s in %s holds neither key of the %s: it already holds a dead key.",
             request.secret_name,
@@ -286,18 +285,7 @@ def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: 
             f"Secret '{request.secret_name}' holds neither key of the {contract.describe_key_pair()}: apps reading "
             f"it already fail. Rotate with force to write the live {plan.current.tag} (nothing is regenerated)."
         )
-    return held
-
-
-def check_key_auth(contract: Contract, state: KeyState, secret_name: str) -> None:
-    """Refuse a resource nobody can use keys on: Microsoft recommends managed identities instead."""
-    if state.key_auth_disabled:
-        kind = contract.kind
-        raise KeyAuthDisabled(
-            f"The {kind.display_name} {contract.resource.name} refuses key authentication ({state.key_auth_disabled}): "
-            f"nobody can use its keys, so rotating them is pointless. Use {kind.passwordless}, "
-            f"and remove the rotation tags from secret '{secret_name}'."
-        )
+    return judged
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
         state = inspect(contract)
     except Exception as exc:
         return _note(assessment, f"keys not checked: {_why(exc)}")
-    judged = _with_versions(address, judge_keys(assessment, contract.held_key(value), state))
+    judged = _with_versions(address, judge_keys(assessment, value, state))
     if not contract.consumers:
         return judged
     try:
