@@ -18,7 +18,7 @@ from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.core.resources import Credential, Resource
-from rotators.kinds.base import arm_call
+from rotators.kinds.base import Role, arm_call
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class AccountKeyKind:
         api: KeyApi,
         *,
         passwordless: str,
-        role: str,
+        role: Role,
         connection: ConnectionFormat | None = None,
     ) -> None:
         self.resource_type = resource_type

@@ -5,12 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from rotators.adapters.upstream import calling
 from rotators.core.errors import ResourceNotFound
 from rotators.core.keys import Description
 from rotators.core.resources import ContractKind, Resource
+
+
+@dataclass(frozen=True)
+class Role:
+    """The custom role the function's identity holds on a kind's resources: exactly the actions the kind calls.
+
+    Stated once, by the kind. infra/modules/key-rotators.json, which the deployment reads, is generated
+    from every kind's role (:mod:`rotators.kinds.roles`), and an ARM 403 names it (``str``: its name and
+    its actions, each without the provider and ``/action``).
+    """
+
+    name: str
+    actions: tuple[str, ...]
+
+    def __str__(self) -> str:
+        named = (action.partition("/")[2].removesuffix("/action") for action in self.actions)
+        return f"the '{self.name}' role ({', '.join(named)})"
 
 
 def missing_resource(resource: Resource) -> Callable[[], ResourceNotFound]:
@@ -40,7 +58,7 @@ class KeyKind(ContractKind, Protocol):
     ``list_keys`` tell when it is done.
     """
 
-    role: str  # what the function's identity needs on the resource, as infra/ grants it
+    role: Role  # what the function's identity needs on the resource, as infra/ grants it
 
     def describe(self, resource: Resource) -> Description: ...
 

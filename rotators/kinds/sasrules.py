@@ -17,15 +17,8 @@ from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.core.resources import Credential, Resource, pair
-from rotators.kinds.base import arm_call
+from rotators.kinds.base import Role, arm_call
 
-# The namespace's host in each cloud (Microsoft's Service Bus and Event Hubs endpoints per
-# national cloud): both services live on the same namespace hosts.
-_HOSTS = {
-    "AzureCloud": "servicebus.windows.net",
-    "AzureChinaCloud": "servicebus.chinacloudapi.cn",
-    "AzureUSGovernment": "servicebus.usgovcloudapi.net",
-}
 # The service's keyType names, and the spellings of the listKeys answer.
 CREDENTIALS: Mapping[str, Credential] = {
     **pair("PrimaryKey", "SecondaryKey"),
@@ -53,7 +46,7 @@ class SasRuleKind:
         client: str,
         api_version: str,
         passwordless: str,
-        role: str,
+        role: Role,
     ) -> None:
         self.resource_type = resource_type
         self.display_name = display_name
@@ -88,7 +81,7 @@ class SasRuleKind:
         """As the service's own connection strings read; entity rules name their entity."""
         names = resource.parsed.names
         value = (
-            f"Endpoint=sb://{names[0]}.{_HOSTS[resource.cloud.name]}/;"
+            f"Endpoint=sb://{names[0]}.{resource.cloud.servicebus_suffix}/;"
             f"SharedAccessKeyName={resource.name};SharedAccessKey={key_value}"
         )
         return value + (f";EntityPath={names[1]}" if self._entity_group else "")

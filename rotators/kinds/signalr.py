@@ -37,6 +37,7 @@ from rotators.kinds.accountkeys import (
     Verifier,
     flag,
 )
+from rotators.kinds.base import Role
 
 # Each SDK's default, GA, with disableLocalAuth.
 SIGNALR_API_VERSION = "2023-02-01"
@@ -72,7 +73,7 @@ def _kind(
     group: str,
     *,
     passwordless: str,
-    role: str,
+    role: Role,
     verify: Verifier | None = None,
 ) -> AccountKeyKind:
     """SignalR and Web PubSub differ only in names (their SDK and operation group) and in the test."""
@@ -110,7 +111,14 @@ SIGNALR = _kind(
     SIGNALR_API_VERSION,
     "signal_r",
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'SignalR App Server' role",
-    role="the 'SignalR Key Rotator' role (signalR/read, signalR/listkeys, signalR/regeneratekey)",
+    role=Role(
+        "SignalR Key Rotator",
+        (
+            "Microsoft.SignalRService/SignalR/read",
+            "Microsoft.SignalRService/SignalR/listkeys/action",
+            "Microsoft.SignalRService/SignalR/regeneratekey/action",
+        ),
+    ),
 )
 WEB_PUBSUB = _kind(
     "Microsoft.SignalRService/webPubSub",
@@ -120,5 +128,12 @@ WEB_PUBSUB = _kind(
     "web_pub_sub",
     verify=_web_pubsub_verify,
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Web PubSub Service Owner' role",
-    role="the 'Web PubSub Key Rotator' role (webPubSub/read, webPubSub/listkeys, webPubSub/regeneratekey)",
+    role=Role(
+        "Web PubSub Key Rotator",
+        (
+            "Microsoft.SignalRService/WebPubSub/read",
+            "Microsoft.SignalRService/WebPubSub/listkeys/action",
+            "Microsoft.SignalRService/WebPubSub/regeneratekey/action",
+        ),
+    ),
 )
