@@ -89,3 +89,23 @@ def test_status_warns_of_a_secret_nearing_500_versions(cloud, capsys, older, war
     capsys.readouterr()
     assert main(["status", "--vault", VAULT, "--quick"]) == 0
     assert "versions" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("others", "recorded"), [(13, True), (14, False)], ids=["room left", "no room"])
+def test_apply_leaves_room_for_the_next_version_s_tags(cloud, capsys, others, recorded):
+    """Consumers plus the rotation's RotatedBy must fit Key Vault's 15, or the next rotation is refused."""
+    from tests.test_cli import run
+    from tests.test_consumers import REFERENCE
+
+    version = helpers.enroll_storage(cloud, extra_tags=_tags(others))
+    cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    code, out, _ = run(capsys, "consumers", "--vault", VAULT, "--apply")
+    tags = cloud.keyvault.current_secret(VAULT, "storage-key").tags
+    assert code == 0, out
+    if recorded:
+        assert f"recorded 1 consumers in tag Consumers of version {version}" in out, out
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})
+        assert status == 200 and body["status"] == "rotated", body
+    else:
+        assert "not recorded" in out and "would need 16" in out and "Remove 1 tag(s)" in out, out
+        assert "Consumers" not in tags and cloud.keyvault.current_secret(VAULT, "storage-key").version == version

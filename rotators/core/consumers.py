@@ -8,7 +8,8 @@ in the subscription of the secret's ``ProviderAddress``:
 - ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
   reference to the secret, whose apps reload on a sentinel key.
 
-Key Vault caps a tag value at 256 characters, about ten short entries. More (up to
+Key Vault caps a tag value at 256 characters ("About secrets" now says 512, its earlier text and
+the keys page 256: the smaller bound holds either way), about ten short entries. More (up to
 :data:`MAX_REGISTERED`) go to the registry: the tag says ``@registry`` and the list is kept
 beside the rotation records in the function's own storage (``python -m rotators consumers
 --apply`` writes it).

@@ -26,7 +26,7 @@ from rotators.core.consumers import (
     declarable,
     tag_value,
 )
-from rotators.core.contract import Contract, is_enrolled, read_contract, tag_name
+from rotators.core.contract import MAX_TAGS, ROTATED_BY, Contract, is_enrolled, read_contract, tag_name
 from rotators.core.errors import BadRequest, NotRotatable
 from rotators.core.parsing import shown
 from rotators.kinds import KINDS
@@ -144,6 +144,12 @@ def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer])
     value = tag_value(merged)
     tags = dict(current.tags)
     tags.pop(tag_name(tags, CONSUMERS), None)
+    if (needed := len(tags) + 1 + (tag_name(tags, ROTATED_BY) not in tags)) > MAX_TAGS:
+        return (
+            f"{secret.name}: not recorded: version {current.version} has {len(tags)} other tags, and with "
+            f"{CONSUMERS} and the rotation's {ROTATED_BY} its next version would need {needed}; Key Vault keeps at "
+            f"most {MAX_TAGS} on a secret. Remove {needed - MAX_TAGS} tag(s) the rotation does not read, then run again"
+        )
     if len(merged) <= MAX_CONSUMERS and len(value) <= TAG_VALUE_LIMIT:
         where = f"tag {CONSUMERS} of version {current.version}"
         tags[CONSUMERS] = value
