@@ -14,7 +14,7 @@ from rotators.core.contract import ValueFormat, read_contract, shared_key_pairs
 from rotators.core.errors import BadRequest, ConfigurationError, NotRotatable, VaultNotAllowed
 from rotators.core.events import parse_secret_event
 from rotators.core.keys import Holding, KeyState, Step, holding, progress
-from rotators.core.plan import Action, plan_rotation
+from rotators.core.plan import Action, Planning
 from rotators.core.records import PairRecord, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
 from rotators.kinds import KINDS
@@ -102,34 +102,34 @@ DAY = timedelta(hours=24)
 
 
 def test_plan_rotates_the_alternate_after_the_cool_down():
-    plan = plan_rotation(secret(NOW - timedelta(hours=25)), CONTRACT, now=NOW, min_interval=DAY)
+    plan = Planning(secret(NOW - timedelta(hours=25)), CONTRACT, now=NOW, min_interval=DAY).plan()
     assert plan.action is Action.ROTATE and plan.target.tag == "key2" and plan.current.tag == "key1"
     assert plan.expires_on == NOW + timedelta(days=90)
 
 
 def test_plan_skips_stale_events_before_anything_else():
-    plan = plan_rotation(
+    plan = Planning(
         secret(NOW - timedelta(days=9)), CONTRACT, now=NOW, min_interval=DAY, event_version="old", force=True
-    )
+    ).plan()
     assert plan.action is Action.STALE and "old" in plan.reason
 
 
 def test_plan_holds_off_inside_the_cool_down_unless_forced():
     young = secret(NOW - timedelta(hours=2))
-    held = plan_rotation(young, CONTRACT, now=NOW, min_interval=DAY)
+    held = Planning(young, CONTRACT, now=NOW, min_interval=DAY).plan()
     assert held.action is Action.COOLING_DOWN and "apps may still hold key2" in held.reason
-    forced = plan_rotation(young, CONTRACT, now=NOW, min_interval=DAY, force=True)
+    forced = Planning(young, CONTRACT, now=NOW, min_interval=DAY, force=True).plan()
     assert forced.action is Action.ROTATE and forced.reason.startswith("forced")
 
 
 def test_plan_resumes_an_interrupted_rotation_even_inside_the_cool_down():
     current = secret(NOW - timedelta(hours=1))
     record = started()
-    plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=record)
+    plan = Planning(current, CONTRACT, now=NOW, min_interval=DAY, record=record).plan()
     assert plan.action is Action.ROTATE and plan.resume == record
     # A rotation that wrote made a newer version current: its record's base is no longer the current version.
     for finished in (started(base_version="v0"), started(target="key1", target_key="key1")):
-        plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=finished)
+        plan = Planning(current, CONTRACT, now=NOW, min_interval=DAY, record=finished).plan()
         assert plan.action is Action.COOLING_DOWN and plan.resume is None
 
 
@@ -194,7 +194,7 @@ def test_vault_names_are_validated(name):
 
 def started(**changes) -> RotationRecord:
     base = SecretVersionInfo("s", "v1", NOW - DAY, None, {}, None)
-    record = RotationRecord.start(base, "key2", "key2", key_before="old-key", generated_before="t0", at=NOW)
+    record = RotationRecord.start(base, CONTRACT.alternate, key_before="old-key", generated_before="t0", at=NOW)
     return replace(record, **changes)
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from rotators.core.logs import get_logger
+from rotators.core.resources import Credential
 
 logger = get_logger(__name__)
 
@@ -32,6 +33,17 @@ class SecretVersionInfo:
     expires_on: datetime | None
     tags: dict[str, str]
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version about to be written, all but its value (kept apart, so that no ``repr`` ever shows it):
+    the secret's name, the version's tags, content type and expiry."""
+
+    name: str
+    tags: dict[str, str]
+    content_type: str | None
+    expires_on: datetime
 
 
 def fingerprint(key_value: str, *, salt: str | None = None) -> str:
@@ -82,21 +94,14 @@ class RotationRecord:
 
     @classmethod
     def start(
-        cls,
-        base: SecretVersionInfo,
-        target: str,
-        target_key: str,
-        *,
-        key_before: str,
-        generated_before: str | None,
-        at: datetime,
+        cls, base: SecretVersionInfo, target: Credential, *, key_before: str, generated_before: str | None, at: datetime
     ) -> RotationRecord:
         """A rotation of version ``base`` to ``target`` whose first regeneration request goes out at ``at``."""
         return cls(
             base.version,
             base.created_on,
-            target,
-            target_key,
+            target.tag,
+            target.key,
             at,
             fingerprint(key_before),
             generated_before,

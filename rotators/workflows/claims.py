@@ -24,15 +24,7 @@ from rotators.kinds import KINDS
 PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
 
 
-def claim(
-    me: SecretRef,
-    address: VaultAddress,
-    contract: Contract,
-    lease: lock.Lease,
-    pairs: PairIndex | None,
-    *,
-    save: bool = False,
-) -> None:
+def claim(me: SecretRef, contract: Contract, lease: lock.Lease, pairs: PairIndex | None, *, save: bool = False) -> None:
     """Own the key pair, or be refused (and contest it, which stops its owner too).
 
     A rotation's claim is saved with the record it saves before its regeneration request
@@ -41,7 +33,7 @@ def claim(
     """
     record = lease.record
     try:
-        check(me, address, contract, record, pairs)
+        check(me, contract, record, pairs)
     except KeyPairClaimed:
         if record.owner is not None and me not in (record.owner, record.contested_by):
             lease.save(record.contested(me))
@@ -60,9 +52,7 @@ def contest(me: SecretRef, contract: Contract) -> bool:
         return True
 
 
-def check(
-    me: SecretRef, address: VaultAddress, contract: Contract, record: PairRecord, pairs: PairIndex | None
-) -> None:
+def check(me: SecretRef, contract: Contract, record: PairRecord, pairs: PairIndex | None) -> None:
     """Refuse when another secret still rotates this key pair; reads, never writes."""
     if record.owner == me and record.contested_by is None:
         return
@@ -72,7 +62,7 @@ def check(
             f"Secret {me} and secret {other} both rotate the {contract.describe_key_pair()}: rotating one would "
             "regenerate the key the other holds. Keep one secret per key pair (remove the other's tags, or delete it)."
         )
-    _check_sole_owner(me, address, contract, pairs)
+    _check_sole_owner(me, contract, pairs)
 
 
 def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
@@ -91,9 +81,10 @@ def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
         return False  # no longer enrolled
 
 
-def _check_sole_owner(me: SecretRef, address: VaultAddress, contract: Contract, pairs: PairIndex | None) -> None:
+def _check_sole_owner(me: SecretRef, contract: Contract, pairs: PairIndex | None) -> None:
     """The first claim of a pair: no other secret of the vault may be enrolled on it."""
     if pairs is None:
+        address = VaultAddress.from_url(me.vault_url)
         listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
         contracts = enrolled_contracts(listed, address.cloud, KINDS)
         others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])

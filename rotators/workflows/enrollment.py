@@ -16,7 +16,7 @@ from rotators.core.contract import (
     locate,
     read_contract,
 )
-from rotators.core.records import SecretRef, SecretVersionInfo
+from rotators.core.records import NewVersion, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.verdict import refusal, verdict
 from rotators.kinds import KINDS, inspect, secret_value
@@ -52,13 +52,9 @@ def enroll(
     value = secret_value(contract, state.values[contract.credential.key], state)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:
-        claims.claim(me, address, contract, lease, None, save=True)
+        claims.claim(me, contract, lease, None, save=True)
         lease.ensure_held()
-        return vault.write_version(
-            address,
-            secret_name,
-            value,
-            tags={**tags, ROTATED_BY: "enroll"},
-            content_type=content_type,
-            expires_on=datetime.now(timezone.utc) + contract.validity,
+        version = NewVersion(
+            secret_name, {**tags, ROTATED_BY: "enroll"}, content_type, datetime.now(timezone.utc) + contract.validity
         )
+        return vault.write_version(address, version, value)

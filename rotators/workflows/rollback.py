@@ -21,7 +21,7 @@ from rotators.core.contract import next_version_tags, read_contract
 from rotators.core.errors import RollbackRefused
 from rotators.core.history import previous_version
 from rotators.core.logs import get_logger
-from rotators.core.records import SecretRef
+from rotators.core.records import NewVersion, SecretRef
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
 from rotators.kinds import KINDS, inspect
@@ -100,9 +100,7 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
             return outcome
         tags = next_version_tags(current.tags, earlier.credential.tag, f"rollback {current.version}")
         lease.ensure_held()
-        written = vault.write_version(
-            address, secret_name, value, tags=tags, content_type=previous.content_type, expires_on=expires_on
-        )
+        written = vault.write_version(address, NewVersion(secret_name, tags, previous.content_type, expires_on), value)
     logger.warning(
         "Rolled back secret %s in %s: version %s (%s) -> %s holding %s of version %s again.",
         secret_name,

@@ -46,7 +46,7 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
     if not contract.consumers:
         return judged
     try:
-        reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
+        reports = consumers.where_they_stand(consumers.Written.of(contract, address, current))
     except Exception as exc:
         return _note(judged, f"consumers not read: {_why(exc)}")
     return replace(judged, consumers=tuple(reports))

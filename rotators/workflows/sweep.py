@@ -116,9 +116,7 @@ def _follow_up(
     try:
         with budget(get_settings().event_budget_seconds):
             current, _ = vault.read_current(address, name)  # a listing carries no version ids
-            reports = consumers.follow_up(
-                assessment.contract, address, name, current.version, current.created_on, now=now
-            )
+            reports = consumers.follow_up(consumers.Written.of(assessment.contract, address, current), now=now)
     except RotationError as exc:
         logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
         return
