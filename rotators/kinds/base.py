@@ -58,7 +58,10 @@ class KeyKind(ContractKind, Protocol):
     ``list_keys`` tell when it is done.
     """
 
-    role: Role  # what the function's identity needs on the resource, as infra/ grants it
+    @property
+    def role(self) -> Role:
+        """What the function's identity needs on the resource, as infra/ grants it."""
+        ...
 
     def describe(self, resource: Resource) -> Description: ...
 
