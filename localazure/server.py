@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from localazure.services.arm.models import ArmBackend
     from localazure.services.blob.models import BlobBackend
     from localazure.services.cosmosdb.models import CosmosBackend
+    from localazure.services.graph.models import GraphBackend
     from localazure.services.identity.models import IdentityBackend
     from localazure.services.keyvault.models import KeyVaultBackend
     from localazure.services.servicebus.models import ServiceBusBackend
@@ -163,6 +164,7 @@ class LocalAzure:
     storage: StorageBackend
     cosmosdb: CosmosBackend
     servicebus: ServiceBusBackend
+    graph: GraphBackend
 
     def __init__(self, directory: Path | None = None) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="localazure-")
@@ -237,9 +239,7 @@ class LocalAzure:
 
     def serves(self, host: str) -> bool:
         """Whether the proxy tunnels ``host`` here (else it answers 502, as for an unknown host)."""
-        return host == "login.microsoftonline.com" or any(
-            s.front.listener == "azure" and s.front.serves(self, host) for s in SERVICES
-        )
+        return any(s.front.listener == "azure" and s.front.serves(self, host) for s in SERVICES)
 
     # control surface ----------------------------------------------------------------------
 
