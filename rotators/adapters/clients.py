@@ -8,7 +8,6 @@ to the time its trigger has left (``rotators.adapters.bounds``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -157,13 +156,18 @@ def lock_container() -> ContainerClient:
     cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
     only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
     identity"), and so does this, refusing it when the allowed vaults are in another cloud.
+
+    The container is created here, once per process, as a call to the lock store like any other:
+    bounded by the trigger's time, and a failure mapped by the one error table (a store that does
+    not answer, or answers 5xx, is transient). Until it succeeds nothing is cached, so the next
+    call tries again.
     """
     import os
 
-    from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient
 
-    from rotators.core.errors import ConfigurationError
+    from rotators.adapters.upstream import calling
+    from rotators.core.errors import ConfigurationError, RotationError
 
     options = blob_options(retries=3)
     connection = os.environ.get("AzureWebJobsStorage", "").strip()
@@ -178,12 +182,18 @@ def lock_container() -> ContainerClient:
             "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
         )
     container = service.get_container_client(LOCK_CONTAINER)
-    with contextlib.suppress(ResourceExistsError):
-        container.create_container()
+    try:
+        with calling("Create the rotation records' container", role=LOCK_STORE_ROLE):
+            container.create_container(**blob_call_options())
+    except RotationError as exc:
+        if exc.answer is None or exc.answer.status != 409:  # 409 ContainerAlreadyExists: it is there
+            raise
     return container
 
 
 LOCK_CONTAINER = "secret-rotation"
+# What the function's identity needs for every call to the lock store, named in a 403's message.
+LOCK_STORE_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
 
 
 def _public_blob_endpoint(account: str) -> str:

@@ -34,7 +34,7 @@ PREFIX = "consumers/"
 REFRESHES_PREFIX = "refreshes/"
 # A full registry is about 100 entries of at most about 700 bytes; anything far larger is not one.
 MAX_BYTES = 256 * 1024
-_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
+_ROLE = clients.LOCK_STORE_ROLE
 
 
 class Changed(TransientError):
