@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 KEY_VAULT_API_VERSION = "7.5"
 STORAGE_API_VERSION = "2023-01-01"
 COSMOS_API_VERSION = "2023-11-15"
+# Event Grid's data plane for basic topics ("Publish events to custom topics"); the SDK's default too.
+EVENT_GRID_API_VERSION = "2018-01-01"
 
 
 def transport_options() -> dict[str, Any]:
@@ -141,10 +143,30 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 
 @functools.cache
 def event_publisher(endpoint: str) -> EventGridPublisherClient:
-    """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net."""
+    """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net.
+
+    Built without options: azure-eventgrid 4.22's ``EventGridPublisherClient`` drops every keyword
+    option when no namespace topic is given (its ``_patch.py`` builds the basic-topic client from the
+    endpoint, the credential and the api-version alone), so its pipeline keeps azure-core's defaults,
+    10 retries and 300 s read timeouts. The bounds go with each send (:func:`publish_call_options`).
+    """
     from azure.eventgrid import EventGridPublisherClient
 
-    return EventGridPublisherClient(endpoint, credential(), **client_options())
+    return EventGridPublisherClient(endpoint, credential(), api_version=EVENT_GRID_API_VERSION)
+
+
+def publish_call_options() -> dict[str, Any]:
+    """One try per send, its timeouts the product's, cut to the trigger's time.
+
+    ``send`` hands its keyword arguments to the pipeline's run (the basic-topic client's ``send`` passes
+    them to ``send_request``), where azure-core's retry policy reads ``retry_total`` and the transport
+    the timeouts. An event is a courtesy: a second try is not worth the caller's time.
+    """
+    from rotators.core import deadline
+
+    timeout = get_settings().http_timeout_seconds
+    bounds = {"read_timeout": timeout, "connection_timeout": min(timeout, 10.0)}
+    return {"retry_total": 0, **bounds, **deadline.call_options(**bounds)}
 
 
 @functools.cache
