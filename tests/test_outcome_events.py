@@ -14,17 +14,6 @@ from rotators.core.settings import Settings
 from tests import helpers
 from tests.helpers import VAULT
 
-TOPIC = "https://rotations.eastus-1.eventgrid.azure.net/api/events"
-
-
-@pytest.fixture
-def topic(cloud, monkeypatch):
-    from rotators.core.settings import get_settings
-
-    monkeypatch.setenv("ROTATION_EVENTS_TOPIC_ENDPOINT", TOPIC)
-    get_settings.cache_clear()
-    return cloud.eventgriddata
-
 
 def _no_value_in(events: list[dict]) -> None:
     helpers.assert_no_key_in([json.dumps(events)], ISSUED_KEYS)

@@ -104,7 +104,7 @@ def _sweep_vault(
             continue
         try:
             with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
-                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), pairs=pairs)
+                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), now=now, pairs=pairs)
             tally[outcome.status.value] += 1
         except RotationError as exc:
             level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
