@@ -245,3 +245,21 @@ def test_a_failure_memory_that_is_not_this_apps_is_written_anew(cloud, topic, az
     cloud.inject("storage.get_account", status=503, count=10_000)
     status, body = _rotate()
     assert status == 503 and "1 failed attempt;" in body["error"]["message"], body
+
+
+def test_a_call_that_stalls_to_the_end_of_the_budget_is_still_counted(cloud, topic, monkeypatch):
+    """A firewall or a private endpoint that swallows requests never clears: each trigger keeps a second
+    back from the rotation to count its failure before it answers, inside its budget."""
+    import time
+
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "6")
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "30")  # only the budget ends the wait
+    get_settings.cache_clear()
+    helpers.enroll_storage(cloud)
+    cloud.inject("keyvault.get_secret", delay=60, count=100)
+    started = time.monotonic()
+    status, body = _rotate()
+    assert time.monotonic() - started < 6 + 1.5
+    assert status == 503 and "1 failed attempt;" in body["error"]["message"], body

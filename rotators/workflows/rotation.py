@@ -60,10 +60,11 @@ from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
 
-# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
-WRITE_RESERVE_SECONDS = 5.0
-# What a trigger keeps back from the whole rotation, to note a failure (two blob calls) before it answers.
+# What a trigger keeps back from waiting on Azure: 5 s in all, of which the rotation keeps 4 to write
+# the new version and let go of the lock, and the trigger 1 to note a failure (two blob calls) before it
+# answers: a call that stalls to the end of the rotation's time still leaves that second.
 FAILURE_NOTE_RESERVE_SECONDS = 1.0
+WRITE_RESERVE_SECONDS = 5.0 - FAILURE_NOTE_RESERVE_SECONDS
 # A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
 # rotation doc); asking again meanwhile only meets 412, so it is not asked again for this long.
 ACCEPTED_SETTLE = timedelta(minutes=30)
