@@ -318,7 +318,7 @@ class LocalAzure:
                 response = None
                 return None
             if fault is not None and fault.status and not fault.after:
-                raise fault.error()
+                raise fault.error(route)
             if response is None and epoch != self.epoch:
                 return None
             if response is None:

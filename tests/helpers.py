@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAULT = "kv-app"
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
 EVENTS = Path(__file__).parent / "events"
+TOPIC = "https://rotations.eastus-1.eventgrid.azure.net/api/events"  # the outcome events' topic, in the stand-in
 
 # Text the product showed the outside world during the session: checked for keys at the end.
 PRODUCED: list[str] = []

@@ -57,12 +57,15 @@ from rotators.core.records import NewVersion, RotationRecord, SecretRef, SecretV
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
 from rotators.kinds import KINDS, inspect, key_kind, secret_value
-from rotators.workflows import claims, consumers, verification
+from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
 
-# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
-WRITE_RESERVE_SECONDS = 5.0
+# What a trigger keeps back from waiting on Azure: 5 s in all, of which the rotation keeps 4 to write
+# the new version and let go of the lock, and the trigger 1 to note a failure (two blob calls) before it
+# answers: a call that stalls to the end of the rotation's time still leaves that second.
+FAILURE_NOTE_RESERVE_SECONDS = 1.0
+WRITE_RESERVE_SECONDS = 5.0 - FAILURE_NOTE_RESERVE_SECONDS
 # A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
 # rotation doc); asking again meanwhile only meets 412, so it is not asked again for this long.
 ACCEPTED_SETTLE = timedelta(minutes=30)
@@ -145,10 +148,16 @@ def rotate(
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
+    seen = _Seen()
     try:
-        outcome = _rotate(request, now, pairs)
+        with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
+            outcome = _rotate(request, now, pairs, seen)
     except RotationError as exc:
-        if not (exc.retryable or request.dry_run or isinstance(exc, _NOT_FAILURES)):
+        if request.dry_run or isinstance(exc, _NOT_FAILURES):
+            raise
+        if exc.retryable:  # retried; reported once if it never clears (rotators.core.failures)
+            _note_failure(request, exc, seen.version, now or _utcnow())
+        else:
             data = {"trigger": request.trigger.value, "eventId": request.event_id, "code": exc.code}
             outcomes.publish(
                 outcomes.ROTATION_FAILED, request.vault, request.secret_name, {**data, "reason": exc.message}
@@ -161,10 +170,29 @@ def rotate(
     return outcome
 
 
-def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+@dataclass
+class _Seen:
+    """What a rotation read before it failed, for the failure memory: the current version, once read."""
+
+    version: str | None = None
+
+
+def _note_failure(request: RotationRequest, error: RotationError, version: str | None, now: datetime) -> None:
+    """Count a retryable failure against the version; the answer says how it stands."""
+    failing = failures.Failing(request.vault, request.secret_name, version, request.trigger.value, request.event_id)
+    noted = failures.note(failing, error, now=now)
+    if noted is not None:
+        summary = noted.summary()
+        error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
+
+
+def _rotate(
+    request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None, seen: _Seen
+) -> RotationOutcome:
     get_settings().check_vault(request.vault)
     now = now or _utcnow()
     read = _Read.take(request, now, None)
+    seen.version = read.current.version
     if read.plan.action is not Action.ROTATE:
         return read.without_rotating()
     if request.dry_run:
@@ -174,6 +202,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
         # Under the lock everything is read again, the consumers too: the tags may have changed (a
         # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
         again = _Read.take(request, now, lease.record.rotation)
+        seen.version = again.current.version
         if again.contract.pair_name != read.contract.pair_name:
             raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
         if again.plan.action is not Action.ROTATE:
