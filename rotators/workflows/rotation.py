@@ -148,15 +148,15 @@ def rotate(
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
-    seen = _Seen()
+    attempt = _Attempt(request)
     try:
         with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
-            outcome = _rotate(request, now, pairs, seen)
+            outcome = attempt.rotate(now, pairs)
     except RotationError as exc:
         if request.dry_run or isinstance(exc, _NOT_FAILURES):
             raise
         if exc.retryable:  # retried; reported once if it never clears (rotators.core.failures)
-            _note_failure(request, exc, seen.version, now or _utcnow())
+            attempt.note_failure(exc, now or _utcnow())
         else:
             data = {"trigger": request.trigger.value, "eventId": request.event_id, "code": exc.code}
             outcomes.publish(
@@ -171,43 +171,48 @@ def rotate(
 
 
 @dataclass
-class _Seen:
-    """What a rotation read before it failed, for the failure memory: the current version, once read."""
+class _Attempt:
+    """One trigger's attempt at a rotation: what was asked, and the current version once read (what a
+    failure is counted against in the failure memory)."""
 
+    request: RotationRequest
     version: str | None = None
 
+    def rotate(self, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+        request = self.request
+        get_settings().check_vault(request.vault)
+        now = now or _utcnow()
+        read = self.read(now, None)
+        if read.plan.action is not Action.ROTATE:
+            return read.without_rotating()
+        if request.dry_run:
+            return read.dry_run(pairs)
+        with lock.hold(read.contract.pair_name, holder=str(request.secret)) as lease:
+            claims.claim(request.secret, read.contract, lease, pairs)
+            # Under the lock everything is read again, the consumers too: the tags may have changed (a
+            # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
+            again = self.read(now, lease.record.rotation)
+            if again.contract.pair_name != read.contract.pair_name:
+                raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
+            if again.plan.action is not Action.ROTATE:
+                return again.without_rotating()
+            return _Rotation.under(again, lease).carry_out()
 
-def _note_failure(request: RotationRequest, error: RotationError, version: str | None, now: datetime) -> None:
-    """Count a retryable failure against the version; the answer says how it stands."""
-    failing = failures.Failing(request.vault, request.secret_name, version, request.trigger.value, request.event_id)
-    noted = failures.note(failing, error, now=now)
-    if noted is not None:
-        summary = noted.summary()
-        error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
+    def read(self, now: datetime, record: RotationRecord | None) -> _Read:
+        read = _Read.take(self.request, now, record)
+        self.version = read.current.version
+        return read
 
-
-def _rotate(
-    request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None, seen: _Seen
-) -> RotationOutcome:
-    get_settings().check_vault(request.vault)
-    now = now or _utcnow()
-    read = _Read.take(request, now, None)
-    seen.version = read.current.version
-    if read.plan.action is not Action.ROTATE:
-        return read.without_rotating()
-    if request.dry_run:
-        return read.dry_run(pairs)
-    with lock.hold(read.contract.pair_name, holder=str(request.secret)) as lease:
-        claims.claim(request.secret, read.contract, lease, pairs)
-        # Under the lock everything is read again, the consumers too: the tags may have changed (a
-        # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
-        again = _Read.take(request, now, lease.record.rotation)
-        seen.version = again.current.version
-        if again.contract.pair_name != read.contract.pair_name:
-            raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
-        if again.plan.action is not Action.ROTATE:
-            return again.without_rotating()
-        return _Rotation.under(again, lease).carry_out()
+    def note_failure(self, error: RotationError, now: datetime) -> None:
+        """Count a retryable failure against the version; the answer says how it stands."""
+        request = self.request
+        failing = failures.Failing(
+            request.vault, request.secret_name, self.version, request.trigger.value, request.event_id
+        )
+        noted = failures.note(failing, error, now=now)
+        if noted is not None:
+            summary = noted.summary()
+            error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
 
 
 class _Pending(Exception):
