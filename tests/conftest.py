@@ -11,6 +11,7 @@ from localazure import Azurite, LocalAzure
 from localazure.services.base import ISSUED_KEYS
 from rotators.adapters import appconfig, clients
 from rotators.core import settings
+from rotators.kinds import entra
 from tests import helpers
 
 # Settings the machine may carry that would steer DefaultAzureCredential elsewhere.
@@ -38,6 +39,8 @@ _CACHES = (
     clients.management_client,
     clients.lock_container,
     clients.event_publisher,
+    clients.graph_client,
+    entra._challenged_tenant,
     appconfig._client,
 )
 

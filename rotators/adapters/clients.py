@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from azure.core import PipelineClient
     from azure.core.credentials import TokenCredential
+    from azure.core.rest import HttpRequest, HttpResponse
     from azure.eventgrid import EventGridPublisherClient
     from azure.keyvault.secrets import SecretClient
     from azure.mgmt.cosmosdb import CosmosDBManagementClient
@@ -229,3 +231,22 @@ def _public_blob_endpoint(account: str) -> str:
             f"{', '.join(sorted(clouds))}: set AzureWebJobsStorage__blobServiceUri to the account's blob endpoint."
         )
     return f"https://{account}.blob.{PUBLIC.storage_suffix}"
+
+
+@functools.cache
+def graph_client(graph_host: str) -> PipelineClient[HttpRequest, HttpResponse]:
+    """Microsoft Graph through azure-core's pipeline (two REST calls need no Graph SDK: README, "Entra ID
+    applications"), with the managed identity's token for that host and the product's timeouts, retries and
+    deadline. A call that must not be re-sent passes ``retry_total=0``."""
+    from azure.core import PipelineClient
+    from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy, RetryPolicy
+
+    options = client_options()
+    retry = {name: options[name] for name in ("retry_total", "retry_backoff_factor", "retry_backoff_max", "timeout")}
+    policies = [
+        HeadersPolicy(),
+        *options["per_call_policies"],
+        RetryPolicy(**retry),
+        BearerTokenCredentialPolicy(credential(), f"https://{graph_host}/.default"),
+    ]
+    return PipelineClient(f"https://{graph_host}", policies=policies)

@@ -35,6 +35,11 @@ class Cloud:
     search_suffix: str
     servicebus_suffix: str  # Service Bus and Event Hubs namespaces alike
     eventgrid_suffix: str  # custom topics: <topic>.<region>-1.<suffix>
+    # Microsoft Graph and the Entra ID login host its applications sign in at (Graph "National cloud
+    # deployments"). US Government L5 (DoD) has its own Graph host, dod-graph.microsoft.us, on the same vault
+    # suffix as L4: ROTATION_GRAPH_HOST names it (rotators.core.settings).
+    graph_host: str
+    login_host: str
 
 
 PUBLIC = Cloud(
@@ -48,6 +53,8 @@ PUBLIC = Cloud(
     search_suffix="search.windows.net",
     servicebus_suffix="servicebus.windows.net",
     eventgrid_suffix="eventgrid.azure.net",
+    graph_host="graph.microsoft.com",
+    login_host="login.microsoftonline.com",
 )
 CLOUDS = (
     PUBLIC,
@@ -62,6 +69,8 @@ CLOUDS = (
         search_suffix="search.azure.cn",
         servicebus_suffix="servicebus.chinacloudapi.cn",
         eventgrid_suffix="eventgrid.chinacloudapi.cn",
+        graph_host="microsoftgraph.chinacloudapi.cn",
+        login_host="login.chinacloudapi.cn",
     ),
     Cloud(
         name="AzureUSGovernment",
@@ -74,6 +83,8 @@ CLOUDS = (
         search_suffix="search.azure.us",
         servicebus_suffix="servicebus.usgovcloudapi.net",
         eventgrid_suffix="eventgrid.azure.us",
+        graph_host="graph.microsoft.us",
+        login_host="login.microsoftonline.us",
     ),
 )
 

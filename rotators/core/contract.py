@@ -17,7 +17,7 @@ from datetime import timedelta
 from rotators.core.clouds import Cloud
 from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
-from rotators.core.parsing import ascii_int, parse_resource_id, shown
+from rotators.core.parsing import ascii_int, parse_application_path, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
 from rotators.core.resources import ContractKind, Credential, Kinds, Resource, credential_key
 
@@ -202,12 +202,13 @@ def _tag(tags: Mapping[str, str], name: str) -> str:
 
 def locate(address: str, cloud: Cloud, kinds: Kinds) -> tuple[Resource, ContractKind]:
     """The resource a ``ProviderAddress`` names and the kind that rotates it, or why it is not rotatable."""
-    parsed = parse_resource_id(address)
+    parsed = parse_resource_id(address) or parse_application_path(address)
     if parsed is None:
         raise NotRotatable(
             f"Tag '{PROVIDER_ADDRESS}' is {shown(address)}; expected an ARM resource ID in canonical form "
             "(/subscriptions/<guid>/resourceGroups/<group>/providers/<namespace>/<type>/<name>, "
-            "ASCII, no empty, '.' or '..' segments, nothing percent-encoded)."
+            "ASCII, no empty, '.' or '..' segments, nothing percent-encoded), or an Entra ID application's "
+            "Microsoft Graph path (/applications/<object id> or /applications(appId='<client id>'))."
         )
     kind = kinds.get(parsed.resource_type)
     if kind is None:

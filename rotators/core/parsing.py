@@ -102,3 +102,50 @@ def parse_resource_id(text: str) -> ResourceId | None:
     if any(".." in name for name in names):
         return None
     return ResourceId(subscription, group, namespace, types, names)
+
+
+# Entra ID applications, by their Microsoft Graph path: the object ID or the client ID (appId), each a GUID
+# (learn "Get application": GET /applications/{applicationObjectId} and GET /applications(appId='{appId}')).
+GRAPH_APPLICATIONS = "Microsoft.Graph/applications"
+_BY_CLIENT_ID = re.compile(r"/applications\(appId='([0-9a-fA-F-]{36})'\)")
+_BY_OBJECT_ID = re.compile(r"(?:/applications/)?([0-9a-fA-F-]{36})")
+
+
+@dataclass(frozen=True)
+class ApplicationPath:
+    """An Entra ID application as Microsoft Graph addresses it: by object ID, or by client ID (``by_client_id``).
+
+    It lives in a tenant, not in a subscription or a resource group: both read as empty.
+    """
+
+    id: str
+    by_client_id: bool = False
+    subscription = ""
+    resource_group = ""
+
+    @property
+    def resource_type(self) -> str:
+        return GRAPH_APPLICATIONS
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.id,)
+
+    def __str__(self) -> str:
+        return f"/applications(appId='{self.id}')" if self.by_client_id else f"/applications/{self.id}"
+
+
+def parse_application_path(text: str) -> ApplicationPath | None:
+    """The application a ``ProviderAddress`` names: ``/applications/<object id>``, ``/applications(appId='<client
+    id>')``, or a bare object ID as Microsoft's rotation sample tags it (Azure/KeyVault-Secrets-Rotation-AADApp-
+    PowerShell passes its ProviderAddress to ``New-AzADAppCredential -ObjectId``); ``None`` for anything else."""
+    text = text.strip()
+    for pattern, by_client_id in ((_BY_CLIENT_ID, True), (_BY_OBJECT_ID, False)):
+        matched = pattern.fullmatch(text)
+        if matched and _SUBSCRIPTION.fullmatch(matched.group(1)):
+            return ApplicationPath(matched.group(1).lower(), by_client_id)
+    return None

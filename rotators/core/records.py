@@ -78,6 +78,11 @@ class RotationRecord:
     answer that says it changed nothing; ``accepted`` says Azure took it as a long-running
     operation that runs on Azure's clock.
 
+    An Entra ID application's rotation adds a password instead (:mod:`rotators.kinds.entra`): ``requested_at``
+    is when ``addPassword`` went out, and once Graph answered, ``password_key_id`` is the new password's
+    ``keyId`` and ``staged_version`` the Key Vault version of the staging secret that keeps its text until it
+    is tested and published (Graph returns the text in that one answer only).
+
     Nothing marks a rotation finished: its write makes a newer version current, so a record
     resumes only while the version it started from is still the current one (:meth:`resumes`).
     """
@@ -91,6 +96,8 @@ class RotationRecord:
     generated_before: str | None = None
     requested_at: datetime | None = None
     accepted: bool = False
+    password_key_id: str | None = None
+    staged_version: str | None = None
 
     @classmethod
     def start(
@@ -120,6 +127,10 @@ class RotationRecord:
         """Azure answered 4xx: the request changed nothing and nothing of ours is in flight."""
         return replace(self, requested_at=None, accepted=False)
 
+    def password_added(self, key_id: str, staged_version: str) -> RotationRecord:
+        """Graph answered ``addPassword`` with ``key_id`` and its text is staged in Key Vault as ``staged_version``."""
+        return replace(self, password_key_id=key_id, staged_version=staged_version)
+
     def key_changed(self, key_value: str) -> bool:
         salt = self.key_before.partition("$")[0]
         return not hmac.compare_digest(fingerprint(key_value, salt=salt), self.key_before)
@@ -138,6 +149,11 @@ class RotationRecord:
             "generatedBefore": self.generated_before,
             "requestedAt": self.requested_at.isoformat() if self.requested_at else None,
             "accepted": self.accepted,
+            **(
+                {"passwordKeyId": self.password_key_id, "stagedVersion": self.staged_version}
+                if self.password_key_id
+                else {}
+            ),
         }
 
     @classmethod
@@ -154,6 +170,8 @@ class RotationRecord:
             generated_before=_text(data, "generatedBefore", optional=True),
             requested_at=_moment(data, "requestedAt", optional=True),
             accepted=data.get("accepted", False),
+            password_key_id=_text(data, "passwordKeyId", optional=True),
+            staged_version=_text(data, "stagedVersion", optional=True),
         )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rotators.core.clouds import Cloud
-from rotators.core.parsing import ResourceId
+from rotators.core.parsing import ApplicationPath, ResourceId
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,13 @@ def pair(first: str, second: str, *, keys: tuple[str, str] | None = None) -> dic
 
 @dataclass(frozen=True)
 class Resource:
-    """A resource whose keys are rotated, in the cloud of the vault that holds its secret.
+    """A resource whose keys are rotated, in the cloud of the vault that holds its secret: an ARM resource, or an
+    Entra ID application (whose subscription and resource group read as empty).
 
-    Every ARM call is built from these parsed parts, never from the tag's text.
+    Every call is built from these parsed parts, never from the tag's text.
     """
 
-    parsed: ResourceId
+    parsed: ResourceId | ApplicationPath
     cloud: Cloud
 
     @property
@@ -52,7 +53,8 @@ class Resource:
 
     @property
     def type(self) -> str:
-        """The ARM resource type, as spelled in the ID (the registry matches it ignoring case)."""
+        """The resource type (ARM's, or ``Microsoft.Graph/applications``), as spelled in the ID (the registry
+        matches it ignoring case)."""
         return self.parsed.resource_type
 
     @property

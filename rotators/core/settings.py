@@ -21,6 +21,12 @@ from rotators.core.parsing import shown
 ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
 EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
 SENTINEL = "ROTATION_APPCONFIG_SENTINEL"
+TENANT_ID = "AZURE_TENANT_ID"
+GRAPH_HOST = "ROTATION_GRAPH_HOST"
+# "the cloud's own" (graph.microsoft.us for a .vault.usgovcloudapi.net vault), or DoD's (Graph "National cloud
+# deployments": US Government L5 is dod-graph.microsoft.us).
+GRAPH_HOSTS = ("cloud", "dod-graph.microsoft.us")
+_TENANT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 VERIFY_MODES = ("required", "best-effort", "off")
 # Event Grid custom topic hosts, in any cloud: https://<topic>.<region>-1.<the cloud's Event Grid suffix>/api/events.
 _TOPIC_HOST = re.compile(
@@ -53,6 +59,11 @@ class Settings:
     confirmed_min_interval: timedelta = timedelta(minutes=15)
     # The key (label empty) set in declared App Configuration stores after each rotation.
     appconfig_sentinel: str = "Sentinel"
+    # The tenant of the Entra ID applications whose passwords are rotated (AZURE_TENANT_ID); None: the tenant
+    # the vault's Key Vault challenge names (rotators.kinds.entra).
+    tenant_id: str | None = None
+    # US Government L5 (DoD) Graph: its vaults share the L4 suffix, so only this setting tells them apart.
+    dod_graph: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -71,6 +82,8 @@ class Settings:
                 minutes=_number(environ, "ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES", 15, low=0, high=525600)
             ),
             appconfig_sentinel=_sentinel(environ.get(SENTINEL, "")),
+            tenant_id=_tenant(environ.get(TENANT_ID, "")),
+            dod_graph=_choice(environ, GRAPH_HOST, GRAPH_HOSTS, GRAPH_HOSTS[0]) == "dod-graph.microsoft.us",
         )
 
     @property
@@ -124,6 +137,15 @@ def _sentinel(raw: str) -> str:
     if raw in (".", "..") or "%" in raw or len(raw) > 256 or not raw.isprintable():
         raise ConfigurationError(f"{SENTINEL} is {shown(raw)}; expected an App Configuration key such as Sentinel.")
     return raw
+
+
+def _tenant(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not _TENANT.fullmatch(raw):
+        raise ConfigurationError(f"{TENANT_ID} is {shown(raw)}; expected the tenant ID, a GUID.")
+    return raw.lower()
 
 
 def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from rotators.core.contract import Contract, ValueFormat
 from rotators.core.keys import Description, KeyState
+from rotators.core.parsing import GRAPH_APPLICATIONS
+from rotators.core.resources import ContractKind
 from rotators.kinds.base import KeyKind
+
+if TYPE_CHECKING:
+    from rotators.kinds.entra import ApplicationPasswords
 
 # ARM resource type -> the module and the name of its kind.
 _KINDS = {
@@ -44,6 +50,9 @@ _KINDS = {
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
 SUPPORTED_TYPES = tuple(_KINDS)
+# Kinds that add a credential instead of regenerating one of two keys. Graph permissions are not Azure RBAC:
+# they hold no ARM role, so they are left out of SUPPORTED_TYPES, which rotators.kinds.roles generates from.
+_ADDING = {GRAPH_APPLICATIONS: "rotators.kinds.entra:KIND"}
 
 
 def is_supported(resource_type: str) -> bool:
@@ -52,21 +61,38 @@ def is_supported(resource_type: str) -> bool:
 
 @functools.cache
 def kind_for(resource_type: str) -> KeyKind:
-    module, _, name = _MODULES[resource_type.lower()].partition(":")
-    kind: KeyKind = getattr(importlib.import_module(module), name)
+    kind: KeyKind = _load(_MODULES[resource_type.lower()])
     return kind
+
+
+def _load(where: str) -> Any:
+    module, _, name = where.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class _Registry:
     """The registry as the core reads contracts against it (:class:`~rotators.core.resources.Kinds`)."""
 
-    supported = SUPPORTED_TYPES
+    supported = (*SUPPORTED_TYPES, *_ADDING)
 
-    def get(self, resource_type: str) -> KeyKind | None:
-        return kind_for(resource_type) if is_supported(resource_type) else None
+    def get(self, resource_type: str) -> ContractKind | None:
+        if is_supported(resource_type):
+            return kind_for(resource_type)
+        if resource_type.lower() == GRAPH_APPLICATIONS.lower():
+            passwords: ApplicationPasswords = _load(_ADDING[GRAPH_APPLICATIONS])
+            return passwords
+        return None
 
 
 KINDS = _Registry()
+
+
+def password_kind(contract: Contract) -> ApplicationPasswords | None:
+    """The kind of a contract whose rotation adds a password (an Entra ID application), else ``None``."""
+    if contract.resource.type.lower() != GRAPH_APPLICATIONS.lower():
+        return None
+    passwords: ApplicationPasswords = _load(_ADDING[GRAPH_APPLICATIONS])
+    return passwords
 
 
 def key_kind(contract: Contract) -> KeyKind:
@@ -95,4 +121,14 @@ def secret_value(contract: Contract, key_value: str, described: Description) -> 
     return key_value
 
 
-__all__ = ["KINDS", "SUPPORTED_TYPES", "KeyKind", "inspect", "is_supported", "key_kind", "kind_for", "secret_value"]
+__all__ = [
+    "KINDS",
+    "SUPPORTED_TYPES",
+    "KeyKind",
+    "inspect",
+    "is_supported",
+    "key_kind",
+    "kind_for",
+    "password_kind",
+    "secret_value",
+]

@@ -23,6 +23,7 @@ does not fit in the trigger's time (a Cosmos DB regeneration runs for minutes) a
 from __future__ import annotations
 
 import enum
+import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -44,6 +45,7 @@ from rotators.core.errors import (
     BadRequest,
     CoolingDown,
     CredentialDrift,
+    NotRotatable,
     ResourceBusy,
     RotationError,
     RotationInProgress,
@@ -56,7 +58,7 @@ from rotators.core.plan import Action, Plan, Planning
 from rotators.core.records import NewVersion, RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
-from rotators.kinds import KINDS, inspect, key_kind, secret_value
+from rotators.kinds import KINDS, entra, inspect, key_kind, password_kind, secret_value
 from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
@@ -69,6 +71,10 @@ WRITE_RESERVE_SECONDS = 5.0 - FAILURE_NOTE_RESERVE_SECONDS
 # A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
 # rotation doc); asking again meanwhile only meets 412, so it is not asked again for this long.
 ACCEPTED_SETTLE = timedelta(minutes=30)
+# A new application password is published once Entra ID accepted it this many times in a row, this long apart
+# at least (rotators.kinds.entra: a new password propagates for seconds to minutes, and replicas disagree).
+PASSWORD_CONFIRMATIONS = 2
+PASSWORD_TEST_BACKOFF = 0.5
 
 
 class Trigger(enum.StrEnum):
@@ -261,16 +267,56 @@ class _Read:
         return cls(request, current, value, contract, plan)
 
     def dry_run(self, pairs: claims.PairIndex | None) -> RotationOutcome:
-        """Every refusal a rotation would make before its first write, with nothing written or locked."""
+        """Every refusal a rotation would make before its first write, with nothing written, locked or added."""
         self.next_tags()
         claims.check(self.request.secret, self.contract, lock.peek(self.contract.pair_name), pairs)
-        self.judge(inspect(self.contract))
+        adding = password_kind(self.contract)
+        if adding is not None:
+            self.judge_password(adding.read(self.contract.resource))
+        else:
+            self.judge(inspect(self.contract))
         return self.without_rotating()
 
-    def next_tags(self) -> dict[str, str]:
-        """The tags of the version the plan writes; refused (NotRotatable) when Key Vault would refuse them."""
+    def next_tags(self, credential: str | None = None) -> dict[str, str]:
+        """The tags of the version the plan writes (``credential``: the CredentialId of a password just added);
+        refused (NotRotatable) when Key Vault would refuse them."""
         written_by = rotated_by(self.request.trigger.value, self.request.event_id)
-        return next_version_tags(self.current.tags, self.plan.target.tag, written_by)
+        return next_version_tags(self.current.tags, credential or self.plan.target.tag, written_by)
+
+    def judge_password(self, application: entra.Application) -> entra.Password | None:
+        """Refuse an application rotation that cannot be carried out safely, before anything is added: the
+        password the CredentialId names, or ``None`` when the application no longer holds it (with ``force``)."""
+        request, contract = self.request, self.contract
+        keyid = contract.credential.tag
+        if len(request.secret_name) > entra.MAX_SECRET_NAME:
+            raise NotRotatable(
+                f"Secret name '{request.secret_name}' is too long for an application password's rotation: its new "
+                f"password waits in secret '<name>{entra.STAGING_SUFFIX}' until tested, and Key Vault names hold at "
+                f"most 127 characters. Use a name of at most {entra.MAX_SECRET_NAME} characters."
+            )
+        if contract.consumers:
+            raise NotRotatable(
+                f"Secret '{request.secret_name}' declares Consumers, which an Entra ID application's rotation does "
+                "not refresh yet (they are resolved in the ProviderAddress's subscription, and an application has "
+                "none). Remove the Consumers tag; apps pick the new version up as Key Vault references do."
+            )
+        held = application.password(keyid)
+        if held is None:
+            if request.force:
+                return None
+            raise SecretBroken(
+                f"Secret '{request.secret_name}' holds password {keyid} (its CredentialId), which application "
+                f"{contract.resource.name} no longer has: apps reading it already fail. Rotate with force to add, "
+                "test and publish a new password (nothing is removed that a version holds)."
+            )
+        if not hmac.compare_digest(self.value[:3].encode(), held.hint.encode()):
+            raise CredentialDrift(
+                f"Secret '{request.secret_name}' does not hold password {keyid} of application "
+                f"{contract.resource.name} (its first characters differ from the hint Graph lists for it): "
+                "removing old passwords could cut apps off. Set CredentialId on the current version to the keyId "
+                "of the password it holds (status lists the application's passwords), then rotate."
+            )
+        return held
 
     def judge(self, state: KeyState) -> Verdict:
         """Refuse unless keys work on the resource, its value format fits it, and the secret's value is the
@@ -362,6 +408,9 @@ class _Rotation(_Read):
                 contract.validity.days,
             )
         self.next_tags()  # Key Vault's tag limit, before anything is regenerated
+        adding = password_kind(contract)
+        if adding is not None:
+            return self._add_password(adding)
         state = inspect(contract)
         if self.judge(state) is Verdict.BROKEN:
             return self._repair(state)
@@ -387,6 +436,155 @@ class _Rotation(_Read):
                 return self._publish(rotation, state)
         sent = self._request(state)
         return self._publish(sent, replace(state, values=self._regenerate(sent)))
+
+    # an application's password: add, test, write, then remove the old ones -----------------------
+
+    def _add_password(self, kind: entra.ApplicationPasswords) -> RotationOutcome:
+        """Add a password (once per rotation), test it, publish it, then remove this secret's older passwords."""
+        request, contract = self.request, self.contract
+        application = kind.read(contract.resource)
+        held = self.judge_password(application)
+        naming = entra.Naming(request.vault.name, request.secret_name)
+        try:
+            new = self._new_password(kind, application, naming)
+            self._test_password(kind, application, new)
+        except _Pending as pending:
+            return self.pending(pending.reason)
+        written = self._write(new.secret_text, credential=new.key_id)
+        keep = {new.key_id} | ({held.key_id} if held else set())
+        removed = self._remove_passwords(kind, [p for p in application.passwords if naming.ours(p)], keep)
+        self._retire_staged(naming)
+        logger.info(
+            "Rotated secret %s in %s: version %s (password %s) -> %s (password %s), expires %s; removed %d older "
+            "password(s) of ours.",
+            request.secret_name,
+            request.vault,
+            self.current.version,
+            contract.credential.tag,
+            written.version,
+            new.key_id,
+            written.expires_on.isoformat() if written.expires_on else "never",
+            len(removed),
+        )
+        kept = f"; password {held.key_id}, which the previous version holds, stays valid" if held else ""
+        gone = f"; removed older password(s) {', '.join(removed)}" if removed else ""
+        return self.outcome(
+            Status.ROTATED,
+            reason=f"added, tested and published password {new.key_id}{kept}{gone}",
+            new_credential=new.key_id,
+            new_version=written.version,
+            expires_on=written.expires_on,
+        )
+
+    def _new_password(
+        self, kind: entra.ApplicationPasswords, application: entra.Application, naming: entra.Naming
+    ) -> entra.NewPassword:
+        """The rotation's new password: the one an earlier trigger added and staged, else one added now.
+
+        An earlier ``addPassword`` whose answer never came (or whose text never reached Key Vault) left a
+        password nobody can use: once Graph lists it (after the settle time), it is removed before another
+        is added, so a rotation leaves one new password at most.
+        """
+        contract, rotation = self.contract, self.plan.resume
+        if rotation is not None and rotation.password_key_id and rotation.staged_version:
+            _, staged_text = vault.read_version(self.request.vault, naming.staging, rotation.staged_version)
+            return entra.NewPassword(rotation.password_key_id, staged_text)
+        if rotation is not None and rotation.requested_at is not None:
+            again = rotation.requested_at + get_settings().request_settle
+            if _utcnow() < again:
+                raise _Pending(
+                    "the last addPassword answer was lost; its password is removed once Graph lists it, from "
+                    f"{again:%H:%M:%S} UTC"
+                )
+            orphans = [p for p in application.passwords if p.display_name == naming.of(rotation.started_at)]
+            self._remove_passwords(kind, orphans, set())
+        if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
+            raise _Pending("the trigger's time is nearly up; the next trigger adds the password")
+        at = _utcnow()
+        if rotation is None:
+            rotation = RotationRecord.start(
+                self.current, self.plan.target, key_before=contract.credential.tag, generated_before=None, at=at
+            )
+        else:
+            rotation = rotation.requested(at)
+        self._save(rotation)
+        self.lease.ensure_held()
+        try:
+            new = kind.add_password(
+                contract.resource,
+                naming.of(rotation.started_at),
+                self.plan.expires_on,
+                lifetime_days=contract.validity.days,
+            )
+        except RotationError as exc:
+            if exc.answer is not None and exc.answer.refused:
+                self._save(rotation.refused())  # a 4xx added nothing
+            raise
+        staged = vault.write_version(
+            self.request.vault,
+            NewVersion(
+                naming.staging,
+                {"PasswordOf": self.request.secret_name, "KeyId": new.key_id},
+                None,
+                self.plan.expires_on,
+            ),
+            new.secret_text,
+        )
+        self._save(rotation.password_added(new.key_id, staged.version))
+        return new
+
+    def _test_password(
+        self, kind: entra.ApplicationPasswords, application: entra.Application, new: entra.NewPassword
+    ) -> None:
+        """A client credentials token with the new password, :data:`PASSWORD_CONFIRMATIONS` times in a row: a
+        refusal (not propagated yet, or wrong) is retried with backoff while the trigger has time, then the
+        rotation waits for the next trigger, which tests again. A single acceptance can be followed by refusals
+        from replicas the password has not reached (terraform-provider-vault asks for 8 in a row)."""
+        resource = self.contract.resource
+        tenant = entra.tenant(self.request.vault)
+        accepted, pause = 0, PASSWORD_TEST_BACKOFF
+        while True:
+            if kind.accepts(resource, application.app_id, new.secret_text, tenant):
+                accepted += 1
+                if accepted >= PASSWORD_CONFIRMATIONS:
+                    return
+                wait = PASSWORD_TEST_BACKOFF
+            else:
+                accepted, wait, pause = 0, pause, min(pause * 2, 8.0)
+            left = deadline.remaining()
+            if left is None or left < wait + WRITE_RESERVE_SECONDS + get_settings().http_timeout_seconds / 4:
+                raise _Pending(
+                    f"Entra ID does not accept new password {new.key_id} yet (a new password takes seconds to "
+                    "minutes to propagate); the next trigger tests it again"
+                )
+            time.sleep(wait)
+
+    def _remove_passwords(
+        self, kind: entra.ApplicationPasswords, candidates: list[entra.Password], keep: set[str]
+    ) -> list[str]:
+        """Remove the product's own ``candidates`` except ``keep``; a failure is logged, the next rotation retries."""
+        removed = []
+        for password in candidates:
+            if password.key_id in keep:
+                continue
+            self.lease.ensure_held()
+            try:
+                kind.remove_password(self.contract.resource, password.key_id)
+            except RotationError as exc:
+                logger.warning("Password %s was not removed (%s); the next rotation removes it.", password.key_id, exc)
+                continue
+            removed.append(password.key_id)
+        return removed
+
+    def _retire_staged(self, naming: entra.Naming) -> None:
+        """Disable the staging version once its password is published: its text is then readable in one place."""
+        rotation = self.lease.record.rotation
+        if rotation is None or rotation.staged_version is None:
+            return
+        try:
+            vault.disable_version(self.request.vault, naming.staging, rotation.staged_version)
+        except RotationError as exc:
+            logger.warning("The staged password version was not disabled (%s).", exc)
 
     def _request(self, state: KeyState) -> RotationRecord:
         """Record that a regeneration request is about to go out: one save, before the request."""
@@ -495,10 +693,11 @@ class _Rotation(_Read):
             consumers=self._refresh_consumers(written),
         )
 
-    def _write(self, value: str) -> SecretVersionInfo:
-        """The new version: ``value``, the plan's tags and expiry, the current version's content type."""
+    def _write(self, value: str, *, credential: str | None = None) -> SecretVersionInfo:
+        """The new version: ``value``, the plan's tags (``credential``: its CredentialId, where the plan cannot know
+        it) and expiry, the current version's content type."""
         version = NewVersion(
-            self.request.secret_name, self.next_tags(), self.current.content_type, self.plan.expires_on
+            self.request.secret_name, self.next_tags(credential), self.current.content_type, self.plan.expires_on
         )
         self.lease.ensure_held()
         return vault.write_version(self.request.vault, version, value)

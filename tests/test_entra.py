@@ -1,0 +1,160 @@
+"""Entra ID application passwords (issue 25), end to end through the triggers, Graph and the token endpoint
+of the stand-in (localazure/services/graph), with the real azure-core, azure-identity and Key Vault clients.
+
+A rotation adds one password, tests it with a client credentials token, writes it as the new version
+(CredentialId = its keyId), then removes this secret's older passwords except the one the previous version
+holds. Passwords the product did not add are never removed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests import helpers
+from tests.helpers import VAULT
+
+SECRET = "app-secret"
+
+
+def enroll(cloud, *, secret: str = SECRET, audience: str = "AzureADMyOrg", validity: str = "90", address=None):
+    """An application with a password set up by hand (not the product's), and a secret holding it."""
+    application = cloud.graph.create_application(sign_in_audience=audience)
+    password = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = {
+        "CredentialId": password.key_id,
+        "ProviderAddress": address(application) if address else application.path,
+        "ValidityPeriodDays": validity,
+    }
+    version = cloud.keyvault.seed_secret(
+        VAULT,
+        secret,
+        password.secret_text,
+        tags=tags,
+        created=helpers.now() - timedelta(hours=73),
+        expires=helpers.now() + timedelta(days=20),
+    )
+    return application, password, version
+
+
+def current(cloud, secret: str = SECRET):
+    return cloud.keyvault.current_secret(VAULT, secret)
+
+
+def live(cloud, application) -> dict[str, str]:
+    """The application's passwords, keyId -> display name."""
+    return {p.key_id: p.display_name for p in cloud.graph.passwords(application)}
+
+
+def rotate(secret: str = SECRET, **options) -> tuple[int, dict]:
+    return helpers.post_rotate({"vaultName": VAULT, "secretName": secret, **options})
+
+
+def holds_the_live_password(cloud, application, secret: str = SECRET) -> None:
+    version = current(cloud, secret)
+    [password] = [p for p in cloud.graph.passwords(application) if p.key_id == version.tags["CredentialId"]]
+    helpers.same(version.value, password.secret_text, "the version to hold the password its CredentialId names")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        lambda application: application.path,
+        lambda application: f"/applications(appId='{application.app_id}')",
+        lambda application: application.object_id,  # as Microsoft's rotation sample tags it
+    ],
+    ids=["object-id-path", "client-id-path", "bare-object-id"],
+)
+def test_a_rotation_adds_tests_and_publishes_a_password_keeping_the_one_in_use(cloud, address):
+    application, by_hand, _ = enroll(cloud, address=address)
+
+    status, body = rotate()
+    assert status == 200, body
+    assert body["status"] == "rotated" and body["previousCredential"] == by_hand.key_id
+    written = current(cloud)
+    new_key_id = written.tags["CredentialId"]
+    assert body["newCredential"] == new_key_id and body["newVersion"] == written.version
+    holds_the_live_password(cloud, application)
+    # The password ends with the version; the one by hand, which apps still hold, stays.
+    [added] = [p for p in cloud.graph.passwords(application) if p.key_id == new_key_id]
+    assert abs((added.end - helpers.now()) - timedelta(days=90)) < timedelta(minutes=5)
+    assert abs(written.expires - added.end.timestamp()) < 5
+    assert set(live(cloud, application)) == {by_hand.key_id, new_key_id}
+    assert live(cloud, application)[new_key_id].startswith(f"key-rotators {VAULT}/{SECRET} ")
+    assert [c.route for c in cloud.calls() if c.route.startswith("graph.add")] == ["graph.add_password"]
+    # Tested before it was published: a token was asked for with it.
+    assert helpers.calls(cloud, "login.token") >= 2
+
+
+def test_each_rotation_removes_the_products_passwords_but_the_two_newest_and_never_a_foreign_one(cloud):
+    application, by_hand, _ = enroll(cloud)
+    foreign = cloud.graph.seed_password(application, display_name="CI pipeline")
+    key_ids = []
+    for _ in range(3):
+        helpers.deliver(helpers.event(secret=SECRET, version=current(cloud).version))
+        key_ids.append(current(cloud).tags["CredentialId"])
+        holds_the_live_password(cloud, application)
+        helpers.age_current_version(cloud, SECRET, timedelta(hours=73))
+
+    # The third rotation kept its password and the second's (the previous version holds it), removed the first's.
+    assert set(live(cloud, application)) == {by_hand.key_id, foreign.key_id, key_ids[1], key_ids[2]}
+    assert len(set(key_ids)) == 3
+    assert [c.status for c in cloud.calls("graph.remove_password")] == [204]
+
+
+def test_a_lost_add_password_answer_leaves_an_orphan_the_finishing_trigger_removes(cloud, azurite):
+    application, by_hand, _ = enroll(cloud)
+    cloud.inject("graph.add_password", after=True, drop=True)
+
+    status, body = rotate()
+    assert status == 503, body
+    [orphan] = [key for key in live(cloud, application) if key != by_hand.key_id]
+    assert current(cloud).tags["CredentialId"] == by_hand.key_id  # nothing published
+
+    status, body = rotate()  # Graph may not list it yet: wait, add nothing
+    assert (status, body["status"]) == (202, "pending"), body
+    assert len(live(cloud, application)) == 2
+
+    helpers.settle_request(cloud, azurite.connection_string, SECRET)
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    new_key_id = current(cloud).tags["CredentialId"]
+    assert set(live(cloud, application)) == {by_hand.key_id, new_key_id} and orphan != new_key_id
+    holds_the_live_password(cloud, application)
+    assert helpers.calls(cloud, "graph.add_password") == 2
+
+
+def test_a_password_refused_while_it_propagates_stays_pending_and_the_next_trigger_publishes_it(cloud, monkeypatch):
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "9")
+    cloud.graph.propagation_seconds = 600
+    application, by_hand, version = enroll(cloud)
+
+    status, body = rotate()
+    assert (status, body["status"]) == (202, "pending"), body
+    assert "does not accept new password" in body["reason"]
+    assert current(cloud).version == version  # never published untested
+    [waiting] = [key for key in live(cloud, application) if key != by_hand.key_id]
+    assert helpers.calls(cloud, "login.token") >= 2  # retried inside the trigger's time
+
+    cloud.advance(601)
+    helpers.deliver(helpers.event(secret=SECRET, version=version))
+    assert current(cloud).tags["CredentialId"] == waiting  # the same password: not added again
+    holds_the_live_password(cloud, application)
+    assert helpers.calls(cloud, "graph.add_password") == 1
+
+
+def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_secret(cloud, monkeypatch):
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    cloud.graph.propagation_seconds = 600
+    _, _, version = enroll(cloud)
+    rotate()
+
+    assert [v.version for v in cloud.keyvault.secret_versions(VAULT, SECRET)] == [version]
+    [staged] = cloud.keyvault.secret_versions(VAULT, f"{SECRET}-next-password")
+    assert staged.tags == {"PasswordOf": SECRET, "KeyId": staged.tags["KeyId"]} and staged.enabled
+    cloud.advance(601)
+    rotate()
+    [staged] = cloud.keyvault.secret_versions(VAULT, f"{SECRET}-next-password")
+    assert not staged.enabled  # retired once published
+    helpers.same(current(cloud).value, staged.value, "the staged text to be the published one")
