@@ -8,6 +8,7 @@ holds. Passwords the product did not add are never removed.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -158,3 +159,124 @@ def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_
     [staged] = cloud.keyvault.secret_versions(VAULT, f"{SECRET}-next-password")
     assert not staged.enabled  # retired once published
     helpers.same(current(cloud).value, staged.value, "the staged text to be the published one")
+
+
+@pytest.mark.parametrize("read_lag_seconds", [0, 30])
+def test_an_orphan_graph_lists_late_is_still_removed_before_the_rotation_ends(cloud, azurite, read_lag_seconds):
+    """Graph's reads may lag its writes (an option): the settle time covers it, and only the orphan goes."""
+    cloud.graph.read_lag_seconds = read_lag_seconds
+    application, by_hand, _ = enroll(cloud)
+    cloud.inject("graph.add_password", after=True, drop=True)
+    assert rotate()[0] == 503
+
+    cloud.advance(read_lag_seconds + 1)
+    helpers.settle_request(cloud, azurite.connection_string, SECRET)
+    assert rotate()[1]["status"] == "rotated"
+    assert set(live(cloud, application)) == {by_hand.key_id, current(cloud).tags["CredentialId"]}
+
+
+# Refusals: the fix in the message, nothing written, no password added, never retried -------------------------
+
+
+def refused(cloud, application, status: int, code: str) -> str:
+    answer_status, body = rotate()
+    assert (answer_status, body["error"]["code"]) == (status, code), body
+    assert [c.route for c in cloud.writes() if not c.route.startswith("graph.")] == []  # no version written
+    assert [key for key, name in live(cloud, application).items() if name != "set up by hand"] == []
+    assert helpers.calls(cloud, "graph.add_password") <= 1  # never retried, with a shorter lifetime or at all
+    return str(body["error"]["message"])
+
+
+@pytest.mark.parametrize("owned_by_reads_others", [True, False])
+def test_an_identity_that_does_not_own_the_application_is_told_to_become_owner(cloud, owned_by_reads_others):
+    cloud.graph.owned_by_reads_others = owned_by_reads_others
+    application, _, _ = enroll(cloud)
+    cloud.graph.remove_owner(application)
+
+    message = refused(cloud, application, 502, "AccessDenied")
+    assert "not an owner of application" in message and "Application.ReadWrite.OwnedBy" in message
+    assert "24 hours" in message  # a managed identity's role cache
+
+
+def test_an_identity_without_the_graph_permission_is_told_to_get_it(cloud):
+    application, _, _ = enroll(cloud)
+    cloud.graph.revoke("Application.ReadWrite.OwnedBy")
+
+    message = refused(cloud, application, 502, "AccessDenied")
+    assert "Application.ReadWrite.OwnedBy" in message and "az rest" in message
+
+
+def test_a_policy_capping_the_lifetime_below_the_validity_period_is_refused_once(cloud):
+    application, _, _ = enroll(cloud, validity="90")
+    cloud.graph.set_policy(max_lifetime=timedelta(days=30))
+
+    message = refused(cloud, application, 422, "SecretNotRotatable")
+    assert "CredentialInvalidLifetimeAsPerAppPolicy" in message and "90 days (ValidityPeriodDays)" in message
+    assert "never retries with a shorter lifetime" in message
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    # The record says nothing is in flight: with the policy lifted, the next trigger adds at once.
+    cloud.graph.set_policy()
+    assert rotate()[1]["status"] == "rotated"
+
+
+def test_a_policy_blocking_passwords_is_refused(cloud):
+    application, _, _ = enroll(cloud)
+    cloud.graph.set_policy(block_password_addition=True, application=application)
+
+    message = refused(cloud, application, 422, "SecretNotRotatable")
+    assert "CredentialTypeNotAllowedAsPerAppPolicy" in message and "federated identity credential" in message
+
+
+def test_an_application_at_its_password_limit_is_refused_without_making_room(cloud):
+    application, by_hand, _ = enroll(cloud, audience="AzureADandPersonalMicrosoftAccount")
+    cloud.graph.seed_password(application, display_name="set up by hand")
+
+    message = refused(cloud, application, 422, "SecretNotRotatable")
+    assert "TooManyAppPasswords" in message and "never removes one to make room" in message
+    assert len(live(cloud, application)) == 2 and by_hand.key_id in live(cloud, application)
+
+
+def test_a_secret_naming_a_password_the_application_no_longer_has_is_refused_unless_forced(cloud):
+    application, by_hand, _ = enroll(cloud)
+    by_hand.removed = helpers.now()  # removed by hand, in the portal
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "SecretBroken"), body
+    assert helpers.calls(cloud, "graph.add_password") == 0
+    assert rotate(force=True)[1]["status"] == "rotated"
+    holds_the_live_password(cloud, application)
+
+
+def test_a_secret_holding_another_password_than_its_credential_id_is_refused(cloud):
+    application, _, _ = enroll(cloud)
+    other = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = current(cloud).tags  # CredentialId still names the first password
+    cloud.keyvault.seed_secret(VAULT, SECRET, other.secret_text, tags=tags, created=helpers.now() - timedelta(days=4))
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "CredentialDrift"), body
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+def test_a_dry_run_adds_nothing(cloud):
+    application, by_hand, version = enroll(cloud)
+    status, body = rotate(dryRun=True)
+    assert (status, body["status"]) == (200, "planned"), body
+    assert current(cloud).version == version and set(live(cloud, application)) == {by_hand.key_id}
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+def test_no_secret_text_reaches_a_log_answer_event_or_the_record(cloud, azurite, topic, caplog, monkeypatch):
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    cloud.graph.propagation_seconds = 600
+    application, _, version = enroll(cloud)
+    rotate()  # pending: the text waits in Key Vault
+    record = helpers.record_blob(cloud, azurite.connection_string, SECRET).download_blob().readall().decode()
+    cloud.advance(601)
+    helpers.deliver(helpers.event(secret=SECRET, version=version))
+
+    texts = {p.secret_text for p in cloud.graph.passwords(application)}
+    produced = [record, *(r.getMessage() for r in caplog.records), *(json.dumps(e) for e in topic.received)]
+    assert sum(1 for line in produced for text in texts if text in line) == 0
+    helpers.assert_no_key_in(produced, texts)
+    assert topic.of_type("KeyRotation.RotationPending") and topic.of_type("KeyRotation.SecretRotated")
