@@ -163,6 +163,12 @@ var commonSettings = [
     value: sweepSchedule
   }
   {
+    // Microsoft Graph of the vaults' cloud, for Entra ID application passwords; a US Government L5 (DoD)
+    // deployment sets dod-graph.microsoft.us (README, "Entra ID applications").
+    name: 'ROTATION_GRAPH_HOST'
+    value: 'cloud'
+  }
+  {
     name: 'ROTATION_POLL_SECONDS'
     value: '5'
   }
