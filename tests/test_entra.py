@@ -280,3 +280,58 @@ def test_no_secret_text_reaches_a_log_answer_event_or_the_record(cloud, azurite,
     assert sum(1 for line in produced for text in texts if text in line) == 0
     helpers.assert_no_key_in(produced, texts)
     assert topic.of_type("KeyRotation.RotationPending") and topic.of_type("KeyRotation.SecretRotated")
+
+
+# enroll and status, through the command line -------------------------------------------------------------
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from tests.test_cli import run
+
+    return run(capsys, *argv)
+
+
+def test_enroll_adopts_the_password_the_secret_already_holds(cloud, capsys):
+    from rotators.triggers.cli import OK, REFUSED
+
+    application = cloud.graph.create_application()
+    other = cloud.graph.seed_password(application, display_name="another", end=helpers.now() + timedelta(days=40))
+    held = cloud.graph.seed_password(application, display_name="by hand", end=helpers.now() + timedelta(days=40))
+    cloud.keyvault.seed_secret(VAULT, "stored", held.secret_text, tags={"Owner": "team-a"})
+    enroll = ("enroll", "--vault", VAULT, "--secret", "stored", "--resource-id", application.path)
+
+    code, _, err = cli(capsys, *enroll, "--credential", other.key_id)
+    assert code == REFUSED and f"The secret's value is not password {other.key_id}" in err
+    code, out, _ = cli(capsys, *enroll)  # found by the value's hint
+    assert code == OK and f"CredentialId {held.key_id}" in out
+    written = current(cloud, "stored")
+    assert written.tags["CredentialId"] == held.key_id and written.tags["Owner"] == "team-a"
+    assert written.tags["ProviderAddress"] == application.path and written.tags["RotatedBy"] == "enroll"
+    assert abs(written.expires - held.end.timestamp()) < 5  # never past the password's end
+    helpers.same(written.value, held.secret_text, "the enrolled version to hold the adopted password")
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+    code, _, err = cli(capsys, "enroll", "--vault", VAULT, "--secret", "absent", "--resource-id", application.path)
+    assert code == REFUSED and "Store the application password's text in it first" in err
+
+
+def test_status_lists_the_passwords_and_which_version_holds_each(cloud, capsys):
+    from rotators.triggers.cli import OK
+
+    application, by_hand, first = enroll(cloud)
+    rotate()
+    second = current(cloud)
+    stray = cloud.graph.seed_password(application, display_name=f"key-rotators {VAULT}/{SECRET} 20200101T000000Z")
+
+    code, out, _ = cli(capsys, "status", "--vault", VAULT)
+    assert code == OK
+    [row] = [line for line in out.splitlines() if line.startswith(SECRET)]
+    assert f"{by_hand.key_id} ends" in row and f"(held by version {first})" in row
+    assert f"{second.tags['CredentialId']} ends" in row and f"(held by version {second.version})" in row
+    assert f"{stray.key_id} ends" in row and "(ours)" in row
+
+    [published] = [p for p in cloud.graph.passwords(application) if p.key_id == second.tags["CredentialId"]]
+    published.removed = helpers.now()  # removed by hand, in the portal
+    code, out, _ = cli(capsys, "status", "--vault", VAULT)
+    [row] = [line for line in out.splitlines() if line.startswith(SECRET)]
+    assert f"the application no longer has password {published.key_id}" in row

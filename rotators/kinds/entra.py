@@ -27,6 +27,7 @@ the function's identity gets ``Application.ReadWrite.OwnedBy`` and becomes an ow
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -141,6 +142,40 @@ class Naming:
         except ValueError:
             return False
         return True
+
+
+def holds(password: Password, value: str) -> bool:
+    """Whether a secret's ``value`` may be ``password``: its first three characters are the password's hint (in
+    constant time). Graph never returns a password's text again, so this is the only check there is."""
+    return bool(password.hint) and hmac.compare_digest(value[:3].encode(), password.hint.encode())
+
+
+def adopted(application: Application, value: str, key_id: str | None, resource: Resource) -> Password:
+    """The password a secret's ``value`` is, to enrol it: the one ``key_id`` names, else the only one whose hint
+    matches; refused (naming the fix) when there is none or the choice is ambiguous."""
+    listed = ", ".join(p.key_id for p in application.passwords) or "none"
+    if key_id is not None:
+        password = application.password(key_id)
+        if password is None:
+            raise NotRotatable(
+                f"Application {resource.name} has no password {key_id}; its passwords are: {listed}. Name the keyId "
+                "of the password the secret holds."
+            )
+        if not holds(password, value):
+            raise NotRotatable(
+                f"The secret's value is not password {key_id} of application {resource.name} (its first characters "
+                "differ from the password's hint). Store that password's text in the secret, or name the keyId of "
+                "the password it holds."
+            )
+        return password
+    matching = [p for p in application.passwords if holds(p, value)]
+    if len(matching) != 1:
+        found = "none of its passwords" if not matching else "several of its passwords by their hints"
+        raise NotRotatable(
+            f"The secret's value matches {found} of application {resource.name} (passwords: {listed}). Name the "
+            "keyId of the password the secret holds (--credential)."
+        )
+    return matching[0]
 
 
 class ApplicationPasswords:

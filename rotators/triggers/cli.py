@@ -63,9 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     enroll = commands.add_parser("enroll", help="write a secret's first tagged version")
     enroll.add_argument("--vault", required=True, help=VAULT_HELP)
     enroll.add_argument("--secret", required=True)
-    enroll.add_argument("--resource-id", required=True, help="ARM resource ID of the resource whose keys rotate")
     enroll.add_argument(
-        "--credential", help="key the first version holds (default: the kind's first, such as key1 or PrimaryKey)"
+        "--resource-id",
+        required=True,
+        help="ARM resource ID of the resource whose keys rotate, or an Entra ID application's Graph path "
+        "(/applications/<object id>)",
+    )
+    enroll.add_argument(
+        "--credential",
+        help="key the first version holds (default: the kind's first, such as key1 or PrimaryKey); for an application, "
+        "the keyId of the password the secret already holds (default: the one its value matches)",
     )
     enroll.add_argument("--validity-days", type=int, default=90)
     enroll.add_argument("--value-format", default="Key", choices=["Key", "ConnectionString"])

@@ -17,10 +17,12 @@ from rotators.core.contract import (
     locate,
     read_contract,
 )
+from rotators.core.errors import NotRotatable, SecretNotFound
 from rotators.core.records import NewVersion, SecretRef, SecretVersionInfo
+from rotators.core.resources import Resource
 from rotators.core.settings import get_settings
 from rotators.core.verdict import refusal, verdict
-from rotators.kinds import KINDS, inspect, secret_value
+from rotators.kinds import KINDS, entra, inspect, secret_value
 from rotators.workflows import claims
 
 
@@ -39,8 +41,10 @@ def enroll(address: VaultAddress, secret_name: str, enrolment: Enrolment) -> Sec
     """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise."""
     get_settings().check_vault(address)
     resource_id, credential = enrolment.resource_id, enrolment.credential
+    resource, kind = locate(resource_id, address.cloud, KINDS)
+    if isinstance(kind, entra.ApplicationPasswords):
+        return _adopt_password(address, secret_name, enrolment, kind.read(resource), resource)
     if credential is None:
-        _, kind = locate(resource_id, address.cloud, KINDS)
         credential = next(iter(kind.credentials.values())).tag
     tags = {
         CREDENTIAL_ID: credential,
@@ -62,4 +66,40 @@ def enroll(address: VaultAddress, secret_name: str, enrolment: Enrolment) -> Sec
         version = NewVersion(
             secret_name, {**tags, ROTATED_BY: "enroll"}, None, datetime.now(timezone.utc) + contract.validity
         )
+        return vault.write_version(address, version, value)
+
+
+def _adopt_password(
+    address: VaultAddress,
+    secret_name: str,
+    enrolment: Enrolment,
+    application: entra.Application,
+    resource: Resource,
+) -> SecretVersionInfo:
+    """Enrol a secret that already holds one of an application's passwords (Graph never returns a password's text
+    again, so the secret must hold it first): a new version with the same value, the contract's tags on top of
+    its own, and an expiry no later than the password's end."""
+    try:
+        current, value = vault.read_current(address, secret_name)
+    except SecretNotFound:
+        raise NotRotatable(
+            f"Secret '{secret_name}' was not found in vault '{address}'. Store the application password's text in "
+            "it first (az keyvault secret set): Graph never returns a password's text again."
+        ) from None
+    tags = {
+        CREDENTIAL_ID: enrolment.credential or "",
+        PROVIDER_ADDRESS: enrolment.resource_id,
+        VALIDITY_PERIOD_DAYS: str(enrolment.validity_days),
+    }
+    held = entra.adopted(application, value, enrolment.credential and enrolment.credential.lower(), resource)
+    tags[CREDENTIAL_ID] = held.key_id
+    contract = read_contract(tags, address.cloud, KINDS)
+    expires = datetime.now(timezone.utc) + contract.validity
+    if held.end is not None:
+        expires = min(expires, datetime.fromisoformat(held.end.replace("Z", "+00:00")))
+    me = SecretRef.of(address.url, secret_name)
+    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+        claims.claim(me, contract, lease, None, save=True)
+        lease.ensure_held()
+        version = NewVersion(secret_name, {**current.tags, **tags, ROTATED_BY: "enroll"}, current.content_type, expires)
         return vault.write_version(address, version, value)

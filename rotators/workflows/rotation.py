@@ -23,7 +23,6 @@ does not fit in the trigger's time (a Cosmos DB regeneration runs for minutes) a
 from __future__ import annotations
 
 import enum
-import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -309,7 +308,7 @@ class _Read:
                 f"{contract.resource.name} no longer has: apps reading it already fail. Rotate with force to add, "
                 "test and publish a new password (nothing is removed that a version holds)."
             )
-        if not hmac.compare_digest(self.value[:3].encode(), held.hint.encode()):
+        if not entra.holds(held, self.value):
             raise CredentialDrift(
                 f"Secret '{request.secret_name}' does not hold password {keyid} of application "
                 f"{contract.resource.name} (its first characters differ from the hint Graph lists for it): "

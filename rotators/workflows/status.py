@@ -19,11 +19,12 @@ from datetime import datetime
 from rotators.adapters import vault
 from rotators.core.assessment import Assessment, State, assess_vault, judge_keys, versions_note
 from rotators.core.clouds import VaultAddress
+from rotators.core.contract import Contract
 from rotators.core.errors import RotationError
 from rotators.core.failures import Failures
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
-from rotators.kinds import KINDS, inspect
+from rotators.kinds import KINDS, entra, inspect, password_kind
 from rotators.workflows import consumers, failures
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
@@ -71,6 +72,9 @@ def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing)
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
     name = assessment.secret.name
+    adding = password_kind(contract)
+    if adding is not None:
+        return failing.note(_with_passwords(address, assessment, contract, adding), assessment.secret.version)
     try:
         current, value = vault.read_current(address, name)
         state = inspect(contract)
@@ -85,6 +89,50 @@ def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing)
     except Exception as exc:
         return _note(judged, f"consumers not read: {_why(exc)}")
     return replace(judged, consumers=tuple(reports))
+
+
+def _with_passwords(
+    address: VaultAddress, assessment: Assessment, contract: Contract, kind: entra.ApplicationPasswords
+) -> Assessment:
+    """An application's secret: whether its value is the password its CredentialId names, and each password with
+    its end and the versions that hold it (or whose it is), from one read of the application and one listing of
+    the secret's versions."""
+    name = assessment.secret.name
+    try:
+        _, value = vault.read_current(address, name)
+        application = kind.read(contract.resource)
+        versions = vault.list_versions(address, name)
+    except Exception as exc:
+        return _note(assessment, f"passwords not checked: {_why(exc)}")
+    held = application.password(contract.credential.tag)
+    if held is None:
+        assessment = replace(
+            assessment,
+            state=State.BROKEN,
+            reason=f"the application no longer has password {contract.credential.tag}: apps reading it fail; "
+            "rotate with force to add and publish a new one",
+        )
+    elif not entra.holds(held, value):
+        assessment = replace(
+            assessment,
+            state=State.DRIFTED,
+            reason=f"the value is not password {contract.credential.tag}; set CredentialId to the keyId of the "
+            "password it holds",
+        )
+    holders: dict[str, list[str]] = {}
+    for info, _enabled in versions:
+        holders.setdefault(info.tags.get("CredentialId", "").lower(), []).append(info.version)
+    naming = entra.Naming(address.name, name)
+    listed = []
+    for password in application.passwords:
+        held_by = holders.get(password.key_id)
+        whose = (
+            f"held by version {', '.join(held_by)}" if held_by else ("ours" if naming.ours(password) else "not ours")
+        )
+        listed.append(f"{password.key_id} ends {(password.end or 'never')[:10]} ({whose})")
+    assessment = _note(assessment, f"passwords: {'; '.join(listed) or 'none'}")
+    note = versions_note(len(versions))
+    return _note(assessment, note) if note else assessment
 
 
 def _with_versions(address: VaultAddress, assessment: Assessment) -> Assessment:
