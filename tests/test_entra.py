@@ -134,6 +134,7 @@ def test_a_password_refused_while_it_propagates_stays_pending_and_the_next_trigg
     status, body = rotate()
     assert (status, body["status"]) == (202, "pending"), body
     assert "does not accept new password" in body["reason"]
+    assert body["newCredential"] in live(cloud, application) and body["newCredential"] != by_hand.key_id
     assert current(cloud).version == version  # never published untested
     [waiting] = [key for key in live(cloud, application) if key != by_hand.key_id]
     assert helpers.calls(cloud, "login.token") >= 2  # retried inside the trigger's time
@@ -262,6 +263,7 @@ def test_a_dry_run_adds_nothing(cloud):
     application, by_hand, version = enroll(cloud)
     status, body = rotate(dryRun=True)
     assert (status, body["status"]) == (200, "planned"), body
+    assert f"add a password, test it and publish it; password {by_hand.key_id}" in body["reason"]
     assert current(cloud).version == version and set(live(cloud, application)) == {by_hand.key_id}
     assert helpers.calls(cloud, "graph.add_password") == 0
 
@@ -335,3 +337,25 @@ def test_status_lists_the_passwords_and_which_version_holds_each(cloud, capsys):
     code, out, _ = cli(capsys, "status", "--vault", VAULT)
     [row] = [line for line in out.splitlines() if line.startswith(SECRET)]
     assert f"the application no longer has password {published.key_id}" in row
+
+
+def test_a_rollback_restores_the_previous_password_only_while_it_exists(cloud):
+    application, by_hand, _ = enroll(cloud)
+    rotate()
+    rotated = current(cloud)
+
+    status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": SECRET})
+    assert (status, body["status"], body["credential"]) == (200, "rolledBack", by_hand.key_id), body
+    restored = current(cloud)
+    assert restored.tags["CredentialId"] == by_hand.key_id
+    assert restored.tags["RotatedBy"] == f"rollback {rotated.version}"
+    holds_the_live_password(cloud, application)
+    assert restored.expires <= by_hand.end.timestamp() + 1  # never past the password's end
+
+    by_hand.removed = helpers.now()  # gone: rolling back to it again would publish a dead password
+    later = helpers.now() + timedelta(minutes=1)
+    cloud.keyvault.seed_secret(VAULT, SECRET, rotated.value, tags=rotated.tags, created=later)  # current again
+    status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": SECRET})
+    assert (status, body["error"]["code"]) == (409, "RollbackRefused"), body
+    assert "which the application no longer has" in body["error"]["message"]
+    assert current(cloud).created == int(later.timestamp())  # nothing written

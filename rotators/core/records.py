@@ -38,12 +38,12 @@ class SecretVersionInfo:
 @dataclass(frozen=True)
 class NewVersion:
     """A version about to be written, all but its value (kept apart, so that no ``repr`` ever shows it):
-    the secret's name, the version's tags, content type and expiry."""
+    the secret's name, the version's tags, content type and expiry (``None``: none, and no expiry event)."""
 
     name: str
     tags: dict[str, str]
     content_type: str | None
-    expires_on: datetime
+    expires_on: datetime | None
 
 
 def fingerprint(key_value: str, *, salt: str | None = None) -> str:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
@@ -91,6 +91,13 @@ class Password:
     display_name: str | None
     end: str | None
     hint: str = field(repr=False)
+
+    @property
+    def ends(self) -> datetime:
+        """When the password stops working (Graph writes ``…Z``); never, for one listed without an end."""
+        if not self.end:
+            return datetime.max.replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(self.end.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ def enrolled(address: VaultAddress, secret: str | None) -> list[Enrolled]:
 def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None) -> list[Found]:
     """Every reference, in the scope (default: each secret's ProviderAddress subscription), to one of ``secrets``."""
     names = {secret.name.lower(): secret.name for secret in secrets}
-    scopes = [scope] if scope else sorted({Scope(s.contract.resource.subscription.lower()) for s in secrets}, key=str)
+    subscriptions = {s.contract.resource.subscription.lower() for s in secrets} - {""}  # an application has none
+    scopes = [scope] if scope else sorted({Scope(subscription) for subscription in subscriptions}, key=str)
     found = []
     for where in scopes:
         for consumer in appservice.apps(where.subscription, address.cloud, where.resource_group):
@@ -107,6 +108,9 @@ def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]
         if not mine:
             continue
         subscription = secret.contract.resource.subscription.lower()
+        if not subscription:
+            lines.append(f"{secret.name}: not recorded: an Entra ID application's secret takes no Consumers yet")
+            continue
         elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
         if elsewhere:
             lines.append(

@@ -94,9 +94,7 @@ def _adopt_password(
     held = entra.adopted(application, value, enrolment.credential and enrolment.credential.lower(), resource)
     tags[CREDENTIAL_ID] = held.key_id
     contract = read_contract(tags, address.cloud, KINDS)
-    expires = datetime.now(timezone.utc) + contract.validity
-    if held.end is not None:
-        expires = min(expires, datetime.fromisoformat(held.end.replace("Z", "+00:00")))
+    expires = min(datetime.now(timezone.utc) + contract.validity, held.ends)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:
         claims.claim(me, contract, lease, None, save=True)

@@ -17,14 +17,14 @@ from typing import Any
 
 from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
-from rotators.core.contract import next_version_tags, read_contract
+from rotators.core.contract import Contract, next_version_tags, read_contract
 from rotators.core.errors import RollbackRefused
 from rotators.core.history import previous_version
 from rotators.core.logs import get_logger
 from rotators.core.records import NewVersion, SecretRef
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
-from rotators.kinds import KINDS, inspect
+from rotators.kinds import KINDS, entra, inspect, password_kind
 
 logger = get_logger(__name__)
 
@@ -76,17 +76,10 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
                 "let it finish (or fail), then roll back."
             )
         _, value = vault.read_version(address, secret_name, previous.version)
-        state = inspect(earlier)
-        judged = verdict(earlier, value, state)
-        if (refused := refusal(judged, earlier, state, secret_name)) is not None:
-            raise refused
-        if judged is not Verdict.SOUND:
-            raise RollbackRefused(
-                f"Version {previous.version} of secret '{secret_name}' holds {earlier.credential.tag} of "
-                f"{earlier.resource.name} as it was, but that key has been regenerated since: publishing it "
-                "would break every app. Nothing was written."
-            )
-        expires_on = datetime.now(timezone.utc) + contract.validity
+        expires_on = min(
+            datetime.now(timezone.utc) + contract.validity,
+            _restorable_until(earlier, value, previous.version, secret_name),
+        )
         outcome = RollbackOutcome(
             vault=str(address),
             secret=secret_name,
@@ -112,3 +105,30 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
         previous.version,
     )
     return replace(outcome, new_version=written.version)
+
+
+def _restorable_until(earlier: Contract, value: str, version: str, secret_name: str) -> datetime:
+    """Refuse unless ``value`` (version ``version``) still works: the key it holds was not regenerated since, or
+    the application password it holds still exists. Returns how long it may stay valid: an application password
+    ends on its own date; a key does not."""
+    adding = password_kind(earlier)
+    if adding is not None:
+        held = adding.read(earlier.resource).password(earlier.credential.tag)
+        if held is None or not entra.holds(held, value):
+            raise RollbackRefused(
+                f"Version {version} of secret '{secret_name}' holds password {earlier.credential.tag} of application "
+                f"{earlier.resource.name}, which the application no longer has: publishing it would break every app. "
+                "Nothing was written."
+            )
+        return held.ends
+    state = inspect(earlier)
+    judged = verdict(earlier, value, state)
+    if (refused := refusal(judged, earlier, state, secret_name)) is not None:
+        raise refused
+    if judged is not Verdict.SOUND:
+        raise RollbackRefused(
+            f"Version {version} of secret '{secret_name}' holds {earlier.credential.tag} of "
+            f"{earlier.resource.name} as it was, but that key has been regenerated since: publishing it "
+            "would break every app. Nothing was written."
+        )
+    return datetime.max.replace(tzinfo=timezone.utc)

@@ -270,11 +270,13 @@ class _Read:
         self.next_tags()
         claims.check(self.request.secret, self.contract, lock.peek(self.contract.pair_name), pairs)
         adding = password_kind(self.contract)
-        if adding is not None:
-            self.judge_password(adding.read(self.contract.resource))
-        else:
+        if adding is None:
             self.judge(inspect(self.contract))
-        return self.without_rotating()
+            return self.without_rotating()
+        held = self.judge_password(adding.read(self.contract.resource))
+        kept = f"; password {held.key_id}, which the current version holds, stays valid" if held else ""
+        why = f"{self.plan.reason.partition(';')[0]}; add a password, test it and publish it{kept}"
+        return replace(self.without_rotating(), reason=why, new_credential="")
 
     def next_tags(self, credential: str | None = None) -> dict[str, str]:
         """The tags of the version the plan writes (``credential``: the CredentialId of a password just added);
@@ -448,7 +450,8 @@ class _Rotation(_Read):
             new = self._new_password(kind, application, naming)
             self._test_password(kind, application, new)
         except _Pending as pending:
-            return self.pending(pending.reason)
+            waiting = self.lease.record.rotation
+            return replace(self.pending(pending.reason), new_credential=(waiting and waiting.password_key_id) or "")
         written = self._write(new.secret_text, credential=new.key_id)
         keep = {new.key_id} | ({held.key_id} if held else set())
         removed = self._remove_passwords(kind, [p for p in application.passwords if naming.ours(p)], keep)
@@ -519,16 +522,9 @@ class _Rotation(_Read):
             if exc.answer is not None and exc.answer.refused:
                 self._save(rotation.refused())  # a 4xx added nothing
             raise
-        staged = vault.write_version(
-            self.request.vault,
-            NewVersion(
-                naming.staging,
-                {"PasswordOf": self.request.secret_name, "KeyId": new.key_id},
-                None,
-                self.plan.expires_on,
-            ),
-            new.secret_text,
-        )
+        # No expiry on the staging secret: Key Vault would send it near-expiry events, which rotate nothing.
+        staging = NewVersion(naming.staging, {"PasswordOf": self.request.secret_name, "KeyId": new.key_id}, None, None)
+        staged = vault.write_version(self.request.vault, staging, new.secret_text)
         self._save(rotation.password_added(new.key_id, staged.version))
         return new
 
