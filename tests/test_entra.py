@@ -39,6 +39,13 @@ def enroll(cloud, *, secret: str = SECRET, audience: str = "AzureADMyOrg", valid
     return application, password, version
 
 
+def enroll_slow_to_propagate(cloud, monkeypatch):
+    """An enrolled application whose new passwords take 10 minutes to work, and a trigger of a few seconds."""
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    cloud.graph.propagation_seconds = 600
+    return enroll(cloud)
+
+
 def current(cloud, secret: str = SECRET):
     return cloud.keyvault.current_secret(VAULT, secret)
 
@@ -127,9 +134,7 @@ def test_a_lost_add_password_answer_leaves_an_orphan_the_finishing_trigger_remov
 
 
 def test_a_password_refused_while_it_propagates_stays_pending_and_the_next_trigger_publishes_it(cloud, monkeypatch):
-    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "9")
-    cloud.graph.propagation_seconds = 600
-    application, by_hand, version = enroll(cloud)
+    application, by_hand, version = enroll_slow_to_propagate(cloud, monkeypatch)
 
     status, body = rotate()
     assert (status, body["status"]) == (202, "pending"), body
@@ -147,9 +152,7 @@ def test_a_password_refused_while_it_propagates_stays_pending_and_the_next_trigg
 
 
 def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_secret(cloud, monkeypatch):
-    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
-    cloud.graph.propagation_seconds = 600
-    _, _, version = enroll(cloud)
+    _, _, version = enroll_slow_to_propagate(cloud, monkeypatch)
     rotate()
 
     assert [v.version for v in cloud.keyvault.secret_versions(VAULT, SECRET)] == [version]
@@ -269,9 +272,7 @@ def test_a_dry_run_adds_nothing(cloud):
 
 
 def test_no_secret_text_reaches_a_log_answer_event_or_the_record(cloud, azurite, topic, caplog, monkeypatch):
-    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
-    cloud.graph.propagation_seconds = 600
-    application, _, version = enroll(cloud)
+    application, _, version = enroll_slow_to_propagate(cloud, monkeypatch)
     rotate()  # pending: the text waits in Key Vault
     record = helpers.record_blob(cloud, azurite.connection_string, SECRET).download_blob().readall().decode()
     cloud.advance(601)
