@@ -360,3 +360,58 @@ def test_a_rollback_restores_the_previous_password_only_while_it_exists(cloud):
     assert (status, body["error"]["code"]) == (409, "RollbackRefused"), body
     assert "which the application no longer has" in body["error"]["message"]
     assert current(cloud).created == int(later.timestamp())  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("vault_url", "graph_host", "expected"),
+    [
+        ("https://kv-app.vault.azure.net", "", ("graph.microsoft.com", "login.microsoftonline.com")),
+        ("https://kv-app.vault.azure.cn", "", ("microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn")),
+        ("https://kv-app.vault.usgovcloudapi.net", "", ("graph.microsoft.us", "login.microsoftonline.us")),
+        (
+            "https://kv-app.vault.usgovcloudapi.net",
+            "dod-graph.microsoft.us",
+            ("dod-graph.microsoft.us", "login.microsoftonline.us"),
+        ),
+        (
+            "https://kv-app.vault.azure.net",
+            "dod-graph.microsoft.us",
+            ("graph.microsoft.com", "login.microsoftonline.com"),
+        ),
+    ],
+)
+def test_graph_and_login_hosts_follow_the_vaults_cloud_and_dod_is_a_setting(
+    monkeypatch, vault_url, graph_host, expected
+):
+    """Graph "National cloud deployments": US Government L4 and L5 (DoD) share a vault suffix, not a Graph host."""
+    from rotators.core import settings
+    from rotators.kinds import entra
+
+    monkeypatch.setenv("ROTATION_GRAPH_HOST", graph_host)
+    settings.get_settings.cache_clear()
+    try:
+        assert entra.hosts(helpers.vault_address(vault_url).cloud) == expected
+    finally:
+        settings.get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("ROTATION_GRAPH_HOST", "graph.evil.example"), ("AZURE_TENANT_ID", "contoso")]
+)
+def test_a_bad_graph_host_or_tenant_setting_is_refused_naming_it(name, value):
+    from rotators.core.errors import ConfigurationError
+    from rotators.core.settings import Settings
+
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_environ({name: value})
+
+
+def test_the_tenant_is_the_setting_else_the_one_the_vaults_challenge_names(cloud, monkeypatch):
+    from localazure.services.keyvault import TENANT
+    from rotators.core import settings
+    from rotators.kinds import entra
+
+    assert entra.tenant(helpers.vault_address(VAULT)) == TENANT
+    monkeypatch.setenv("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555")
+    settings.get_settings.cache_clear()
+    assert entra.tenant(helpers.vault_address(VAULT)) == "11111111-2222-3333-4444-555555555555"
