@@ -165,6 +165,22 @@ def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_
     helpers.same(current(cloud).value, staged.value, "the staged text to be the published one")
 
 
+
+def test_a_password_whose_text_never_reached_key_vault_is_an_orphan_removed_like_a_lost_answer(cloud, azurite):
+    application, by_hand, version = enroll(cloud)
+    cloud.inject("keyvault.set_secret", count=10, status=503)  # Key Vault down: the text cannot be kept
+
+    assert rotate()[0] == 503
+    [orphan] = [key for key in live(cloud, application) if key != by_hand.key_id]
+    assert current(cloud).version == version
+
+    cloud.faults.clear()
+    helpers.settle_request(cloud, azurite.connection_string, SECRET)
+    assert rotate()[1]["status"] == "rotated"
+    assert set(live(cloud, application)) == {by_hand.key_id, current(cloud).tags["CredentialId"]}
+    assert orphan not in live(cloud, application)
+
+
 @pytest.mark.parametrize("read_lag_seconds", [0, 30])
 def test_an_orphan_graph_lists_late_is_still_removed_before_the_rotation_ends(cloud, azurite, read_lag_seconds):
     """Graph's reads may lag its writes (an option): the settle time covers it, and only the orphan goes."""
