@@ -165,7 +165,6 @@ def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_
     helpers.same(current(cloud).value, staged.value, "the staged text to be the published one")
 
 
-
 def test_a_password_whose_text_never_reached_key_vault_is_an_orphan_removed_like_a_lost_answer(cloud, azurite):
     application, by_hand, version = enroll(cloud)
     cloud.inject("keyvault.set_secret", count=10, status=503)  # Key Vault down: the text cannot be kept
