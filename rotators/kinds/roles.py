@@ -6,6 +6,9 @@ Each kind states the custom role it needs once (:class:`~rotators.kinds.base.Rol
 reads this file (key-rotator-role.bicep for every type, storage-role.bicep and cosmos-role.bicep for
 their own), tools/rbac-actions checks its actions against Microsoft's catalog, and
 tests/test_infra.py fails when the committed file is not what this prints.
+
+Entra ID applications (:mod:`rotators.kinds.entra`) have no row: Microsoft Graph permissions are not Azure
+RBAC, and README ("Entra ID applications") says how the function's identity gets them.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@
     consumers  the declared apps are told of the new version (rotators.workflows.consumers);
                nothing they do undoes the write
 
+An Entra ID application has no pair: its rotation adds a password (once), keeps its text in Key Vault
+only, tests it, writes it, then removes the secret's older passwords but the previous version's
+(:meth:`_Rotation._add_password`; same validation, lock, claim and record).
+
 Each step returns early when a crashed predecessor already did its work, so any trigger
 can finish any rotation, no step regenerates the key the current version holds, and no
 rotation asks Azure twice for a regeneration that may already be under way. Work that
