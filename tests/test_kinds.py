@@ -203,7 +203,7 @@ def test_http_rotates_every_kind(cloud, kind):
 def test_the_sweep_rotates_every_kind(cloud, kind):
     row = KINDS[kind]
     version = row.enroll(cloud, secret="by-sweep")  # expires in 20 days: inside the near-expiry window
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
     current = cloud.keyvault.current_secret(VAULT, "by-sweep")
     assert current.version != version and current.tags["CredentialId"] == row.alternate
     helpers.holds_live_key(cloud, "by-sweep")

@@ -22,6 +22,7 @@ from localazure.services import (
     identity,
     keyvault,
     maps,
+    queue,
     redis,
     search,
     searchdata,
@@ -36,6 +37,7 @@ from localazure.services.base import Service
 SERVICES: tuple[Service, ...] = (
     identity.SERVICE,
     blob.SERVICE,
+    queue.SERVICE,
     keyvault.SERVICE,
     arm.SERVICE,
     storage.SERVICE,

@@ -54,13 +54,18 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
         return super().configure_retries(options)
 
 
-class DeadlineRetry(ExponentialRetry):
-    """azure-storage-blob's retry policy, which takes no whole-call budget: no retry starts after the deadline."""
+class StopAtDeadline:
+    """For an Azure Storage SDK's ``ExponentialRetry`` (each SDK ships its own copy), which takes no
+    whole-call budget: no retry starts after the deadline."""
 
     def increment(self, settings: dict[str, Any], request: Any, response: Any = None, error: Any = None) -> bool:
-        retry: bool = super().increment(settings, request, response, error)
+        retry: bool = super().increment(settings, request, response, error)  # type: ignore[misc]
         left = deadline.remaining()
-        return retry and (left is None or left > self.get_backoff_time(settings) + 0.5)
+        return retry and (left is None or left > self.get_backoff_time(settings) + 0.5)  # type: ignore[attr-defined]
+
+
+class DeadlineRetry(StopAtDeadline, ExponentialRetry):
+    """azure-storage-blob's retry policy, ending with the trigger's time."""
 
 
 class DeadlineCredential:

@@ -150,33 +150,16 @@ def event_publisher(endpoint: str) -> EventGridPublisherClient:
 
 @functools.cache
 def lock_container() -> ContainerClient:
-    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``.
-
-    Accepts a connection string (Azurite, or a key-based account) or the identity-based
-    ``AzureWebJobsStorage__blobServiceUri`` (what infra/ deploys: the account's own endpoint, in any
-    cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
-    only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
-    identity"), and so does this, refusing it when the allowed vaults are in another cloud.
-    """
-    import os
-
+    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``."""
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient
 
-    from rotators.core.errors import ConfigurationError
-
     options = blob_options(retries=3)
-    connection = os.environ.get("AzureWebJobsStorage", "").strip()
-    service_uri = os.environ.get("AzureWebJobsStorage__blobServiceUri", "").strip()
-    account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()
+    connection, endpoint = host_storage("blob")
     if connection:
         service = BlobServiceClient.from_connection_string(connection, **options)
-    elif service_uri or account:
-        service = BlobServiceClient(service_uri or _public_blob_endpoint(account), credential(), **options)
     else:
-        raise ConfigurationError(
-            "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
-        )
+        service = BlobServiceClient(endpoint, credential(), **options)
     container = service.get_container_client(LOCK_CONTAINER)
     with contextlib.suppress(ResourceExistsError):
         container.create_container()
@@ -186,7 +169,41 @@ def lock_container() -> ContainerClient:
 LOCK_CONTAINER = "secret-rotation"
 
 
-def _public_blob_endpoint(account: str) -> str:
+# The identity-based connection's endpoint setting for each service the product uses.
+SERVICE_URI_SETTINGS = {
+    "blob": "AzureWebJobsStorage__blobServiceUri",
+    "queue": "AzureWebJobsStorage__queueServiceUri",
+}
+
+
+def host_storage(service: str) -> tuple[str, str]:
+    """How to reach one service (``blob``, ``queue``) of the host's own ``AzureWebJobsStorage``: a
+    connection string and ``""``, or ``""`` and the service's endpoint for the managed identity.
+
+    Accepts a connection string (Azurite, or a key-based account) or the identity-based
+    ``AzureWebJobsStorage__<service>ServiceUri`` (what infra/ deploys: the account's own endpoint, in any
+    cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
+    only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
+    identity"), and so does this, refusing it when the allowed vaults are in another cloud.
+    """
+    import os
+
+    from rotators.core.errors import ConfigurationError
+
+    connection = os.environ.get("AzureWebJobsStorage", "").strip()
+    service_uri = os.environ.get(SERVICE_URI_SETTINGS[service], "").strip()
+    account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()
+    if connection:
+        return connection, ""
+    if service_uri or account:
+        return "", service_uri or _public_endpoint(account, service)
+    raise ConfigurationError(
+        f"AzureWebJobsStorage is not set: set a connection string, {SERVICE_URI_SETTINGS[service]} "
+        "or AzureWebJobsStorage__accountName."
+    )
+
+
+def _public_endpoint(account: str, service: str) -> str:
     from rotators.core.clouds import PUBLIC
     from rotators.core.errors import ConfigurationError
 
@@ -194,6 +211,6 @@ def _public_blob_endpoint(account: str) -> str:
     if clouds:
         raise ConfigurationError(
             f"AzureWebJobsStorage__accountName names an account in public Azure, but the allowed vaults are in "
-            f"{', '.join(sorted(clouds))}: set AzureWebJobsStorage__blobServiceUri to the account's blob endpoint."
+            f"{', '.join(sorted(clouds))}: set {SERVICE_URI_SETTINGS[service]} to the account's {service} endpoint."
         )
-    return f"https://{account}.blob.{PUBLIC.storage_suffix}"
+    return f"https://{account}.{service}.{PUBLIC.storage_suffix}"
