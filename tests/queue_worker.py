@@ -21,6 +21,7 @@ prints what it did as one JSON line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -115,10 +116,8 @@ class Worker:
         except Exception:
             if message.dequeue_count >= MAX_DEQUEUE_COUNT:
                 poison = queue_client(name + "-poison")
-                try:
+                with contextlib.suppress(ResourceExistsError):
                     poison.create_queue()
-                except ResourceExistsError:
-                    pass
                 poison.send_message(message.content)
                 client.delete_message(message)
                 self.done[name + "-poison"] += 1
