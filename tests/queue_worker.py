@@ -81,9 +81,14 @@ class Worker:
 
     def step(self) -> bool:
         """Deliver at most one message of each queue; whether any was delivered."""
+        from azure.core.exceptions import ResourceNotFoundError
+
         delivered = False
         for name, client in self.queues.items():
-            message = client.receive_message(visibility_timeout=RECEIVE_VISIBILITY)
+            try:
+                message = client.receive_message(visibility_timeout=RECEIVE_VISIBILITY)
+            except ResourceNotFoundError:  # nothing was ever sent to it: the host polls on
+                continue
             if message is not None:
                 self._deliver(name, client, message)
                 delivered = True

@@ -62,6 +62,23 @@ def _with_versions(address: VaultAddress, assessment: Assessment) -> Assessment:
     return _note(assessment, note) if note else assessment
 
 
+def poison_note() -> str | None:
+    """A line for the sweep's work the Functions host gave up on (its poison queues), or ``None`` when none was."""
+    from rotators.adapters import queues
+
+    try:
+        counts = queues.poisoned()
+    except Exception as exc:
+        return f"poison messages not counted: {_why(exc)}"
+    held = [f"{count} in {queue}" for queue, count in counts.items() if count]
+    if not held:
+        return None
+    return (
+        f"poison messages: {', '.join(held)}: sweep work given up after {queues.MAX_DEQUEUE_COUNT} deliveries "
+        "(the log says why for each); the next sweep plans it again"
+    )
+
+
 def _why(exc: Exception) -> str:
     """Our message for our errors; only the type for anything else (its text may quote a request)."""
     return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
