@@ -81,7 +81,7 @@ def seed(cloud: LocalAzure, size: int, *, due: int) -> None:
 
 
 def fresh_process() -> None:
-    from rotators.adapters import clients
+    from rotators.adapters import clients, queues
     from rotators.core import settings
 
     for cache in (
@@ -92,6 +92,8 @@ def fresh_process() -> None:
         clients.cosmos_client,
         clients.lock_container,
         clients.management_client,
+        queues._queue,
+        queues._client,
     ):
         cache.cache_clear()
 

@@ -14,9 +14,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import BadRequest
@@ -111,32 +110,32 @@ class SecretTask:
             None if sole_on is None else _key_pair(sole_on),
         )
 
-    @property
-    def listed_version_time(self) -> datetime:
-        return datetime.fromtimestamp(self.created, timezone.utc)
-
 
 def check_page_link(vault: VaultAddress, link: str) -> str:
     """A Key Vault ``nextLink`` of this vault's secrets listing (``https://<vault host>:443/secrets?…``,
     as recorded live), or refused: the link is followed with the vault's token."""
-    refused = BadRequest(f"The page link {shown(link)} is not a link to the next page of vault {vault}'s secrets.")
-    if not PRINTABLE_ASCII.fullmatch(link):
-        raise refused
-    try:
-        parts = urlsplit(link)
-        port = parts.port
-    except ValueError:
-        raise refused from None
+    parts = _split(link) if PRINTABLE_ASCII.fullmatch(link) else None
     if (
-        parts.scheme != "https"
+        parts is None
+        or parts.scheme != "https"
         or f"https://{(parts.hostname or '').lower()}" != vault.url
-        or port not in (None, 443)
+        or parts.port not in (None, 443)
         or parts.username is not None
         or parts.path.rstrip("/") != "/secrets"
         or parts.fragment
     ):
-        raise refused
+        raise BadRequest(f"The page link {shown(link)} is not a link to the next page of vault {vault}'s secrets.")
     return link
+
+
+def _split(link: str) -> SplitResult | None:
+    """The link's parts, or ``None`` where urllib cannot read its authority (a port of ``abc``, a lone ``[``)."""
+    try:
+        parts = urlsplit(link)
+        _ = parts.port
+    except ValueError:
+        return None
+    return parts
 
 
 def _fields(text: str, what: str, required: set[str], optional: set[str]) -> Mapping[str, Any]:
