@@ -16,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -268,18 +269,22 @@ def fanout_costs(secrets: int, vaults: int, due: int, workers: tuple[int, ...] =
             cloud.inject("keyvault.*", delay=latency, count=10_000_000)
             cloud.inject("storage.*", delay=latency, count=10_000_000)
             started = time.perf_counter()
+            logs = [tempfile.TemporaryFile() for _ in range(count)]  # noqa: SIM115 (read after the run)
             processes = [
                 subprocess.Popen(
                     [sys.executable, "-m", "tests.queue_worker", "--idle", "3", "--limit", "3000"],
                     cwd=ROOT,
                     env=dict(os.environ),
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=log,
                 )
-                for _ in range(count)
+                for log in logs
             ]
             while sum(1 for call in cloud.calls("keyvault.set_secret") if call.status == 200) < due:
                 if all(process.poll() is not None for process in processes):
+                    for log in logs:
+                        log.seek(0)
+                        sys.stderr.write(log.read().decode(errors="replace")[-3000:])
                     raise SystemExit("the workers stopped before every due secret was rotated")
                 time.sleep(0.2)
             seconds[count] = time.perf_counter() - started

@@ -285,3 +285,14 @@ def test_tasks_read_back_what_was_sent():
         SecretTask.parse(task.to_text().replace("/resourcegroups/", "/resourceGroups/"))
     with pytest.raises(BadRequest, match="created"):
         SecretTask.parse(task.to_text().replace("1700000000", "true"))
+
+
+def test_queues_another_instance_created_first_are_used_as_they_are(cloud):
+    """Create Queue answers 204 (or 409) for a queue that exists: every instance creates it on first use."""
+    from tests.queue_worker import queue_client
+
+    for queue in (queues.VAULTS, queues.SECRETS):
+        queue_client(queue).create_queue()
+    seed(cloud, VAULT, "due", due=True)
+    assert helpers.sweep() == {queues.VAULTS: 1, queues.SECRETS: 1}
+    assert versions(cloud, "due") == 2

@@ -16,7 +16,7 @@ from datetime import datetime
 from rotators.adapters import vault
 from rotators.core.assessment import Assessment, State, assess_vault, judge_keys, versions_note
 from rotators.core.clouds import VaultAddress
-from rotators.core.errors import RotationError
+from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
@@ -68,6 +68,8 @@ def poison_note() -> str | None:
 
     try:
         counts = queues.poisoned()
+    except ConfigurationError:
+        return None  # no AzureWebJobsStorage here (an operator's terminal): no queues to count
     except Exception as exc:
         return f"poison messages not counted: {_why(exc)}"
     held = [f"{count} in {queue}" for queue, count in counts.items() if count]
