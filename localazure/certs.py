@@ -11,12 +11,13 @@ from pathlib import Path
 
 import trustme
 
+from localazure.services.graph.models import GRAPH_LOGIN_HOSTS, LOGIN_HOSTS
+
 # The Event Grid topic and Batch account hosts are in the stand-in's one region (eastus): a wildcard
 # covers one label only.
 SERVED_HOSTS = (
     "*.vault.azure.net",
     "management.azure.com",
-    "login.microsoftonline.com",
     "*.eastus-1.eventgrid.azure.net",
     "*.blob.core.windows.net",
     "*.z24.blob.storage.azure.net",  # Azure DNS zone endpoints, in the stand-in's one zone
@@ -27,6 +28,8 @@ SERVED_HOSTS = (
     "*.search.windows.net",
     "*.webpubsub.azure.com",
     "*.eastus.batch.azure.com",
+    *sorted(LOGIN_HOSTS),  # Entra ID's token endpoints of each cloud
+    *GRAPH_LOGIN_HOSTS,  # Microsoft Graph of each cloud
 )
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

@@ -6,7 +6,7 @@ import fnmatch
 import threading
 from dataclasses import dataclass, field
 
-from localazure.wire import ApiError
+from localazure.wire import ApiError, StorageError
 
 # The error code each injected status carries unless the test names one (ARM's and the services' codes).
 _CODES = {
@@ -18,6 +18,10 @@ _CODES = {
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
 }
+# Azure Storage's own codes for the same statuses ("Common REST API error codes": 500 InternalError
+# "The server encountered an internal error. Please retry the request.", 503 ServerBusy "The server is
+# currently unable to receive requests. Please retry your request.").
+_STORAGE_CODES = {500: "InternalError", 503: "ServerBusy"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,12 @@ class Fault:
             return False
         return True
 
-    def error(self) -> ApiError:
+    def error(self, route: str) -> ApiError:
+        """The error ``route``'s service answers with: Azure Storage's XML for the blob service, else JSON."""
         assert self.status is not None
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        if route.startswith("blob."):
+            code = self.code or _STORAGE_CODES.get(self.status, _CODES.get(self.status, "InternalError"))
+            return StorageError(self.status, code, self.message, headers)
         code = self.code or _CODES.get(self.status, "ServiceUnavailable")
         return ApiError(self.status, code, self.message, headers, inner=self.inner)

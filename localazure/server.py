@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from localazure.services.arm.models import ArmBackend
     from localazure.services.blob.models import BlobBackend
     from localazure.services.cosmosdb.models import CosmosBackend
+    from localazure.services.graph.models import GraphBackend
     from localazure.services.identity.models import IdentityBackend
     from localazure.services.keyvault.models import KeyVaultBackend
     from localazure.services.queue.models import QueueBackend
@@ -165,6 +166,7 @@ class LocalAzure:
     storage: StorageBackend
     cosmosdb: CosmosBackend
     servicebus: ServiceBusBackend
+    graph: GraphBackend
 
     def __init__(self, directory: Path | None = None) -> None:
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="localazure-")
@@ -242,9 +244,7 @@ class LocalAzure:
 
     def serves(self, host: str) -> bool:
         """Whether the proxy tunnels ``host`` here (else it answers 502, as for an unknown host)."""
-        return host == "login.microsoftonline.com" or any(
-            s.front.listener == "azure" and s.front.serves(self, host) for s in SERVICES
-        )
+        return any(s.front.listener == "azure" and s.front.serves(self, host) for s in SERVICES)
 
     # control surface ----------------------------------------------------------------------
 
@@ -323,7 +323,7 @@ class LocalAzure:
                 response = None
                 return None
             if fault is not None and fault.status and not fault.after:
-                raise fault.error()
+                raise fault.error(route)
             if response is None and epoch != self.epoch:
                 return None
             if response is None:

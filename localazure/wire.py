@@ -52,3 +52,17 @@ class ApiError(Exception):
         if self.inner:  # Key Vault nests the telling code (SecretDisabled, ForbiddenByRbac, AccessDenied)
             error["innererror"] = {"code": self.inner}
         return Response(self.status, {"error": error}, self.headers)
+
+
+class StorageError(ApiError):
+    """Azure Storage's error shape ("Status and Error Codes", Azure Storage REST API): an XML body
+    ``<Error><Code>…</Code><Message>…</Message></Error>`` and, from version 2017-07-29, the code in
+    the ``x-ms-error-code`` header."""
+
+    def response(self) -> Response:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f"<Error><Code>{self.code}</Code><Message>{self.message}</Message></Error>"
+        ).encode()
+        headers = {"Content-Type": "application/xml", "x-ms-error-code": self.code, **self.headers}
+        return Response(self.status, body, headers)

@@ -99,6 +99,14 @@ def verify(cloud, monkeypatch):
     return configure
 
 
+@pytest.fixture
+def topic(cloud, monkeypatch):
+    """An outcome topic (ROTATION_EVENTS_TOPIC_ENDPOINT) in the stand-in; tests read what it received."""
+    monkeypatch.setenv("ROTATION_EVENTS_TOPIC_ENDPOINT", helpers.TOPIC)
+    settings.get_settings.cache_clear()
+    return cloud.eventgriddata
+
+
 class _Everything(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAULT = "kv-app"
 VAULT_URL = f"https://{VAULT}.vault.azure.net"
 EVENTS = Path(__file__).parent / "events"
+TOPIC = "https://rotations.eastus-1.eventgrid.azure.net/api/events"  # the outcome events' topic, in the stand-in
 
 # Text the product showed the outside world during the session: checked for keys at the end.
 PRODUCED: list[str] = []
@@ -375,7 +376,9 @@ def settle_request(cloud: LocalAzure, connection_string: str, secret: str) -> No
         blob.upload_blob(json.dumps(record).encode(), overwrite=True, metadata=metadata)
 
 
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9+/]{86}==")
+# The shapes of the secrets the stand-in issues: 64-byte base64 keys, and Entra ID client secrets
+# (localazure.services.graph.models.new_secret_text).
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9+/]{86}==|[A-Za-z0-9._~-]{3}8Q~[A-Za-z0-9._~-]{34}")
 
 
 def assert_no_key_in(texts: list[str], keys: set[str]) -> None:

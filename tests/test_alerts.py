@@ -52,6 +52,18 @@ def _vault_unreadable_in_sweep(cloud) -> None:
     helpers.sweep()
 
 
+def _never_clears(cloud) -> None:
+    from rotators.core.failures import PROPAGATION_WINDOW
+    from rotators.workflows.sweep import sweep
+
+    cloud.faults.clear()
+    helpers.enroll_storage(cloud, secret="denied", account="stdenied")
+    cloud.inject("keyvault.get_secret", status=403, code="Forbidden", inner="ForbiddenByRbac", count=10)
+    assert helpers.post_rotate({"vaultName": VAULT, "secretName": "denied"})[0] == 502  # a warning: may still clear
+    sweep(now=helpers.now() + PROPAGATION_WINDOW)  # Azure's 10 minutes for a role to apply have passed
+    cloud.faults.clear()
+
+
 def _unexpected(cloud, monkeypatch) -> None:
     version = helpers.enroll_storage(cloud, secret="unexpected")
 
@@ -70,6 +82,7 @@ def test_each_phrase_is_in_what_a_failing_rotation_logs(cloud, caplog, monkeypat
         _misconfigured_in_sweep(cloud)
         _broken_in_sweep(cloud)
         _vault_unreadable_in_sweep(cloud)
+        _never_clears(cloud)
         _unexpected(cloud, monkeypatch)
     found = alerting(caplog.records)
     assert all(found.values()), {phrase: lines for phrase, lines in found.items() if not lines}

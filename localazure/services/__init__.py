@@ -19,6 +19,7 @@ from localazure.services import (
     eventgriddomain,
     eventgridtopic,
     eventhubs,
+    graph,
     identity,
     keyvault,
     maps,
@@ -64,4 +65,6 @@ SERVICES: tuple[Service, ...] = (
     appservice.SERVICE,
     appconfigdata.SERVICE,
     communicationdata.SERVICE,
+    graph.GRAPH,
+    graph.LOGIN,
 )

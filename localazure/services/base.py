@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -140,12 +140,16 @@ class KeyPropagation:
     def advance(self, seconds: float) -> None:
         self._skew += seconds
 
+    def now(self) -> datetime:
+        """The time on this backend's clock (the wall clock plus every ``advance``)."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self._skew)
+
     def accepts(self, generated: str | None) -> bool:
         """Whether a key Azure reports generated at ``generated`` (ISO time) works yet."""
         if generated is None or not self.propagation_seconds:
             return True
         at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
-        return (datetime.now(timezone.utc) - at).total_seconds() + self._skew >= self.propagation_seconds
+        return (self.now() - at).total_seconds() >= self.propagation_seconds
 
 
 class DataPlane(KeyPropagation):

@@ -17,6 +17,9 @@ from azure.storage.blob import ExponentialRetry
 
 from rotators.core import deadline
 
+# The shortest try worth starting: less, and the retry could only time out.
+MIN_TRY_SECONDS = 0.5
+
 
 class DeadlinePolicy(SansIOHTTPPolicy[Any, Any]):
     """A per-call policy: each request's timeouts and its whole retry budget end with the trigger's time."""
@@ -56,12 +59,33 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
 
 class StopAtDeadline:
     """For an Azure Storage SDK's ``ExponentialRetry`` (each SDK ships its own copy), which takes no
-    whole-call budget: no retry starts after the deadline."""
+    whole-call budget and no per-try policy of ours: a retry starts only if its wait and a short try
+    still fit in the trigger's time, and that try's timeouts are cut to what is left after the wait
+    (the transport reads each try's timeouts from the call's options)."""
+
+    def configure_retries(self, request: Any) -> dict[str, Any]:
+        settings: dict[str, Any] = super().configure_retries(request)  # type: ignore[misc]
+        settings["call_options"] = request.context.options
+        return settings
 
     def increment(self, settings: dict[str, Any], request: Any, response: Any = None, error: Any = None) -> bool:
-        retry: bool = super().increment(settings, request, response, error)  # type: ignore[misc]
+        if not super().increment(settings, request, response, error):  # type: ignore[misc]
+            return False
         left = deadline.remaining()
-        return retry and (left is None or left > self.get_backoff_time(settings) + 0.5)  # type: ignore[attr-defined]
+        if left is None:
+            return True
+        wait = settings["wait"] = super().get_backoff_time(settings)  # type: ignore[misc]  # drawn once: the sleep takes this one
+        try_seconds = left - wait
+        if try_seconds < MIN_TRY_SECONDS:
+            return False
+        options = settings["call_options"]
+        for timeout in ("read_timeout", "connection_timeout"):
+            options[timeout] = min(options.get(timeout, try_seconds), try_seconds)
+        return True
+
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        wait: float = settings.pop("wait") if "wait" in settings else super().get_backoff_time(settings)  # type: ignore[misc]
+        return wait
 
 
 class DeadlineRetry(StopAtDeadline, ExponentialRetry):

@@ -8,7 +8,6 @@ to the time its trigger has left (``rotators.adapters.bounds``).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
 KEY_VAULT_API_VERSION = "7.5"
 STORAGE_API_VERSION = "2023-01-01"
 COSMOS_API_VERSION = "2023-11-15"
+# Event Grid's data plane for basic topics ("Publish events to custom topics"); the SDK's default too.
+EVENT_GRID_API_VERSION = "2018-01-01"
 
 
 def transport_options() -> dict[str, Any]:
@@ -142,17 +143,46 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 
 @functools.cache
 def event_publisher(endpoint: str) -> EventGridPublisherClient:
-    """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net."""
+    """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net.
+
+    Built without options: azure-eventgrid 4.22's ``EventGridPublisherClient`` drops every keyword
+    option when no namespace topic is given (its ``_patch.py`` builds the basic-topic client from the
+    endpoint, the credential and the api-version alone), so its pipeline keeps azure-core's defaults,
+    10 retries and 300 s read timeouts. The bounds go with each send (:func:`publish_call_options`).
+    """
     from azure.eventgrid import EventGridPublisherClient
 
-    return EventGridPublisherClient(endpoint, credential(), **client_options())
+    return EventGridPublisherClient(endpoint, credential(), api_version=EVENT_GRID_API_VERSION)
+
+
+def publish_call_options() -> dict[str, Any]:
+    """One try per send, its timeouts the product's, cut to the trigger's time.
+
+    ``send`` hands its keyword arguments to the pipeline's run (the basic-topic client's ``send`` passes
+    them to ``send_request``), where azure-core's retry policy reads ``retry_total`` and the transport
+    the timeouts. An event is a courtesy: a second try is not worth the caller's time.
+    """
+    from rotators.core import deadline
+
+    timeout = get_settings().http_timeout_seconds
+    bounds = {"read_timeout": timeout, "connection_timeout": min(timeout, 10.0)}
+    return {"retry_total": 0, **bounds, **deadline.call_options(**bounds)}
 
 
 @functools.cache
 def lock_container() -> ContainerClient:
-    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``."""
-    from azure.core.exceptions import ResourceExistsError
+    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``
+    (reached as :func:`host_storage` says).
+
+    The container is created here, once per process, as a call to the lock store like any other:
+    bounded by the trigger's time, and a failure mapped by the one error table (a store that does
+    not answer, or answers 5xx, is transient). Until it succeeds nothing is cached, so the next
+    call tries again.
+    """
     from azure.storage.blob import BlobServiceClient
+
+    from rotators.adapters.upstream import calling
+    from rotators.core.errors import RotationError
 
     options = blob_options(retries=3)
     connection, endpoint = host_storage("blob")
@@ -161,12 +191,18 @@ def lock_container() -> ContainerClient:
     else:
         service = BlobServiceClient(endpoint, credential(), **options)
     container = service.get_container_client(LOCK_CONTAINER)
-    with contextlib.suppress(ResourceExistsError):
-        container.create_container()
+    try:
+        with calling("Create the rotation records' container", role=LOCK_STORE_ROLE):
+            container.create_container(**blob_call_options())
+    except RotationError as exc:
+        if exc.answer is None or exc.answer.status != 409:  # 409 ContainerAlreadyExists: it is there
+            raise
     return container
 
 
 LOCK_CONTAINER = "secret-rotation"
+# What the function's identity needs for every call to the lock store, named in a 403's message.
+LOCK_STORE_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
 
 
 # The identity-based connection's endpoint setting for each service the product uses.

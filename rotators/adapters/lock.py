@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 logger = get_logger(__name__)
 
-_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
+_ROLE = clients.LOCK_STORE_ROLE
 LEASE_SECONDS = 60
 RENEW_EVERY_SECONDS = 15
 PREFIX = "pairs/"
@@ -132,9 +132,11 @@ def hold(pair: str, *, holder: str) -> Iterator[Lease]:
 def _release(lease: BlobLeaseClient) -> None:
     """Let go of the lease, on every path; should that fail, it lapses by itself within LEASE_SECONDS."""
     try:
-        lease.release(**_call_options())
-    except Exception:
-        logger.warning("Could not release the rotation lock; it lapses within %d s.", LEASE_SECONDS)
+        with calling("Release the rotation lock", role=_ROLE):
+            lease.release(**_call_options())
+    except Exception as exc:  # on the way out of a rotation: never masks its own error
+        why = exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
+        logger.warning("Could not release the rotation lock; it lapses within %d s: %s", LEASE_SECONDS, why)
 
 
 def _acquire(blob: BlobClient, holder: str) -> BlobLeaseClient:

@@ -32,6 +32,17 @@ def budget(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+@contextmanager
+def keeping(reserve: float) -> Iterator[None]:
+    """Run the block so that ``reserve`` seconds of the current budget are left after it (none: unbounded)."""
+    left = remaining()
+    if left is None:
+        yield
+        return
+    with budget(left - reserve):
+        yield
+
+
 def remaining() -> float | None:
     """Seconds left in the current budget, or ``None`` outside any budget."""
     end = _deadline.get()

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rotators.adapters import appconfig, appservice, outcomes, registry
+from rotators.adapters import appconfig, appservice, memory, outcomes, registry
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
@@ -43,7 +43,7 @@ from rotators.core.consumers import (
     unconfirmable,
 )
 from rotators.core.contract import Contract
-from rotators.core.errors import NotRotatable, RotationError, TransientError
+from rotators.core.errors import NotRotatable, RotationError
 from rotators.core.logs import get_logger
 from rotators.core.refreshes import Refreshes
 from rotators.core.settings import get_settings
@@ -107,9 +107,9 @@ def follow_up(
     """The sweep's retry: only consumers the refresh memory says are due; raises when it cannot be read."""
     target = _Secret(contract, vault, secret, version, created_on)
     consumers = target.declared()
-    known, _ = registry.load_refreshes(vault, secret)
-    memory = (known or Refreshes(version)).of(version)
-    due = tuple(consumer for consumer in consumers if memory.due(consumer, now))
+    known, _ = memory.load(registry.REFRESHES, vault, secret)
+    refreshes = (known or Refreshes(version)).of(version)
+    due = tuple(consumer for consumer in consumers if refreshes.due(consumer, now))
     if not due:
         return []
     looked = _each(due, lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
@@ -206,9 +206,9 @@ def _claim(
     wanted, current = tuple(wanted), tuple(current)  # read again on each try
     claimed: list[Consumer] = []
 
-    def change(memory: Refreshes) -> Refreshes:
-        claimed[:] = [consumer for consumer in wanted if memory.due(consumer, now)]
-        return memory.settling(current).attempting(claimed, now)
+    def change(refreshes: Refreshes) -> Refreshes:
+        claimed[:] = [consumer for consumer in wanted if refreshes.due(consumer, now)]
+        return refreshes.settling(current).attempting(claimed, now)
 
     _remember(target, change)
     return tuple(claimed)
@@ -224,30 +224,25 @@ def _remember_outcomes(target: _Secret, visits: list[_Visit], *, attempted: Iter
     if not settled and not asked:
         return
 
-    def change(memory: Refreshes) -> Refreshes:
-        return memory.attempting(asked, now).settling(settled)
+    def change(refreshes: Refreshes) -> Refreshes:
+        return refreshes.attempting(asked, now).settling(settled)
 
     try:
         try:
             _remember(target, change)
         except NotRotatable:
-            registry.replace_refreshes(target.vault, target.name, change(Refreshes(target.version)))
+            memory.replace(registry.REFRESHES, target.vault, target.name, change(Refreshes(target.version)))
     except Exception as exc:
         logger.warning("Could not remember the refreshes of secret %s in %s: %s", target.name, target.vault, _why(exc))
 
 
 def _remember(target: _Secret, change: Callable[[Refreshes], Refreshes]) -> None:
-    """Read the memory, change it, and write it back only if nobody wrote it meanwhile (two tries)."""
-    for _ in range(2):
-        known, etag = registry.load_refreshes(target.vault, target.name)
-        try:
-            registry.save_refreshes(
-                target.vault, target.name, change((known or Refreshes(target.version)).of(target.version)), etag=etag
-            )
-            return
-        except registry.Changed:
-            continue
-    raise TransientError(f"The refresh memory of secret '{target.name}' kept changing under other triggers.")
+    """Change this version's memory, written only if nobody wrote it meanwhile (``memory.remember``)."""
+
+    def of_this_version(known: Refreshes | None) -> Refreshes:
+        return change((known or Refreshes(target.version)).of(target.version))
+
+    memory.remember(registry.REFRESHES, target.vault, target.name, of_this_version)
 
 
 # one consumer ------------------------------------------------------------------------------

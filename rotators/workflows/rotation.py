@@ -56,12 +56,15 @@ from rotators.core.plan import Action, Plan, plan_rotation
 from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
-from rotators.workflows import claims, consumers, verification
+from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
 
-# What a trigger keeps back from waiting on Azure, to write the new version and let go of the lock.
-WRITE_RESERVE_SECONDS = 5.0
+# What a trigger keeps back from waiting on Azure: 5 s in all, of which the rotation keeps 4 to write
+# the new version and let go of the lock, and the trigger 1 to note a failure (two blob calls) before it
+# answers: a call that stalls to the end of the rotation's time still leaves that second.
+FAILURE_NOTE_RESERVE_SECONDS = 1.0
+WRITE_RESERVE_SECONDS = 5.0 - FAILURE_NOTE_RESERVE_SECONDS
 # A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
 # rotation doc); asking again meanwhile only meets 412, so it is not asked again for this long.
 ACCEPTED_SETTLE = timedelta(minutes=30)
@@ -144,10 +147,16 @@ def rotate(
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
+    seen = _Seen()
     try:
-        outcome = _rotate(request, now, pairs)
+        with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
+            outcome = _rotate(request, now, pairs, seen)
     except RotationError as exc:
-        if not (exc.retryable or request.dry_run or isinstance(exc, _NOT_FAILURES)):
+        if request.dry_run or isinstance(exc, _NOT_FAILURES):
+            raise
+        if exc.retryable:  # retried; reported once if it never clears (rotators.core.failures)
+            _note_failure(request, exc, seen.version, now or _utcnow())
+        else:
             data = {"trigger": request.trigger.value, "eventId": request.event_id, "code": exc.code}
             outcomes.publish(
                 outcomes.ROTATION_FAILED, request.vault, request.secret_name, {**data, "reason": exc.message}
@@ -160,10 +169,35 @@ def rotate(
     return outcome
 
 
-def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+@dataclass
+class _Seen:
+    """What a rotation read before it failed, for the failure memory: the current version, once read."""
+
+    version: str | None = None
+
+
+def _note_failure(request: RotationRequest, error: RotationError, version: str | None, now: datetime) -> None:
+    """Count a retryable failure against the version; the answer says how it stands."""
+    noted = failures.note(
+        request.vault,
+        request.secret_name,
+        version,
+        error,
+        now=now,
+        trigger=request.trigger.value,
+        event_id=request.event_id,
+    )
+    if noted is not None:
+        summary = noted.summary()
+        error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
+
+
+def _rotate(
+    request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None, seen: _Seen
+) -> RotationOutcome:
     get_settings().check_vault(request.vault)
     now = now or _utcnow()
-    current, value, contract, plan = _plan(request, now, rotation=None)
+    current, value, contract, plan = _plan(request, now, rotation=None, seen=seen)
     if plan.action is not Action.ROTATE:
         return _without_rotating(request, current, plan)
     if request.dry_run:
@@ -175,7 +209,7 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
         claims.claim(request.secret, request.vault, contract, lease, pairs)
         # Under the lock everything is read again, the consumers too: the tags may have changed (a
         # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
-        current, value, again, plan = _plan(request, now, lease.record.rotation)
+        current, value, again, plan = _plan(request, now, lease.record.rotation, seen=seen)
         if again.pair_name != contract.pair_name:
             raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
         if plan.action is not Action.ROTATE:
@@ -184,10 +218,11 @@ def _rotate(request: RotationRequest, now: datetime | None, pairs: claims.PairIn
 
 
 def _plan(
-    request: RotationRequest, now: datetime, rotation: RotationRecord | None
+    request: RotationRequest, now: datetime, rotation: RotationRecord | None, *, seen: _Seen
 ) -> tuple[SecretVersionInfo, str, Contract, Plan]:
     """Read the current version and plan; inside the cool-down, ask the consumers when they may end it."""
     current, value = vault.read_current(request.vault, request.secret_name)
+    seen.version = current.version
     contract = read_contract(current.tags, request.vault.cloud)
     settings = get_settings()
 

@@ -3,24 +3,28 @@
 By default each enrolled secret's value is compared with its resource's keys (two reads
 per secret), so drift, dead keys and resources that refuse key authentication show before
 a rotation meets them; its versions are counted (one listing, a request per 25 versions), so
-a secret nearing Key Vault's 500-version backup limit shows while there is time to act; and
-each declared consumer is asked which version it runs (a line per consumer under its secret).
+a secret nearing Key Vault's 500-version backup limit shows while there is time to act; a
+secret whose rotation keeps failing says since when, how often, why and whether it was reported
+(``rotators.workflows.failures``: one listing of the vault's failure memories, a read per memory);
+and each declared consumer is asked which version it runs (a line per consumer under its secret).
 ``check_keys=False`` reads the vault's listing only.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rotators.adapters import vault
 from rotators.core.assessment import Assessment, State, assess_vault, judge_keys, versions_note
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import ConfigurationError, RotationError
+from rotators.core.failures import Failures
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
 from rotators.kinds.base import inspect
-from rotators.workflows import consumers
+from rotators.workflows import consumers, failures
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
@@ -28,11 +32,41 @@ COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT"
 def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = True) -> list[Assessment]:
     listed = vault.list_secrets(address)
     assessments = assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval)
-    return [_with_keys(address, a) for a in assessments] if check_keys else assessments
+    if not check_keys:
+        return assessments
+    failing = _Failing.of(address)
+    return [_with_keys(address, a, failing) for a in assessments]
 
 
-def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
-    """The key check of one secret, then its consumers; a failure is that secret's note, never the table's end."""
+@dataclass(frozen=True)
+class _Failing:
+    """The vault's failure memories (``rotators.workflows.failures``), or why they could not be read."""
+
+    known: Mapping[str, Failures]
+    unread: str | None = None
+
+    @classmethod
+    def of(cls, address: VaultAddress) -> _Failing:
+        try:
+            return cls(failures.remembered(address))
+        except Exception as exc:
+            return cls({}, _why(exc))
+
+    def note(self, assessment: Assessment, version: str | None) -> Assessment:
+        """The secret's row, saying how its current version (``None``: not read) keeps failing, if it does,
+        and why (unless the row says so already)."""
+        if self.unread is not None:
+            return _note(assessment, f"failures not read: {self.unread}")
+        known = self.known.get(assessment.secret.name.lower())
+        if known is None or known.since is None or (version is not None and not known.concerns(version)):
+            return assessment
+        why = "" if known.reason in assessment.reason else f": {known.reason}"
+        return _note(assessment, known.summary() + why)
+
+
+def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing) -> Assessment:
+    """The key check of one secret, its failures, then its consumers; a failure to read is that secret's note,
+    never the table's end."""
     contract = assessment.contract
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
@@ -41,8 +75,9 @@ def _with_keys(address: VaultAddress, assessment: Assessment) -> Assessment:
         current, value = vault.read_current(address, name)
         state = inspect(contract.kind, contract.resource)
     except Exception as exc:
-        return _note(assessment, f"keys not checked: {_why(exc)}")
+        return failing.note(_note(assessment, f"keys not checked: {_why(exc)}"), None)
     judged = _with_versions(address, judge_keys(assessment, contract.held_key(value), state))
+    judged = failing.note(judged, current.version)
     if not contract.consumers:
         return judged
     try:

@@ -1,0 +1,100 @@
+"""Retryable failures that never clear: counted per secret version beside the rotation records, and
+reported once as ``KeyRotation.RotationFailed`` and an error line (``rotators.core.failures`` decides when).
+
+The memory is a blob per secret, ``failures/<vault host>/<secret>``, changed only with the ETag of what
+was read (``rotators.adapters.memory``), so of several instances failing at once exactly one marks the
+version reported, and only that one publishes. Noting a failure never changes what the trigger does with
+it (the event is still redelivered, HTTP still answers 503 or 502), and never fails it: a memory that
+cannot be kept is a warning.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rotators.adapters import memory, outcomes
+from rotators.core.clouds import VaultAddress
+from rotators.core.errors import NotRotatable, RotationError
+from rotators.core.failures import Failures
+from rotators.core.logs import get_logger
+from rotators.core.settings import get_settings
+
+logger = get_logger(__name__)
+
+FAILURES = memory.Kind("failures/", "failure memory", Failures.from_json)
+
+
+def note(
+    vault: VaultAddress,
+    secret: str,
+    version: str | None,
+    error: RotationError,
+    *,
+    now: datetime,
+    trigger: str,
+    event_id: str | None,
+) -> Failures | None:
+    """Count ``error`` (retryable) against ``version`` (``None``: not read); report it if that is due.
+
+    Returns the memory as written, or ``None`` when it could not be kept.
+    """
+    reporting = False
+
+    def change(known: Failures | None) -> Failures:
+        nonlocal reporting
+        before = (known or Failures(version)).of(version)
+        after = before.after(error, now)
+        reporting = after.reported_at is not None and before.reported_at is None
+        return after
+
+    try:
+        try:
+            written = memory.remember(FAILURES, vault, secret, change)
+        except NotRotatable:  # a blob this app did not write: this version's memory starts here
+            written = change(None)
+            memory.replace(FAILURES, vault, secret, written)
+    except Exception as exc:  # the failure being noted is the caller's answer, not this
+        logger.warning("The failure memory of secret %s in %s is not kept: %s", secret, vault, _why(exc))
+        return None
+    if reporting:
+        return _report(vault, secret, written, trigger=trigger, event_id=event_id)
+    return written
+
+
+def remembered(vault: VaultAddress) -> dict[str, Failures]:
+    """Every failure memory of ``vault``'s secrets, by lower-cased name: one listing, a read per memory."""
+    found = {}
+    for name in memory.secrets_remembered(FAILURES, vault):
+        known, _ = memory.load(FAILURES, vault, name)
+        if known is not None:
+            found[name] = known
+    return found
+
+
+def _report(vault: VaultAddress, secret: str, failures: Failures, *, trigger: str, event_id: str | None) -> Failures:
+    """The error line the alert matches, and the event; an event that could not be sent is tried again
+    at the next failure (the memory is marked unreported)."""
+    logger.error(
+        "Rotation of secret %s in %s keeps failing: %s (%s)", secret, vault, failures.reason, failures.summary()
+    )
+    data = {
+        "trigger": trigger,
+        "eventId": event_id,
+        "code": failures.code,
+        "reason": failures.reason,
+        "version": failures.version,
+        "failingSince": failures.since.isoformat() if failures.since else None,
+        "attempts": failures.attempts,
+    }
+    if outcomes.publish(outcomes.ROTATION_FAILED, vault, secret, data) or get_settings().events_topic_endpoint is None:
+        return failures
+    try:
+        return memory.remember(FAILURES, vault, secret, lambda known: (known or failures).unreported())
+    except Exception as exc:
+        logger.warning("The failure memory of secret %s in %s is not kept: %s", secret, vault, _why(exc))
+        return failures.unreported()
+
+
+def _why(exc: BaseException) -> str:
+    """Our message for our errors; only the type for anything else (its text may quote a request)."""
+    return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
