@@ -338,8 +338,9 @@ def pair_blob_name(cloud: LocalAzure, secret: str) -> str:
     from rotators.adapters.lock import blob_name
     from rotators.core.clouds import PUBLIC
     from rotators.core.contract import read_contract
+    from rotators.kinds import KINDS
 
-    return blob_name(read_contract(cloud.keyvault.current_secret(VAULT, secret).tags, PUBLIC).pair_name)
+    return blob_name(read_contract(cloud.keyvault.current_secret(VAULT, secret).tags, PUBLIC, KINDS).pair_name)
 
 
 def record_blob(cloud: LocalAzure, connection_string: str, secret: str) -> Any:
@@ -400,8 +401,8 @@ def differ(actual: str, other: str, what: str) -> None:
 
 def live_key(resource: ArmResource, credential: str) -> str:
     """The live value of the key a ``CredentialId`` tag names, as the product's kind reads the tag."""
+    from rotators.core.resources import credential_key
     from rotators.kinds import kind_for
-    from rotators.kinds.base import credential_key
 
     return resource.keys[kind_for(resource.provider).credentials[credential_key(credential)].key]
 

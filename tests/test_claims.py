@@ -16,9 +16,10 @@ from tests.helpers import VAULT
 
 def enroll(name: str, account) -> object:
     from rotators.core.clouds import VaultAddress
+    from rotators.workflows.enrollment import Enrolment
     from rotators.workflows.enrollment import enroll as enroll_secret
 
-    return enroll_secret(VaultAddress.from_name(VAULT), name, account.id, credential="key1")
+    return enroll_secret(VaultAddress.from_name(VAULT), name, Enrolment(account.id, credential="key1"))
 
 
 def test_two_secrets_enrolled_on_one_pair_at_the_same_moment_one_is_refused(cloud):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -13,9 +14,10 @@ from rotators.core.contract import ValueFormat, read_contract, shared_key_pairs
 from rotators.core.errors import BadRequest, ConfigurationError, NotRotatable, VaultNotAllowed
 from rotators.core.events import parse_secret_event
 from rotators.core.keys import Holding, KeyState, Step, holding, progress
-from rotators.core.plan import Action, plan_rotation
-from rotators.core.records import PairRecord, Phase, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
+from rotators.core.plan import Action, Planning
+from rotators.core.records import PairRecord, RotationRecord, SecretRef, SecretVersionInfo, fingerprint
 from rotators.core.settings import Settings
+from rotators.kinds import KINDS
 
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-0000000000a1"
 STORAGE = f"{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stapp"
@@ -43,7 +45,7 @@ def tags(**overrides: str) -> dict[str, str]:
     ],
 )
 def test_credential_pairs(address, credential, current, alternate, key):
-    contract = read_contract(tags(ProviderAddress=address, CredentialId=credential), PUBLIC)
+    contract = read_contract(tags(ProviderAddress=address, CredentialId=credential), PUBLIC, KINDS)
     assert (contract.credential.tag, contract.alternate.tag, contract.alternate.key) == (current, alternate, key)
 
 
@@ -75,58 +77,59 @@ def test_credential_pairs(address, credential, current, alternate, key):
 )
 def test_invalid_tags_name_the_tag_and_the_expected_value(overrides, message):
     with pytest.raises(NotRotatable) as refused:
-        read_contract(tags(**overrides), PUBLIC)
+        read_contract(tags(**overrides), PUBLIC, KINDS)
     assert message in refused.value.message
     assert refused.value.status == 422
 
 
 def test_tag_names_and_values_are_matched_loosely_and_value_format_defaults_to_key():
-    contract = read_contract({"credentialid": " key2 ", "PROVIDERADDRESS": STORAGE, "validityPeriodDays": "7"}, PUBLIC)
+    contract = read_contract(
+        {"credentialid": " key2 ", "PROVIDERADDRESS": STORAGE, "validityPeriodDays": "7"}, PUBLIC, KINDS
+    )
     assert contract.credential.tag == "key2" and contract.validity == timedelta(days=7)
     assert contract.value_format is ValueFormat.KEY and contract.expires_within_near_expiry_window
-    assert read_contract(tags(ValueFormat="connectionstring"), PUBLIC).value_format is ValueFormat.CONNECTION_STRING
+    assert (
+        read_contract(tags(ValueFormat="connectionstring"), PUBLIC, KINDS).value_format is ValueFormat.CONNECTION_STRING
+    )
 
 
 def secret(created: datetime, version: str = "v1") -> SecretVersionInfo:
     return SecretVersionInfo("s", version, created, None, tags(), None)
 
 
-CONTRACT = read_contract(tags(), PUBLIC)
+CONTRACT = read_contract(tags(), PUBLIC, KINDS)
 DAY = timedelta(hours=24)
 
 
 def test_plan_rotates_the_alternate_after_the_cool_down():
-    plan = plan_rotation(secret(NOW - timedelta(hours=25)), CONTRACT, now=NOW, min_interval=DAY)
+    plan = Planning(secret(NOW - timedelta(hours=25)), CONTRACT, now=NOW, min_interval=DAY).plan()
     assert plan.action is Action.ROTATE and plan.target.tag == "key2" and plan.current.tag == "key1"
     assert plan.expires_on == NOW + timedelta(days=90)
 
 
 def test_plan_skips_stale_events_before_anything_else():
-    plan = plan_rotation(
+    plan = Planning(
         secret(NOW - timedelta(days=9)), CONTRACT, now=NOW, min_interval=DAY, event_version="old", force=True
-    )
+    ).plan()
     assert plan.action is Action.STALE and "old" in plan.reason
 
 
 def test_plan_holds_off_inside_the_cool_down_unless_forced():
     young = secret(NOW - timedelta(hours=2))
-    held = plan_rotation(young, CONTRACT, now=NOW, min_interval=DAY)
+    held = Planning(young, CONTRACT, now=NOW, min_interval=DAY).plan()
     assert held.action is Action.COOLING_DOWN and "apps may still hold key2" in held.reason
-    forced = plan_rotation(young, CONTRACT, now=NOW, min_interval=DAY, force=True)
+    forced = Planning(young, CONTRACT, now=NOW, min_interval=DAY, force=True).plan()
     assert forced.action is Action.ROTATE and forced.reason.startswith("forced")
 
 
 def test_plan_resumes_an_interrupted_rotation_even_inside_the_cool_down():
     current = secret(NOW - timedelta(hours=1))
     record = started()
-    plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=record)
+    plan = Planning(current, CONTRACT, now=NOW, min_interval=DAY, record=record).plan()
     assert plan.action is Action.ROTATE and plan.resume == record
-    for finished in (
-        started(base_version="v0"),
-        started(phase=Phase.WRITTEN),
-        started(target="key1", target_key="key1"),
-    ):
-        plan = plan_rotation(current, CONTRACT, now=NOW, min_interval=DAY, record=finished)
+    # A rotation that wrote made a newer version current: its record's base is no longer the current version.
+    for finished in (started(base_version="v0"), started(target="key1", target_key="key1")):
+        plan = Planning(current, CONTRACT, now=NOW, min_interval=DAY, record=finished).plan()
         assert plan.action is Action.COOLING_DOWN and plan.resume is None
 
 
@@ -191,7 +194,7 @@ def test_vault_names_are_validated(name):
 
 def started(**changes) -> RotationRecord:
     base = SecretVersionInfo("s", "v1", NOW - DAY, None, {}, None)
-    record = RotationRecord.start(base, "key2", "key2", key_before="old-key", generated_before="t0", at=NOW)
+    record = RotationRecord.start(base, CONTRACT.alternate, key_before="old-key", generated_before="t0", at=NOW)
     return replace(record, **changes)
 
 
@@ -254,21 +257,23 @@ def test_pair_records_survive_the_blob_round_trip():
     assert (
         owner == SecretRef("https://kv-app.vault.azure.net", "storage-key") and str(owner) == "'storage-key' in kv-app"
     )
-    unasked = PairRecord(owner, None, started(requested_at=None, phase=Phase.WRITTEN, new_version="v2"))
+    unasked = PairRecord(owner, None, started(requested_at=None))
     assert PairRecord.from_json(unasked.to_json()) == unasked
     assert PairRecord.from_json(b"{not json") == PairRecord() and PairRecord.from_json(b"") == PairRecord()
 
 
 def test_secrets_sharing_a_key_pair_are_found_whatever_the_spelling():
     contracts = {
-        "a": read_contract(tags(), PUBLIC),
+        "a": read_contract(tags(), PUBLIC, KINDS),
         "b": read_contract(
-            tags(CredentialId="KEY2", ProviderAddress=STORAGE.upper().replace("SUBSCRIPTIONS", "subscriptions")), PUBLIC
+            tags(CredentialId="KEY2", ProviderAddress=STORAGE.upper().replace("SUBSCRIPTIONS", "subscriptions")),
+            PUBLIC,
+            KINDS,
         ),
-        "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC),
-        "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC),
+        "c": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primary"), PUBLIC, KINDS),
+        "d": read_contract(tags(ProviderAddress=COSMOS, CredentialId="primaryReadonly"), PUBLIC, KINDS),
         # "key2" is the Cosmos DB rotation sample's name for secondary.
-        "e": read_contract(tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC),
+        "e": read_contract(tags(ProviderAddress=COSMOS, CredentialId="key2"), PUBLIC, KINDS),
     }
     assert shared_key_pairs(contracts) == {"a": ["b"], "b": ["a"], "c": ["e"], "e": ["c"]}
 
@@ -282,10 +287,31 @@ def test_assessing_a_vault_marks_secrets_sharing_a_key_pair_misconfigured():
         ),
         SecretVersionInfo("plain", "v1", NOW, None, {}, None),
     ]
-    states = {a.secret.name: (a.state, a.reason) for a in assess_vault(listed, PUBLIC, now=NOW, min_interval=DAY)}
+    states = {
+        a.secret.name: (a.state, a.reason) for a in assess_vault(listed, PUBLIC, KINDS, now=NOW, min_interval=DAY)
+    }
     assert states["own"] == (State.OK, "")
     assert (
         states["one"][0] is State.MISCONFIGURED
         and "Secrets 'one' and 'two' both rotate the key1/key2 pair of stapp" in states["one"][1]
     )
     assert states["two"][0] is State.MISCONFIGURED and "plain" not in states
+
+
+def test_the_error_tree_in_the_errors_docstring_is_the_classes_tree():
+    """core/errors.py draws its hierarchy (httpx's way): rendered here from the classes, so it cannot drift."""
+    from rotators.core import errors
+
+    def below(cls: type[errors.RotationError], lead: str) -> list[str]:
+        children = [child for child in cls.__subclasses__() if child.__module__ == errors.__name__]
+        lines = []
+        for index, child in enumerate(children):
+            last = index == len(children) - 1
+            lines.append(f"{lead}{'└── ' if last else '├── '}{child.__name__} {child.status}")
+            lines += below(child, lead + ("    " if last else "│   "))
+        return lines
+
+    tree = re.compile(r"^    (?P<lead>[│├└─ ]*)(?P<name>[A-Za-z]+) +(?P<status>\d{3})", re.M)
+    drawn = [f"{m['lead']}{m['name']} {m['status']}" for m in tree.finditer(errors.__doc__ or "")]
+    root = errors.RotationError
+    assert drawn == [f"{root.__name__} {root.status}", *below(root, "")]

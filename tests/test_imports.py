@@ -65,3 +65,24 @@ def test_the_product_imports_nothing_from_the_stand_in_or_the_tests():
                 names = [node.module]
             offending += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ("localazure", "tests")]
     assert offending == []
+
+
+OUTSIDE_THE_CORE = ("rotators.kinds", "rotators.adapters", "rotators.workflows", "rotators.triggers")
+
+
+def test_the_core_imports_no_kind_adapter_or_workflow():
+    """``rotators/core`` is pure: no module of it names a layer that calls Azure, even lazily, and importing
+    every one of them loads none of those layers (nor an Azure SDK)."""
+    core = sorted((ROOT / "rotators" / "core").glob("*.py"))
+    named = []
+    for path in core:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):  # "from rotators import kinds" names rotators.kinds
+                package = ["rotators", "core"][: 3 - node.level] if node.level else []
+                module = ".".join([*package, *([node.module] if node.module else [])])
+                names = [module, *(f"{module}.{a.name}" for a in node.names)]
+            named += [f"{path.name}: {n}" for n in names if n.startswith(OUTSIDE_THE_CORE)]
+    assert named == []
+    modules = imported_after("\n".join(f"import rotators.core.{path.stem}" for path in core if path.stem != "__init__"))
+    assert [m for m in sorted(modules) if m.startswith((*OUTSIDE_THE_CORE, "azure"))] == []

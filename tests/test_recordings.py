@@ -41,6 +41,7 @@ import yaml
 
 from localazure import LocalAzure
 from rotators.adapters import clients
+from rotators.core.records import NewVersion
 
 RECORDINGS = Path(__file__).parent / "recordings"
 # Folder in tests/recordings -> the short name test ids use.
@@ -781,7 +782,7 @@ def _transport(replay: _Replay) -> Any:
 def _resource(account_id: str) -> Any:
     from rotators.core.clouds import PUBLIC
     from rotators.core.parsing import parse_resource_id
-    from rotators.kinds.base import Resource
+    from rotators.core.resources import Resource
 
     parsed = parse_resource_id(account_id)
     assert parsed is not None, f"the product refuses the recorded account id {account_id}"
@@ -909,9 +910,8 @@ def _vault(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
         written = CASSETTES[item.recording][item.index + 1]
         client, replay = _vault_client(case, [written], credential)
         monkeypatch.setattr(clients, "secret_client", lambda url: client)
-        info = vault.write_version(
-            address, _secret_name(written) or "", "v", tags={}, content_type=None, expires_on=datetime.now(timezone.utc)
-        )
+        version = NewVersion(_secret_name(written) or "", {}, None, datetime.now(timezone.utc))
+        info = vault.write_version(address, version, "v")
         assert info.version and info.created_on
         tenant = urlsplit(_challenge(item.headers["www-authenticate"])[1]["authorization"]).path.strip("/")
         assert credential.asked == [(("https://vault.azure.net/.default",), tenant)]
@@ -944,9 +944,7 @@ def _vault_set(client: Any, address: Any, item: Interaction, body: Any, pages: l
 
     from rotators.adapters import vault
 
-    info = vault.write_version(
-        address, _secret_name(item) or "", "v", tags={}, content_type=None, expires_on=datetime.now(timezone.utc)
-    )
+    info = vault.write_version(address, NewVersion(_secret_name(item) or "", {}, None, datetime.now(timezone.utc)), "v")
     assert info.version == _version_of(body["id"]) and info.created_on is not None
     assert info.tags == body.get("tags", {}) and info.content_type == body.get("contentType")
     assert (info.expires_on is not None) == ("exp" in body["attributes"])

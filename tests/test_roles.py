@@ -26,11 +26,25 @@ APP_ID = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg-apps/provider
 
 
 def _bicep_role_actions(module: str) -> list[str]:
-    """The actions of the one role definition a Bicep module declares, as the deployment writes them."""
-    resources = BicepParser().parse(text=(MODULES / module).read_text())["resources"]
-    (definition,) = (r for r in resources.values() if r["type"] == "Microsoft.Authorization/roleDefinitions")
+    """The actions of the one role definition a Bicep module declares, as the deployment writes them: a
+    literal list, or one reached through the module's variables and ``loadJsonContent``."""
+    parsed = BicepParser().parse(text=(MODULES / module).read_text())
+    (definition,) = (r for r in parsed["resources"].values() if r["type"] == "Microsoft.Authorization/roleDefinitions")
     (permission,) = definition["config"]["properties"]["permissions"]
-    return permission["actions"]
+
+    def value(node: Any) -> Any:
+        if isinstance(node, str) and node in parsed.get("variables", {}):
+            return value(parsed["variables"][node]["value"])
+        if isinstance(node, dict) and "function" in node:
+            assert node["function"]["type"] == "load_json_content", node
+            return json.loads((MODULES / node["function"]["parameters"]["file_path"]).read_text())
+        if isinstance(node, dict) and "operator" in node:
+            operator = node["operator"]
+            assert operator["type"] in ("index_accessor", "property_accessor"), node
+            return value(operator["operands"]["operand_1"])[operator["operands"]["operand_2"]]
+        return node
+
+    return value(permission["actions"])
 
 
 def _json_roles(name: str) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from localazure.services.base import ISSUED_KEYS
 from rotators.core.clouds import PUBLIC
 from rotators.core.errors import DataPlaneUnreachable, KeyRefused
 from rotators.core.parsing import parse_resource_id
+from rotators.core.resources import Resource
 from rotators.kinds import kind_for
-from rotators.kinds.base import Resource
 from tests import helpers
 from tests.helpers import VAULT
 

@@ -3,8 +3,8 @@
 //
 // Actions: the product reads the account (keysMetadata generation times tell when a regeneration has
 // finished), lists keys, and regenerates one; it never reads the operation-status URL, which lives
-// outside the account's scope, nor the read-only keys. Operation names:
-// https://learn.microsoft.com/azure/role-based-access-control/permissions/databases#microsoftdocumentdb
+// outside the account's scope, nor the read-only keys. They and the role's name are the Cosmos DB
+// kind's (rotators/kinds/cosmosdb.py), read from key-rotators.json, which is generated from the kinds.
 // No built-in role fits: Cosmos DB Operator excludes listKeys and regenerateKey, DocumentDB Account
 // Contributor is far broader (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/databases).
 //
@@ -12,12 +12,13 @@
 // or Azure refuses it ("This display name must be unique at the scope of the Microsoft Entra
 // directory", https://learn.microsoft.com/azure/role-based-access-control/custom-roles#custom-role-properties),
 // hence the group's name and a hash after the product's name for the role.
-var roleName = 'Cosmos DB Account Key Rotator'
+var rotators = loadJsonContent('key-rotators.json')
+var rotator = rotators['microsoft.documentdb/databaseaccounts']
 
 resource keyRotator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'cosmos-key-rotator')
   properties: {
-    roleName: '${roleName} (${take(resourceGroup().name, 64)} ${uniqueString(resourceGroup().id)})'
+    roleName: '${rotator.roleName} (${take(resourceGroup().name, 64)} ${uniqueString(resourceGroup().id)})'
     description: 'Read Cosmos DB accounts, list and regenerate their keys (key rotation).'
     type: 'CustomRole'
     assignableScopes: [
@@ -25,11 +26,7 @@ resource keyRotator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
     ]
     permissions: [
       {
-        actions: [
-          'Microsoft.DocumentDB/databaseAccounts/read'
-          'Microsoft.DocumentDB/databaseAccounts/listKeys/action'
-          'Microsoft.DocumentDB/databaseAccounts/regenerateKey/action'
-        ]
+        actions: rotator.actions
         notActions: []
       }
     ]

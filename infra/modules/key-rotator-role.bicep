@@ -1,5 +1,6 @@
-// The custom role the rotator holds on resources of one type (key-rotators.json: exactly the read,
-// list-keys and regenerate actions its kind calls), created once per resource group and type.
+// The custom role the rotator holds on resources of one type (key-rotators.json, generated from the
+// kinds: exactly the read, list-keys and regenerate actions its kind calls), created once per
+// resource group and type.
 // Name and display name unique per group as for the Storage and Cosmos DB roles (storage-role.bicep).
 @description('Top-level ARM type, lower-case, as key-rotators.json lists it: microsoft.cache/redis.')
 param resourceType string

@@ -1,9 +1,11 @@
 """What a service of the stand-in is: a backend holding its state, the front door it sits
 behind (a host with its authentication and api-version rules) and its table of URLs.
 
-Each service is a package of three modules, as moto lays them out: ``models`` (the state),
-``responses`` (the handlers, answering as the service's REST API does) and ``urls`` (the
-table). Adding a service means one package and one line in :mod:`localazure.services`.
+Each service is a package. A large one splits as moto lays them out: ``models`` (the state),
+``responses`` (the handlers, answering as the service's REST API does) and ``urls`` (the table);
+a small one keeps all three in its ``__init__`` (the keyed services state only their names, in a
+:class:`~localazure.services.keyed.KeyedApi`). Adding a service means one package and one line in
+:mod:`localazure.services`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core.errors import RotationError, RotationInProgress, TransientError, UpstreamError
 from rotators.core.logs import get_logger
-from rotators.core.records import PairRecord, Phase
+from rotators.core.records import PairRecord
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient
@@ -63,7 +63,7 @@ class Lease:
         self._renewer.start()
 
     def save(self, record: PairRecord) -> None:
-        """Persist the record; its metadata (owner, phase, base version) lets the sweep find it without a read."""
+        """Persist the record; its metadata (owner, base version's creation) lets the sweep find it without a read."""
         self.ensure_held()
         rotation = record.rotation
         metadata = {"vault": record.owner.vault_url, "secret": record.owner.name} if record.owner else {}
@@ -71,7 +71,7 @@ class Lease:
             # Key Vault lists secrets without their version ids, so the sweep recognises the base
             # version by its creation time (whole seconds, as Key Vault gives them).
             created = str(int(rotation.base_created.timestamp()))
-            metadata |= {"phase": rotation.phase.value, "base": rotation.base_version, "basecreated": created}
+            metadata |= {"basecreated": created}
         with calling("Save the rotation record", role=_ROLE):
             self._blob.upload_blob(
                 record.to_json(), overwrite=True, lease=self._lease, metadata=metadata, **_call_options()
@@ -183,16 +183,20 @@ def peek(pair: str) -> PairRecord:
 
 
 @dataclass(frozen=True)
-class Unfinished:
-    """A rotation whose record stops before the new version was written."""
+class RotationBase:
+    """The last rotation recorded on a key pair: its secret and when the version it started from was created.
+
+    Finished or not: a rotation that wrote has made a newer version current, so it is unfinished
+    exactly when this is still the secret's current version (the sweep compares).
+    """
 
     vault_url: str
     secret: str
     base_created: int
 
 
-def unfinished() -> list[Unfinished]:
-    """Every pair's record that stopped before writing, from blob metadata alone (one listing)."""
+def rotation_bases() -> list[RotationBase]:
+    """The last rotation of every key pair that ever had one, from blob metadata alone (one listing)."""
     found = []
     with calling("List rotation records", role=_ROLE):
         for blob in clients.lock_container().list_blobs(
@@ -201,8 +205,8 @@ def unfinished() -> list[Unfinished]:
             metadata = blob.metadata or {}
             created = metadata.get("basecreated", "")
             complete = {"vault", "secret"} <= set(metadata) and created.isascii() and created.isdigit()
-            if metadata.get("phase") == Phase.STARTED.value and complete:
-                found.append(Unfinished(metadata["vault"], metadata["secret"], int(created)))
+            if complete:
+                found.append(RotationBase(metadata["vault"], metadata["secret"], int(created)))
     return found
 
 

@@ -23,7 +23,7 @@ import json
 from rotators.adapters import clients, memory
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import MAX_REGISTERED, REGISTRY, Consumer, parse_entries
+from rotators.core.consumers import MAX_REGISTERED, REGISTRY, Consumer, Declared, parse_entries
 from rotators.core.errors import NotRotatable
 from rotators.core.refreshes import Refreshes
 
@@ -35,6 +35,11 @@ _ROLE = clients.LOCK_STORE_ROLE
 
 def blob_name(vault: VaultAddress, secret: str, prefix: str = PREFIX) -> str:
     return memory.blob_name(vault, secret, prefix)
+
+
+def declared(consumers: Declared, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
+    """A secret's consumers as its ``Consumers`` tag declares them: the tag's entries, or the registry's."""
+    return load(vault, secret) if consumers.in_registry else consumers.consumers
 
 
 def load(vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:

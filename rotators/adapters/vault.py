@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import VaultAddress
 from rotators.core.errors import SecretNotFound, UpstreamError
-from rotators.core.records import SecretVersionInfo
+from rotators.core.records import NewVersion, SecretVersionInfo
 
 if TYPE_CHECKING:
     from azure.core.paging import PageIterator
@@ -28,12 +27,17 @@ def read_current(vault: VaultAddress, name: str) -> tuple[SecretVersionInfo, str
     return _info(name, secret.properties), secret.value or ""
 
 
-def write_version(
-    vault: VaultAddress, name: str, value: str, *, tags: dict[str, str], content_type: str | None, expires_on: datetime
-) -> SecretVersionInfo:
+def write_version(vault: VaultAddress, version: NewVersion, value: str) -> SecretVersionInfo:
+    """Write ``version`` holding ``value``, enabled."""
+    name = version.name
     with calling(f"Write a new version of secret {name} in {vault}", role=_role(vault)):
         secret = clients.secret_client(vault.url).set_secret(
-            name, value, tags=tags, content_type=content_type, expires_on=expires_on, enabled=True
+            name,
+            value,
+            tags=version.tags,
+            content_type=version.content_type,
+            expires_on=version.expires_on,
+            enabled=True,
         )
     return _info(name, secret.properties)
 

@@ -16,15 +16,16 @@ from rotators.core.consumers import ConsumerReport
 from rotators.core.contract import (
     NEAR_EXPIRY_WINDOW,
     Contract,
-    check_value_format,
     is_enrolled,
     key_pair_conflict,
     read_contract,
     shared_key_pairs,
 )
 from rotators.core.errors import NotRotatable
-from rotators.core.keys import Holding, KeyState, holding
+from rotators.core.keys import KeyState
 from rotators.core.records import SecretVersionInfo
+from rotators.core.resources import Kinds
+from rotators.core.verdict import Verdict, refusal, verdict
 
 
 class State(enum.StrEnum):
@@ -54,10 +55,12 @@ class Assessment:
     consumers: tuple[ConsumerReport, ...] = ()  # where each declared consumer stands (status only)
 
 
-def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+def assess(
+    secret: SecretVersionInfo, cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
+) -> Assessment:
     days_left = None if secret.expires_on is None else (secret.expires_on - now).days
     try:
-        contract = read_contract(secret.tags, cloud)
+        contract = read_contract(secret.tags, cloud, kinds)
     except NotRotatable as exc:
         return Assessment(secret, State.MISCONFIGURED, days_left, exc.message)
     if now - secret.created_on < min_interval:
@@ -74,14 +77,16 @@ def assess(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interv
 
 
 def assess_vault(
-    secrets: Iterable[SecretVersionInfo], cloud: Cloud, *, now: datetime, min_interval: timedelta
+    secrets: Iterable[SecretVersionInfo], cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
 ) -> list[Assessment]:
     """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them.
 
     One secret that cannot be assessed, for whatever reason, is reported as misconfigured
     and the others are still assessed: a single bad tag never hides a whole vault.
     """
-    assessments = [_assess_one(s, cloud, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)]
+    assessments = [
+        _assess_one(s, cloud, kinds, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)
+    ]
     shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
     for index, assessment in enumerate(assessments):
         others = shared.get(assessment.secret.name)
@@ -93,29 +98,28 @@ def assess_vault(
     return assessments
 
 
-def judge_keys(assessment: Assessment, held: str | None, state: KeyState) -> Assessment:
-    """What the resource's keys say about a secret the tags alone call healthy (or due)."""
+def judge_keys(assessment: Assessment, value: str, state: KeyState) -> Assessment:
+    """What the resource's keys say about a secret the tags alone call healthy (or due): the rotation's
+    verdict (:mod:`rotators.core.verdict`), as a state."""
     contract = assessment.contract
     if contract is None or assessment.state is State.MISCONFIGURED:
         return assessment
     kind = contract.kind
-    if state.key_auth_disabled:
+    judged = verdict(contract, value, state)
+    if judged is Verdict.KEYS_OFF:
         reason = (
             f"the {kind.display_name} refuses key authentication ({state.key_auth_disabled}); use {kind.passwordless}"
         )
         return replace(assessment, state=State.KEYS_DISABLED, reason=reason)
-    try:
-        check_value_format(contract, state)
-    except NotRotatable as exc:
-        return replace(assessment, state=State.MISCONFIGURED, reason=exc.message)
-    found = holding(held, state, contract.credential.key, contract.alternate.key)
-    if found is Holding.ALTERNATE:
+    if (refused := refusal(judged, contract, state, assessment.secret.name)) is not None:
+        return replace(assessment, state=State.MISCONFIGURED, reason=refused.message)
+    if judged is Verdict.DRIFTED:
         reason = (
             f"the value is {contract.alternate.tag} though CredentialId says {contract.credential.tag}; "
             f"set CredentialId to {contract.alternate.tag}"
         )
         return replace(assessment, state=State.DRIFTED, reason=reason)
-    if found is Holding.NEITHER:
+    if judged is Verdict.BROKEN:
         reason = (
             f"the value is neither key of the {contract.describe_key_pair()}: apps reading it fail; "
             f"rotate with force to write the live {contract.credential.tag}"
@@ -149,8 +153,10 @@ def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[s
     return index
 
 
-def _assess_one(secret: SecretVersionInfo, cloud: Cloud, *, now: datetime, min_interval: timedelta) -> Assessment:
+def _assess_one(
+    secret: SecretVersionInfo, cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
+) -> Assessment:
     try:
-        return assess(secret, cloud, now=now, min_interval=min_interval)
+        return assess(secret, cloud, kinds, now=now, min_interval=min_interval)
     except Exception as exc:  # an input no grammar foresaw: this secret's error, not the vault's
         return Assessment(secret, State.MISCONFIGURED, None, f"its tags could not be read ({type(exc).__name__})")

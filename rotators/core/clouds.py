@@ -1,8 +1,10 @@
 """The Azure clouds a vault can live in, recognised by the vault's DNS suffix.
 
-An event's vault URL decides the cloud, so the ARM endpoint, Storage and Cosmos DB
-suffixes always match the vault's cloud; a host outside these suffixes is refused
-before any token is sent to it.
+An event's vault URL decides the cloud, so the ARM endpoint and every service host always
+match the vault's cloud; a host outside these suffixes is refused before any token is sent to
+it. Every host that differs per cloud is a field of :class:`Cloud`, one row per cloud, here and
+nowhere else (hosts a resource reports for itself, such as SignalR's ``hostName``, are read
+from the resource instead).
 """
 
 from __future__ import annotations
@@ -14,42 +16,64 @@ from rotators.core.errors import BadRequest
 from rotators.core.parsing import PRINTABLE_ASCII, is_vault_name, shown
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Cloud:
+    """One cloud's endpoints; each ``*_suffix`` follows a resource's name: ``https://<name>.<suffix>``.
+
+    Sources: each service's endpoints in the national clouds' developer guides ("Azure China
+    developer guide", "Azure Government developer guide"), and for App Configuration the
+    national clouds' App Configuration docs.
+    """
+
     name: str
     vault_suffix: str
     arm_endpoint: str
-    storage_suffix: str
+    storage_suffix: str  # <account>.blob.<suffix>, and EndpointSuffix= in a connection string
     cosmos_suffix: str
-    # App Configuration stores: https://<store>.<suffix> (the national clouds' App Configuration docs).
     appconfig_suffix: str
+    redis_suffix: str
+    search_suffix: str
+    servicebus_suffix: str  # Service Bus and Event Hubs namespaces alike
+    eventgrid_suffix: str  # custom topics: <topic>.<region>-1.<suffix>
 
 
 PUBLIC = Cloud(
-    "AzureCloud",
-    "vault.azure.net",
-    "https://management.azure.com",
-    "core.windows.net",
-    "documents.azure.com",
-    "azconfig.io",
+    name="AzureCloud",
+    vault_suffix="vault.azure.net",
+    arm_endpoint="https://management.azure.com",
+    storage_suffix="core.windows.net",
+    cosmos_suffix="documents.azure.com",
+    appconfig_suffix="azconfig.io",
+    redis_suffix="redis.cache.windows.net",
+    search_suffix="search.windows.net",
+    servicebus_suffix="servicebus.windows.net",
+    eventgrid_suffix="eventgrid.azure.net",
 )
 CLOUDS = (
     PUBLIC,
     Cloud(
-        "AzureChinaCloud",
-        "vault.azure.cn",
-        "https://management.chinacloudapi.cn",
-        "core.chinacloudapi.cn",
-        "documents.azure.cn",
-        "azconfig.azure.cn",
+        name="AzureChinaCloud",
+        vault_suffix="vault.azure.cn",
+        arm_endpoint="https://management.chinacloudapi.cn",
+        storage_suffix="core.chinacloudapi.cn",
+        cosmos_suffix="documents.azure.cn",
+        appconfig_suffix="azconfig.azure.cn",
+        redis_suffix="redis.cache.chinacloudapi.cn",
+        search_suffix="search.azure.cn",
+        servicebus_suffix="servicebus.chinacloudapi.cn",
+        eventgrid_suffix="eventgrid.chinacloudapi.cn",
     ),
     Cloud(
-        "AzureUSGovernment",
-        "vault.usgovcloudapi.net",
-        "https://management.usgovcloudapi.net",
-        "core.usgovcloudapi.net",
-        "documents.azure.us",
-        "azconfig.azure.us",
+        name="AzureUSGovernment",
+        vault_suffix="vault.usgovcloudapi.net",
+        arm_endpoint="https://management.usgovcloudapi.net",
+        storage_suffix="core.usgovcloudapi.net",
+        cosmos_suffix="documents.azure.us",
+        appconfig_suffix="azconfig.azure.us",
+        redis_suffix="redis.cache.usgovcloudapi.net",
+        search_suffix="search.azure.us",
+        servicebus_suffix="servicebus.usgovcloudapi.net",
+        eventgrid_suffix="eventgrid.azure.us",
     ),
 )
 

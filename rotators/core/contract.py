@@ -1,7 +1,9 @@
 """The secret contract: the tags that enrol a secret for rotation, validated into a :class:`Contract`.
 
 The tag names are those of Azure's own rotation samples, so their users switch over
-without retagging. Pure: no I/O, no SDK imports.
+without retagging. Pure: no I/O, no SDK imports. A contract is read against the registry of
+kinds the caller passes (:class:`~rotators.core.resources.Kinds`) and holds what it needs of
+its kind (:class:`~rotators.core.resources.ContractKind`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from datetime import timedelta
 from rotators.core.clouds import Cloud
 from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
 from rotators.core.errors import NotRotatable
-from rotators.core.keys import Description
 from rotators.core.parsing import ascii_int, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
-from rotators.kinds import SUPPORTED_TYPES, Credential, KeyKind, Resource, is_supported, kind_for
-from rotators.kinds.base import credential_key
+from rotators.core.resources import ContractKind, Credential, Kinds, Resource, credential_key
 
 CREDENTIAL_ID = "CredentialId"
 PROVIDER_ADDRESS = "ProviderAddress"
@@ -42,7 +42,7 @@ class ValueFormat(enum.Enum):
 
 @dataclass(frozen=True)
 class Contract:
-    kind: KeyKind
+    kind: ContractKind
     resource: Resource
     credential: Credential
     validity: timedelta
@@ -104,13 +104,13 @@ def key_pair_conflict(name: str, contract: Contract, others: list[str]) -> str:
     )
 
 
-def enrolled_contracts(secrets: Iterable[SecretVersionInfo], cloud: Cloud) -> dict[str, Contract]:
+def enrolled_contracts(secrets: Iterable[SecretVersionInfo], cloud: Cloud, kinds: Kinds) -> dict[str, Contract]:
     """The valid contracts among ``secrets``, by secret name; misconfigured ones are left out."""
     contracts = {}
     for secret in secrets:
         if is_enrolled(secret.tags):
             with suppress(NotRotatable):
-                contracts[secret.name] = read_contract(secret.tags, cloud)
+                contracts[secret.name] = read_contract(secret.tags, cloud, kinds)
     return contracts
 
 
@@ -169,14 +169,14 @@ def next_version_tags(tags: Mapping[str, str], credential: str, written_by: str)
     return written
 
 
-def read_contract(tags: Mapping[str, str] | None, cloud: Cloud) -> Contract:
+def read_contract(tags: Mapping[str, str] | None, cloud: Cloud, kinds: Kinds) -> Contract:
     tags = dict(tags or {})
     if clashes := ambiguous_tags(tags):
         raise NotRotatable(
             f"Tags {'; '.join(clashes)} name the same contract tag: which one holds is ambiguous. "
             "Keep one spelling of each."
         )
-    resource, kind = locate(_tag(tags, PROVIDER_ADDRESS), cloud)
+    resource, kind = locate(_tag(tags, PROVIDER_ADDRESS), cloud, kinds)
     credential_id = _tag(tags, CREDENTIAL_ID)
     credential = kind.credentials.get(credential_key(credential_id))
     if credential is None:
@@ -200,7 +200,7 @@ def _tag(tags: Mapping[str, str], name: str) -> str:
     return str(value).strip()
 
 
-def locate(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
+def locate(address: str, cloud: Cloud, kinds: Kinds) -> tuple[Resource, ContractKind]:
     """The resource a ``ProviderAddress`` names and the kind that rotates it, or why it is not rotatable."""
     parsed = parse_resource_id(address)
     if parsed is None:
@@ -209,12 +209,13 @@ def locate(address: str, cloud: Cloud) -> tuple[Resource, KeyKind]:
             "(/subscriptions/<guid>/resourceGroups/<group>/providers/<namespace>/<type>/<name>, "
             "ASCII, no empty, '.' or '..' segments, nothing percent-encoded)."
         )
-    if not is_supported(parsed.resource_type):
+    kind = kinds.get(parsed.resource_type)
+    if kind is None:
         raise NotRotatable(
             f"Tag '{PROVIDER_ADDRESS}' names a {parsed.resource_type} resource; "
-            f"supported: {', '.join(SUPPORTED_TYPES)}."
+            f"supported: {', '.join(kinds.supported)}."
         )
-    return Resource(parsed, cloud), kind_for(parsed.resource_type)
+    return Resource(parsed, cloud), kind
 
 
 def _validity(raw: str) -> timedelta:
@@ -233,21 +234,3 @@ def _value_format(tags: Mapping[str, str]) -> ValueFormat:
         if raw.lower() == value_format.value.lower():
             return value_format
     raise NotRotatable(f"Tag '{VALUE_FORMAT}' is {shown(raw)}; expected Key or ConnectionString.")
-
-
-def secret_value(contract: Contract, key_value: str, described: Description) -> str:
-    """What the secret holds for a key: the bare key, or a connection string built around it (on the
-    hosts the resource reported when it was ``described``)."""
-    if contract.value_format is ValueFormat.CONNECTION_STRING:
-        return contract.kind.connection_string(contract.resource, key_value, described)
-    return key_value
-
-
-def check_value_format(contract: Contract, described: Description) -> None:
-    """Refuse a value format the resource cannot take, before anything is regenerated: the kind's
-    connection string for a resource it does not fit (a Cosmos DB account of another API)."""
-    if contract.value_format is ValueFormat.CONNECTION_STRING and described.no_connection_string:
-        raise NotRotatable(
-            f"Tag '{VALUE_FORMAT}' is ConnectionString, but the {contract.kind.display_name} {contract.resource.name} "
-            f"{described.no_connection_string}. Set {VALUE_FORMAT} to Key and build the connection string in the app."
-        )

@@ -1,26 +1,31 @@
 """The errors a rotation can end in, each carrying the HTTP status it maps to.
 
-    RotationError
-    ├── BadRequest            400  malformed request or event
-    ├── VaultNotAllowed       403  vault outside ROTATION_ALLOWED_VAULTS
-    ├── SecretNotFound        404
-    ├── CoolingDown           409  current version younger than the minimum interval
-    ├── RotationInProgress    409  another trigger holds the secret's lock
-    ├── NotRotatable          422  missing or invalid tags, unsupported resource type
-    │   ├── ResourceNotFound  422  ProviderAddress names no resource
-    │   ├── KeyPairClaimed    422  another secret rotates the same key pair
-    │   ├── CredentialDrift   422  the value is the alternate key, not the one CredentialId names
-    │   ├── SecretBroken      422  the value is neither key of the pair: it already holds a dead key
-    │   ├── KeyAuthDisabled   422  the resource refuses key authentication: rotating is pointless
-    ├── ConfigurationError    500  the app's own settings are missing or invalid
-    │   └── SecretDisabled    422  the secret's current version is disabled
-    ├── ResourceLocked        409  a management lock (ScopeLocked) refuses writes: remove it
-    ├── UpstreamError         502  Azure refused for good
-    │   ├── AccessDenied      502  403: a role is missing, or a new assignment is still propagating (retryable)
-    │   └── VaultAccessPolicies 502 the vault uses access policies, which the deployed roles do not grant
-    └── TransientError        503  throttling, 5xx, timeouts: retrying may succeed
-        ├── ResourceBusy      503  the resource is running another operation (412): try later
-        └── DeadlineExceeded  503  the trigger's time is up: a later trigger continues
+    RotationError                500
+    ├── BadRequest               400  malformed request or event
+    ├── VaultNotAllowed          403  vault outside ROTATION_ALLOWED_VAULTS
+    ├── SecretNotFound           404
+    ├── CoolingDown              409  current version younger than the minimum interval
+    ├── RotationInProgress       409  another trigger holds the key pair's lock
+    ├── NotRotatable             422  missing or invalid tags, unsupported resource type
+    │   ├── ResourceNotFound     422  ProviderAddress names no resource
+    │   ├── KeyPairClaimed       422  another secret rotates the same key pair
+    │   ├── CredentialDrift      422  the value is the alternate key, not the one CredentialId names
+    │   ├── SecretBroken         422  the value is neither key of the pair: it already holds a dead key
+    │   ├── KeyAuthDisabled      422  the resource refuses key authentication: rotating is pointless
+    │   └── SecretDisabled       422  the secret's current version is disabled
+    ├── RollbackRefused          409  a rollback would publish a dead key, or race a rotation under way
+    ├── ResourceLocked           409  a management lock (ScopeLocked) refuses writes: remove it
+    ├── ConfigurationError       500  the app's own settings are missing or invalid
+    ├── UpstreamError            502  Azure refused for good
+    │   ├── AccessDenied         502  403: a role is missing, or a new assignment is still propagating (retryable)
+    │   └── VaultAccessPolicies  502  the vault uses access policies, which the deployed roles do not grant
+    └── TransientError           503  throttling, 5xx, timeouts: retrying may succeed
+        ├── ResourceBusy         503  the resource is running another operation (412): try later
+        ├── DeadlineExceeded     503  the trigger's time is up: a later trigger continues
+        ├── KeyRefused           503  the data plane refused a key just regenerated: not yet propagated
+        └── DataPlaneUnreachable 503  the data plane could not be reached to test a key
+
+tests/test_core.py renders this tree from the classes and compares it with the one above.
 
 Errors that come from Azure carry its answer (:class:`AzureAnswer`: the operation, the
 status and Azure's error code) as fields, so callers decide on fields, never on text or

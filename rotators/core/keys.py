@@ -6,12 +6,14 @@ status URL:
 
 - :func:`holding`: is the secret's value really the key its ``CredentialId`` names? If it
   is the alternate, the tag drifted and regenerating the "alternate" would break every
-  app; if it is neither, the secret already holds a dead key.
+  app; if it is neither, the secret already holds a dead key (:mod:`rotators.core.verdict`
+  puts this together with what the resource itself refuses, for every caller).
 - :func:`progress`: what became of the last regeneration request? It took effect if the
   target key's value changed (against its fingerprint) or Azure reports a new generation
   time for it; otherwise it may still take effect until it has settled.
 
-Key values are compared in constant time and never leave this module in any form.
+Key values are compared in constant time; the records keep only salted fingerprints of them, and
+:class:`KeyState` never shows them (its ``repr`` lists key names only).
 """
 
 from __future__ import annotations

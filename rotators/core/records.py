@@ -2,14 +2,13 @@
 
 :class:`PairRecord` is the content of a key pair's lock blob: who owns the pair and the
 :class:`RotationRecord` the next trigger resumes. State changes are named methods, one per
-transition (``start``, ``requested``, ``accepted_by_azure``, ``refused``, ``written``;
-``claimed_by``, ``contested``), in the manner of Powertools' idempotency ``DataRecord``:
+transition (``start``, ``requested``, ``accepted_by_azure``, ``refused``; ``claimed_by``,
+``contested``), in the manner of Powertools' idempotency ``DataRecord``:
 the workflow says what happened and the record says what that means. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
 import json
@@ -19,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from rotators.core.logs import get_logger
+from rotators.core.resources import Credential
 
 logger = get_logger(__name__)
 
@@ -35,9 +35,15 @@ class SecretVersionInfo:
     content_type: str | None
 
 
-class Phase(enum.StrEnum):
-    STARTED = "started"
-    WRITTEN = "written"
+@dataclass(frozen=True)
+class NewVersion:
+    """A version about to be written, all but its value (kept apart, so that no ``repr`` ever shows it):
+    the secret's name, the version's tags, content type and expiry."""
+
+    name: str
+    tags: dict[str, str]
+    content_type: str | None
+    expires_on: datetime
 
 
 def fingerprint(key_value: str, *, salt: str | None = None) -> str:
@@ -71,38 +77,31 @@ class RotationRecord:
     ask again. ``requested_at`` is when the last regeneration request went out without an
     answer that says it changed nothing; ``accepted`` says Azure took it as a long-running
     operation that runs on Azure's clock.
+
+    Nothing marks a rotation finished: its write makes a newer version current, so a record
+    resumes only while the version it started from is still the current one (:meth:`resumes`).
     """
 
     base_version: str
     base_created: datetime
     target: str
     target_key: str
-    phase: Phase
     started_at: datetime
     key_before: str
     generated_before: str | None = None
     requested_at: datetime | None = None
     accepted: bool = False
-    new_version: str | None = None
 
     @classmethod
     def start(
-        cls,
-        base: SecretVersionInfo,
-        target: str,
-        target_key: str,
-        *,
-        key_before: str,
-        generated_before: str | None,
-        at: datetime,
+        cls, base: SecretVersionInfo, target: Credential, *, key_before: str, generated_before: str | None, at: datetime
     ) -> RotationRecord:
         """A rotation of version ``base`` to ``target`` whose first regeneration request goes out at ``at``."""
         return cls(
             base.version,
             base.created_on,
-            target,
-            target_key,
-            Phase.STARTED,
+            target.tag,
+            target.key,
             at,
             fingerprint(key_before),
             generated_before,
@@ -121,19 +120,12 @@ class RotationRecord:
         """Azure answered 4xx: the request changed nothing and nothing of ours is in flight."""
         return replace(self, requested_at=None, accepted=False)
 
-    def written(self, version: str) -> RotationRecord:
-        return replace(self, phase=Phase.WRITTEN, new_version=version)
-
     def key_changed(self, key_value: str) -> bool:
         salt = self.key_before.partition("$")[0]
         return not hmac.compare_digest(fingerprint(key_value, salt=salt), self.key_before)
 
     def resumes(self, current: SecretVersionInfo, target_tag: str) -> bool:
-        return (
-            self.phase is not Phase.WRITTEN
-            and self.base_version == current.version
-            and self.target.lower() == target_tag.lower()
-        )
+        return self.base_version == current.version and self.target.lower() == target_tag.lower()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,13 +133,11 @@ class RotationRecord:
             "baseCreated": self.base_created.isoformat(),
             "target": self.target,
             "targetKey": self.target_key,
-            "phase": self.phase.value,
             "startedAt": self.started_at.isoformat(),
             "keyBefore": self.key_before,
             "generatedBefore": self.generated_before,
             "requestedAt": self.requested_at.isoformat() if self.requested_at else None,
             "accepted": self.accepted,
-            "newVersion": self.new_version,
         }
 
     @classmethod
@@ -159,13 +149,11 @@ class RotationRecord:
             base_created=_moment(data, "baseCreated"),
             target=_text(data, "target"),
             target_key=_text(data, "targetKey"),
-            phase=Phase(_text(data, "phase")),
             started_at=_moment(data, "startedAt"),
             key_before=_text(data, "keyBefore"),
             generated_before=_text(data, "generatedBefore", optional=True),
             requested_at=_moment(data, "requestedAt", optional=True),
             accepted=data.get("accepted", False),
-            new_version=_text(data, "newVersion", optional=True),
         )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rotators.core.clouds import VaultAddress
+from rotators.core.clouds import CLOUDS, VaultAddress
 from rotators.core.errors import BadRequest, ConfigurationError, VaultNotAllowed
 from rotators.core.parsing import shown
 
@@ -22,10 +22,9 @@ ALLOWED_VAULTS = "ROTATION_ALLOWED_VAULTS"
 EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
 SENTINEL = "ROTATION_APPCONFIG_SENTINEL"
 VERIFY_MODES = ("required", "best-effort", "off")
-# Event Grid custom topic hosts per cloud ("Azure Event Grid" endpoints in each national cloud's
-# developer guide): https://<topic>.<region>-1.eventgrid.azure.net/api/events.
+# Event Grid custom topic hosts, in any cloud: https://<topic>.<region>-1.<the cloud's Event Grid suffix>/api/events.
 _TOPIC_HOST = re.compile(
-    r"[a-z0-9][a-z0-9-]{1,48}\.[a-z0-9-]{2,40}\.eventgrid\.(?:azure\.net|azure\.us|chinacloudapi\.cn)"
+    r"[a-z0-9][a-z0-9-]{1,48}\.[a-z0-9-]{2,40}\.(?:" + "|".join(re.escape(c.eventgrid_suffix) for c in CLOUDS) + ")"
 )
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
 

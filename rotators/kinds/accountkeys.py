@@ -1,22 +1,24 @@
-"""Resources whose two keys are listed and regenerated on the resource itself, synchronously.
+"""Resources whose two keys are listed and regenerated on the resource itself.
 
-Redis, Azure AI services, AI Search, Maps, Communication Services, Batch and Event Grid
-domains differ only in names: the SDK's operation group and methods, the body that picks
-the key, the fields of the key list and the property that switches keys off. Each kind's
-module states those names in a :class:`KeyApi` (with the spec examples it follows); this
-class does the calls, the error mapping and the checks every kind shares.
+Such services differ only in names: the SDK's operation group and methods, the body that picks
+the key, the fields of the key list, the property that switches keys off, the hosts the resource
+reports, and whether the regeneration is long-running. Each kind's module states those names in
+a :class:`KeyApi` (with the spec examples it follows), and its connection string, if the service
+documents one, in a :class:`ConnectionFormat`; :class:`AccountKeyKind` does the calls, the error
+mapping and the checks every kind shares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call
+from rotators.core.resources import Credential, Resource
+from rotators.kinds.base import Role, arm_call
 
 
 @dataclass(frozen=True)
@@ -53,71 +55,68 @@ class ConnectionFormat:
     host: str | None = None  # which of the resource's endpoints the string is written around
 
 
+@dataclass(frozen=True, eq=False)
 class AccountKeyKind:
-    def __init__(
-        self,
-        resource_type: str,
-        display_name: str,
-        credentials: Mapping[str, Credential],
-        api: KeyApi,
-        *,
-        passwordless: str,
-        role: str,
-        connection: ConnectionFormat | None = None,
-    ) -> None:
-        self.resource_type = resource_type
-        self.display_name = display_name
-        self.credentials = credentials
-        self.passwordless = passwordless
-        self.role = role
-        self.has_connection_string = connection is not None
-        self._api = api
-        self._connection = connection
+    """A kind whose keys live on the resource: its names, its :class:`KeyApi`, and its connection string
+    when the service documents one."""
+
+    resource_type: str
+    display_name: str
+    credentials: Mapping[str, Credential]
+    api: KeyApi
+    _: KW_ONLY
+    passwordless: str
+    role: Role
+    connection: ConnectionFormat | None = None
+
+    @property
+    def has_connection_string(self) -> bool:
+        return self.connection is not None
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            read = self._call(resource, self._api.read)
-        endpoints = {name: str(value) for name, value in self._api.endpoints(read).items() if value}
-        return Description({}, self._api.keys_off(read), endpoints)
+            read = self._call(resource, self.api.read)
+        endpoints = {name: str(value) for name, value in self.api.endpoints(read).items() if value}
+        return Description({}, self.api.keys_off(read), endpoints)
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = self._call(resource, self._api.list_keys)
+            keys = self._call(resource, self.api.list_keys)
         return self._values(keys)
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         with arm_call(self, resource, f"Regenerate {key} of"):
-            answer = self._api.regenerate(self._client(resource), resource, key)
-        if self._api.long_running:
+            answer = self.api.regenerate(self._client(resource), resource, key)
+        if self.api.long_running:
             return None
-        return self._values(answer) if self._api.answers_both else self.list_keys(resource)
+        return self._values(answer) if self.api.answers_both else self.list_keys(resource)
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
-        if self._connection is None:  # read_contract refuses ConnectionString for such a kind first
+        if self.connection is None:  # read_contract refuses ConnectionString for such a kind first
             raise ValueError(f"A {self.display_name} has no connection string.")
         host = None
-        if self._connection.host is not None:
-            host = described.endpoints.get(self._connection.host)
+        if self.connection.host is not None:
+            host = described.endpoints.get(self.connection.host)
             if not host:
                 raise UpstreamError(
-                    f"Azure reported no {self._connection.host} for {resource.name}: its connection string is unknown."
+                    f"Azure reported no {self.connection.host} for {resource.name}: its connection string is unknown."
                 )
-        return self._connection.write(resource, key_value, host)
+        return self.connection.write(resource, key_value, host)
 
     def key_in_connection_string(self, value: str) -> str | None:
-        if self._connection is None:
+        if self.connection is None:
             return None
-        return key_in_connection_string(value, self._connection.field, separator=self._connection.separator)
+        return key_in_connection_string(value, self.connection.field, separator=self.connection.separator)
 
     def _client(self, resource: Resource) -> Any:
-        return clients.management_client(self._api.client, self._api.api_version, resource.subscription, resource.cloud)
+        return clients.management_client(self.api.client, self.api.api_version, resource.subscription, resource.cloud)
 
     def _call(self, resource: Resource, path: str) -> Any:
         group, _, method = path.partition(".")
         return getattr(getattr(self._client(resource), group), method)(resource.resource_group, resource.name)
 
     def _values(self, keys: Any) -> dict[str, str]:
-        values = {name: getattr(keys, attribute, None) for name, attribute in self._api.fields.items()}
+        values = {name: getattr(keys, attribute, None) for name, attribute in self.api.fields.items()}
         missing = [name for name, value in values.items() if not value]
         if missing:
             raise UpstreamError(f"The {self.display_name}'s key list lacks {', '.join(missing)}.")
@@ -129,16 +128,15 @@ class AccountKeyKind:
 Verifier = Callable[[AccountKeyKind, Resource, str, str, Description], None]
 
 
+@dataclass(frozen=True, eq=False)
 class VerifiedAccountKeyKind(AccountKeyKind):
     """An :class:`AccountKeyKind` whose new keys are tested on the data plane before they are published
     (:class:`~rotators.kinds.base.Verifiable`): a separate class, so that only these kinds are Verifiable."""
 
-    def __init__(self, *args: Any, verify: Verifier, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._verify = verify
+    verify: Verifier = field(kw_only=True)
 
     def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None:
-        self._verify(self, resource, key, value, described)
+        self.verify(self, resource, key, value, described)
         return None
 
 

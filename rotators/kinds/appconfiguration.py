@@ -23,7 +23,8 @@ from rotators.adapters import appconfig, clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds.base import Role, arm_call
 
 API_VERSION = "2024-06-01"  # the latest GA and the SDK's default, with disableLocalAuth
 PROBE_KEY = "keyrotation-probe"  # a key the test asks for and nobody sets
@@ -38,7 +39,14 @@ class AppConfigurationKind:
         **pair("Primary Read Only", "Secondary Read Only"),
     }
     passwordless = "Microsoft Entra ID: give the app a managed identity and the 'App Configuration Data Reader' role"
-    role = "the 'App Configuration Key Rotator' role (configurationStores/read, ListKeys, RegenerateKey)"
+    role = Role(
+        "App Configuration Key Rotator",
+        (
+            "Microsoft.AppConfiguration/configurationStores/read",
+            "Microsoft.AppConfiguration/configurationStores/ListKeys/action",
+            "Microsoft.AppConfiguration/configurationStores/RegenerateKey/action",
+        ),
+    )
     has_connection_string = True
 
     def describe(self, resource: Resource) -> Description:

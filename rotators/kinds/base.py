@@ -1,4 +1,5 @@
-"""The protocol every resource kind implements, and the credential pairs it rotates between."""
+"""The protocol every resource kind implements: what the core needs of it
+(:class:`~rotators.core.resources.ContractKind`), and the calls to Azure that rotate its keys."""
 
 from __future__ import annotations
 
@@ -8,60 +9,26 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from rotators.adapters.upstream import calling
-from rotators.core.clouds import Cloud
 from rotators.core.errors import ResourceNotFound
-from rotators.core.keys import Description, KeyState
-from rotators.core.parsing import ResourceId
+from rotators.core.keys import Description
+from rotators.core.resources import ContractKind, Resource
 
 
 @dataclass(frozen=True)
-class Credential:
-    """One value of the ``CredentialId`` tag: the service's key name and the other member of its pair."""
+class Role:
+    """The custom role the function's identity holds on a kind's resources: exactly the actions the kind calls.
 
-    tag: str
-    key: str
-    alternate: str
-
-
-def credential_key(tag: str) -> str:
-    """How a ``CredentialId`` value is matched: case-insensitively, spaces ignored ("Primary Read Only")."""
-    return tag.replace(" ", "").lower()
-
-
-def pair(first: str, second: str, *, keys: tuple[str, str] | None = None) -> dict[str, Credential]:
-    """Both directions of a pair, keyed by :func:`credential_key`."""
-    first_key, second_key = keys or (first, second)
-    return {
-        credential_key(first): Credential(first, first_key, second),
-        credential_key(second): Credential(second, second_key, first),
-    }
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A resource whose keys are rotated, in the cloud of the vault that holds its secret.
-
-    Every ARM call is built from these parsed parts, never from the tag's text.
+    Stated once, by the kind. infra/modules/key-rotators.json, which the deployment reads, is generated
+    from every kind's role (:mod:`rotators.kinds.roles`), and an ARM 403 names it (``str``: its name and
+    its actions, each without the provider and ``/action``).
     """
 
-    parsed: ResourceId
-    cloud: Cloud
+    name: str
+    actions: tuple[str, ...]
 
-    @property
-    def id(self) -> str:
-        return str(self.parsed)
-
-    @property
-    def subscription(self) -> str:
-        return self.parsed.subscription
-
-    @property
-    def resource_group(self) -> str:
-        return self.parsed.resource_group
-
-    @property
-    def name(self) -> str:
-        return self.parsed.name
+    def __str__(self) -> str:
+        named = (action.partition("/")[2].removesuffix("/action") for action in self.actions)
+        return f"the '{self.name}' role ({', '.join(named)})"
 
 
 def missing_resource(resource: Resource) -> Callable[[], ResourceNotFound]:
@@ -79,7 +46,7 @@ def arm_call(kind: KeyKind, resource: Resource, what: str) -> AbstractContextMan
     )
 
 
-class KeyKind(Protocol):
+class KeyKind(ContractKind, Protocol):
     """A resource with two interchangeable keys, regenerated one at a time by one ARM call.
 
     ``describe`` reads the resource once: Azure's generation time for each key where the
@@ -91,12 +58,10 @@ class KeyKind(Protocol):
     ``list_keys`` tell when it is done.
     """
 
-    resource_type: str
-    display_name: str
-    credentials: Mapping[str, Credential]
-    passwordless: str
-    role: str  # what the function's identity needs on the resource, as infra/ grants it
-    has_connection_string: bool  # whether the service documents one (ValueFormat=ConnectionString)
+    @property
+    def role(self) -> Role:
+        """What the function's identity needs on the resource, as infra/ grants it."""
+        ...
 
     def describe(self, resource: Resource) -> Description: ...
 
@@ -108,10 +73,6 @@ class KeyKind(Protocol):
         """The service's connection string around ``key_value``, from what ``describe`` read. Raises
         :class:`~rotators.core.errors.NotRotatable` (naming the fix) for a resource that has none of
         the kind's form, and :class:`~rotators.core.errors.UpstreamError` when Azure reported no host."""
-        ...
-
-    def key_in_connection_string(self, value: str) -> str | None:
-        """The key a connection string of this service holds."""
         ...
 
 
@@ -127,15 +88,3 @@ class Verifiable(Protocol):
     """
 
     def verify_key(self, resource: Resource, key: str, value: str, described: Description) -> str | None: ...
-
-
-def inspect(kind: KeyKind, resource: Resource) -> KeyState:
-    """The resource as a rotation checks it: one read, then its keys.
-
-    A resource that refuses keys is not asked for them: some services delete them then (App
-    Configuration), and every caller refuses such a resource before reading a key.
-    """
-    description = kind.describe(resource)
-    if description.key_auth_disabled:
-        return description.with_keys({})
-    return description.with_keys(kind.list_keys(resource))

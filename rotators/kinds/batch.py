@@ -25,8 +25,9 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind
-from rotators.kinds.base import Resource, pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2025-06-01"  # GA, with allowedAuthenticationModes; the SDK's default
 ENDPOINT = "accountEndpoint"
@@ -82,6 +83,13 @@ KIND = VerifiedAccountKeyKind(
         endpoints=lambda account: {ENDPOINT: account.account_endpoint},
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Batch role",
-    role="the 'Batch Key Rotator' role (batchAccounts/read, listkeys, regeneratekeys)",
+    role=Role(
+        "Batch Key Rotator",
+        (
+            "Microsoft.Batch/batchAccounts/read",
+            "Microsoft.Batch/batchAccounts/listkeys/action",
+            "Microsoft.Batch/batchAccounts/regeneratekeys/action",
+        ),
+    ),
     verify=_verify,
 )

@@ -8,8 +8,9 @@ connection string: apps send the key in a header to the account's endpoint.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
 
@@ -28,5 +29,12 @@ KIND = AccountKeyKind(
         keys_off=lambda account: flag("disableLocalAuth", account.properties and account.properties.disable_local_auth),
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Cognitive Services User' role",
-    role="the 'Cognitive Services Key Rotator' role (accounts/read, accounts/listKeys, accounts/regenerateKey)",
+    role=Role(
+        "Cognitive Services Key Rotator",
+        (
+            "Microsoft.CognitiveServices/accounts/read",
+            "Microsoft.CognitiveServices/accounts/listKeys/action",
+            "Microsoft.CognitiveServices/accounts/regenerateKey/action",
+        ),
+    ),
 )

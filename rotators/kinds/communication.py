@@ -13,8 +13,9 @@ from __future__ import annotations
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, VerifiedAccountKeyKind, flag
-from rotators.kinds.base import Resource, pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2025-09-01"  # GA, with disableLocalAuth; the SDK's default
 DATA_API_VERSION = "2025-06-01"  # Phone Numbers GA, the SDK's default
@@ -55,7 +56,14 @@ KIND = VerifiedAccountKeyKind(
         answers_both=False,
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Communication Services role",
-    role="the 'Communication Key Rotator' role (CommunicationServices/Read, ListKeys, RegenerateKey)",
+    role=Role(
+        "Communication Key Rotator",
+        (
+            "Microsoft.Communication/CommunicationServices/Read",
+            "Microsoft.Communication/CommunicationServices/ListKeys/action",
+            "Microsoft.Communication/CommunicationServices/RegenerateKey/action",
+        ),
+    ),
     # Communication Services is a public-cloud service (Azure products by region).
     # The host carries the data location (<name>.<location>.communication.azure.com in the connection
     # strings listKeys returns), so it is read from ARM (properties.hostName), never built from the name.

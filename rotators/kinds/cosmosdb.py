@@ -30,8 +30,9 @@ from rotators.adapters.dataplane import testing_key
 from rotators.core import deadline
 from rotators.core.errors import DataPlaneUnreachable, UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
+from rotators.core.resources import Credential, Resource, pair
 from rotators.core.settings import get_settings
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.kinds.base import Role, arm_call
 
 if TYPE_CHECKING:
     from azure.mgmt.cosmosdb.models import DatabaseAccountGetResults
@@ -59,7 +60,14 @@ class CosmosDBKind:
     }
     passwordless = "Microsoft Entra ID: give the app a managed identity and a Cosmos DB data-plane role"
     has_connection_string = True
-    role = "the 'Cosmos DB Account Key Rotator' role (databaseAccounts/read, listKeys, regenerateKey)"
+    role = Role(
+        "Cosmos DB Account Key Rotator",
+        (
+            "Microsoft.DocumentDB/databaseAccounts/read",
+            "Microsoft.DocumentDB/databaseAccounts/listKeys/action",
+            "Microsoft.DocumentDB/databaseAccounts/regenerateKey/action",
+        ),
+    )
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):

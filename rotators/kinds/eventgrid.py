@@ -8,8 +8,9 @@ refuses keys. No connection string: publishers send the key as ``aeg-sas-key``.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, STARTED, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2025-02-15"  # GA, with disableLocalAuth; the SDK's default
 
@@ -29,7 +30,14 @@ DOMAIN = AccountKeyKind(
         keys_off=lambda domain: flag("disableLocalAuth", domain.disable_local_auth),
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'EventGrid Data Sender' role",
-    role="the 'Event Grid Key Rotator' role (domains/read, domains/listKeys, domains/regenerateKey)",
+    role=Role(
+        "Event Grid Key Rotator",
+        (
+            "Microsoft.EventGrid/domains/read",
+            "Microsoft.EventGrid/domains/listKeys/action",
+            "Microsoft.EventGrid/domains/regenerateKey/action",
+        ),
+    ),
 )
 
 # Topics regenerate as a long-running operation: spec Topics_RegenerateKey.json lists 200 (with the
@@ -51,5 +59,12 @@ TOPIC = AccountKeyKind(
         long_running=True,
     ),
     passwordless=DOMAIN.passwordless,
-    role="the 'Event Grid Topic Key Rotator' role (topics/read, topics/listKeys, topics/regenerateKey)",
+    role=Role(
+        "Event Grid Topic Key Rotator",
+        (
+            "Microsoft.EventGrid/topics/read",
+            "Microsoft.EventGrid/topics/listKeys/action",
+            "Microsoft.EventGrid/topics/regenerateKey/action",
+        ),
+    ),
 )

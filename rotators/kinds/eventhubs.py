@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from rotators.kinds.base import Role
 from rotators.kinds.sasrules import SasRuleKind
 
 # Pinned like every client (README, "Azure API versions"): GA, with disableLocalAuth and both rule levels.
@@ -22,9 +23,15 @@ _rule = partial(
     client="azure.mgmt.eventhub:EventHubManagementClient",
     api_version=API_VERSION,
     passwordless="Microsoft Entra ID: give the app a managed identity and an Event Hubs data role",
-    role=(
-        "the 'Event Hubs Key Rotator' role (namespaces/read, authorizationRules/listkeys, "
-        "authorizationRules/regenerateKeys)"
+    role=Role(
+        "Event Hubs Key Rotator",
+        (
+            "Microsoft.EventHub/namespaces/read",
+            "Microsoft.EventHub/namespaces/authorizationRules/listkeys/action",
+            "Microsoft.EventHub/namespaces/authorizationRules/regenerateKeys/action",
+            "Microsoft.EventHub/namespaces/eventhubs/authorizationRules/listkeys/action",
+            "Microsoft.EventHub/namespaces/eventhubs/authorizationRules/regenerateKeys/action",
+        ),
     ),
 )
 

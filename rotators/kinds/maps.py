@@ -8,8 +8,9 @@ No connection string: apps pass the key as ``subscription-key``.
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2023-06-01"  # the latest GA, with disableLocalAuth; the SDK's default
 
@@ -29,5 +30,12 @@ KIND = AccountKeyKind(
         keys_off=lambda account: flag("disableLocalAuth", account.properties and account.properties.disable_local_auth),
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Azure Maps Data Reader' role",
-    role="the 'Maps Key Rotator' role (accounts/read, accounts/listKeys, accounts/regenerateKey)",
+    role=Role(
+        "Maps Key Rotator",
+        (
+            "Microsoft.Maps/accounts/read",
+            "Microsoft.Maps/accounts/listKeys/action",
+            "Microsoft.Maps/accounts/regenerateKey/action",
+        ),
+    ),
 )

@@ -9,15 +9,11 @@ connection string is StackExchange.Redis's, as Service Connector documents it
 
 from __future__ import annotations
 
+from rotators.core.resources import pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, ConnectionFormat, KeyApi, flag
-from rotators.kinds.base import pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2024-11-01"  # GA, with disableAccessKeyAuthentication
-_HOSTS = {
-    "AzureCloud": "redis.cache.windows.net",
-    "AzureChinaCloud": "redis.cache.chinacloudapi.cn",
-    "AzureUSGovernment": "redis.cache.usgovcloudapi.net",
-}
 
 KIND = AccountKeyKind(
     "Microsoft.Cache/redis",
@@ -35,9 +31,16 @@ KIND = AccountKeyKind(
         keys_off=lambda cache: flag("disableAccessKeyAuthentication", cache.disable_access_key_authentication),
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Redis data access policy",
-    role="the 'Redis Key Rotator' role (redis/read, redis/listKeys, redis/regenerateKey)",
+    role=Role(
+        "Redis Key Rotator",
+        (
+            "Microsoft.Cache/redis/read",
+            "Microsoft.Cache/redis/listKeys/action",
+            "Microsoft.Cache/redis/regenerateKey/action",
+        ),
+    ),
     connection=ConnectionFormat(
-        lambda r, key, _: f"{r.name}.{_HOSTS[r.cloud.name]}:6380,password={key},ssl=True,abortConnect=False",
+        lambda r, key, _: f"{r.name}.{r.cloud.redis_suffix}:6380,password={key},ssl=True,abortConnect=False",
         "password",
         separator=",",
     ),

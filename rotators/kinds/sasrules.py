@@ -11,20 +11,15 @@ one instance of :class:`SasRuleKind` per level of rule, built by the service's m
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Protocol
 
 from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds.base import Role, arm_call
 
-# The namespace's host in each cloud (Microsoft's Service Bus and Event Hubs endpoints per
-# national cloud): both services live on the same namespace hosts.
-_HOSTS = {
-    "AzureCloud": "servicebus.windows.net",
-    "AzureChinaCloud": "servicebus.chinacloudapi.cn",
-    "AzureUSGovernment": "servicebus.usgovcloudapi.net",
-}
 # The service's keyType names, and the spellings of the listKeys answer.
 CREDENTIALS: Mapping[str, Credential] = {
     **pair("PrimaryKey", "SecondaryKey"),
@@ -37,30 +32,21 @@ class _AccessKeys(Protocol):
     secondary_key: str | None
 
 
+@dataclass(frozen=True, eq=False)
 class SasRuleKind:
     """One level of rule: they differ only in the SDK operation group they call."""
 
     credentials = CREDENTIALS
     has_connection_string = True
 
-    def __init__(
-        self,
-        resource_type: str,
-        entity_group: str | None,
-        *,
-        display_name: str,
-        client: str,
-        api_version: str,
-        passwordless: str,
-        role: str,
-    ) -> None:
-        self.resource_type = resource_type
-        self.display_name = display_name
-        self.passwordless = passwordless
-        self.role = role
-        self._entity_group = entity_group  # the SDK's operation group of the entity; None for a namespace rule
-        self._client = client
-        self._api_version = api_version
+    resource_type: str
+    entity_group: str | None  # the SDK's operation group of the entity; None for a namespace rule
+    _: KW_ONLY
+    display_name: str
+    client: str  # "package:ClientClass", imported on first use
+    api_version: str
+    passwordless: str
+    role: Role
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read the namespace of"):
@@ -87,19 +73,19 @@ class SasRuleKind:
         """As the service's own connection strings read; entity rules name their entity."""
         names = resource.parsed.names
         value = (
-            f"Endpoint=sb://{names[0]}.{_HOSTS[resource.cloud.name]}/;"
+            f"Endpoint=sb://{names[0]}.{resource.cloud.servicebus_suffix}/;"
             f"SharedAccessKeyName={resource.name};SharedAccessKey={key_value}"
         )
-        return value + (f";EntityPath={names[1]}" if self._entity_group else "")
+        return value + (f";EntityPath={names[1]}" if self.entity_group else "")
 
     def key_in_connection_string(self, value: str) -> str | None:
         return key_in_connection_string(value, "SharedAccessKey")
 
     def _management(self, resource: Resource) -> Any:
-        return clients.management_client(self._client, self._api_version, resource.subscription, resource.cloud)
+        return clients.management_client(self.client, self.api_version, resource.subscription, resource.cloud)
 
     def _operations(self, resource: Resource) -> Any:
-        return getattr(self._management(resource), self._entity_group or "namespaces")
+        return getattr(self._management(resource), self.entity_group or "namespaces")
 
 
 def _values(keys: _AccessKeys) -> dict[str, str]:

@@ -19,18 +19,12 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable, KeyRefused
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import ONCE, AccountKeyKind, KeyApi, VerifiedAccountKeyKind, flag
-from rotators.kinds.base import Resource, pair
+from rotators.kinds.base import Role
 
 API_VERSION = "2025-05-01"  # GA, with disableLocalAuth; the SDK's default
 
-# The data plane's host in each cloud: <service>.search.windows.net in public Azure; Azure US
-# Government and Azure China have their own suffixes.
-_HOSTS = {
-    "AzureCloud": "search.windows.net",
-    "AzureUSGovernment": "search.azure.us",
-    "AzureChinaCloud": "search.azure.cn",
-}
 # Search refuses a wrong api-key with a bare 403 ("403 Forbidden: Returned when you pass an invalid
 # api-key", azure-sdk-for-python sdk/search/azure-search-documents/TROUBLESHOOTING.md): no error code.
 _BARE_403 = frozenset({""})
@@ -40,7 +34,7 @@ def _statistics(resource: Resource, key: str, value: str) -> None:
     from azure.core.credentials import AzureKeyCredential
     from azure.search.documents.indexes import SearchIndexClient
 
-    endpoint = f"https://{resource.name}.{_HOSTS[resource.cloud.name]}"
+    endpoint = f"https://{resource.name}.{resource.cloud.search_suffix}"
     with testing_key(f"Test the {key} admin key of {resource.name}", refused_403=_BARE_403):
         client = SearchIndexClient(endpoint, AzureKeyCredential(value), **clients.data_plane_options())
         client.get_service_statistics()
@@ -83,6 +77,13 @@ KIND = VerifiedAccountKeyKind(
         keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Search data role",
-    role="the 'Search Admin Key Rotator' role (searchServices/read, listAdminKeys, regenerateAdminKey)",
+    role=Role(
+        "Search Admin Key Rotator",
+        (
+            "Microsoft.Search/searchServices/read",
+            "Microsoft.Search/searchServices/listAdminKeys/action",
+            "Microsoft.Search/searchServices/regenerateAdminKey/action",
+        ),
+    ),
     verify=_verify,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from rotators.kinds.base import Role
 from rotators.kinds.sasrules import SasRuleKind
 
 # Pinned like every client (README, "Azure API versions"): served in every cloud, with disableLocalAuth.
@@ -21,9 +22,17 @@ _rule = partial(
     client="azure.mgmt.servicebus:ServiceBusManagementClient",
     api_version=API_VERSION,
     passwordless="Microsoft Entra ID: give the app a managed identity and a Service Bus data role",
-    role=(
-        "the 'Service Bus Key Rotator' role (namespaces/read, authorizationRules/listkeys, "
-        "authorizationRules/regenerateKeys)"
+    role=Role(
+        "Service Bus Key Rotator",
+        (
+            "Microsoft.ServiceBus/namespaces/read",
+            "Microsoft.ServiceBus/namespaces/authorizationRules/listkeys/action",
+            "Microsoft.ServiceBus/namespaces/authorizationRules/regenerateKeys/action",
+            "Microsoft.ServiceBus/namespaces/queues/authorizationRules/listkeys/action",
+            "Microsoft.ServiceBus/namespaces/queues/authorizationRules/regenerateKeys/action",
+            "Microsoft.ServiceBus/namespaces/topics/authorizationRules/listkeys/action",
+            "Microsoft.ServiceBus/namespaces/topics/authorizationRules/regenerateKeys/action",
+        ),
     ),
 )
 

@@ -21,22 +21,20 @@ was accepted. SignalR has no test yet: its Python server SDK is not published.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import DataPlaneUnreachable
 from rotators.core.keys import Description
+from rotators.core.resources import Resource, pair
 from rotators.kinds.accountkeys import (
     STARTED,
     AccountKeyKind,
     ConnectionFormat,
     KeyApi,
     VerifiedAccountKeyKind,
-    Verifier,
     flag,
 )
-from rotators.kinds.base import Resource, pair
+from rotators.kinds.base import Role
 
 # Each SDK's default, GA, with disableLocalAuth.
 SIGNALR_API_VERSION = "2023-02-01"
@@ -64,61 +62,57 @@ def _web_pubsub_verify(kind: AccountKeyKind, resource: Resource, key: str, value
         client.group_exists(_TEST_GROUP)
 
 
-def _kind(
-    resource_type: str,
-    display_name: str,
-    client: str,
-    api_version: str,
-    group: str,
-    *,
-    passwordless: str,
-    role: str,
-    verify: Verifier | None = None,
-) -> AccountKeyKind:
-    """SignalR and Web PubSub differ only in names (their SDK and operation group) and in the test."""
-    tested: dict[str, Any] = {"verify": verify} if verify else {}
-    return (VerifiedAccountKeyKind if verify else AccountKeyKind)(
-        resource_type,
-        display_name,
-        _CREDENTIALS,
-        KeyApi(
-            client,
-            api_version,
-            read=f"{group}.get",
-            list_keys=f"{group}.list_keys",
-            fields=_FIELDS,
-            regenerate=lambda c, r, key: getattr(c, group).begin_regenerate_key(
-                r.resource_group, r.name, {"keyType": key}, **STARTED
-            ),
-            keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
-            endpoints=lambda service: {HOST: service.host_name},
-            long_running=True,
+def _api(client: str, api_version: str, group: str) -> KeyApi:
+    """SignalR and Web PubSub differ only in names (their SDK and its operation group) and in the test."""
+    return KeyApi(
+        client,
+        api_version,
+        read=f"{group}.get",
+        list_keys=f"{group}.list_keys",
+        fields=_FIELDS,
+        regenerate=lambda c, r, key: getattr(c, group).begin_regenerate_key(
+            r.resource_group, r.name, {"keyType": key}, **STARTED
         ),
-        connection=ConnectionFormat(
-            lambda r, key, host: f"Endpoint=https://{host};AccessKey={key};Version=1.0;", "AccessKey", host=HOST
-        ),
-        passwordless=passwordless,
-        role=role,
-        **tested,
+        keys_off=lambda service: flag("disableLocalAuth", service.disable_local_auth),
+        endpoints=lambda service: {HOST: service.host_name},
+        long_running=True,
     )
 
 
-SIGNALR = _kind(
+_CONNECTION = ConnectionFormat(
+    lambda r, key, host: f"Endpoint=https://{host};AccessKey={key};Version=1.0;", "AccessKey", host=HOST
+)
+
+SIGNALR = AccountKeyKind(
     "Microsoft.SignalRService/signalR",
     "SignalR Service",
-    "azure.mgmt.signalr:SignalRManagementClient",
-    SIGNALR_API_VERSION,
-    "signal_r",
+    _CREDENTIALS,
+    _api("azure.mgmt.signalr:SignalRManagementClient", SIGNALR_API_VERSION, "signal_r"),
+    connection=_CONNECTION,
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'SignalR App Server' role",
-    role="the 'SignalR Key Rotator' role (signalR/read, signalR/listkeys, signalR/regeneratekey)",
+    role=Role(
+        "SignalR Key Rotator",
+        (
+            "Microsoft.SignalRService/SignalR/read",
+            "Microsoft.SignalRService/SignalR/listkeys/action",
+            "Microsoft.SignalRService/SignalR/regeneratekey/action",
+        ),
+    ),
 )
-WEB_PUBSUB = _kind(
+WEB_PUBSUB = VerifiedAccountKeyKind(
     "Microsoft.SignalRService/webPubSub",
     "Web PubSub service",
-    "azure.mgmt.webpubsub:WebPubSubManagementClient",
-    WEB_PUBSUB_API_VERSION,
-    "web_pub_sub",
+    _CREDENTIALS,
+    _api("azure.mgmt.webpubsub:WebPubSubManagementClient", WEB_PUBSUB_API_VERSION, "web_pub_sub"),
+    connection=_CONNECTION,
     verify=_web_pubsub_verify,
     passwordless="Microsoft Entra ID: give the app a managed identity and the 'Web PubSub Service Owner' role",
-    role="the 'Web PubSub Key Rotator' role (webPubSub/read, webPubSub/listkeys, webPubSub/regeneratekey)",
+    role=Role(
+        "Web PubSub Key Rotator",
+        (
+            "Microsoft.SignalRService/WebPubSub/read",
+            "Microsoft.SignalRService/WebPubSub/listkeys/action",
+            "Microsoft.SignalRService/WebPubSub/regeneratekey/action",
+        ),
+    ),
 )

@@ -26,7 +26,8 @@ from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, generation_times, key_in_connection_string
-from rotators.kinds.base import Credential, Resource, arm_call, pair
+from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds.base import Role, arm_call
 
 if TYPE_CHECKING:
     from azure.mgmt.storage.models import StorageAccountKey
@@ -39,7 +40,14 @@ class StorageKind:
     credentials: Mapping[str, Credential] = pair("key1", "key2")
     has_connection_string = True
     passwordless = "Microsoft Entra ID: give the app a managed identity and a Storage data role"
-    role = "the 'Storage Account Key Rotator' role (storageAccounts/read, listkeys, regeneratekey)"
+    role = Role(
+        "Storage Account Key Rotator",
+        (
+            "Microsoft.Storage/storageAccounts/read",
+            "Microsoft.Storage/storageAccounts/listkeys/action",
+            "Microsoft.Storage/storageAccounts/regeneratekey/action",
+        ),
+    )
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):

@@ -161,16 +161,10 @@ def _status(args: argparse.Namespace) -> int:
 def _enroll(args: argparse.Namespace) -> int:
     from rotators.core.clouds import VaultAddress
     from rotators.core.parsing import check_secret_name
-    from rotators.workflows.enrollment import enroll
+    from rotators.workflows.enrollment import Enrolment, enroll
 
-    written = enroll(
-        VaultAddress.parse(args.vault),
-        check_secret_name(args.secret),
-        args.resource_id,
-        credential=args.credential,
-        validity_days=args.validity_days,
-        value_format=args.value_format,
-    )
+    enrolment = Enrolment(args.resource_id, args.credential, args.validity_days, args.value_format)
+    written = enroll(VaultAddress.parse(args.vault), check_secret_name(args.secret), enrolment)
     print(
         f"enrolled {written.name}: version {written.version}, CredentialId {written.tags.get('CredentialId')}, "
         f"expires {written.expires_on.isoformat() if written.expires_on else 'never'}"

@@ -19,19 +19,12 @@ from rotators.core.contract import Contract, enrolled_contracts, key_pair_confli
 from rotators.core.errors import KeyPairClaimed, NotRotatable, RotationError, SecretNotFound
 from rotators.core.records import PairRecord, SecretRef
 from rotators.core.settings import get_settings
+from rotators.kinds import KINDS
 
 PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
 
 
-def claim(
-    me: SecretRef,
-    address: VaultAddress,
-    contract: Contract,
-    lease: lock.Lease,
-    pairs: PairIndex | None,
-    *,
-    save: bool = False,
-) -> None:
+def claim(me: SecretRef, contract: Contract, lease: lock.Lease, pairs: PairIndex | None, *, save: bool = False) -> None:
     """Own the key pair, or be refused (and contest it, which stops its owner too).
 
     A rotation's claim is saved with the record it saves before its regeneration request
@@ -40,7 +33,7 @@ def claim(
     """
     record = lease.record
     try:
-        check(me, address, contract, record, pairs)
+        check(me, contract, record, pairs)
     except KeyPairClaimed:
         if record.owner is not None and me not in (record.owner, record.contested_by):
             lease.save(record.contested(me))
@@ -59,9 +52,7 @@ def contest(me: SecretRef, contract: Contract) -> bool:
         return True
 
 
-def check(
-    me: SecretRef, address: VaultAddress, contract: Contract, record: PairRecord, pairs: PairIndex | None
-) -> None:
+def check(me: SecretRef, contract: Contract, record: PairRecord, pairs: PairIndex | None) -> None:
     """Refuse when another secret still rotates this key pair; reads, never writes."""
     if record.owner == me and record.contested_by is None:
         return
@@ -71,7 +62,7 @@ def check(
             f"Secret {me} and secret {other} both rotate the {contract.describe_key_pair()}: rotating one would "
             "regenerate the key the other holds. Keep one secret per key pair (remove the other's tags, or delete it)."
         )
-    _check_sole_owner(me, address, contract, pairs)
+    _check_sole_owner(me, contract, pairs)
 
 
 def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
@@ -85,16 +76,17 @@ def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
     except RotationError:
         return True  # a vault this app may not read, or Azure unavailable: keep the claim
     try:
-        return read_contract(current.tags, address.cloud).key_pair == contract.key_pair
+        return read_contract(current.tags, address.cloud, KINDS).key_pair == contract.key_pair
     except NotRotatable:
         return False  # no longer enrolled
 
 
-def _check_sole_owner(me: SecretRef, address: VaultAddress, contract: Contract, pairs: PairIndex | None) -> None:
+def _check_sole_owner(me: SecretRef, contract: Contract, pairs: PairIndex | None) -> None:
     """The first claim of a pair: no other secret of the vault may be enrolled on it."""
     if pairs is None:
+        address = VaultAddress.from_url(me.vault_url)
         listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
-        contracts = enrolled_contracts(listed, address.cloud)
+        contracts = enrolled_contracts(listed, address.cloud, KINDS)
         others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])
     else:
         others = [name for name in pairs.get(contract.key_pair, ()) if name.lower() != me.name]

@@ -45,6 +45,7 @@ from rotators.core.consumers import (
 from rotators.core.contract import Contract
 from rotators.core.errors import NotRotatable, RotationError
 from rotators.core.logs import get_logger
+from rotators.core.records import SecretVersionInfo
 from rotators.core.refreshes import Refreshes
 from rotators.core.settings import get_settings
 
@@ -70,8 +71,9 @@ class _Visit:
 
 
 @dataclass(frozen=True)
-class _Secret:
-    """One secret's consumers, as every visit needs them."""
+class Written:
+    """A version of a secret, as its consumers are told of it and asked about it: the one a write has
+    just made, or the current one (the sweep's follow-up, ``status``, a confirmation)."""
 
     contract: Contract
     vault: VaultAddress
@@ -79,36 +81,34 @@ class _Secret:
     version: str
     created_on: datetime
 
+    @classmethod
+    def of(cls, contract: Contract, vault: VaultAddress, version: SecretVersionInfo) -> Written:
+        return cls(contract, vault, version.name, version.version, version.created_on)
+
     def declared(self) -> tuple[Consumer, ...]:
-        return declared(self.contract, self.vault, self.name)
+        return registry.declared(self.contract.consumers, self.vault, self.name)
 
 
-def declared(contract: Contract, vault: VaultAddress, secret: str) -> tuple[Consumer, ...]:
-    """The secret's consumers: the tag's entries, or the registry's."""
-    if contract.consumers.in_registry:
-        return registry.load(vault, secret)
-    return contract.consumers.consumers
-
-
-def refresh_consumers(
-    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, reserve: float
-) -> list[ConsumerReport]:
+def refresh_consumers(written: Written, *, reserve: float) -> list[ConsumerReport]:
     """Tell each consumer of the version just written; never raises, whatever the registry or a consumer does."""
     try:
-        return _after_write(_Secret(contract, vault, secret, version, created_on), reserve)
+        return _after_write(written, reserve)
     except Exception as exc:  # the version is written: nothing here may fail the answer or hold back its event
-        logger.error("Consumers of secret %s in %s were not told of version %s: %s", secret, vault, version, _why(exc))
+        logger.error(
+            "Consumers of secret %s in %s were not told of version %s: %s",
+            written.name,
+            written.vault,
+            written.version,
+            _why(exc),
+        )
         return []
 
 
-def follow_up(
-    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime, *, now: datetime
-) -> list[ConsumerReport]:
+def follow_up(target: Written, *, now: datetime) -> list[ConsumerReport]:
     """The sweep's retry: only consumers the refresh memory says are due; raises when it cannot be read."""
-    target = _Secret(contract, vault, secret, version, created_on)
     consumers = target.declared()
-    known, _ = memory.load(registry.REFRESHES, vault, secret)
-    refreshes = (known or Refreshes(version)).of(version)
+    known, _ = memory.load(registry.REFRESHES, target.vault, target.name)
+    refreshes = (known or Refreshes(target.version)).of(target.version)
     due = tuple(consumer for consumer in consumers if refreshes.due(consumer, now))
     if not due:
         return []
@@ -127,19 +127,18 @@ def follow_up(
     return [visit.report for visit in visits]
 
 
-def where_they_stand(
-    contract: Contract, vault: VaultAddress, secret: str, version: str, created_on: datetime
-) -> list[ConsumerReport]:
+def where_they_stand(target: Written) -> list[ConsumerReport]:
     """Reads only; an unreadable registry is the caller's to report."""
-    target = _Secret(contract, vault, secret, version, created_on)
     looked = _each(target.declared(), lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
     return [visit.report for visit in looked]
 
 
-def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, *, reserve: float) -> Confirmation:
-    """Whether every declared consumer reports ``version`` active and resolved (reads only); never raises."""
+def confirm(current: Written, *, reserve: float) -> Confirmation:
+    """Whether every declared consumer reports the ``current`` version active and resolved (reads only); never
+    raises."""
+    version = current.version
     try:
-        consumers = declared(contract, vault, secret)
+        consumers = current.declared()
     except Exception as exc:  # whatever the registry holds, it confirms nothing
         return Confirmation(version, unconfirmed=f"its consumers cannot be read ({_why(exc)})")
     store = unconfirmable(consumers)
@@ -149,7 +148,7 @@ def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, 
         )
 
     def read(consumer: Consumer) -> _Visit:
-        return _Visit(_standing(contract, vault, secret, version, consumer))
+        return _Visit(_standing(current, consumer))
 
     def bounded(consumer: Consumer) -> _Visit:
         return _bounded(consumer, reserve, read, "not confirmed", nudging=False)
@@ -160,7 +159,7 @@ def confirm(contract: Contract, vault: VaultAddress, secret: str, version: str, 
 # after a write -----------------------------------------------------------------------------
 
 
-def _after_write(target: _Secret, reserve: float) -> list[ConsumerReport]:
+def _after_write(target: Written, reserve: float) -> list[ConsumerReport]:
     """Claim every consumer in the refresh memory, ask each once, remember the answers.
 
     Should the memory not be kept (its store down, or not what this app wrote), each consumer is
@@ -199,7 +198,7 @@ def _after_write(target: _Secret, reserve: float) -> list[ConsumerReport]:
 
 
 def _claim(
-    target: _Secret, wanted: Iterable[Consumer], now: datetime, *, current: Iterable[Consumer] = ()
+    target: Written, wanted: Iterable[Consumer], now: datetime, *, current: Iterable[Consumer] = ()
 ) -> tuple[Consumer, ...]:
     """Record one more attempt for each of ``wanted`` that is due (and ``current`` as needing none),
     before any is asked; returns those this trigger may ask. Raises when the memory cannot be kept."""
@@ -214,7 +213,7 @@ def _claim(
     return tuple(claimed)
 
 
-def _remember_outcomes(target: _Secret, visits: list[_Visit], *, attempted: Iterable[Consumer], now: datetime) -> None:
+def _remember_outcomes(target: Written, visits: list[_Visit], *, attempted: Iterable[Consumer], now: datetime) -> None:
     """Mark the accepted ones settled (and count ``attempted``, when nothing was claimed first); failing is logged.
 
     A memory that is not what this app wrote is written anew for this version.
@@ -236,7 +235,7 @@ def _remember_outcomes(target: _Secret, visits: list[_Visit], *, attempted: Iter
         logger.warning("Could not remember the refreshes of secret %s in %s: %s", target.name, target.vault, _why(exc))
 
 
-def _remember(target: _Secret, change: Callable[[Refreshes], Refreshes]) -> None:
+def _remember(target: Written, change: Callable[[Refreshes], Refreshes]) -> None:
     """Change this version's memory, written only if nobody wrote it meanwhile (``memory.remember``)."""
 
     def of_this_version(known: Refreshes | None) -> Refreshes:
@@ -248,7 +247,7 @@ def _remember(target: _Secret, change: Callable[[Refreshes], Refreshes]) -> None
 # one consumer ------------------------------------------------------------------------------
 
 
-def _nudge(target: _Secret, consumer: Consumer) -> _Visit:
+def _nudge(target: Written, consumer: Consumer) -> _Visit:
     """Refresh an app and read where it stands, or set a store's sentinel."""
     contract = target.contract
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
@@ -259,17 +258,17 @@ def _nudge(target: _Secret, consumer: Consumer) -> _Visit:
         return _Visit(_signalled(target, consumer, sentinel), refreshed=True)
     appservice.refresh(consumer, contract.resource.subscription, contract.resource.cloud)
     try:
-        report = _standing(contract, target.vault, target.name, target.version, consumer)
+        report = _standing(target, consumer)
     except RotationError as exc:
         report = ConsumerReport(consumer, Standing.UNREACHABLE, f"refreshed, but not read: {exc.message}")
     return _Visit(report, refreshed=True)
 
 
-def _look(target: _Secret, consumer: Consumer) -> _Visit:
+def _look(target: Written, consumer: Consumer) -> _Visit:
     """Where a consumer stands, by reads only."""
     contract = target.contract
     if consumer.kind is not ConsumerKind.APP_CONFIGURATION:
-        return _Visit(_standing(contract, target.vault, target.name, target.version, consumer))
+        return _Visit(_standing(target, consumer))
     sentinel = get_settings().appconfig_sentinel
     set_at = appconfig.sentinel_set_at(consumer, contract.resource.cloud, sentinel)
     if set_at is not None and set_at >= target.created_on:
@@ -279,14 +278,15 @@ def _look(target: _Secret, consumer: Consumer) -> _Visit:
     )
 
 
-def _signalled(target: _Secret, consumer: Consumer, sentinel: str) -> ConsumerReport:
+def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerReport:
     return ConsumerReport(consumer, Standing.SIGNALLED, f"sentinel {sentinel} set for version {target.version}")
 
 
-def _standing(contract: Contract, vault: VaultAddress, secret: str, version: str, consumer: Consumer) -> ConsumerReport:
-    """Where an app stands on ``version``, from its Key Vault references."""
-    listed = appservice.references(consumer, contract.resource.subscription, contract.resource.cloud)
-    return judge(consumer, listed, vault.name, secret, version)
+def _standing(target: Written, consumer: Consumer) -> ConsumerReport:
+    """Where an app stands on the ``target`` version, from its Key Vault references."""
+    resource = target.contract.resource
+    listed = appservice.references(consumer, resource.subscription, resource.cloud)
+    return judge(consumer, listed, target.vault.name, target.name, target.version)
 
 
 def _each(consumers: tuple[Consumer, ...], visit: Callable[[Consumer], _Visit]) -> list[_Visit]:
@@ -334,7 +334,7 @@ def _why(exc: BaseException) -> str:
     return exc.message if isinstance(exc, RotationError) else f"unexpected {type(exc).__name__}"
 
 
-def _tell(report: ConsumerReport, target: _Secret, *, publish: bool) -> None:
+def _tell(report: ConsumerReport, target: Written, *, publish: bool) -> None:
     """Log where a consumer stands; one that did not take the version is also an event after a write.
 
     An app that cannot say which version it runs (``unreported``) took the refresh: a note, no event.

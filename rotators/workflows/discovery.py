@@ -29,7 +29,7 @@ from rotators.core.consumers import (
 from rotators.core.contract import MAX_TAGS, ROTATED_BY, Contract, is_enrolled, read_contract, tag_name
 from rotators.core.errors import BadRequest, NotRotatable
 from rotators.core.parsing import shown
-from rotators.workflows.consumers import declared
+from rotators.kinds import KINDS
 
 TAG_VALUE_LIMIT = 256  # Key Vault's limit on a tag value
 _SCOPE = re.compile(
@@ -74,12 +74,12 @@ def enrolled(address: VaultAddress, secret: str | None) -> list[Enrolled]:
     """The secret named (which must be enrolled), or every enrolled secret of the vault."""
     if secret is not None:
         current, _ = vault.read_current(address, secret)
-        return [Enrolled(current.name, read_contract(current.tags, address.cloud))]
+        return [Enrolled(current.name, read_contract(current.tags, address.cloud, KINDS))]
     found = []
     for listed in vault.list_secrets(address):
         if is_enrolled(listed.tags):
             try:
-                found.append(Enrolled(listed.name, read_contract(listed.tags, address.cloud)))
+                found.append(Enrolled(listed.name, read_contract(listed.tags, address.cloud, KINDS)))
             except NotRotatable:
                 continue  # misconfigured: status and the sweep say why
     return found
@@ -130,7 +130,9 @@ def _record(address: VaultAddress, secret: Enrolled, discovered: list[Consumer])
     """Merge ``discovered`` into what the current version declares, and write it there (or to the registry)."""
     current, _ = vault.read_current(address, secret.name)  # a listing carries no version id
     try:
-        known = list(declared(read_contract(current.tags, address.cloud), address, secret.name))
+        known = list(
+            registry.declared(read_contract(current.tags, address.cloud, KINDS).consumers, address, secret.name)
+        )
     except NotRotatable:
         known = []  # a missing or malformed registry entry is written anew; any other failure writes nothing
     names = {str(consumer).lower() for consumer in known}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rotators.adapters import lock, vault
@@ -13,54 +14,52 @@ from rotators.core.contract import (
     VALIDITY_PERIOD_DAYS,
     VALUE_FORMAT,
     ValueFormat,
-    check_value_format,
     locate,
     read_contract,
-    secret_value,
 )
-from rotators.core.records import SecretRef, SecretVersionInfo
+from rotators.core.records import NewVersion, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.core.verdict import refusal, verdict
+from rotators.kinds import KINDS, inspect, secret_value
 from rotators.workflows import claims
-from rotators.workflows.rotation import check_key_auth
 
 
-def enroll(
-    address: VaultAddress,
-    secret_name: str,
-    resource_id: str,
-    *,
-    credential: str | None = None,
-    validity_days: int = 90,
-    value_format: str = ValueFormat.KEY.value,
-    content_type: str | None = None,
-) -> SecretVersionInfo:
-    """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise.
+@dataclass(frozen=True)
+class Enrolment:
+    """What a secret is enrolled with: its resource, the key its first version holds (by default the kind's
+    first: key1, primary, PrimaryKey, ...), each version's lifetime and the value's format."""
 
-    The first version holds ``credential``, by default the kind's first key (key1, primary, PrimaryKey, ...).
-    """
+    resource_id: str
+    credential: str | None = None
+    validity_days: int = 90
+    value_format: str = ValueFormat.KEY.value
+
+
+def enroll(address: VaultAddress, secret_name: str, enrolment: Enrolment) -> SecretVersionInfo:
+    """Enrol a secret on a key pair nobody else rotates; refused, with nothing written, otherwise."""
     get_settings().check_vault(address)
+    resource_id, credential = enrolment.resource_id, enrolment.credential
     if credential is None:
-        _, kind = locate(resource_id, address.cloud)
+        _, kind = locate(resource_id, address.cloud, KINDS)
         credential = next(iter(kind.credentials.values())).tag
-    tags = {CREDENTIAL_ID: credential, PROVIDER_ADDRESS: resource_id, VALIDITY_PERIOD_DAYS: str(validity_days)}
-    if value_format.lower() != ValueFormat.KEY.value.lower():
-        tags[VALUE_FORMAT] = value_format
-    contract = read_contract(tags, address.cloud)
+    tags = {
+        CREDENTIAL_ID: credential,
+        PROVIDER_ADDRESS: resource_id,
+        VALIDITY_PERIOD_DAYS: str(enrolment.validity_days),
+    }
+    if enrolment.value_format.lower() != ValueFormat.KEY.value.lower():
+        tags[VALUE_FORMAT] = enrolment.value_format
+    contract = read_contract(tags, address.cloud, KINDS)
     tags[CREDENTIAL_ID] = contract.credential.tag
-    state = inspect(contract.kind, contract.resource)
-    check_key_auth(contract, state, secret_name)
-    check_value_format(contract, state)
+    state = inspect(contract)
+    if (refused := refusal(verdict(contract, None, state), contract, state, secret_name)) is not None:
+        raise refused
     value = secret_value(contract, state.values[contract.credential.key], state)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:
-        claims.claim(me, address, contract, lease, None, save=True)
+        claims.claim(me, contract, lease, None, save=True)
         lease.ensure_held()
-        return vault.write_version(
-            address,
-            secret_name,
-            value,
-            tags={**tags, ROTATED_BY: "enroll"},
-            content_type=content_type,
-            expires_on=datetime.now(timezone.utc) + contract.validity,
+        version = NewVersion(
+            secret_name, {**tags, ROTATED_BY: "enroll"}, None, datetime.now(timezone.utc) + contract.validity
         )
+        return vault.write_version(address, version, value)

@@ -10,6 +10,7 @@ cannot be kept is a warning.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rotators.adapters import memory, outcomes
@@ -24,20 +25,23 @@ logger = get_logger(__name__)
 FAILURES = memory.Kind("failures/", "failure memory", Failures.from_json)
 
 
-def note(
-    vault: VaultAddress,
-    secret: str,
-    version: str | None,
-    error: RotationError,
-    *,
-    now: datetime,
-    trigger: str,
-    event_id: str | None,
-) -> Failures | None:
-    """Count ``error`` (retryable) against ``version`` (``None``: not read); report it if that is due.
+@dataclass(frozen=True)
+class Failing:
+    """A secret version a rotation failed on, and the trigger that met the failure (its event names both)."""
+
+    vault: VaultAddress
+    secret: str
+    version: str | None  # None: the failure came before the current version was read
+    trigger: str
+    event_id: str | None = None
+
+
+def note(failing: Failing, error: RotationError, *, now: datetime) -> Failures | None:
+    """Count ``error`` (retryable) against the failing version; report it if that is due.
 
     Returns the memory as written, or ``None`` when it could not be kept.
     """
+    vault, secret, version = failing.vault, failing.secret, failing.version
     reporting = False
 
     def change(known: Failures | None) -> Failures:
@@ -57,7 +61,7 @@ def note(
         logger.warning("The failure memory of secret %s in %s is not kept: %s", secret, vault, _why(exc))
         return None
     if reporting:
-        return _report(vault, secret, written, trigger=trigger, event_id=event_id)
+        return _report(failing, written)
     return written
 
 
@@ -71,15 +75,16 @@ def remembered(vault: VaultAddress) -> dict[str, Failures]:
     return found
 
 
-def _report(vault: VaultAddress, secret: str, failures: Failures, *, trigger: str, event_id: str | None) -> Failures:
+def _report(failing: Failing, failures: Failures) -> Failures:
     """The error line the alert matches, and the event; an event that could not be sent is tried again
     at the next failure (the memory is marked unreported)."""
+    vault, secret = failing.vault, failing.secret
     logger.error(
         "Rotation of secret %s in %s keeps failing: %s (%s)", secret, vault, failures.reason, failures.summary()
     )
     data = {
-        "trigger": trigger,
-        "eventId": event_id,
+        "trigger": failing.trigger,
+        "eventId": failing.event_id,
         "code": failures.code,
         "reason": failures.reason,
         "version": failures.version,

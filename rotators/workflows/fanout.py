@@ -31,6 +31,7 @@ from rotators.core.logs import get_logger
 from rotators.core.records import SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.tasks import KeyPair, SecretTask, VaultTask, Work
+from rotators.kinds import KINDS
 from rotators.workflows import sweep
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
@@ -66,11 +67,11 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     listed, rest = _list(task, time.monotonic() + budget_seconds / 2)
     whole = task.page is None and rest is None
-    interrupted = {(u.secret, u.base_created) for u in lock.unfinished() if u.vault_url == task.vault.url}
+    interrupted = {(u.secret, u.base_created) for u in lock.rotation_bases() if u.vault_url == task.vault.url}
     tally: Counter[str] = Counter()
     work: list[SecretTask] = []
     listed_at = int(now.timestamp())
-    for assessment in assess_vault(listed, task.vault.cloud, now=now, min_interval=settings.min_interval):
+    for assessment in assess_vault(listed, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval):
         secret, contract, state = assessment.secret, assessment.contract, assessment.state
         if state is State.MISCONFIGURED or contract is None:
             sweep.report_misconfigured(task.vault, assessment, tally)
@@ -110,7 +111,7 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
     except SecretNotFound:
         logger.info("Secret %s in %s is gone since the sweep listed it; nothing to do.", task.secret, task.vault)
         return "gone"
-    assessment = assess(current, task.vault.cloud, now=now, min_interval=settings.min_interval)
+    assessment = assess(current, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval)
     if task.work is Work.FOLLOW_UP:
         if assessment.state is not State.COOLING_DOWN or assessment.contract is None:
             return "no follow-up"

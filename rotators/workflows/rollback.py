@@ -3,8 +3,9 @@
 The previous key stays valid until the next rotation regenerates it, so a rollback is a new
 version holding the previous version's value and ``CredentialId`` (``RotatedBy`` says
 ``rollback``). It is refused, with nothing written, when that key is no longer live on the
-resource (publishing it would break every app), when the previous version names another key
-pair, or while a rotation of the current version is under way; it holds the pair's lock, so
+resource (publishing it would break every app), when the resource refuses keys or the value
+format as a rotation would (:mod:`rotators.core.verdict`), when the previous version names another
+key pair, or while a rotation of the current version is under way; it holds the pair's lock, so
 no rotation runs meanwhile. Nothing is regenerated.
 """
 
@@ -19,12 +20,11 @@ from rotators.core.clouds import VaultAddress
 from rotators.core.contract import next_version_tags, read_contract
 from rotators.core.errors import RollbackRefused
 from rotators.core.history import previous_version
-from rotators.core.keys import Holding, holding
 from rotators.core.logs import get_logger
-from rotators.core.records import SecretRef
+from rotators.core.records import NewVersion, SecretRef
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
-from rotators.workflows.rotation import check_key_auth
+from rotators.core.verdict import Verdict, refusal, verdict
+from rotators.kinds import KINDS, inspect
 
 logger = get_logger(__name__)
 
@@ -57,11 +57,11 @@ class RollbackOutcome:
 def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) -> RollbackOutcome:
     get_settings().check_vault(address)
     current, _ = vault.read_current(address, secret_name)
-    contract = read_contract(current.tags, address.cloud)
+    contract = read_contract(current.tags, address.cloud, KINDS)
     previous = previous_version(vault.list_versions(address, secret_name), current.version)
     if previous is None:
         raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
-    earlier = read_contract(previous.tags, address.cloud)
+    earlier = read_contract(previous.tags, address.cloud, KINDS)
     if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
         raise RollbackRefused(
             f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "
@@ -76,12 +76,11 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
                 "let it finish (or fail), then roll back."
             )
         _, value = vault.read_version(address, secret_name, previous.version)
-        state = inspect(earlier.kind, earlier.resource)
-        check_key_auth(earlier, state, secret_name)
-        if (
-            holding(earlier.held_key(value), state, earlier.credential.key, earlier.alternate.key)
-            is not Holding.CURRENT
-        ):
+        state = inspect(earlier)
+        judged = verdict(earlier, value, state)
+        if (refused := refusal(judged, earlier, state, secret_name)) is not None:
+            raise refused
+        if judged is not Verdict.SOUND:
             raise RollbackRefused(
                 f"Version {previous.version} of secret '{secret_name}' holds {earlier.credential.tag} of "
                 f"{earlier.resource.name} as it was, but that key has been regenerated since: publishing it "
@@ -101,9 +100,7 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
             return outcome
         tags = next_version_tags(current.tags, earlier.credential.tag, f"rollback {current.version}")
         lease.ensure_held()
-        written = vault.write_version(
-            address, secret_name, value, tags=tags, content_type=previous.content_type, expires_on=expires_on
-        )
+        written = vault.write_version(address, NewVersion(secret_name, tags, previous.content_type, expires_on), value)
     logger.warning(
         "Rolled back secret %s in %s: version %s (%s) -> %s holding %s of version %s again.",
         secret_name,

@@ -7,7 +7,11 @@
     inspect    the resource's keys: key authentication on? is the value the key its tag names?
     regenerate the alternate key, once: or find out what became of an earlier request (its
                key changed, or Azure reports it generated) before ever asking again
+    verify     the new key on the resource's data plane, where the kind has a test
+               (rotators.workflows.verification): a key the service refuses is never published
     write      the new secret version with the alternate CredentialId and a fresh expiry
+    consumers  the declared apps are told of the new version (rotators.workflows.consumers);
+               nothing they do undoes the write
 
 Each step returns early when a crashed predecessor already did its work, so any trigger
 can finish any rotation, no step regenerates the key the current version holds, and no
@@ -21,41 +25,38 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rotators.adapters import lock, outcomes, vault
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import Confirmation
 from rotators.core.contract import (
     PROVIDER_ADDRESS,
     Contract,
-    check_value_format,
     next_version_tags,
     read_contract,
     rotated_by,
-    secret_value,
     tag_name,
 )
 from rotators.core.errors import (
     BadRequest,
     CoolingDown,
     CredentialDrift,
-    KeyAuthDisabled,
     ResourceBusy,
     RotationError,
     RotationInProgress,
     SecretBroken,
     TransientError,
 )
-from rotators.core.keys import Description, Holding, KeyState, Step, holding, progress, regenerated_value
+from rotators.core.keys import KeyState, Step, progress, regenerated_value
 from rotators.core.logs import get_logger
-from rotators.core.plan import Action, Plan, plan_rotation
-from rotators.core.records import RotationRecord, SecretRef, SecretVersionInfo
+from rotators.core.plan import Action, Plan, Planning
+from rotators.core.records import NewVersion, RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.core.verdict import Verdict, refusal, verdict
+from rotators.kinds import KINDS, inspect, key_kind, secret_value
 from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
@@ -147,15 +148,15 @@ def rotate(
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
     """
-    seen = _Seen()
+    attempt = _Attempt(request)
     try:
         with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
-            outcome = _rotate(request, now, pairs, seen)
+            outcome = attempt.rotate(now, pairs)
     except RotationError as exc:
         if request.dry_run or isinstance(exc, _NOT_FAILURES):
             raise
         if exc.retryable:  # retried; reported once if it never clears (rotators.core.failures)
-            _note_failure(request, exc, seen.version, now or _utcnow())
+            attempt.note_failure(exc, now or _utcnow())
         else:
             data = {"trigger": request.trigger.value, "eventId": request.event_id, "code": exc.code}
             outcomes.publish(
@@ -170,397 +171,349 @@ def rotate(
 
 
 @dataclass
-class _Seen:
-    """What a rotation read before it failed, for the failure memory: the current version, once read."""
+class _Attempt:
+    """One trigger's attempt at a rotation: what was asked, and the current version once read (what a
+    failure is counted against in the failure memory)."""
 
+    request: RotationRequest
     version: str | None = None
 
+    def rotate(self, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+        request = self.request
+        get_settings().check_vault(request.vault)
+        now = now or _utcnow()
+        read = self.read(now, None)
+        if read.plan.action is not Action.ROTATE:
+            return read.without_rotating()
+        if request.dry_run:
+            return read.dry_run(pairs)
+        with lock.hold(read.contract.pair_name, holder=str(request.secret)) as lease:
+            claims.claim(request.secret, read.contract, lease, pairs)
+            # Under the lock everything is read again, the consumers too: the tags may have changed (a
+            # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
+            again = self.read(now, lease.record.rotation)
+            if again.contract.pair_name != read.contract.pair_name:
+                raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
+            if again.plan.action is not Action.ROTATE:
+                return again.without_rotating()
+            return _Rotation.under(again, lease).carry_out()
 
-def _note_failure(request: RotationRequest, error: RotationError, version: str | None, now: datetime) -> None:
-    """Count a retryable failure against the version; the answer says how it stands."""
-    noted = failures.note(
-        request.vault,
-        request.secret_name,
-        version,
-        error,
-        now=now,
-        trigger=request.trigger.value,
-        event_id=request.event_id,
-    )
-    if noted is not None:
-        summary = noted.summary()
-        error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
+    def read(self, now: datetime, record: RotationRecord | None) -> _Read:
+        read = _Read.take(self.request, now, record)
+        self.version = read.current.version
+        return read
 
-
-def _rotate(
-    request: RotationRequest, now: datetime | None, pairs: claims.PairIndex | None, seen: _Seen
-) -> RotationOutcome:
-    get_settings().check_vault(request.vault)
-    now = now or _utcnow()
-    current, value, contract, plan = _plan(request, now, rotation=None, seen=seen)
-    if plan.action is not Action.ROTATE:
-        return _without_rotating(request, current, plan)
-    if request.dry_run:
-        _next_tags(request, current, plan)
-        claims.check(request.secret, request.vault, contract, lock.peek(contract.pair_name), pairs)
-        _check_keys(request, value, contract, plan, inspect(contract.kind, contract.resource))
-        return _without_rotating(request, current, plan)
-    with lock.hold(contract.pair_name, holder=str(request.secret)) as lease:
-        claims.claim(request.secret, request.vault, contract, lease, pairs)
-        # Under the lock everything is read again, the consumers too: the tags may have changed (a
-        # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
-        current, value, again, plan = _plan(request, now, lease.record.rotation, seen=seen)
-        if again.pair_name != contract.pair_name:
-            raise TransientError(f"The tags of secret '{request.secret_name}' changed during its rotation; retry.")
-        if plan.action is not Action.ROTATE:
-            return _without_rotating(request, current, plan)
-        return _carry_out(request, current, value, again, plan, lease)
+    def note_failure(self, error: RotationError, now: datetime) -> None:
+        """Count a retryable failure against the version; the answer says how it stands."""
+        request = self.request
+        failing = failures.Failing(
+            request.vault, request.secret_name, self.version, request.trigger.value, request.event_id
+        )
+        noted = failures.note(failing, error, now=now)
+        if noted is not None:
+            summary = noted.summary()
+            error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
 
 
-def _plan(
-    request: RotationRequest, now: datetime, rotation: RotationRecord | None, *, seen: _Seen
-) -> tuple[SecretVersionInfo, str, Contract, Plan]:
-    """Read the current version and plan; inside the cool-down, ask the consumers when they may end it."""
-    current, value = vault.read_current(request.vault, request.secret_name)
-    seen.version = current.version
-    contract = read_contract(current.tags, request.vault.cloud)
-    settings = get_settings()
+class _Pending(Exception):
+    """A step that cannot go on in this trigger: the rotation answers ``pending`` and a later trigger resumes it.
 
-    def plan(confirmation: Confirmation | None = None) -> Plan:
-        return plan_rotation(
+    Raised by the steps below and turned into that answer in one place, :meth:`_Rotation.carry_out`.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One read of a secret for a rotation: what was asked, the current version, its value (never shown),
+    its contract and the plan made from them. Every step starts from it."""
+
+    request: RotationRequest
+    current: SecretVersionInfo
+    value: str = field(repr=False)
+    contract: Contract
+    plan: Plan
+
+    @classmethod
+    def take(cls, request: RotationRequest, now: datetime, record: RotationRecord | None) -> _Read:
+        """Read the current version and plan (resuming ``record``); inside the cool-down, ask the consumers
+        when they may end it."""
+        current, value = vault.read_current(request.vault, request.secret_name)
+        contract = read_contract(current.tags, request.vault.cloud, KINDS)
+        settings = get_settings()
+        planning = Planning(
             current,
             contract,
             now=now,
             min_interval=settings.min_interval,
             event_version=request.event_version,
             force=request.force,
-            record=rotation,
+            record=record,
             confirmed_min_interval=settings.confirmed_min_interval,
-            confirmation=confirmation,
         )
+        plan = planning.plan()
+        if plan.confirmable:  # inside the cool-down: only the consumers themselves can end it early
+            asked = consumers.Written(contract, request.vault, request.secret_name, current.version, current.created_on)
+            plan = planning.plan(consumers.confirm(asked, reserve=WRITE_RESERVE_SECONDS))
+        return cls(request, current, value, contract, plan)
 
-    planned = plan()
-    if planned.confirmable:  # inside the cool-down: only the consumers themselves can end it early
-        planned = plan(
-            consumers.confirm(
-                contract, request.vault, request.secret_name, current.version, reserve=WRITE_RESERVE_SECONDS
+    def dry_run(self, pairs: claims.PairIndex | None) -> RotationOutcome:
+        """Every refusal a rotation would make before its first write, with nothing written or locked."""
+        self.next_tags()
+        claims.check(self.request.secret, self.contract, lock.peek(self.contract.pair_name), pairs)
+        self.judge(inspect(self.contract))
+        return self.without_rotating()
+
+    def next_tags(self) -> dict[str, str]:
+        """The tags of the version the plan writes; refused (NotRotatable) when Key Vault would refuse them."""
+        written_by = rotated_by(self.request.trigger.value, self.request.event_id)
+        return next_version_tags(self.current.tags, self.plan.target.tag, written_by)
+
+    def judge(self, state: KeyState) -> Verdict:
+        """Refuse unless keys work on the resource, its value format fits it, and the secret's value is the
+        key its CredentialId names (``force`` repairs a dead key: :attr:`Verdict.BROKEN` is returned then)."""
+        request, contract, plan = self.request, self.contract, self.plan
+        judged = verdict(contract, self.value, state)
+        if (refused := refusal(judged, contract, state, request.secret_name)) is not None:
+            raise refused
+        if judged is Verdict.DRIFTED:
+            raise CredentialDrift(
+                f"Secret '{request.secret_name}' holds {plan.target.tag} of {contract.resource.name}, but its "
+                f"CredentialId says {plan.current.tag}: regenerating the 'alternate' would break every app. Set the "
+                f"tag CredentialId to {plan.target.tag} on the current version, then rotate."
             )
+        if judged is Verdict.BROKEN and not request.force:
+            logger.error(
+                "Secret %s in %s holds neither key of the %s: it already holds a dead key.",
+                request.secret_name,
+                request.vault,
+                contract.describe_key_pair(),
+            )
+            raise SecretBroken(
+                f"Secret '{request.secret_name}' holds neither key of the {contract.describe_key_pair()}: apps reading "
+                f"it already fail. Rotate with force to write the live {plan.current.tag} (nothing is regenerated)."
+            )
+        return judged
+
+    def outcome(self, status: Status, **changes: Any) -> RotationOutcome:
+        request, current, plan = self.request, self.current, self.plan
+        fields: dict[str, Any] = {
+            "status": status,
+            "vault": str(request.vault),
+            "secret": request.secret_name,
+            "reason": plan.reason,
+            "previous_version": current.version,
+            "previous_credential": plan.current.tag,
+            "new_credential": plan.target.tag,
+            "resource_id": current.tags.get(tag_name(current.tags, PROVIDER_ADDRESS), ""),
+        }
+        return RotationOutcome(**{**fields, **changes})
+
+    def pending(self, reason: str) -> RotationOutcome:
+        logger.warning(
+            "Rotation of %s in %s is waiting on Azure (%s); a later trigger resumes it.",
+            self.request.secret_name,
+            self.request.vault,
+            reason,
         )
-    return current, value, contract, planned
+        return self.outcome(Status.PENDING, reason=reason)
+
+    def without_rotating(self) -> RotationOutcome:
+        request, plan = self.request, self.plan
+        if plan.action is Action.COOLING_DOWN and request.trigger.asked_by_a_person and not request.dry_run:
+            raise CoolingDown(f"Secret '{request.secret_name}' was not rotated: {plan.reason}. Use force to override.")
+        status = {
+            Action.ROTATE: Status.PLANNED,
+            Action.STALE: Status.STALE,
+            Action.COOLING_DOWN: Status.COOLING_DOWN,
+        }[plan.action]
+        logger.info(
+            "Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault, status.value, plan.reason
+        )
+        return self.outcome(status, expires_on=plan.expires_on if status is Status.PLANNED else None)
 
 
 # regenerate and write ----------------------------------------------------------------------
 
 
-def _carry_out(
-    request: RotationRequest,
-    current: SecretVersionInfo,
-    value: str,
-    contract: Contract,
-    plan: Plan,
-    lease: lock.Lease,
-) -> RotationOutcome:
-    if contract.expires_within_near_expiry_window:
-        logger.warning(
-            "Secret %s in %s has ValidityPeriodDays of %d: Key Vault sends SecretNearExpiry 30 days before expiry, "
-            "so every new version is near expiry at once and only the cool-down holds rotations apart.",
-            request.secret_name,
-            request.vault,
-            contract.validity.days,
-        )
-    _next_tags(request, current, plan)  # Key Vault's tag limit, before anything is regenerated
-    state = inspect(contract.kind, contract.resource)
-    if _check_keys(request, value, contract, plan, state) is Holding.NEITHER:
-        return _repair(request, current, contract, plan, lease, state)
-    rotation = plan.resume
-    if rotation is not None:
-        step = progress(
-            rotation,
-            state,
-            now=_utcnow(),
-            settle=get_settings().request_settle,
-            accepted_settle=ACCEPTED_SETTLE,
-        )
-        if step.step is Step.WAIT:
-            return _pending(request, current, plan, step.reason)
-        if step.step is Step.REGENERATED:
-            return _publish(request, current, contract, plan, lease, rotation, state, state.values)
-    sent = _request(contract, plan, lease, rotation, state, current)
-    if isinstance(sent, _Waiting):
-        return _pending(request, current, plan, sent.reason)
-    answer = _regenerate(request, contract, plan, lease, sent)
-    if isinstance(answer, _Waiting):
-        return _pending(request, current, plan, answer.reason)
-    return _publish(request, current, contract, plan, lease, sent, state, answer)
-
-
-def _check_keys(request: RotationRequest, value: str, contract: Contract, plan: Plan, state: KeyState) -> Holding:
-    """Refuse unless keys work on the resource, its value format fits it, and the secret's value is the
-    key its CredentialId names (``force`` repairs a dead key)."""
-    resource = contract.resource
-    check_key_auth(contract, state, request.secret_name)
-    check_value_format(contract, state)
-    held = holding(contract.held_key(value), state, plan.current.key, plan.target.key)
-    if held is Holding.ALTERNATE:
-        raise CredentialDrift(
-            f"Secret '{request.secret_name}' holds {plan.target.tag} of {resource.name}, but its CredentialId says "
-            f"{plan.current.tag}: regenerating the 'alternate' would break every app. Set the tag CredentialId to "
-            f"{plan.target.tag} on the current version, then rotate."
-        )
-    if held is Holding.NEITHER and not request.force:
-        logger.error(
-            "Secret %s in %s holds neither key of the %s: it already holds a dead key.",
-            request.secret_name,
-            request.vault,
-            contract.describe_key_pair(),
-        )
-        raise SecretBroken(
-            f"Secret '{request.secret_name}' holds neither key of the {contract.describe_key_pair()}: apps reading "
-            f"it already fail. Rotate with force to write the live {plan.current.tag} (nothing is regenerated)."
-        )
-    return held
-
-
-def check_key_auth(contract: Contract, state: KeyState, secret_name: str) -> None:
-    """Refuse a resource nobody can use keys on: Microsoft recommends managed identities instead."""
-    if state.key_auth_disabled:
-        kind = contract.kind
-        raise KeyAuthDisabled(
-            f"The {kind.display_name} {contract.resource.name} refuses key authentication ({state.key_auth_disabled}): "
-            f"nobody can use its keys, so rotating them is pointless. Use {kind.passwordless}, "
-            f"and remove the rotation tags from secret '{secret_name}'."
-        )
-
-
 @dataclass(frozen=True)
-class _Waiting:
-    reason: str
+class _Rotation(_Read):
+    """A rotation under its key pair's lock: the read made there, and the lease. Its methods are the steps
+    from inspect to write, in the manner of Powertools' ``IdempotencyHandler``: each takes at most what the
+    step before it found, and a step that must wait raises :class:`_Pending`."""
 
+    lease: lock.Lease
 
-def _request(
-    contract: Contract,
-    plan: Plan,
-    lease: lock.Lease,
-    rotation: RotationRecord | None,
-    state: KeyState,
-    current: SecretVersionInfo,
-) -> RotationRecord | _Waiting:
-    """Record that a regeneration request is about to go out: one save, before the request."""
-    if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
-        return _Waiting("the trigger's time is nearly up; the next trigger asks Azure")
-    at = _utcnow()
-    if rotation is None:
-        rotation = RotationRecord.start(
-            current,
+    @classmethod
+    def under(cls, read: _Read, lease: lock.Lease) -> _Rotation:
+        return cls(read.request, read.current, read.value, read.contract, read.plan, lease)
+
+    def carry_out(self) -> RotationOutcome:
+        request, contract = self.request, self.contract
+        if contract.expires_within_near_expiry_window:
+            logger.warning(
+                "Secret %s in %s has ValidityPeriodDays of %d: Key Vault sends SecretNearExpiry 30 days before "
+                "expiry, so every new version is near expiry at once and only the cool-down holds rotations apart.",
+                request.secret_name,
+                request.vault,
+                contract.validity.days,
+            )
+        self.next_tags()  # Key Vault's tag limit, before anything is regenerated
+        state = inspect(contract)
+        if self.judge(state) is Verdict.BROKEN:
+            return self._repair(state)
+        try:
+            return self._regenerate_and_publish(state)
+        except _Pending as pending:
+            return self.pending(pending.reason)
+
+    def _regenerate_and_publish(self, state: KeyState) -> RotationOutcome:
+        """Publish a regeneration that already took effect, else ask Azure (once) and publish what it made."""
+        rotation = self.plan.resume
+        if rotation is not None:
+            step = progress(
+                rotation,
+                state,
+                now=_utcnow(),
+                settle=get_settings().request_settle,
+                accepted_settle=ACCEPTED_SETTLE,
+            )
+            if step.step is Step.WAIT:
+                raise _Pending(step.reason)
+            if step.step is Step.REGENERATED:
+                return self._publish(rotation, state)
+        sent = self._request(state)
+        return self._publish(sent, replace(state, values=self._regenerate(sent)))
+
+    def _request(self, state: KeyState) -> RotationRecord:
+        """Record that a regeneration request is about to go out: one save, before the request."""
+        if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
+            raise _Pending("the trigger's time is nearly up; the next trigger asks Azure")
+        at = _utcnow()
+        target = self.plan.target
+        if self.plan.resume is None:
+            rotation = RotationRecord.start(
+                self.current,
+                target,
+                key_before=state.values[target.key],
+                generated_before=state.generated.get(target.key),
+                at=at,
+            )
+        else:
+            rotation = self.plan.resume.requested(at)
+        self._save(rotation)
+        return rotation
+
+    def _regenerate(self, rotation: RotationRecord) -> Mapping[str, str]:
+        """Ask Azure once; wait for a long-running regeneration as long as the trigger may."""
+        kind, resource = key_kind(self.contract), self.contract.resource
+        self.lease.ensure_held()
+        try:
+            answered = kind.regenerate(resource, self.plan.target.key)
+        except ResourceBusy:
+            # 412: busy, perhaps with an earlier request of ours; whatever runs, the key checks find it.
+            if self.plan.resume is None or self.plan.resume.requested_at is None:
+                self._save(rotation.refused())  # ours was refused and nothing else of ours is in flight
+            raise _Pending(f"{resource.name} is running another operation (Azure answered 412), perhaps ours") from None
+        except RotationError as exc:
+            if exc.answer is not None and exc.answer.refused:
+                self._save(rotation.refused())  # a 4xx changed nothing: the next trigger may ask at once
+            raise
+        if answered is not None:
+            return answered
+        self._save(rotation.accepted_by_azure())
+        return self._await(rotation)
+
+    def _await(self, rotation: RotationRecord) -> Mapping[str, str]:
+        """Poll the resource (not the operation: its status URL is outside the account's scope) until the key changes.
+
+        Each poll is one read of the resource; the keys are listed once Azure reports the key
+        generated anew, or on every poll for a key Azure reports no generation time for.
+        """
+        kind, resource = key_kind(self.contract), self.contract.resource
+        poll = get_settings().poll_seconds
+        while (left := deadline.remaining()) is None or left > poll + WRITE_RESERVE_SECONDS:
+            time.sleep(poll)
+            generated = kind.describe(resource).generated.get(rotation.target_key)
+            if generated is None or generated != rotation.generated_before:
+                values = kind.list_keys(resource)
+                if regenerated_value(rotation, values) is not None:
+                    return values
+        raise _Pending(f"Azure is regenerating {rotation.target} of {resource.name} on its own clock")
+
+    def _publish(self, rotation: RotationRecord, state: KeyState) -> RotationOutcome:
+        """Write the regenerated key; never a value equal to the one before the rotation. ``state`` is the
+        resource as this trigger read it, with the keys as last listed: its hosts serve the key test and the
+        connection string."""
+        request, current, plan = self.request, self.current, self.plan
+        new_value = regenerated_value(rotation, state.values)
+        if new_value is None:
+            raise _Pending("Azure reports the regeneration done but still lists the old key; read again later")
+        waiting = verification.reason_to_wait(
+            self.contract, plan.target.key, new_value, state, reserve=WRITE_RESERVE_SECONDS / 2
+        )
+        if waiting is not None:
+            raise _Pending(waiting)
+        written = self._write(secret_value(self.contract, new_value, state))
+        logger.info(
+            "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
+            request.secret_name,
+            request.vault,
+            current.version,
+            plan.current.tag,
+            written.version,
             plan.target.tag,
-            plan.target.key,
-            key_before=state.values[plan.target.key],
-            generated_before=state.generated.get(plan.target.key),
-            at=at,
+            written.expires_on.isoformat() if written.expires_on else "never",
         )
-    else:
-        rotation = rotation.requested(at)
-    _save(lease, rotation)
-    return rotation
-
-
-def _regenerate(
-    request: RotationRequest, contract: Contract, plan: Plan, lease: lock.Lease, rotation: RotationRecord
-) -> Mapping[str, str] | _Waiting:
-    """Ask Azure once; wait for a long-running regeneration as long as the trigger may."""
-    kind, resource = contract.kind, contract.resource
-    lease.ensure_held()
-    try:
-        answered = kind.regenerate(resource, plan.target.key)
-    except ResourceBusy:
-        # 412: busy, perhaps with an earlier request of ours; whatever runs, the key checks find it.
-        if plan.resume is None or plan.resume.requested_at is None:
-            _save(lease, rotation.refused())  # ours was refused and nothing else of ours is in flight
-        return _Waiting(f"{resource.name} is running another operation (Azure answered 412), perhaps ours")
-    except RotationError as exc:
-        if exc.answer is not None and exc.answer.refused:
-            _save(lease, rotation.refused())  # a 4xx changed nothing: the next trigger may ask at once
-        raise
-    if answered is not None:
-        return answered
-    _save(lease, rotation.accepted_by_azure())
-    return _await(request, contract, rotation)
-
-
-def _await(request: RotationRequest, contract: Contract, rotation: RotationRecord) -> Mapping[str, str] | _Waiting:
-    """Poll the resource (not the operation: its status URL is outside the account's scope) until the key changes.
-
-    Each poll is one read of the resource; the keys are listed once Azure reports the key
-    generated anew, or on every poll for a key Azure reports no generation time for.
-    """
-    kind, resource = contract.kind, contract.resource
-    poll = get_settings().poll_seconds
-    while (left := deadline.remaining()) is None or left > poll + WRITE_RESERVE_SECONDS:
-        time.sleep(poll)
-        generated = kind.describe(resource).generated.get(rotation.target_key)
-        if generated is None or generated != rotation.generated_before:
-            values = kind.list_keys(resource)
-            if regenerated_value(rotation, values) is not None:
-                return values
-    return _Waiting(f"Azure is regenerating {rotation.target} of {resource.name} on its own clock")
-
-
-def _publish(
-    request: RotationRequest,
-    current: SecretVersionInfo,
-    contract: Contract,
-    plan: Plan,
-    lease: lock.Lease,
-    rotation: RotationRecord,
-    described: Description,
-    values: Mapping[str, str],
-) -> RotationOutcome:
-    """Write the regenerated key; never a value equal to the one before the rotation. ``described`` is the
-    resource as this trigger read it: its hosts serve the key test and the connection string."""
-    new_value = regenerated_value(rotation, values)
-    if new_value is None:
-        return _pending(
-            request, current, plan, "Azure reports the regeneration done but still lists the old key; read again later"
+        return self.outcome(
+            Status.ROTATED,
+            new_version=written.version,
+            expires_on=written.expires_on,
+            consumers=self._refresh_consumers(written),
         )
-    waiting = verification.reason_to_wait(
-        contract, plan.target.key, new_value, described, reserve=WRITE_RESERVE_SECONDS / 2
-    )
-    if waiting is not None:
-        return _pending(request, current, plan, waiting)
-    written = _write(request, current, contract, plan, lease, secret_value(contract, new_value, described))
-    logger.info(
-        "Rotated secret %s in %s: version %s (%s) -> %s (%s), expires %s.",
-        request.secret_name,
-        request.vault,
-        current.version,
-        plan.current.tag,
-        written.version,
-        plan.target.tag,
-        written.expires_on.isoformat() if written.expires_on else "never",
-    )
-    return _outcome(
-        request,
-        current,
-        plan,
-        Status.ROTATED,
-        new_version=written.version,
-        expires_on=written.expires_on,
-        consumers=_refresh_consumers(request, contract, written),
-    )
 
+    def _repair(self, state: KeyState) -> RotationOutcome:
+        """Forced on a secret holding a dead key: write the live key its CredentialId names, regenerate nothing."""
+        held = self.plan.current
+        live = replace(self, plan=replace(self.plan, target=held))
+        written = live._write(secret_value(self.contract, state.values[held.key], state))
+        logger.warning(
+            "Secret %s in %s held a dead key; version %s now holds the live %s (nothing regenerated).",
+            self.request.secret_name,
+            self.request.vault,
+            written.version,
+            held.tag,
+        )
+        return live.outcome(
+            Status.REPAIRED,
+            reason=f"the secret held neither key; it now holds the live {held.tag} (nothing regenerated)",
+            new_version=written.version,
+            expires_on=written.expires_on,
+            consumers=self._refresh_consumers(written),
+        )
 
-def _repair(
-    request: RotationRequest,
-    current: SecretVersionInfo,
-    contract: Contract,
-    plan: Plan,
-    lease: lock.Lease,
-    state: KeyState,
-) -> RotationOutcome:
-    """Forced on a secret holding a dead key: write the live key its CredentialId names, regenerate nothing."""
-    live = replace(plan, target=plan.current)
-    written = _write(
-        request, current, contract, live, lease, secret_value(contract, state.values[plan.current.key], state)
-    )
-    logger.warning(
-        "Secret %s in %s held a dead key; version %s now holds the live %s (nothing regenerated).",
-        request.secret_name,
-        request.vault,
-        written.version,
-        plan.current.tag,
-    )
-    return _outcome(
-        request,
-        current,
-        live,
-        Status.REPAIRED,
-        reason=f"the secret held neither key; it now holds the live {plan.current.tag} (nothing regenerated)",
-        new_version=written.version,
-        expires_on=written.expires_on,
-        consumers=_refresh_consumers(request, contract, written),
-    )
+    def _write(self, value: str) -> SecretVersionInfo:
+        """The new version: ``value``, the plan's tags and expiry, the current version's content type."""
+        version = NewVersion(
+            self.request.secret_name, self.next_tags(), self.current.content_type, self.plan.expires_on
+        )
+        self.lease.ensure_held()
+        return vault.write_version(self.request.vault, version, value)
 
+    def _refresh_consumers(self, written: SecretVersionInfo) -> tuple[dict[str, str], ...]:
+        """Tell the declared consumers a new version exists (after the write: nothing here undoes it)."""
+        if not self.contract.consumers:
+            return ()
+        told = consumers.Written(
+            self.contract, self.request.vault, self.request.secret_name, written.version, written.created_on
+        )
+        return tuple(report.as_dict() for report in consumers.refresh_consumers(told, reserve=WRITE_RESERVE_SECONDS))
 
-def _write(
-    request: RotationRequest,
-    current: SecretVersionInfo,
-    contract: Contract,
-    plan: Plan,
-    lease: lock.Lease,
-    value: str,
-) -> SecretVersionInfo:
-    tags = _next_tags(request, current, plan)
-    lease.ensure_held()
-    return vault.write_version(
-        request.vault,
-        request.secret_name,
-        value,
-        tags=tags,
-        content_type=current.content_type,
-        expires_on=plan.expires_on,
-    )
-
-
-def _next_tags(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> dict[str, str]:
-    """The tags of the version ``plan`` writes; refused (NotRotatable) when Key Vault would refuse them."""
-    return next_version_tags(current.tags, plan.target.tag, rotated_by(request.trigger.value, request.event_id))
-
-
-def _refresh_consumers(
-    request: RotationRequest, contract: Contract, written: SecretVersionInfo
-) -> tuple[dict[str, str], ...]:
-    """Tell the declared consumers a new version exists (after the write: nothing here undoes it)."""
-    if not contract.consumers:
-        return ()
-    reports = consumers.refresh_consumers(
-        contract, request.vault, request.secret_name, written.version, written.created_on, reserve=WRITE_RESERVE_SECONDS
-    )
-    return tuple(report.as_dict() for report in reports)
-
-
-def _save(lease: lock.Lease, rotation: RotationRecord) -> None:
-    lease.save(lease.record.with_rotation(rotation))
-
-
-# outcomes ----------------------------------------------------------------------------------
-
-
-def _outcome(
-    request: RotationRequest, current: SecretVersionInfo, plan: Plan, status: Status, **changes: Any
-) -> RotationOutcome:
-    fields: dict[str, Any] = {
-        "status": status,
-        "vault": str(request.vault),
-        "secret": request.secret_name,
-        "reason": plan.reason,
-        "previous_version": current.version,
-        "previous_credential": plan.current.tag,
-        "new_credential": plan.target.tag,
-        "resource_id": current.tags.get(tag_name(current.tags, PROVIDER_ADDRESS), ""),
-    }
-    return RotationOutcome(**{**fields, **changes})
-
-
-def _pending(request: RotationRequest, current: SecretVersionInfo, plan: Plan, reason: str) -> RotationOutcome:
-    logger.warning(
-        "Rotation of %s in %s is waiting on Azure (%s); a later trigger resumes it.",
-        request.secret_name,
-        request.vault,
-        reason,
-    )
-    return _outcome(request, current, plan, Status.PENDING, reason=reason)
-
-
-def _without_rotating(request: RotationRequest, current: SecretVersionInfo, plan: Plan) -> RotationOutcome:
-    if plan.action is Action.COOLING_DOWN and request.trigger.asked_by_a_person and not request.dry_run:
-        raise CoolingDown(f"Secret '{request.secret_name}' was not rotated: {plan.reason}. Use force to override.")
-    status = {
-        Action.ROTATE: Status.PLANNED,
-        Action.STALE: Status.STALE,
-        Action.COOLING_DOWN: Status.COOLING_DOWN,
-    }[plan.action]
-    logger.info("Secret %s in %s not rotated (%s): %s.", request.secret_name, request.vault, status.value, plan.reason)
-    return _outcome(request, current, plan, status, expires_on=plan.expires_on if status is Status.PLANNED else None)
+    def _save(self, rotation: RotationRecord) -> None:
+        self.lease.save(self.lease.record.with_rotation(rotation))
 
 
 def _utcnow() -> datetime:

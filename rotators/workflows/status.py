@@ -23,7 +23,7 @@ from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.failures import Failures
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
-from rotators.kinds.base import inspect
+from rotators.kinds import KINDS, inspect
 from rotators.workflows import consumers, failures
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
@@ -31,7 +31,7 @@ COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT"
 
 def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = True) -> list[Assessment]:
     listed = vault.list_secrets(address)
-    assessments = assess_vault(listed, address.cloud, now=now, min_interval=get_settings().min_interval)
+    assessments = assess_vault(listed, address.cloud, KINDS, now=now, min_interval=get_settings().min_interval)
     if not check_keys:
         return assessments
     failing = _Failing.of(address)
@@ -73,15 +73,15 @@ def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing)
     name = assessment.secret.name
     try:
         current, value = vault.read_current(address, name)
-        state = inspect(contract.kind, contract.resource)
+        state = inspect(contract)
     except Exception as exc:
         return failing.note(_note(assessment, f"keys not checked: {_why(exc)}"), None)
-    judged = _with_versions(address, judge_keys(assessment, contract.held_key(value), state))
+    judged = _with_versions(address, judge_keys(assessment, value, state))
     judged = failing.note(judged, current.version)
     if not contract.consumers:
         return judged
     try:
-        reports = consumers.where_they_stand(contract, address, name, current.version, current.created_on)
+        reports = consumers.where_they_stand(consumers.Written.of(contract, address, current))
     except Exception as exc:
         return _note(judged, f"consumers not read: {_why(exc)}")
     return replace(judged, consumers=tuple(reports))

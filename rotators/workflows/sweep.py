@@ -17,6 +17,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rotators.adapters import lock, outcomes, vault
@@ -29,6 +30,7 @@ from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
+from rotators.kinds import KINDS
 from rotators.workflows import claims, consumers
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
@@ -60,10 +62,10 @@ def sweep(
     chosen = sorted(settings.allowed_vaults if vaults is None else vaults, key=lambda vault: vault.url)
     for address in chosen:
         settings.check_vault(address)
-    interrupted = _interrupted()
+    sweep_pass = _Pass(now, deadline, _interrupted(), tally, dry_run)
     for address in chosen:
         try:
-            _sweep_vault(address, now, deadline, interrupted, tally, dry_run)
+            sweep_pass.sweep_vault(address)
         except RotationError as exc:
             logger.error("Sweep of vault %s stopped: %s", address, exc.message)
             tally["failed"] += 1
@@ -81,57 +83,65 @@ def sweep(
 
 
 def _interrupted() -> set[tuple[str, str, int]]:
-    """The rotations whose records stop before the write; none known when the lock store fails (each due
-    secret's rotation then meets that failure as its own, and the next sweep lists them again)."""
+    """Each key pair's last rotation, by secret and the creation of the version it started from: unfinished
+    while that version is still current (a rotation that wrote made a newer one current). None known when the
+    lock store fails (each due secret's rotation then meets that failure as its own, and the next sweep lists
+    them again)."""
     try:
         with budget(get_settings().event_budget_seconds):
-            return {(u.vault_url, u.secret, u.base_created) for u in lock.unfinished()}
+            return {(r.vault_url, r.secret, r.base_created) for r in lock.rotation_bases()}
     except RotationError as exc:
         logger.warning("Sweep could not list interrupted rotations; it sweeps the due secrets only: %s", exc.message)
         return set()
 
 
-def _sweep_vault(
-    address: VaultAddress,
-    now: datetime,
-    deadline: float,
-    interrupted: set[tuple[str, str, int]],
-    tally: Counter[str],
-    dry_run: bool,
-) -> None:
-    """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
-    assessments = assess_vault(
-        vault.list_secrets(address), address.cloud, now=now, min_interval=get_settings().min_interval
-    )
-    pairs = pair_index(assessments)
-    for assessment in assessments:
-        secret = assessment.secret
-        if assessment.state is State.MISCONFIGURED:
-            report_misconfigured(address, assessment, tally, dry_run=dry_run)
-            continue
-        key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
-        if not (assessment.state.due or key in interrupted):
-            tally[assessment.state.value] += 1
-            consumers_declared = assessment.contract is not None and assessment.contract.consumers
-            if assessment.state is State.COOLING_DOWN and consumers_declared and not dry_run:
-                follow_up(address, assessment, now, deadline, tally)
-            continue
-        if time.monotonic() >= deadline:
-            tally["deferred"] += 1
-            continue
-        try:
-            with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
-                outcome = rotate(
-                    RotationRequest(address, secret.name, Trigger.SWEEP, dry_run=dry_run), now=now, pairs=pairs
+@dataclass(frozen=True)
+class _Pass:
+    """One sweep in this process: its clock, its deadline, the interrupted rotations, its tally."""
+
+    now: datetime
+    deadline: float
+    interrupted: set[tuple[str, str, int]]
+    tally: Counter[str]
+    dry_run: bool
+
+    def sweep_vault(self, address: VaultAddress) -> None:
+        """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
+        now, tally, dry_run = self.now, self.tally, self.dry_run
+        assessments = assess_vault(
+            vault.list_secrets(address), address.cloud, KINDS, now=now, min_interval=get_settings().min_interval
+        )
+        pairs = pair_index(assessments)
+        for assessment in assessments:
+            secret = assessment.secret
+            if assessment.state is State.MISCONFIGURED:
+                report_misconfigured(address, assessment, tally, dry_run=dry_run)
+                continue
+            key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
+            if not (assessment.state.due or key in self.interrupted):
+                tally[assessment.state.value] += 1
+                consumers_declared = assessment.contract is not None and assessment.contract.consumers
+                if assessment.state is State.COOLING_DOWN and consumers_declared and not dry_run:
+                    follow_up(address, assessment, now, self.deadline, tally)
+                continue
+            if time.monotonic() >= self.deadline:
+                tally["deferred"] += 1
+                continue
+            try:
+                with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
+                    outcome = rotate(
+                        RotationRequest(address, secret.name, Trigger.SWEEP, dry_run=dry_run), now=now, pairs=pairs
+                    )
+                tally[outcome.status.value] += 1
+            except RotationError as exc:
+                level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
+                logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address, exc.message)
+                tally[exc.code] += 1
+            except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
+                logger.error(
+                    "Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__
                 )
-            tally[outcome.status.value] += 1
-        except RotationError as exc:
-            level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
-            logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address, exc.message)
-            tally[exc.code] += 1
-        except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
-            logger.error("Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__)
-            tally["unexpected"] += 1
+                tally["unexpected"] += 1
 
 
 def report_misconfigured(
@@ -159,9 +169,7 @@ def follow_up(
     try:
         with budget(get_settings().event_budget_seconds):
             current, _ = vault.read_current(address, name)  # a listing carries no version ids
-            reports = consumers.follow_up(
-                assessment.contract, address, name, current.version, current.created_on, now=now
-            )
+            reports = consumers.follow_up(consumers.Written.of(assessment.contract, address, current), now=now)
     except RotationError as exc:
         logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
         return

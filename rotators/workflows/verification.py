@@ -26,6 +26,7 @@ from rotators.core.errors import DataPlaneUnreachable, DeadlineExceeded, KeyRefu
 from rotators.core.keys import Description
 from rotators.core.logs import get_logger
 from rotators.core.settings import get_settings
+from rotators.kinds import key_kind
 from rotators.kinds.base import Verifiable
 
 logger = get_logger(__name__)
@@ -43,7 +44,7 @@ def reason_to_wait(  # noqa: PLR0911
     ``described`` is the resource as the rotation read it: the test uses the hosts it reports.
     """
     mode = get_settings().verify
-    kind, resource = contract.kind, contract.resource
+    kind, resource = key_kind(contract), contract.resource
     if mode == "off":
         return None
     if not isinstance(kind, Verifiable):
