@@ -28,7 +28,7 @@ class Row:
     alternate: str
     regenerate: str  # the stand-in's route
     keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
-    sdk: str  # the management SDK its rotation imports, and the only one
+    sdk: str  # the management SDK its rotation imports, and the only one ("": none, ARM through azure-mgmt-core)
     connection_string: bool = True  # whether the service documents one
     data_plane: str = ""  # the data-plane SDK that tests its new keys (verify before publish), if any
 
@@ -120,6 +120,8 @@ KINDS = {
         "azure.mgmt.eventhub",
     ),
     "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/managedredis.py).
+    "managedredis": _keyed("redisenterprise", "Primary", "Secondary", "", connection_string=True),
     "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
     "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
@@ -285,7 +287,7 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     assert helpers.regenerations(cloud) == 0
 
 
-LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub"])
+LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis"])
 
 
 @LONG_RUNNING
