@@ -36,21 +36,19 @@ class Database(KeyedResource):
     provider: ClassVar[str] = "Microsoft.Cache/redisEnterprise/databases"
 
     @property
-    def cluster_id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.Cache/redisEnterprise/{self.name}"
-        )
+    def id(self) -> str:
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+        return f"{group}/providers/Microsoft.Cache/redisEnterprise/{self.name}/databases/{DATABASE}"
 
     @property
-    def id(self) -> str:
-        return f"{self.cluster_id}/databases/{DATABASE}"
+    def cluster_id(self) -> str:
+        return self.id.rpartition("/databases/")[0]
 
     @property
     def host_name(self) -> str:
-        """The cluster's hostName: ``<cluster>.<region>.redis.azure.net`` in Azure (the spec example's
-        ``cache1.westus.something.azure.com`` stands in for it)."""
-        return f"{self.name}.{self.location}.redis.azure.net"
+        """The cluster's hostName, in the form of ``RedisEnterpriseGet.json``'s ``cache1.westus.something.azure.com``
+        (the product writes whatever the cluster reports)."""
+        return f"{self.name}.{self.location}.something.azure.com"
 
 
 def _database_body(database: KeyedResource) -> dict[str, Any]:
