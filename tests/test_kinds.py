@@ -535,3 +535,31 @@ def test_hosts_come_from_the_read_that_checks_the_keys_and_cost_no_other(cloud, 
     assert status == 200 and body["status"] == "rotated", body
     assert helpers.calls(cloud, f"{service}.get") == 1
     helpers.holds_live_key(cloud, "hosted")
+
+
+# Retiring tiers (issue 28, item 1) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "sku", "retires"),
+    [
+        ("redis", None, "2028-09-30"),
+        ("managedredis", "Enterprise_E10", "2027-03-31"),
+        ("managedredis", "EnterpriseFlash_F300", "2027-03-31"),
+        ("managedredis", "Balanced_B5", None),
+    ],
+)
+def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, capsys, kind, sku, retires):
+    """Azure Cache for Redis (every Microsoft.Cache/redis cache) and its Enterprise tiers (redisEnterprise
+    clusters of an Enterprise SKU) retire; Azure Managed Redis does not."""
+    KINDS[kind].enroll(cloud, secret="cache")
+    if sku is not None:
+        _resource(cloud, "cache").sku = sku
+    capsys.readouterr()
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    if retires is None:
+        assert "retires" not in out, out
+    else:
+        assert f"retires on {retires}: move to Azure Managed Redis" in out, out

@@ -54,12 +54,13 @@ class ManagedRedisKind:
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
             database = _properties(_send(resource, "GET", _path(resource)))
-            cluster = _properties(_send(resource, "GET", _path(resource, cluster=True)))
+            cluster_answer = _send(resource, "GET", _path(resource, cluster=True))
+        cluster = _properties(cluster_answer)
         switch = str(database.get("accessKeysAuthentication") or "")
         disabled = "accessKeysAuthentication is Disabled" if switch.lower() == "disabled" else None
         host = cluster.get("hostName")
         endpoints = {PORT: str(database.get("port") or DEFAULT_PORT)} | ({HOST: str(host)} if host else {})
-        return Description({}, disabled, endpoints)
+        return Description({}, disabled, endpoints, retiring=_retiring(cluster_answer))
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
@@ -122,6 +123,17 @@ def _send(
         map_error(status_code=response.status_code, response=response, error_map=errors)
         raise HttpResponseError(response=response, error_format=ARMErrorFormat)
     return response.json() if response.content else None
+
+
+def _retiring(cluster: Any) -> str | None:
+    """An Azure Cache for Redis Enterprise cluster (SKU ``Enterprise_*``, ``EnterpriseFlash_*``; Managed
+    Redis SKUs are ``Balanced_*``, ``MemoryOptimized_*``, ... in the spec's ``SkuName``): Microsoft's
+    "Azure Cache for Redis retirement FAQ" retires those tiers on 2027-03-31."""
+    sku = (cluster.get("sku") if isinstance(cluster, dict) else None) or {}
+    name = str(sku.get("name") or "") if isinstance(sku, dict) else ""
+    if name.lower().startswith("enterprise"):
+        return f"Azure Cache for Redis Enterprise ({name}) retires on 2027-03-31: move to Azure Managed Redis"
+    return None
 
 
 def _properties(answer: Any) -> dict[str, Any]:

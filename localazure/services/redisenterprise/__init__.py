@@ -33,6 +33,9 @@ class Database(KeyedResource):
     """A cluster's database; ``name`` is the cluster's, as the stand-in keys its resources by it."""
 
     port: int = 10000
+    # The cluster's SKU: the spec's SkuName lists Managed Redis's (its description's own example,
+    # Balanced_B5) and Azure Cache for Redis Enterprise's (Enterprise_E10, EnterpriseFlash_F300).
+    sku: str = "Balanced_B5"
     provider: ClassVar[str] = "Microsoft.Cache/redisEnterprise/databases"
 
     @property
@@ -107,7 +110,8 @@ def _get_cluster(backend: RedisEnterpriseBackend, request: Request, match: re.Ma
             "type": "Microsoft.Cache/redisEnterprise",
             "location": database.location,
             "kind": "v1",
-            "sku": {"name": "EnterpriseFlash_F300", "capacity": 3},
+            # A capacity only for Enterprise SKUs (the spec's Sku.capacity), 3 as RedisEnterpriseGet.json's.
+            "sku": {"name": database.sku, **({"capacity": 3} if database.sku.startswith("Enterprise") else {})},
             "properties": {
                 "hostName": database.host_name,
                 "provisioningState": "Succeeded",
