@@ -11,7 +11,9 @@ database's ``properties.accessKeysAuthentication`` (``Enabled``/``Disabled``, fi
 version at 2025-04-01) refuses keys; its ``properties.port`` (10000 in every example) and the
 cluster's ``properties.hostName`` (``RedisEnterpriseGet.json``) make the connection string:
 StackExchange.Redis's, as for Azure Cache for Redis,
-``<cluster hostName>:<database port>,password=<key>,ssl=True,abortConnect=False``.
+``<cluster hostName>:<database port>,password=<key>,ssl=True,abortConnect=False`` (TLS: the examples'
+``clientProtocol`` is ``Encrypted``; ``abortConnect=False`` as Microsoft's "Azure Managed Redis
+development FAQ" advises, AbortOnConnectFail false).
 
 No new SDK: azure-mgmt-redisenterprise is not a dependency, so the calls go through azure-mgmt-core's
 ARM pipeline (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline
