@@ -18,8 +18,7 @@ development FAQ" advises, AbortOnConnectFail false).
 No new SDK: azure-mgmt-redisenterprise is not a dependency, so the calls go through azure-mgmt-core's
 ARM pipeline (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline
 of every management client) with ``send_request``, each answer mapped to errors as the generated
-operations map them. No key
-test: a Redis AUTH needs a RESP client (README, *Verify before publish*).
+operations map them. No key test: a Redis AUTH needs a RESP client (README, *Verify before publish*).
 """
 
 from __future__ import annotations
@@ -139,12 +138,13 @@ def _retiring(cluster: Any) -> str | None:
 
 
 def _properties(answer: Any) -> dict[str, Any]:
-    properties = (answer or {}).get("properties") if isinstance(answer, dict) else None
+    properties = answer.get("properties") if isinstance(answer, dict) else None
     return properties if isinstance(properties, dict) else {}
 
 
 def _values(keys: Any) -> dict[str, str]:
-    values = {name: (keys or {}).get(field) if isinstance(keys, dict) else None for name, field in _FIELDS.items()}
+    listed = keys if isinstance(keys, dict) else {}
+    values = {name: listed.get(field) for name, field in _FIELDS.items()}
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise UpstreamError(f"The Azure Managed Redis database's key list lacks {', '.join(missing)}.")
