@@ -142,6 +142,10 @@ CONNECTION_STRINGS: dict[str, Callable[[Any, str], str]] = {
     "Microsoft.Cache/redis": lambda r, k: (
         f"{r.name}.redis.cache.windows.net:6380,password={k},ssl=True,abortConnect=False"
     ),
+    # The cluster's hostName and the database's port.
+    "Microsoft.Cache/redisEnterprise/databases": lambda r, k: (
+        f"{r.host_name}:{r.port},password={k},ssl=True,abortConnect=False"
+    ),
 }
 
 

@@ -142,6 +142,29 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 
 
 @functools.cache
+def arm_client(cloud: Cloud) -> Any:
+    """azure-mgmt-core's ARM pipeline with the policies a generated management client builds, for a
+    kind whose management SDK is not a dependency (Azure Managed Redis): requests go out with
+    ``send_request`` on absolute URLs, under the same timeouts, retries and deadline as every client."""
+    from azure.core.configuration import Configuration
+    from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    options = client_options()
+    config: Configuration[Any, Any] = Configuration(**options)
+    config.headers_policy = policies.HeadersPolicy(**options)
+    config.user_agent_policy = policies.UserAgentPolicy(**options)
+    config.proxy_policy = policies.ProxyPolicy(**options)
+    config.logging_policy = policies.NetworkTraceLoggingPolicy(**options)
+    config.retry_policy = policies.RetryPolicy(**options)
+    config.redirect_policy = policies.RedirectPolicy(**options)
+    config.custom_hook_policy = policies.CustomHookPolicy(**options)
+    config.authentication_policy = ARMChallengeAuthenticationPolicy(credential(), f"{cloud.arm_endpoint}/.default")
+    return ARMPipelineClient(cloud.arm_endpoint, config=config, **options)
+
+
+@functools.cache
 def event_publisher(endpoint: str) -> EventGridPublisherClient:
     """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net.
 

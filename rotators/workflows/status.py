@@ -3,7 +3,8 @@
 By default each enrolled secret's value is compared with its resource's keys (two reads
 per secret), so drift, dead keys and resources that refuse key authentication show before
 a rotation meets them; its versions are counted (one listing, a request per 25 versions), so
-a secret nearing Key Vault's 500-version backup limit shows while there is time to act; a
+a secret nearing Key Vault's 500-version backup limit shows while there is time to act, and
+so does a resource whose service or tier Microsoft retires (Azure Cache for Redis); a
 secret whose rotation keeps failing says since when, how often, why and whether it was reported
 (``rotators.workflows.failures``: one listing of the vault's failure memories, a read per memory);
 and each declared consumer is asked which version it runs (a line per consumer under its secret).
@@ -77,6 +78,8 @@ def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing)
     except Exception as exc:
         return failing.note(_note(assessment, f"keys not checked: {_why(exc)}"), None)
     judged = _with_versions(address, judge_keys(assessment, value, state))
+    if state.retiring:
+        judged = _note(judged, state.retiring)
     judged = failing.note(judged, current.version)
     if not contract.consumers:
         return judged
