@@ -1,4 +1,4 @@
-"""A failure that never clears is reported: once per secret version, as ``KeyRotation.RotationFailed``
+"""A failure that never clears is reported: once per episode, as ``KeyRotation.RotationFailed``
 and an error line, after Azure's 10 minutes for a role to apply (a 403) or at the fifth failed attempt
 (anything else retryable); the triggers still answer as for any retryable failure, and ``status`` and
 the HTTP answer say how the secret stands."""
@@ -45,7 +45,7 @@ def test_a_403_is_reported_once_the_propagation_window_after_the_first_refusal_h
     assert memory.reported_at == T0 + PROPAGATION_WINDOW and memory.attempts == 5
     assert memory.since == memory.refused_since == T0 and memory.code == "AccessDenied"
     again = memory.after(_denied(), T0 + timedelta(hours=1))
-    assert again.reported_at == memory.reported_at and again.attempts == 6  # once per version
+    assert again.reported_at == memory.reported_at and again.attempts == 6  # once per episode
 
 
 def test_other_retryable_failures_are_reported_at_the_fifth_attempt_and_403s_do_not_count_towards_it():
@@ -163,7 +163,7 @@ def test_a_role_missing_for_good_is_reported_once_after_azures_propagation_windo
     )
     assert data["version"] == version and data["attempts"] == 7 and data["trigger"] == "sweep"
     assert any("keeps failing" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
-    for _ in range(2):  # reported once per version: later failures answer as before, and say so
+    for _ in range(2):  # reported once per episode: later failures answer as before, and say so
         status, body = _rotate()
         assert status == 502 and "reported as KeyRotation.RotationFailed" in body["error"]["message"], body
         with pytest.raises(RotationError):

@@ -2,7 +2,7 @@
 
 A retryable failure (throttling, 5xx, no answer, a 403) leaves the event for redelivery and answers
 503 or 502 over HTTP, and most clear by themselves. One that never clears must still reach an operator,
-once per version, as ``KeyRotation.RotationFailed`` and an error line:
+once per episode (below), as ``KeyRotation.RotationFailed`` and an error line:
 
 - a 403 (:class:`~rotators.core.errors.AccessDenied`) is often a role assignment still on its way:
   "When you assign roles or remove role assignments, it can take up to 10 minutes for changes to take

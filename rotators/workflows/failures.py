@@ -112,7 +112,7 @@ def remembered(vault: VaultAddress) -> Remembered:
 
 def _report(failing: Failing, failures: Failures) -> Failures:
     """The error line the alert matches, and the event; an event that could not be sent is tried again
-    at the next failure (the memory is marked unreported)."""
+    at the next failure (the memory is marked unreported: :data:`UNSENT_RESERVE_SECONDS` keep time for it)."""
     vault, secret = failing.vault, failing.secret
     logger.error(
         "Rotation of secret %s in %s keeps failing: %s (%s)", secret, vault, failures.reason, failures.summary()
