@@ -3,8 +3,8 @@ once as ``KeyRotation.RotationFailed`` and an error line (``rotators.core.failur
 
 The memory is a blob per secret, ``failures/<vault host>/<secret>``, changed only with the ETag of what
 was read (``rotators.adapters.memory``), so of several instances failing at once exactly one marks the
-episode reported, and only that one publishes. An attempt that ends without a retryable failure closes
-the episode (:func:`close` deletes the blob, with the same ETag). Noting or closing never changes what
+episode reported, and only that one publishes. An attempt that gets past the failures closes the
+episode (:func:`close` deletes the blob, with the same ETag). Noting or closing never changes what
 the trigger does (the event is still redelivered, HTTP still answers 503 or 502), and never fails it: a
 memory that cannot be kept is a warning.
 """
