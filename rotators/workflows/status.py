@@ -44,21 +44,26 @@ class _Failing:
     """The vault's failure memories (``rotators.workflows.failures``), or why they could not be read."""
 
     known: Mapping[str, Failures]
-    unread: str | None = None
+    unread: Mapping[str, str]  # by secret: why its memory could not be read
+    unlisted: str | None = None  # why none could
 
     @classmethod
     def of(cls, address: VaultAddress) -> _Failing:
         try:
-            return cls(failures.remembered(address))
+            found = failures.remembered(address)
         except Exception as exc:
-            return cls({}, _why(exc))
+            return cls({}, {}, _why(exc))
+        return cls(found.known, found.unread)
 
     def note(self, assessment: Assessment, version: str | None) -> Assessment:
         """The secret's row, saying how its current version (``None``: not read) keeps failing, if it does,
         and why (unless the row says so already)."""
-        if self.unread is not None:
-            return _note(assessment, f"failures not read: {self.unread}")
-        known = self.known.get(assessment.secret.name.lower())
+        name = assessment.secret.name.lower()
+        if self.unlisted is not None:
+            return _note(assessment, f"failures not read: {self.unlisted}")
+        if name in self.unread:
+            return _note(assessment, f"failures not read: {self.unread[name]}")
+        known = self.known.get(name)
         if known is None or known.since is None or (version is not None and not known.concerns(version)):
             return assessment
         why = "" if known.reason in assessment.reason else f": {known.reason}"
