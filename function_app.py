@@ -2,7 +2,8 @@
 
 import azure.functions as func
 
-from rotators.triggers import event_grid, http, timer
+from rotators.adapters.queues import SECRETS, VAULTS
+from rotators.triggers import event_grid, http, queue, timer
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -29,3 +30,15 @@ def rollback_secret(req: func.HttpRequest) -> func.HttpResponse:
 @app.timer_trigger(arg_name="schedule", schedule="%ROTATION_SWEEP_SCHEDULE%", run_on_startup=False)
 def sweep_vaults(schedule: func.TimerRequest) -> None:
     timer.on_sweep()
+
+
+@app.function_name("SweepVault")
+@app.queue_trigger(arg_name="message", queue_name=VAULTS, connection="AzureWebJobsStorage")
+def sweep_vault(message: func.QueueMessage) -> None:
+    queue.on_vault_message(message)
+
+
+@app.function_name("SweepSecret")
+@app.queue_trigger(arg_name="message", queue_name=SECRETS, connection="AzureWebJobsStorage")
+def sweep_secret(message: func.QueueMessage) -> None:
+    queue.on_secret_message(message)

@@ -1,5 +1,5 @@
 """The stand-in: a TLS server for the Azure hosts, a CONNECT proxy in front of it, a
-managed-identity endpoint, a relay to Azurite's blob service, and the control surface tests
+managed-identity endpoint, relays to Azurite's blob and queue services, and the control surface tests
 and the demo drive it with.
 
 Clients reach it only through standard settings (see :meth:`LocalAzure.environment`), so
@@ -39,12 +39,13 @@ if TYPE_CHECKING:
     from localazure.services.graph.models import GraphBackend
     from localazure.services.identity.models import IdentityBackend
     from localazure.services.keyvault.models import KeyVaultBackend
+    from localazure.services.queue.models import QueueBackend
     from localazure.services.servicebus.models import ServiceBusBackend
     from localazure.services.storage.models import StorageBackend
 
 WRITE_ROUTES = frozenset(url.route for service in SERVICES for url in service.urls if url.writes)
-# State that outlives reset(): a process keeps its cached tokens, the blob relay keeps its Azurite.
-_PERSISTENT = ("identity", "blob")
+# State that outlives reset(): a process keeps its cached tokens, the relays keep their Azurite.
+_PERSISTENT = ("identity", "blob", "queue")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -159,6 +160,7 @@ class LocalAzure:
     # The backends, for readers and type checkers (set by reset()).
     identity: IdentityBackend
     blob: BlobBackend
+    queue: QueueBackend
     keyvault: KeyVaultBackend
     arm: ArmBackend
     storage: StorageBackend
@@ -180,10 +182,11 @@ class LocalAzure:
         self._tls.socket = self.certificates.server_context().wrap_socket(self._tls.socket, server_side=True)
         self._identity = self._server("identity")
         self._blob = self._server("blob")
+        self._queue = self._server("queue")
         self._proxy = _Proxy(self)
         self._threads = [
             threading.Thread(target=server.serve_forever, daemon=True, name=f"localazure-{i}")
-            for i, server in enumerate((self._tls, self._identity, self._blob, self._proxy))
+            for i, server in enumerate((self._tls, self._identity, self._blob, self._queue, self._proxy))
         ]
 
     def _server(self, listener: str) -> _Server:
@@ -200,7 +203,7 @@ class LocalAzure:
         return self
 
     def stop(self) -> None:
-        for server in (self._proxy, self._blob, self._identity, self._tls):
+        for server in (self._proxy, self._queue, self._blob, self._identity, self._tls):
             server.shutdown()
             server.server_close()
         if self._tmp is not None:
@@ -228,13 +231,15 @@ class LocalAzure:
         }
 
     def blob_connection_string(self, azurite: Azurite) -> str:
-        """``AzureWebJobsStorage`` for Azurite's blob service, through the stand-in so that
-        lease and blob calls show in the request log and take injected faults."""
+        """``AzureWebJobsStorage`` for Azurite's blob and queue services, through the stand-in so
+        that lease, blob and queue calls show in the request log and take injected faults."""
         self.blob.address = ("127.0.0.1", azurite.ports["blob"])
+        self.queue.address = ("127.0.0.1", azurite.ports["queue"])
         account = azurite_module.ACCOUNT
         return (
             f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={azurite_module.ACCOUNT_KEY};"
             f"BlobEndpoint=http://127.0.0.1:{self._blob.server_address[1]}/{account};"
+            f"QueueEndpoint=http://127.0.0.1:{self._queue.server_address[1]}/{account};"
         )
 
     def serves(self, host: str) -> bool:

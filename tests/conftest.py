@@ -9,7 +9,7 @@ import pytest
 
 from localazure import Azurite, LocalAzure
 from localazure.services.base import ISSUED_KEYS
-from rotators.adapters import appconfig, clients
+from rotators.adapters import appconfig, clients, queues
 from rotators.core import settings
 from rotators.kinds import entra
 from tests import helpers
@@ -42,6 +42,8 @@ _CACHES = (
     clients.graph_client,
     entra._challenged_tenant,
     appconfig._client,
+    queues._queue,
+    queues._client,
 )
 
 
@@ -81,6 +83,7 @@ def cloud(local_azure: LocalAzure, azurite: Azurite, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ROTATION_POLL_SECONDS", "0.05")  # the stand-in completes operations in a fraction of a second
     local_azure.keyvault.create_vault(helpers.VAULT)
     helpers.delete_lock_container(azurite.connection_string)
+    helpers.delete_queues(azurite.connection_string)
     clear_process_state()
     yield local_azure
     clear_process_state()

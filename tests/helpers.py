@@ -142,6 +142,10 @@ CONNECTION_STRINGS: dict[str, Callable[[Any, str], str]] = {
     "Microsoft.Cache/redis": lambda r, k: (
         f"{r.name}.redis.cache.windows.net:6380,password={k},ssl=True,abortConnect=False"
     ),
+    # The cluster's hostName and the database's port.
+    "Microsoft.Cache/redisEnterprise/databases": lambda r, k: (
+        f"{r.host_name}:{r.port},password={k},ssl=True,abortConnect=False"
+    ),
 }
 
 
@@ -200,6 +204,39 @@ def event(
 
 def deliver(evt: Any) -> None:
     FUNCTIONS["RotateOnSecretEvent"](evt)
+
+
+# Each queue-triggered function by the queue it names.
+QUEUE_FUNCTIONS = {
+    f.get_trigger().queue_name: f.get_user_function() for f in _DEFINED if f.get_trigger().type == "queueTrigger"
+}
+
+
+def sweep(*, release_visibility: float = 0) -> Any:
+    """The timer, then the host's queue triggers in this process until the queues are empty; returns
+    how many messages each queue's function took (and released or moved to the poison queue).
+
+    A failed message is visible again after ``release_visibility`` (host.json's 30 s, compressed to 0)."""
+    FUNCTIONS["SweepVaults"](None)
+    return drain(release_visibility=release_visibility)
+
+
+def drain(*, release_visibility: float = 0) -> Any:
+    from tests.queue_worker import Worker
+
+    worker = Worker(release_visibility=release_visibility, functions=QUEUE_FUNCTIONS)
+    return worker.run(idle=0, limit=300)
+
+
+def delete_queues(connection_string: str) -> None:
+    """Forget every message of the sweep's queues (Azurite is shared by the session's tests)."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.storage.queue import QueueServiceClient
+
+    service = QueueServiceClient.from_connection_string(connection_string)
+    for queue in service.list_queues():
+        with contextlib.suppress(ResourceNotFoundError):
+            service.delete_queue(queue.name)
 
 
 def post_rotate(

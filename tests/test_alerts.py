@@ -39,17 +39,17 @@ def _bad_tags(cloud) -> None:
 
 def _misconfigured_in_sweep(cloud) -> None:
     helpers.enroll_storage(cloud, secret="misconfigured", extra_tags={"ValidityPeriodDays": "ninety"})
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
 
 
 def _broken_in_sweep(cloud) -> None:
     helpers.enroll_storage(cloud, secret="broken", value="not-a-key-of-the-account")
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
 
 
 def _vault_unreadable_in_sweep(cloud) -> None:
     cloud.inject("keyvault.list_secrets", status=403, code="Forbidden", inner="AccessDenied", count=10)
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
 
 
 def _never_clears(cloud) -> None:
@@ -100,6 +100,6 @@ def test_nothing_a_rotation_that_succeeds_waits_or_retries_logs_matches(cloud, c
         helpers.deliver(event)  # rotated
         helpers.deliver(event)  # stale: the version is no longer current
         assert helpers.post_rotate({"vaultName": VAULT, "secretName": "storage-key"})[0] == 409  # cooling down
-        helpers.FUNCTIONS["SweepVaults"](None)  # cooling down: counted, not rotated
+        helpers.sweep()  # cooling down: counted, not rotated
     assert helpers.regenerations(cloud) == 1
     assert not any(alerting(caplog.records).values()), alerting(caplog.records)

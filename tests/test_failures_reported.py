@@ -1,4 +1,4 @@
-"""A failure that never clears is reported: once per secret version, as ``KeyRotation.RotationFailed``
+"""A failure that never clears is reported: once per episode, as ``KeyRotation.RotationFailed``
 and an error line, after Azure's 10 minutes for a role to apply (a 403) or at the fifth failed attempt
 (anything else retryable); the triggers still answer as for any retryable failure, and ``status`` and
 the HTTP answer say how the secret stands."""
@@ -45,7 +45,7 @@ def test_a_403_is_reported_once_the_propagation_window_after_the_first_refusal_h
     assert memory.reported_at == T0 + PROPAGATION_WINDOW and memory.attempts == 5
     assert memory.since == memory.refused_since == T0 and memory.code == "AccessDenied"
     again = memory.after(_denied(), T0 + timedelta(hours=1))
-    assert again.reported_at == memory.reported_at and again.attempts == 6  # once per version
+    assert again.reported_at == memory.reported_at and again.attempts == 6  # once per episode
 
 
 def test_other_retryable_failures_are_reported_at_the_fifth_attempt_and_403s_do_not_count_towards_it():
@@ -60,12 +60,38 @@ def test_other_retryable_failures_are_reported_at_the_fifth_attempt_and_403s_do_
 
 def test_the_memory_is_the_versions_and_a_new_version_starts_afresh():
     reported = Failures("v1", T0, T0, 7, 0, "AccessDenied", "why", T0 + PROPAGATION_WINDOW)
-    assert reported.of("V1") is reported and reported.of(None) is reported
+    assert reported.of("V1") == reported
     assert reported.of("v2") == Failures("v2")
-    unread = Failures(None).after(_denied(), T0)  # the vault refused to say which version is current
-    assert unread.of("v3").version == "v3" and unread.of("v3").attempts == 1
+    unread = Failures(None).of(None).after(_denied(), T0)  # the vault refused to say which version is current
+    assert unread.of(None) == unread and unread.unread
     assert reported.concerns("v1") and not reported.concerns("v2") and unread.concerns("v9")
     assert reported.unreported().reported_at is None
+
+
+def test_a_refusal_on_the_other_side_of_the_read_is_an_episode_of_its_own():
+    """The vault's 403 reported (version unknown), the vault's role granted, then the resource's 403: that
+    one is reported too, after its own window; and the other way round."""
+    vault_refused = Failures(None)
+    for at in (T0, T0 + PROPAGATION_WINDOW):
+        vault_refused = vault_refused.of(None).after(_denied(), at)
+    assert vault_refused.reported_at == T0 + PROPAGATION_WINDOW
+    later = T0 + timedelta(hours=1)
+    resource_refused = vault_refused.of("v1").after(_denied(), later)
+    assert resource_refused == Failures("v1").after(_denied(), later)  # nothing carried over
+    resource_refused = resource_refused.of("v1").after(_denied(), later + PROPAGATION_WINDOW)
+    assert resource_refused.reported_at == later + PROPAGATION_WINDOW and resource_refused.version == "v1"
+    in_front = resource_refused.of(None).after(_denied(), later + timedelta(hours=1))
+    assert in_front.reported_at is None and in_front.attempts == 1 and in_front.version == "v1" and in_front.unread
+    assert in_front.of(None).after(_denied(), later + timedelta(hours=1) + PROPAGATION_WINDOW).reported_at
+
+
+def test_an_attempt_that_gets_past_the_failures_ends_their_episode():
+    failing = Failures("v1").of("v1").after(_unavailable(), T0)
+    assert failing.cleared_by("V1", through=True)  # it waits on Azure: every step answered
+    assert not failing.cleared_by("v1", through=False)  # stopped at the read (stale, cool-down): got past nothing
+    assert not failing.cleared_by("v2", through=True)  # another version's attempt says nothing of v1
+    vault_failing = failing.of(None).after(_unavailable(), T0)
+    assert vault_failing.cleared_by("v1", through=False)  # the vault answered
 
 
 def test_the_memory_reads_back_what_it_wrote_and_refuses_anything_else():
@@ -137,7 +163,7 @@ def test_a_role_missing_for_good_is_reported_once_after_azures_propagation_windo
     )
     assert data["version"] == version and data["attempts"] == 7 and data["trigger"] == "sweep"
     assert any("keeps failing" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
-    for _ in range(2):  # reported once per version: later failures answer as before, and say so
+    for _ in range(2):  # reported once per episode: later failures answer as before, and say so
         status, body = _rotate()
         assert status == 502 and "reported as KeyRotation.RotationFailed" in body["error"]["message"], body
         with pytest.raises(RotationError):
@@ -221,6 +247,30 @@ def test_a_report_the_topic_refused_is_sent_with_the_next_failure(cloud, topic):
     assert status == 503 and len(_failed_events(topic)) == 1, body
 
 
+def test_a_report_a_stalled_topic_held_is_sent_with_the_next_failure(cloud, topic, monkeypatch):
+    """The event waits only until the memory can still be marked unsent: the next failure sends it."""
+    import time
+
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "6")
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "30")  # only the budget ends the wait
+    get_settings.cache_clear()
+    helpers.enroll_storage(cloud)
+    cloud.inject("storage.get_account", status=503, count=10_000)
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert _rotate()[0] == 503
+    stalled = cloud.inject("eventgriddata.publish", delay=60, count=1)
+    started = time.monotonic()
+    status, body = _rotate()
+    assert time.monotonic() - started < 6 + 1.5
+    assert status == 503 and stalled.taken.is_set() and _failed_events(topic) == [], body
+    status, body = _rotate()
+    assert status == 503 and "reported as KeyRotation.RotationFailed" in body["error"]["message"], body
+    (reported,) = _failed_events(topic)
+    assert reported["data"]["attempts"] == MAX_ATTEMPTS + 1
+
+
 def test_dry_runs_and_refusals_are_not_counted(cloud, topic):
     helpers.enroll_storage(cloud)
     cloud.inject("storage.get_account", status=503, count=10_000)
@@ -232,19 +282,86 @@ def test_dry_runs_and_refusals_are_not_counted(cloud, topic):
     assert status == 503 and "1 failed attempt;" in body["error"]["message"], body
 
 
-def test_a_failure_memory_that_is_not_this_apps_is_written_anew(cloud, topic, azurite):
+def _foreign_memory(azurite, secret: str) -> None:
+    """A blob where the failure memory of ``secret`` lives that this app did not write."""
     from azure.storage.blob import BlobClient
 
     from rotators.adapters import clients, memory
     from rotators.workflows.failures import FAILURES
 
-    helpers.enroll_storage(cloud)
     clients.lock_container()
-    name = memory.blob_name(helpers.vault_address(VAULT), "storage-key", FAILURES.prefix)
+    name = memory.blob_name(helpers.vault_address(VAULT), secret, FAILURES.prefix)
     BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name).upload_blob(b"[" * 5000)
+
+
+def test_a_failure_memory_that_is_not_this_apps_is_written_anew(cloud, topic, azurite):
+    helpers.enroll_storage(cloud)
+    _foreign_memory(azurite, "storage-key")
     cloud.inject("storage.get_account", status=503, count=10_000)
     status, body = _rotate()
     assert status == 503 and "1 failed attempt;" in body["error"]["message"], body
+
+
+def test_a_failure_memory_that_cannot_be_read_is_that_secrets_note_only(cloud, topic, azurite, capsys):
+    helpers.enroll_storage(cloud)
+    helpers.enroll_storage(cloud, secret="other-key", account="stother")
+    cloud.inject("storage.get_account", status=503, count=10_000)
+    assert _rotate()[0] == 503
+    cloud.faults.clear()
+    _foreign_memory(azurite, "other-key")
+    code, out, _ = run(capsys, "status", "--vault", VAULT)
+    (failing,) = [line for line in out.splitlines() if line.startswith("storage-key")]
+    (unread,) = [line for line in out.splitlines() if line.startswith("other-key")]
+    assert code == OK and "failing since" in failing and "failures not read" not in failing, out
+    assert "failures not read: The failure memory of secret 'other-key' is not one this app wrote" in unread, out
+
+
+def test_a_refusal_after_the_vaults_reported_one_is_reported_too(cloud, topic):
+    """The vault's 403 reported (version unknown); its role granted, the resource's 403 that follows is a
+    failure of its own, reported after its own window."""
+    version = helpers.enroll_storage(cloud)
+    cloud.inject("keyvault.get_secret", status=403, code="Forbidden", inner="ForbiddenByRbac", count=1000)
+    _sweep()
+    _sweep(PROPAGATION_WINDOW)
+    (vault_refused,) = _failed_events(topic)
+    assert vault_refused["data"]["version"] is None
+    cloud.faults.clear()  # the vault's role granted; the account's never was
+    _without_list_keys(cloud)
+    _sweep(PROPAGATION_WINDOW + timedelta(minutes=1))
+    assert len(_failed_events(topic)) == 1  # inside the resource's own window
+    _sweep(2 * PROPAGATION_WINDOW + timedelta(minutes=1))
+    _, resource_refused = _failed_events(topic)
+    data = resource_refused["data"]
+    assert data["version"] == version and data["code"] == "AccessDenied" and data["attempts"] == 2, data
+    assert "listKeys/action" in data["reason"]
+
+
+def test_a_rotation_that_gets_through_ends_the_failures_before_it(cloud, topic, capsys, monkeypatch):
+    """Failures are counted only while nothing gets past them: a trigger that waits on Azure's regeneration
+    (every step answered) ends them, in the memory and in ``status``."""
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "6")
+    get_settings.cache_clear()
+    cloud.cosmosdb.operation_delay = 3600
+    helpers.enroll_cosmos(cloud)
+
+    def rotate() -> tuple[int, dict]:
+        return helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+
+    cloud.inject("cosmos.get_account", status=503, count=10_000)
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert rotate()[0] == 503
+    cloud.faults.clear()
+    status, body = rotate()
+    assert status == 202 and body["status"] == "pending", body
+    code, out, _ = run(capsys, "status", "--vault", VAULT)
+    assert code == OK and "failing since" not in out, out
+    cloud.inject("cosmos.get_account", status=503, count=10_000)
+    for _ in range(MAX_ATTEMPTS - 1):
+        status, body = rotate()
+        assert status == 503, body
+    assert _failed_events(topic) == [] and f"{MAX_ATTEMPTS - 1} failed attempts;" in body["error"]["message"], body
 
 
 def test_a_call_that_stalls_to_the_end_of_the_budget_is_still_counted(cloud, topic, monkeypatch):

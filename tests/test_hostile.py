@@ -210,7 +210,7 @@ def test_allowlist_entries_are_validated_and_nothing_is_called(cloud, monkeypatc
     assert entry in body["error"]["message"] and "ROTATION_ALLOWED_VAULTS" in body["error"]["message"]
     helpers.deliver(helpers.event(secret="storage-key", version=version))
     with pytest.raises(ConfigurationError):
-        helpers.FUNCTIONS["SweepVaults"](None)
+        helpers.sweep()
     assert cloud.calls() == []
 
 

@@ -248,7 +248,7 @@ def test_every_trigger_reports_a_bad_topic_endpoint_and_calls_nothing(cloud, mon
     helpers.deliver(helpers.event(secret="storage-key", version=version))
     assert any("ROTATION_EVENTS_TOPIC_ENDPOINT" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     with pytest.raises(ConfigurationError):
-        helpers.FUNCTIONS["SweepVaults"](None)
+        helpers.sweep()
     assert cloud.calls() == []
 
 

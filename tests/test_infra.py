@@ -244,8 +244,9 @@ def test_every_setting_the_app_reads_is_set(bicep):
     assert read_by_code <= deployed, read_by_code - deployed
     assert sample - {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"} <= deployed
     assert "ROTATION_SWEEP_SCHEDULE" in deployed  # the timer binding reads %ROTATION_SWEEP_SCHEDULE%
-    # Identity-based host storage by service URI (any cloud), which the rotation locks read too.
-    assert "AzureWebJobsStorage__blobServiceUri" in deployed and '"AzureWebJobsStorage__blobServiceUri"' in source
+    # Identity-based host storage by service URI (any cloud), which the rotation locks and the sweep queues read too.
+    for uri in ("AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri"):
+        assert uri in deployed and f'"{uri}"' in source, uri
     assert not {"AzureWebJobsStorage", "AzureWebJobsStorage__accountName"} & deployed
 
 

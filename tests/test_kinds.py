@@ -28,7 +28,7 @@ class Row:
     alternate: str
     regenerate: str  # the stand-in's route
     keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
-    sdk: str  # the management SDK its rotation imports, and the only one
+    sdk: str  # the management SDK its rotation imports, and the only one ("": none, ARM through azure-mgmt-core)
     connection_string: bool = True  # whether the service documents one
     data_plane: str = ""  # the data-plane SDK that tests its new keys (verify before publish), if any
 
@@ -120,6 +120,8 @@ KINDS = {
         "azure.mgmt.eventhub",
     ),
     "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/managedredis.py).
+    "managedredis": _keyed("redisenterprise", "Primary", "Secondary", "", connection_string=True),
     "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
     "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
@@ -203,7 +205,7 @@ def test_http_rotates_every_kind(cloud, kind):
 def test_the_sweep_rotates_every_kind(cloud, kind):
     row = KINDS[kind]
     version = row.enroll(cloud, secret="by-sweep")  # expires in 20 days: inside the near-expiry window
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
     current = cloud.keyvault.current_secret(VAULT, "by-sweep")
     assert current.version != version and current.tags["CredentialId"] == row.alternate
     helpers.holds_live_key(cloud, "by-sweep")
@@ -285,7 +287,7 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     assert helpers.regenerations(cloud) == 0
 
 
-LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub"])
+LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis"])
 
 
 @LONG_RUNNING
@@ -533,3 +535,31 @@ def test_hosts_come_from_the_read_that_checks_the_keys_and_cost_no_other(cloud, 
     assert status == 200 and body["status"] == "rotated", body
     assert helpers.calls(cloud, f"{service}.get") == 1
     helpers.holds_live_key(cloud, "hosted")
+
+
+# Retiring tiers (issue 28, item 1) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "sku", "retires"),
+    [
+        ("redis", None, "2028-09-30"),
+        ("managedredis", "Enterprise_E10", "2027-03-31"),
+        ("managedredis", "EnterpriseFlash_F300", "2027-03-31"),
+        ("managedredis", "Balanced_B5", None),
+    ],
+)
+def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, capsys, kind, sku, retires):
+    """Azure Cache for Redis (every Microsoft.Cache/redis cache) and its Enterprise tiers (redisEnterprise
+    clusters of an Enterprise SKU) retire; Azure Managed Redis does not."""
+    KINDS[kind].enroll(cloud, secret="cache")
+    if sku is not None:
+        _resource(cloud, "cache").sku = sku
+    capsys.readouterr()
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    if retires is None:
+        assert "retires" not in out, out
+    else:
+        assert f"retires on {retires}: move to Azure Managed Redis" in out, out

@@ -166,3 +166,21 @@ def test_a_sweep_that_cannot_list_interrupted_rotations_still_rotates_due_secret
     tally = _sweep()
     assert tally["rotated"] == 1, tally
     helpers.holds_live_key(cloud, "storage-key")
+
+
+def test_a_renewal_the_store_never_answers_cannot_hold_the_trigger(cloud, monkeypatch):
+    """The lease's background renewal runs in the trigger's time: with the store stalling a renewal while a
+    Cosmos DB regeneration is awaited, the trigger still answers ``pending`` inside its budget."""
+    from rotators.adapters import lock
+
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "30")  # only the budget ends the wait
+    _budgets(monkeypatch, 8)
+    monkeypatch.setattr(lock, "RENEW_EVERY_SECONDS", 0.5)  # a renewal falls inside the wait
+    cloud.cosmosdb.operation_delay = 3600
+    helpers.enroll_cosmos(cloud)
+    stalled = cloud.inject("blob.lease.renew", delay=60, count=10_000)
+    started = time.monotonic()
+    status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "cosmos-key"})
+    assert time.monotonic() - started < 8 + SLACK_SECONDS
+    assert stalled.taken.is_set()
+    assert status == 202 and body["status"] == "pending", body

@@ -65,7 +65,7 @@ def test_a_permanent_failure_publishes_rotation_failed_and_a_refusal_does_not(cl
 
 def test_the_sweep_publishes_secret_misconfigured(cloud, topic):
     helpers.enroll_storage(cloud, secret="broken", extra_tags={"ProviderAddress": "nope"})
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
     (event,) = topic.of_type("KeyRotation.SecretMisconfigured")
     assert event["data"]["trigger"] == "sweep" and "ProviderAddress" in event["data"]["reason"]
 

@@ -1,4 +1,6 @@
-"""The timer sweep: the safety net for lost events and interrupted rotations."""
+"""The sweep: the safety net for lost events and interrupted rotations. Through the timer it runs on the
+queues (the timer plans, the queue functions work: tests/queue_worker.py stands in for the host);
+``sweep_with`` is the same sweep in one process, as ``python -m rotators sweep`` runs it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from tests.helpers import VAULT, run_until
 
 
 def sweep() -> None:
-    helpers.FUNCTIONS["SweepVaults"](None)
+    helpers.sweep()
 
 
 def test_sweep_rotates_due_secrets_and_leaves_the_rest(cloud, caplog):

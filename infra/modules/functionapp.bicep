@@ -256,6 +256,9 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
           }
         }
       }
+      // Per function: the sweep's queue functions scale on their own instances, each taking up to 24
+      // messages at once (host.json extensions.queues); 40 is Flex Consumption's lowest maximum, 1000
+      // its highest (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan).
       scaleAndConcurrency: {
         maximumInstanceCount: 40
         instanceMemoryMB: 2048

@@ -6,7 +6,7 @@
 @description('Top-level ARM type, lower-case, as key-rotators.json lists it: microsoft.cache/redis.')
 param resourceType string
 
-@description('Name of the top-level resource (the namespace, for Service Bus and Event Hubs rules).')
+@description('Name of the top-level resource (the namespace, for Service Bus and Event Hubs rules; the cluster, for a Managed Redis database).')
 param resourceName string
 
 param principalId string
@@ -50,6 +50,21 @@ resource redis 'Microsoft.Cache/redis@2024-11-01' existing = if (resourceType ==
 resource redisRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.cache/redis') {
   name: guid(redis.id, principalId, keyRotator)
   scope: redis
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Azure Managed Redis: granted on the cluster, which holds its databases (rotators/kinds/managedredis.py).
+resource managedRedis 'Microsoft.Cache/redisEnterprise@2025-07-01' existing = if (resourceType == 'microsoft.cache/redisenterprise') {
+  name: resourceName
+}
+
+resource managedRedisRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.cache/redisenterprise') {
+  name: guid(managedRedis.id, principalId, keyRotator)
+  scope: managedRedis
   properties: {
     roleDefinitionId: keyRotator
     principalId: principalId

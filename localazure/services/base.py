@@ -204,7 +204,7 @@ class Front:
     the authorization of each operation."""
 
     name: str
-    listener: str  # "azure" (the TLS server behind the proxy), "identity" or "blob"
+    listener: str  # "azure" (the TLS server behind the proxy), "identity", "blob" or "queue"
     serves: Callable[[LocalAzure, str], bool]
     check: Callable[[LocalAzure, Request, Service | None], None]
     unknown: Callable[[LocalAzure, Request], Response]

@@ -62,6 +62,8 @@ class KeyedApi:
     regenerated_body: Callable[[KeyedResource, str], dict[str, Any]] | None = None
     long_running: bool = False
     may_answer_200: bool = True  # a long-running regeneration whose spec lists 200 besides 202
+    # A 202 that names its status URL in Azure-AsyncOperation too, where the spec's example shows it.
+    async_operation: bool = False
 
 
 @dataclass
@@ -108,10 +110,14 @@ class KeyedBackend:
     def resources(self) -> list[KeyedResource]:
         return list(self.items.values())
 
+    def find(self, match: re.Match[str]) -> KeyedResource:
+        """The resource a URL names, or ARM's 404 for it."""
+        return self.cloud.arm.find(self.items, match, self.api.resource.provider)
+
 
 def _find(backend: KeyedBackend, match: re.Match[str]) -> KeyedResource:
     backend.settle()
-    return backend.cloud.arm.find(backend.items, match, backend.api.resource.provider)
+    return backend.find(match)
 
 
 def _get(backend: KeyedBackend, request: Request, match: re.Match[str]) -> Response:
@@ -139,16 +145,29 @@ def _regenerate(backend: KeyedBackend, request: Request, match: re.Match[str]) -
             f"{resource.provider.split('/')[0]}/locations/{resource.location}/operationResults/{operation_id}"
             f"?api-version={request.query.get('api-version', '')}"
         )
-        return Response(202, None, headers={"Location": location, "Retry-After": "10"})
+        headers = {"Location": location, "Retry-After": "10"}
+        if api.async_operation:
+            headers["Azure-AsyncOperation"] = location.replace("/operationResults/", "/operationsStatus/")
+        return Response(202, None, headers=headers)
     resource.regenerate(key)
     body = api.regenerated_body(resource, key) if api.regenerated_body else api.keys_body(resource)
     return Response(200, body)
 
 
-def keyed_service(name: str, backend: type[KeyedBackend], api_versions: frozenset[str]) -> Service:
+def keyed_service(
+    name: str,
+    backend: type[KeyedBackend],
+    api_versions: frozenset[str],
+    *,
+    path: str | None = None,
+    reads: tuple[Url, ...] = (),
+) -> Service:
+    """The service's three operations on ``path`` (by default the resource's own, a top-level one),
+    after ``reads`` of other resources it needs (a child's parent)."""
     api = backend.api
-    path = RG + "/providers/" + re.escape(api.resource.provider) + r"/(?P<name>[^/]+)"
+    path = path or RG + "/providers/" + re.escape(api.resource.provider) + r"/(?P<name>[^/]+)"
     urls = (
+        *reads,
         Url(f"{name}.get", "GET", path, _get),
         Url(f"{name}.list_keys", "POST", f"{path}/{api.list_action}", _list_keys),
         # The action Microsoft's permission pages publish for it (Search's regenerateAdminKey/{keyKind}:

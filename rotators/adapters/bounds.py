@@ -57,23 +57,24 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
         return super().configure_retries(options)
 
 
-class DeadlineRetry(ExponentialRetry):
-    """azure-storage-blob's retry policy, which takes no whole-call budget and no per-try policy of ours: a
-    retry starts only if its wait and a short try still fit in the trigger's time, and that try's timeouts
-    are cut to what is left after the wait (the transport reads each try's timeouts from the call's options)."""
+class StopAtDeadline:
+    """For an Azure Storage SDK's ``ExponentialRetry`` (each SDK ships its own copy), which takes no
+    whole-call budget and no per-try policy of ours: a retry starts only if its wait and a short try
+    still fit in the trigger's time, and that try's timeouts are cut to what is left after the wait
+    (the transport reads each try's timeouts from the call's options)."""
 
     def configure_retries(self, request: Any) -> dict[str, Any]:
-        settings: dict[str, Any] = super().configure_retries(request)
+        settings: dict[str, Any] = super().configure_retries(request)  # type: ignore[misc]
         settings["call_options"] = request.context.options
         return settings
 
     def increment(self, settings: dict[str, Any], request: Any, response: Any = None, error: Any = None) -> bool:
-        if not super().increment(settings, request, response, error):
+        if not super().increment(settings, request, response, error):  # type: ignore[misc]
             return False
         left = deadline.remaining()
         if left is None:
             return True
-        wait = settings["wait"] = super().get_backoff_time(settings)  # drawn once: the sleep takes this one
+        wait = settings["wait"] = super().get_backoff_time(settings)  # type: ignore[misc]  # drawn once: the sleep takes this one
         try_seconds = left - wait
         if try_seconds < MIN_TRY_SECONDS:
             return False
@@ -83,8 +84,12 @@ class DeadlineRetry(ExponentialRetry):
         return True
 
     def get_backoff_time(self, settings: dict[str, Any]) -> float:
-        wait: float = settings.pop("wait") if "wait" in settings else super().get_backoff_time(settings)
+        wait: float = settings.pop("wait") if "wait" in settings else super().get_backoff_time(settings)  # type: ignore[misc]
         return wait
+
+
+class DeadlineRetry(StopAtDeadline, ExponentialRetry):
+    """azure-storage-blob's retry policy, ending with the trigger's time."""
 
 
 class DeadlineCredential:

@@ -144,6 +144,37 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 
 
 @functools.cache
+def arm_client(cloud: Cloud) -> Any:
+    """azure-mgmt-core's ARM pipeline with the policies a generated management client builds, for a
+    kind whose management SDK is not a dependency (Azure Managed Redis): requests go out with
+    ``send_request`` on absolute URLs, under the same timeouts, retries and deadline as every client."""
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    options = client_options()
+    config = _configuration(options, ARMChallengeAuthenticationPolicy(credential(), f"{cloud.arm_endpoint}/.default"))
+    return ARMPipelineClient(cloud.arm_endpoint, config=config, **options)
+
+
+def _configuration(options: dict[str, Any], authentication: Any) -> Any:
+    """The policies a generated client builds, from ``options`` (:func:`client_options`), with ``authentication``:
+    for a pipeline sent raw requests with ``send_request``."""
+    from azure.core.configuration import Configuration
+    from azure.core.pipeline import policies
+
+    config: Configuration[Any, Any] = Configuration(**options)
+    config.headers_policy = policies.HeadersPolicy(**options)
+    config.user_agent_policy = policies.UserAgentPolicy(**options)
+    config.proxy_policy = policies.ProxyPolicy(**options)
+    config.logging_policy = policies.NetworkTraceLoggingPolicy(**options)
+    config.retry_policy = policies.RetryPolicy(**options)
+    config.redirect_policy = policies.RedirectPolicy(**options)
+    config.custom_hook_policy = policies.CustomHookPolicy(**options)
+    config.authentication_policy = authentication
+    return config
+
+
+@functools.cache
 def event_publisher(endpoint: str) -> EventGridPublisherClient:
     """The outcome events' publisher: the managed identity, audience https://eventgrid.azure.net.
 
@@ -173,38 +204,25 @@ def publish_call_options() -> dict[str, Any]:
 
 @functools.cache
 def lock_container() -> ContainerClient:
-    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``.
-
-    Accepts a connection string (Azurite, or a key-based account) or the identity-based
-    ``AzureWebJobsStorage__blobServiceUri`` (what infra/ deploys: the account's own endpoint, in any
-    cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
-    only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
-    identity"), and so does this, refusing it when the allowed vaults are in another cloud.
+    """The container for rotation locks and records in the host's own ``AzureWebJobsStorage``
+    (reached as :func:`host_storage` says).
 
     The container is created here, once per process, as a call to the lock store like any other:
     bounded by the trigger's time, and a failure mapped by the one error table (a store that does
     not answer, or answers 5xx, is transient). Until it succeeds nothing is cached, so the next
     call tries again.
     """
-    import os
-
     from azure.storage.blob import BlobServiceClient
 
     from rotators.adapters.upstream import calling
-    from rotators.core.errors import ConfigurationError, RotationError
+    from rotators.core.errors import RotationError
 
     options = blob_options(retries=3)
-    connection = os.environ.get("AzureWebJobsStorage", "").strip()
-    service_uri = os.environ.get("AzureWebJobsStorage__blobServiceUri", "").strip()
-    account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()
+    connection, endpoint = host_storage("blob")
     if connection:
         service = BlobServiceClient.from_connection_string(connection, **options)
-    elif service_uri or account:
-        service = BlobServiceClient(service_uri or _public_blob_endpoint(account), credential(), **options)
     else:
-        raise ConfigurationError(
-            "AzureWebJobsStorage is not set: set a connection string or AzureWebJobsStorage__accountName."
-        )
+        service = BlobServiceClient(endpoint, credential(), **options)
     container = service.get_container_client(LOCK_CONTAINER)
     try:
         with calling("Create the rotation records' container", role=LOCK_STORE_ROLE):
@@ -220,7 +238,41 @@ LOCK_CONTAINER = "secret-rotation"
 LOCK_STORE_ROLE = "Storage Blob Data Owner on the function's own storage account (AzureWebJobsStorage)"
 
 
-def _public_blob_endpoint(account: str) -> str:
+# The identity-based connection's endpoint setting for each service the product uses.
+SERVICE_URI_SETTINGS = {
+    "blob": "AzureWebJobsStorage__blobServiceUri",
+    "queue": "AzureWebJobsStorage__queueServiceUri",
+}
+
+
+def host_storage(service: str) -> tuple[str, str]:
+    """How to reach one service (``blob``, ``queue``) of the host's own ``AzureWebJobsStorage``: a
+    connection string and ``""``, or ``""`` and the service's endpoint for the managed identity.
+
+    Accepts a connection string (Azurite, or a key-based account) or the identity-based
+    ``AzureWebJobsStorage__<service>ServiceUri`` (what infra/ deploys: the account's own endpoint, in any
+    cloud) or ``__accountName``. The Functions host reads an account name as public Azure's ("valid
+    only if the account isn't in a sovereign cloud", Microsoft's "Connecting to host storage with an
+    identity"), and so does this, refusing it when the allowed vaults are in another cloud.
+    """
+    import os
+
+    from rotators.core.errors import ConfigurationError
+
+    connection = os.environ.get("AzureWebJobsStorage", "").strip()
+    service_uri = os.environ.get(SERVICE_URI_SETTINGS[service], "").strip()
+    account = os.environ.get("AzureWebJobsStorage__accountName", "").strip()
+    if connection:
+        return connection, ""
+    if service_uri or account:
+        return "", service_uri or _public_endpoint(account, service)
+    raise ConfigurationError(
+        f"AzureWebJobsStorage is not set: set a connection string, {SERVICE_URI_SETTINGS[service]} "
+        "or AzureWebJobsStorage__accountName."
+    )
+
+
+def _public_endpoint(account: str, service: str) -> str:
     from rotators.core.clouds import PUBLIC
     from rotators.core.errors import ConfigurationError
 
@@ -228,25 +280,19 @@ def _public_blob_endpoint(account: str) -> str:
     if clouds:
         raise ConfigurationError(
             f"AzureWebJobsStorage__accountName names an account in public Azure, but the allowed vaults are in "
-            f"{', '.join(sorted(clouds))}: set AzureWebJobsStorage__blobServiceUri to the account's blob endpoint."
+            f"{', '.join(sorted(clouds))}: set {SERVICE_URI_SETTINGS[service]} to the account's {service} endpoint."
         )
-    return f"https://{account}.blob.{PUBLIC.storage_suffix}"
+    return f"https://{account}.{service}.{PUBLIC.storage_suffix}"
 
 
 @functools.cache
 def graph_client(graph_host: str) -> PipelineClient[HttpRequest, HttpResponse]:
-    """Microsoft Graph through azure-core's pipeline (two REST calls need no Graph SDK: README, "Entra ID
-    applications"), with the managed identity's token for that host and the product's timeouts, retries and
-    deadline. A call that must not be re-sent passes ``retry_total=0``."""
+    """Microsoft Graph through azure-core's pipeline (three REST calls need no Graph SDK: README, "Entra ID
+    applications"), with the managed identity's token for that host and the policies, timeouts, retries and
+    deadline of every client (:func:`_configuration`). A call that must not be re-sent passes ``retry_total=0``."""
     from azure.core import PipelineClient
-    from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy, RetryPolicy
+    from azure.core.pipeline.policies import BearerTokenCredentialPolicy
 
     options = client_options()
-    retry = {name: options[name] for name in ("retry_total", "retry_backoff_factor", "retry_backoff_max", "timeout")}
-    policies = [
-        HeadersPolicy(),
-        *options["per_call_policies"],
-        RetryPolicy(**retry),
-        BearerTokenCredentialPolicy(credential(), f"https://{graph_host}/.default"),
-    ]
-    return PipelineClient(f"https://{graph_host}", policies=policies)
+    config = _configuration(options, BearerTokenCredentialPolicy(credential(), f"https://{graph_host}/.default"))
+    return PipelineClient(f"https://{graph_host}", config=config, **options)

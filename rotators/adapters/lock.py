@@ -16,6 +16,7 @@ so no read meets an empty blob.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
+from rotators.core import deadline
 from rotators.core.errors import RotationError, RotationInProgress, TransientError, UpstreamError
 from rotators.core.logs import get_logger
 from rotators.core.records import PairRecord
@@ -59,7 +61,11 @@ class Lease:
         self._proven = acquired
         self._lost = threading.Event()
         self._stop = threading.Event()
-        self._renewer = threading.Thread(target=self._renew_until_stopped, daemon=True, name="rotation-lease")
+        # The trigger's context goes with the thread: its calls are bounded by the trigger's deadline too.
+        context = contextvars.copy_context()
+        self._renewer = threading.Thread(
+            target=context.run, args=(self._renew_until_stopped,), daemon=True, name="rotation-lease"
+        )
         self._renewer.start()
 
     def save(self, record: PairRecord) -> None:
@@ -90,13 +96,16 @@ class Lease:
         self._renew("Renew the rotation lock")
 
     def release(self) -> None:
+        """Stop the renewal and let go; a renewal still waiting on the lock store is not waited for past the
+        trigger's time (it ends by then itself)."""
         self._stop.set()
-        self._renewer.join()
+        left = deadline.remaining()
+        self._renewer.join(None if left is None else max(left, 0.0))
         _release(self._lease)
 
     def _renew(self, operation: str) -> None:
         before = time.monotonic()
-        with calling(operation):
+        with calling(operation, role=_ROLE):
             self._lease.renew(**_call_options())
         self._proven = before
 

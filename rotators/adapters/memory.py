@@ -6,7 +6,7 @@ The kinds are the consumers' refresh memory (``rotators.core.refreshes``) and th
 :data:`MAX_BYTES` and parsed defensively: one that is not what this app writes (any size, depth, type
 or encoding) is refused with a message, never an unexpected error. Changes are written with the ETag
 of what was read (``If-None-Match: *`` for the first), so that of two triggers changing a memory at
-once one wins and the other reads again: :func:`remember`.
+once one wins and the other reads again: :func:`remember`; and deleted with it: :func:`forget`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core.clouds import VaultAddress
-from rotators.core.errors import NotRotatable, TransientError, UpstreamError
+from rotators.core.errors import NotRotatable, RotationError, TransientError, UpstreamError
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient
@@ -117,6 +117,22 @@ def remember(kind: Kind[Record], vault: VaultAddress, secret: str, change: Calla
         except Changed:
             continue
     raise TransientError(f"The {kind.what} of secret '{secret}' kept changing under other triggers.")
+
+
+def forget(kind: Kind[Record], vault: VaultAddress, secret: str, *, etag: str | None) -> None:
+    """Delete the memory if it is still the one read (``etag``), else :class:`Changed`; one gone already is."""
+    from azure.core import MatchConditions
+
+    blob = blob_client(blob_name(vault, secret, kind.prefix))
+    try:
+        with calling(f"Delete the {kind.what} of {secret}", role=_ROLE):
+            blob.delete_blob(etag=etag, match_condition=MatchConditions.IfNotModified, **clients.blob_call_options())
+    except RotationError as exc:
+        status = exc.answer.status if exc.answer is not None else None
+        if status == 412:  # another trigger wrote it meanwhile: what it wrote is newer than what was read
+            raise Changed(f"The {kind.what} of secret '{secret}' changed meanwhile.", answer=exc.answer) from None
+        if status != 404:
+            raise
 
 
 def secrets_remembered(kind: Kind[Record], vault: VaultAddress) -> list[str]:

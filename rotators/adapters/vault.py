@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
@@ -12,6 +12,7 @@ from rotators.core.errors import SecretNotFound, UpstreamError
 from rotators.core.records import NewVersion, SecretVersionInfo
 
 if TYPE_CHECKING:
+    from azure.core.paging import PageIterator
     from azure.keyvault.secrets import SecretProperties
 
 
@@ -59,6 +60,19 @@ def list_secrets(vault: VaultAddress) -> Iterator[SecretVersionInfo]:
     with calling(f"List secrets in {vault}", role=_role(vault)):
         for properties in clients.secret_client(vault.url).list_properties_of_secrets():
             yield _info(properties.name or "", properties)
+
+
+def list_secret_pages(
+    vault: VaultAddress, page: str | None = None
+) -> Iterator[tuple[list[SecretVersionInfo], str | None]]:
+    """The listing one page at a time, from its start or from ``page`` (a ``nextLink`` Key Vault gave),
+    each with the link to the page after it (``None`` after the last): the sweep's fan-out stops
+    between pages and hands the rest of a vault to another message."""
+    with calling(f"List secrets in {vault}", role=_role(vault)):
+        listing = clients.secret_client(vault.url).list_properties_of_secrets()
+        pages = cast("PageIterator[SecretProperties]", listing.by_page(continuation_token=page))
+        for items in pages:
+            yield [_info(properties.name or "", properties) for properties in items], pages.continuation_token
 
 
 def _info(name: str, properties: SecretProperties) -> SecretVersionInfo:

@@ -2,7 +2,7 @@
 
 A retryable failure (throttling, 5xx, no answer, a 403) leaves the event for redelivery and answers
 503 or 502 over HTTP, and most clear by themselves. One that never clears must still reach an operator,
-once per version, as ``KeyRotation.RotationFailed`` and an error line:
+once per episode (below), as ``KeyRotation.RotationFailed`` and an error line:
 
 - a 403 (:class:`~rotators.core.errors.AccessDenied`) is often a role assignment still on its way:
   "When you assign roles or remove role assignments, it can take up to 10 minutes for changes to take
@@ -13,9 +13,18 @@ once per version, as ``KeyRotation.RotationFailed`` and an error line:
   version (Event Grid redelivers after about 10 s, 30 s, 1 min and 5 min, so about seven minutes
   after the first, or at the fifth hourly sweep).
 
-The memory is keyed by the secret's current version: a new version (the rotation done, or written by
-hand) starts a new one, so each version is reported at most once. A failure before the current version
-could be read (the vault itself refusing) counts for whatever version the memory holds.
+A memory is one episode: the failures of one version at one place, before the version could be read
+(the vault itself refusing) or after it (the resource, the lock store, the topic...). Each episode is
+reported at most once. A new episode starts when
+
+- a new version is current (the rotation done, or written by hand);
+- the failure moves between those places: a vault that answers again has cleared its refusal, so a 403
+  on the resource after it is a failure of its own, with its own 10 minutes and count (and one in front
+  of a reported failure hides it: it is counted afresh once the vault answers again);
+- an attempt on the version gets past the failure without one of its own (:meth:`Failures.cleared_by`;
+  ``rotators.workflows.failures.close`` deletes the memory): failures are counted only while nothing
+  gets past them. An attempt that gets through every step writes a new version or waits on Azure
+  (``pending``); one whose plan stops it at the read (a stale event, the cool-down) got past the vault only.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ MAX_REASON = 1000
 
 @dataclass(frozen=True)
 class Failures:
-    """The retryable failures of one version of one secret; ``version`` ``None``: not read yet."""
+    """One episode of retryable failures of one secret's version; ``version`` ``None``: never read yet."""
 
     version: str | None
     since: datetime | None = None  # the first failure
@@ -44,18 +53,27 @@ class Failures:
     code: str = ""  # the last failure's
     reason: str = ""
     reported_at: datetime | None = None
+    unread: bool = False  # the failures came before the version could be read
 
     def of(self, version: str | None) -> Failures:
-        """This memory if it may be ``version``'s; a new version starts afresh. ``None`` (the version could
-        not be read) belongs to whatever the memory holds; a memory of no known version takes the first one."""
-        if version is None:
-            return self
-        if self.version is None:
-            return replace(self, version=version)
-        return self if self.version.lower() == version.lower() else Failures(version)
+        """The episode a failure met on ``version`` (``None``: before it could be read) is counted in: this
+        one while the failure stays on its version and its side of the read, else a new one (module doc)."""
+        if version is not None and self.version is not None and self.version.lower() != version.lower():
+            return Failures(version)
+        unread = version is None
+        known = self.version or version  # a failure before the read is the last read version's
+        if self.since is not None and self.unread != unread:
+            return Failures(known, unread=unread)
+        return replace(self, version=known, unread=unread)
 
     def concerns(self, version: str) -> bool:
         return self.version is None or self.version.lower() == version.lower()
+
+    def cleared_by(self, version: str, *, through: bool) -> bool:
+        """Whether an attempt that read ``version`` and ended without a failure ends this episode: one before
+        the read always (the vault answered); any other only if the attempt went ``through`` every step (it
+        waits on Azure): a plan that stops at the read (a stale event, the cool-down) met nothing else."""
+        return self.concerns(version) and (self.unread or through)
 
     def after(self, error: RotationError, now: datetime) -> Failures:
         """``error`` counted (it is retryable), and the memory marked reported if that is due now."""
@@ -106,6 +124,7 @@ class Failures:
             "code": self.code,
             "reason": self.reason,
             "reportedAt": _iso(self.reported_at),
+            "unread": self.unread,
         }
         return json.dumps(data, indent=1).encode()
 
@@ -116,7 +135,10 @@ class Failures:
             data = json.loads(raw.decode("utf-8"))
             version, code, reason = data["version"], data["code"], data["reason"]
             attempts, other = data["attempts"], data["otherAttempts"]
+            unread = data["unread"]
             if not (version is None or isinstance(version, str)) or not isinstance(code, str):
+                raise TypeError
+            if not isinstance(unread, bool):
                 raise TypeError
             if not isinstance(reason, str) or type(attempts) is not int or type(other) is not int:
                 raise TypeError
@@ -129,6 +151,7 @@ class Failures:
                 code,
                 reason[:MAX_REASON],
                 _time(data["reportedAt"]),
+                unread,
             )
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             raise ValueError("not a failure memory") from None

@@ -41,7 +41,8 @@ class Description:
     kind's key test reads (a FileStorage account's Azure Files, a Cosmos DB account for MongoDB):
     its keys are published untested. ``no_connection_string`` says, as a clause after the
     resource's name, why the kind's connection string does not fit it (``ValueFormat=ConnectionString``
-    is refused for it).
+    is refused for it). ``retiring`` says when Microsoft retires the resource's service or tier, and
+    what replaces it (``status`` shows it).
     """
 
     generated: Mapping[str, str] = field(default_factory=dict)
@@ -49,6 +50,7 @@ class Description:
     endpoints: Mapping[str, str] = field(default_factory=dict)
     other_api: str | None = None
     no_connection_string: str | None = None
+    retiring: str | None = None
 
     def with_keys(self, values: Mapping[str, str]) -> KeyState:
         return KeyState(values=values, **{f.name: getattr(self, f.name) for f in fields(Description)})

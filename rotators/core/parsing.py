@@ -131,10 +131,6 @@ class ApplicationPath:
     def name(self) -> str:
         return self.id
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.id,)
-
     def __str__(self) -> str:
         return f"/applications(appId='{self.id}')" if self.by_client_id else f"/applications/{self.id}"
 

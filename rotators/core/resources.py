@@ -52,6 +52,13 @@ class Resource:
         return str(self.parsed)
 
     @property
+    def arm(self) -> ResourceId:
+        """The parsed ARM ID, for the kinds of ARM resources (an Entra ID application has none)."""
+        if not isinstance(self.parsed, ResourceId):
+            raise TypeError(f"{self.parsed} is not an ARM resource")
+        return self.parsed
+
+    @property
     def type(self) -> str:
         """The resource type (ARM's, or ``Microsoft.Graph/applications``), as spelled in the ID (the registry
         matches it ignoring case)."""

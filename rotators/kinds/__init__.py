@@ -37,6 +37,7 @@ _KINDS = {
     "Microsoft.EventHub/namespaces/authorizationRules": "rotators.kinds.eventhubs:NAMESPACE_RULE",
     "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "rotators.kinds.eventhubs:EVENT_HUB_RULE",
     "Microsoft.Cache/redis": "rotators.kinds.redis:KIND",
+    "Microsoft.Cache/redisEnterprise/databases": "rotators.kinds.managedredis:KIND",
     "Microsoft.CognitiveServices/accounts": "rotators.kinds.cognitiveservices:KIND",
     "Microsoft.Search/searchServices": "rotators.kinds.search:KIND",
     "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",

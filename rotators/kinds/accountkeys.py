@@ -34,6 +34,7 @@ class KeyApi:
     keys_off: Callable[[Any], str | None]  # the resource as read -> why keys are refused, or None
     # The resource as read -> the hosts it reports for itself, by name (Description.endpoints).
     endpoints: Callable[[Any], Mapping[str, str | None]] = lambda _: {}
+    retiring: str | None = None  # when Microsoft retires the service, and what replaces it (Description.retiring)
     answers_both: bool = True  # False: regenerate answers the new key only, so the keys are listed after it
     # A long-running regeneration: ``regenerate`` starts it without polling (``polling=False``) and
     # the rotation watches the keys, as for Cosmos DB, whether Azure answered 200 or 202.
@@ -77,7 +78,7 @@ class AccountKeyKind:
         with arm_call(self, resource, "Read"):
             read = self._call(resource, self.api.read)
         endpoints = {name: str(value) for name, value in self.api.endpoints(read).items() if value}
-        return Description({}, self.api.keys_off(read), endpoints)
+        return Description({}, self.api.keys_off(read), endpoints, retiring=self.api.retiring)
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):

@@ -29,6 +29,9 @@ KIND = AccountKeyKind(
             r.resource_group, r.name, {"keyType": key}, **ONCE
         ),
         keys_off=lambda cache: flag("disableAccessKeyAuthentication", cache.disable_access_key_authentication),
+        # Every Microsoft.Cache/redis cache is Basic, Standard or Premium: Microsoft's "Azure Cache for
+        # Redis retirement FAQ" retires them on 2028-09-30 (its Enterprise tiers are redisEnterprise clusters).
+        retiring="Azure Cache for Redis retires on 2028-09-30: move to Azure Managed Redis",
     ),
     passwordless="Microsoft Entra ID: give the app a managed identity and a Redis data access policy",
     role=Role(

@@ -50,20 +50,20 @@ class SasRuleKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read the namespace of"):
-            namespace = self._management(resource).namespaces.get(resource.resource_group, resource.parsed.names[0])
+            namespace = self._management(resource).namespaces.get(resource.resource_group, resource.arm.names[0])
         disabled = namespace.properties.disable_local_auth if namespace.properties else None
         return Description({}, "disableLocalAuth is true" if disabled else None)
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = self._operations(resource).list_keys(resource.resource_group, *resource.parsed.names)
+            keys = self._operations(resource).list_keys(resource.resource_group, *resource.arm.names)
         return _values(keys)
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         with arm_call(self, resource, f"Regenerate {key} of"):
             keys = self._operations(resource).regenerate_keys(
                 resource.resource_group,
-                *resource.parsed.names,
+                *resource.arm.names,
                 {"keyType": key},
                 retry_total=0,  # a regeneration is sent once; the rotation decides whether to ask again
             )
@@ -71,7 +71,7 @@ class SasRuleKind:
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         """As the service's own connection strings read; entity rules name their entity."""
-        names = resource.parsed.names
+        names = resource.arm.names
         value = (
             f"Endpoint=sb://{names[0]}.{resource.cloud.servicebus_suffix}/;"
             f"SharedAccessKeyName={resource.name};SharedAccessKey={key_value}"

@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     rollback.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     rollback.set_defaults(run=_rollback)
 
+    sweep = commands.add_parser(
+        "sweep", help="sweep the allowed vaults now, in this process: rotate what is due, report the misconfigured"
+    )
+    sweep.add_argument("--vault", action="append", help=f"{VAULT_HELP}; repeat for several (default: every allowed)")
+    sweep.add_argument("--dry-run", action="store_true", help="plan each due rotation; write and regenerate nothing")
+    sweep.set_defaults(run=_sweep)
+
     consumers = commands.add_parser(
         "consumers", help="find the apps whose Key Vault references read a vault's secrets; --apply records them"
     )
@@ -124,11 +131,37 @@ def _rotate(args: argparse.Namespace) -> int:
     return OK
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    """The sweep a vault at a time, a line per vault as it finishes (the Functions app fans the same work out)."""
+    from rotators.core.deadline import remaining
+    from rotators.core.settings import get_settings
+    from rotators.workflows.sweep import sweep
+
+    settings = get_settings()
+    vaults = (
+        [_allowed_vault(text) for text in args.vault]
+        if args.vault
+        else sorted(settings.allowed_vaults, key=lambda vault: vault.url)
+    )
+    if not vaults:
+        sweep()  # no allowlist: refused with the sweep's own configuration error
+    failed = False
+    for address in vaults:
+        tally = sweep(vaults=[address], dry_run=args.dry_run, budget_seconds=max(remaining() or 0.0, 0.0))
+        counts = ", ".join(f"{count} {outcome}" for outcome, count in sorted(tally.items())) or "no enrolled secret"
+        print(escape(f"{address}: {counts}"))
+        failed = failed or bool(tally["failed"])
+    return FAILED if failed else OK
+
+
 def _status(args: argparse.Namespace) -> int:
-    from rotators.workflows.status import render, vault_status
+    from rotators.workflows.status import poison_note, render, vault_status
 
     address = _allowed_vault(args.vault)
     print(render(vault_status(address, now=datetime.now(timezone.utc), check_keys=not args.quick)))
+    note = None if args.quick else poison_note()
+    if note:
+        print(escape(note))
     return OK
 
 

@@ -1,9 +1,9 @@
-"""The timer trigger: the sweep, imported when it first runs."""
+"""The timer trigger: it only plans the sweep (a message per vault); the queue triggers do the work."""
 
 from __future__ import annotations
 
 
 def on_sweep() -> None:
-    from rotators.workflows.sweep import sweep
+    from rotators.workflows.fanout import plan
 
-    sweep()
+    plan()

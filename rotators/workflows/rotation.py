@@ -67,8 +67,8 @@ from rotators.workflows import claims, consumers, failures, verification
 logger = get_logger(__name__)
 
 # What a trigger keeps back from waiting on Azure: 5 s in all, of which the rotation keeps 4 to write
-# the new version and let go of the lock, and the trigger 1 to note a failure (two blob calls) before it
-# answers: a call that stalls to the end of the rotation's time still leaves that second.
+# the new version and let go of the lock, and the trigger 1 to note or close a failure (two blob calls, and
+# a report's event) before it answers: a call that stalls to the end of the rotation's time leaves that second.
 FAILURE_NOTE_RESERVE_SECONDS = 1.0
 WRITE_RESERVE_SECONDS = 5.0 - FAILURE_NOTE_RESERVE_SECONDS
 # A regeneration Azure accepted runs on its clock for a minute to hours (Microsoft's key
@@ -172,6 +172,8 @@ def rotate(
                 outcomes.ROTATION_FAILED, request.vault, request.secret_name, {**data, "reason": exc.message}
             )
         raise
+    if outcome.new_version is None and not request.dry_run:  # a new version leaves the old one's memory behind
+        attempt.close_failures(through=outcome.status is Status.PENDING)
     event_type = _OUTCOME_EVENTS.get(outcome.status)
     if event_type is not None:
         data = {"trigger": request.trigger.value, "eventId": request.event_id, **outcome.as_dict()}
@@ -222,6 +224,12 @@ class _Attempt:
         if noted is not None:
             summary = noted.summary()
             error.message = f"{error.message} {summary[:1].upper()}{summary[1:]}."
+
+    def close_failures(self, *, through: bool) -> None:
+        """The attempt read the version and ended without a failure, having gone ``through`` every step (it
+        waits on Azure) or not (the plan stopped it): the failures it got past are over."""
+        if self.version is not None:
+            failures.close(self.request.vault, self.request.secret_name, self.version, through=through)
 
 
 class _Pending(Exception):
@@ -393,8 +401,8 @@ class _Read:
 @dataclass(frozen=True)
 class _Rotation(_Read):
     """A rotation under its key pair's lock: the read made there, and the lease. Its methods are the steps
-    from inspect to write, in the manner of Powertools' ``IdempotencyHandler``: each takes at most what the
-    step before it found, and a step that must wait raises :class:`_Pending`."""
+    from inspect to consumers, in the manner of Powertools' ``IdempotencyHandler``: each takes at most what
+    the step before it found, and a step that must wait raises :class:`_Pending`."""
 
     lease: lock.Lease
 

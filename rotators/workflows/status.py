@@ -3,7 +3,8 @@
 By default each enrolled secret's value is compared with its resource's keys (two reads
 per secret), so drift, dead keys and resources that refuse key authentication show before
 a rotation meets them; its versions are counted (one listing, a request per 25 versions), so
-a secret nearing Key Vault's 500-version backup limit shows while there is time to act; a
+a secret nearing Key Vault's 500-version backup limit shows while there is time to act, and
+so does a resource whose service or tier Microsoft retires (Azure Cache for Redis); a
 secret whose rotation keeps failing says since when, how often, why and whether it was reported
 (``rotators.workflows.failures``: one listing of the vault's failure memories, a read per memory);
 and each declared consumer is asked which version it runs (a line per consumer under its secret).
@@ -20,7 +21,7 @@ from rotators.adapters import vault
 from rotators.core.assessment import Assessment, State, assess_vault, judge_keys, versions_note
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import Contract
-from rotators.core.errors import RotationError
+from rotators.core.errors import ConfigurationError, RotationError
 from rotators.core.failures import Failures
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
@@ -44,21 +45,26 @@ class _Failing:
     """The vault's failure memories (``rotators.workflows.failures``), or why they could not be read."""
 
     known: Mapping[str, Failures]
-    unread: str | None = None
+    unread: Mapping[str, str]  # by secret: why its memory could not be read
+    unlisted: str | None = None  # why none could
 
     @classmethod
     def of(cls, address: VaultAddress) -> _Failing:
         try:
-            return cls(failures.remembered(address))
+            found = failures.remembered(address)
         except Exception as exc:
-            return cls({}, _why(exc))
+            return cls({}, {}, _why(exc))
+        return cls(found.known, found.unread)
 
     def note(self, assessment: Assessment, version: str | None) -> Assessment:
         """The secret's row, saying how its current version (``None``: not read) keeps failing, if it does,
         and why (unless the row says so already)."""
-        if self.unread is not None:
-            return _note(assessment, f"failures not read: {self.unread}")
-        known = self.known.get(assessment.secret.name.lower())
+        name = assessment.secret.name.lower()
+        if self.unlisted is not None:
+            return _note(assessment, f"failures not read: {self.unlisted}")
+        if name in self.unread:
+            return _note(assessment, f"failures not read: {self.unread[name]}")
+        known = self.known.get(name)
         if known is None or known.since is None or (version is not None and not known.concerns(version)):
             return assessment
         why = "" if known.reason in assessment.reason else f": {known.reason}"
@@ -81,6 +87,8 @@ def _with_keys(address: VaultAddress, assessment: Assessment, failing: _Failing)
     except Exception as exc:
         return failing.note(_note(assessment, f"keys not checked: {_why(exc)}"), None)
     judged = _with_versions(address, judge_keys(assessment, value, state))
+    if state.retiring:
+        judged = _note(judged, state.retiring)
     judged = failing.note(judged, current.version)
     if not contract.consumers:
         return judged
@@ -143,6 +151,25 @@ def _with_versions(address: VaultAddress, assessment: Assessment) -> Assessment:
         return _note(assessment, f"versions not counted: {_why(exc)}")
     note = versions_note(count)
     return _note(assessment, note) if note else assessment
+
+
+def poison_note() -> str | None:
+    """A line for the sweep's work the Functions host gave up on (its poison queues), or ``None`` when none was."""
+    from rotators.adapters import queues
+
+    try:
+        counts = queues.poisoned()
+    except ConfigurationError:
+        return None  # no AzureWebJobsStorage here (an operator's terminal): no queues to count
+    except Exception as exc:
+        return f"poison messages not counted: {_why(exc)}"
+    held = [f"{count} in {queue}" for queue, count in counts.items() if count]
+    if not held:
+        return None
+    return (
+        f"poison messages: {', '.join(held)}: sweep work given up after {queues.MAX_DEQUEUE_COUNT} deliveries "
+        "(the log says why for each); the next sweep plans it again"
+    )
 
 
 def _why(exc: Exception) -> str:

@@ -1,4 +1,7 @@
-"""The timer sweep: the safety net for lost, dead-lettered and interrupted work.
+"""The sweep, in one process: the safety net for lost, dead-lettered and interrupted work.
+
+``python -m rotators sweep`` runs it; the Functions app's timer fans the same work out over its
+queues instead (``rotators.workflows.fanout``), which reuses the pieces below.
 
 It finishes rotations whose holder died, rotates enrolled secrets already inside the
 near-expiry window or expired, and logs misconfigured ones. It goes through the same
@@ -13,6 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rotators.adapters import lock, outcomes, vault
@@ -32,11 +37,20 @@ from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 logger = get_logger(__name__)
 
 
-def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -> Counter[str]:
-    """Sweep every allowed vault; returns how many secrets ended in each outcome.
+def sweep(
+    *,
+    now: datetime | None = None,
+    budget_seconds: float | None = None,
+    vaults: Iterable[VaultAddress] | None = None,
+    dry_run: bool = False,
+) -> Counter[str]:
+    """Sweep every allowed vault (or ``vaults``, each checked against the allowlist) in this process;
+    returns how many secrets ended in each outcome. The Functions app fans the same work out on its
+    queues instead (``rotators.workflows.fanout``); this runs it for ``python -m rotators sweep``.
 
     No rotation starts after ``budget_seconds``: what is left is counted as deferred and
-    the next sweep takes it, so the sweep ends inside the function timeout.
+    the next sweep takes it, so the sweep ends inside the function timeout. ``dry_run`` plans
+    each due rotation and writes nothing: no rotation, no event, no contested mark, no refresh.
     """
     settings = get_settings()
     if not settings.allowed_vaults:
@@ -45,10 +59,13 @@ def sweep(*, now: datetime | None = None, budget_seconds: float | None = None) -
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget_seconds
     tally: Counter[str] = Counter()
-    interrupted = _interrupted()
-    for address in sorted(settings.allowed_vaults, key=lambda vault: vault.url):
+    chosen = sorted(settings.allowed_vaults if vaults is None else vaults, key=lambda vault: vault.url)
+    for address in chosen:
+        settings.check_vault(address)
+    sweep_pass = _Pass(now, deadline, _interrupted(), tally, dry_run)
+    for address in chosen:
         try:
-            _sweep_vault(address, now, deadline, interrupted, tally)
+            sweep_pass.sweep_vault(address)
         except RotationError as exc:
             logger.error("Sweep of vault %s stopped: %s", address, exc.message)
             tally["failed"] += 1
@@ -78,47 +95,71 @@ def _interrupted() -> set[tuple[str, str, int]]:
         return set()
 
 
-def _sweep_vault(
-    address: VaultAddress, now: datetime, deadline: float, interrupted: set[tuple[str, str, int]], tally: Counter[str]
+@dataclass(frozen=True)
+class _Pass:
+    """One sweep in this process: its clock, its deadline, the interrupted rotations, its tally."""
+
+    now: datetime
+    deadline: float
+    interrupted: set[tuple[str, str, int]]
+    tally: Counter[str]
+    dry_run: bool
+
+    def sweep_vault(self, address: VaultAddress) -> None:
+        """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
+        now, tally, dry_run = self.now, self.tally, self.dry_run
+        assessments = assess_vault(
+            vault.list_secrets(address), address.cloud, KINDS, now=now, min_interval=get_settings().min_interval
+        )
+        pairs = pair_index(assessments)
+        for assessment in assessments:
+            secret = assessment.secret
+            if assessment.state is State.MISCONFIGURED:
+                report_misconfigured(address, assessment, tally, dry_run=dry_run)
+                continue
+            key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
+            if not (assessment.state.due or key in self.interrupted):
+                tally[assessment.state.value] += 1
+                consumers_declared = assessment.contract is not None and assessment.contract.consumers
+                if assessment.state is State.COOLING_DOWN and consumers_declared and not dry_run:
+                    follow_up(address, assessment, now, self.deadline, tally)
+                continue
+            if time.monotonic() >= self.deadline:
+                tally["deferred"] += 1
+                continue
+            try:
+                with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
+                    outcome = rotate(
+                        RotationRequest(address, secret.name, Trigger.SWEEP, dry_run=dry_run), now=now, pairs=pairs
+                    )
+                tally[outcome.status.value] += 1
+            except RotationError as exc:
+                level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
+                logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address, exc.message)
+                tally[exc.code] += 1
+            except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
+                logger.error(
+                    "Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__
+                )
+                tally["unexpected"] += 1
+
+
+def report_misconfigured(
+    address: VaultAddress, assessment: Assessment, tally: Counter[str], *, dry_run: bool = False
 ) -> None:
-    """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
-    assessments = assess_vault(
-        vault.list_secrets(address), address.cloud, KINDS, now=now, min_interval=get_settings().min_interval
-    )
-    pairs = pair_index(assessments)
-    for assessment in assessments:
-        secret = assessment.secret
-        if assessment.state is State.MISCONFIGURED:
-            logger.error("Secret %s in %s is misconfigured: %s", secret.name, address, assessment.reason)
-            data = {"trigger": Trigger.SWEEP.value, "reason": assessment.reason, "version": secret.version}
-            outcomes.publish(outcomes.SECRET_MISCONFIGURED, address, secret.name, data)
-            tally["misconfigured"] += 1
-            if assessment.shares_pair_with and assessment.contract is not None:
-                _contest(address, secret.name, assessment.contract, tally)
-            continue
-        key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
-        if not (assessment.state.due or key in interrupted):
-            tally[assessment.state.value] += 1
-            if assessment.state is State.COOLING_DOWN and assessment.contract and assessment.contract.consumers:
-                _follow_up(address, assessment, now, deadline, tally)
-            continue
-        if time.monotonic() >= deadline:
-            tally["deferred"] += 1
-            continue
-        try:
-            with budget(get_settings().event_budget_seconds):  # each rotation as long as one event may take
-                outcome = rotate(RotationRequest(address, secret.name, Trigger.SWEEP), now=now, pairs=pairs)
-            tally[outcome.status.value] += 1
-        except RotationError as exc:
-            level = logging.WARNING if exc.retryable or exc.status == 409 else logging.ERROR
-            logger.log(level, "Sweep could not rotate %s in %s: %s", secret.name, address, exc.message)
-            tally[exc.code] += 1
-        except Exception as exc:  # a failure nobody foresaw stays this secret's: the others still rotate
-            logger.error("Sweep could not rotate %s in %s: unexpected %s.", secret.name, address, type(exc).__name__)
-            tally["unexpected"] += 1
+    """Log a secret the sweep cannot rotate, tell the outcome topic, and contest a key pair it shares."""
+    secret = assessment.secret
+    logger.error("Secret %s in %s is misconfigured: %s", secret.name, address, assessment.reason)
+    tally["misconfigured"] += 1
+    if dry_run:
+        return
+    data = {"trigger": Trigger.SWEEP.value, "reason": assessment.reason, "version": secret.version}
+    outcomes.publish(outcomes.SECRET_MISCONFIGURED, address, secret.name, data)
+    if assessment.shares_pair_with and assessment.contract is not None:
+        _contest(address, secret.name, assessment.contract, tally)
 
 
-def _follow_up(
+def follow_up(
     address: VaultAddress, assessment: Assessment, now: datetime, deadline: float, tally: Counter[str]
 ) -> None:
     """Retry the consumers of a secret rotated less than the cool-down ago whose refresh is due (see consumers)."""
