@@ -133,6 +133,41 @@ def test_a_lost_add_password_answer_leaves_an_orphan_the_finishing_trigger_remov
     assert helpers.calls(cloud, "graph.add_password") == 2
 
 
+def test_an_orphan_named_like_the_current_versions_password_is_not_removed(cloud, azurite, monkeypatch):
+    """A forced rotation started in the same second as the last one (or on a lagging clock) names its orphan
+    like the password the current version holds: the clean-up of its lost answer keeps that password."""
+    from rotators.workflows import rotation
+
+    second = helpers.now().replace(microsecond=0)
+    monkeypatch.setattr(rotation, "_utcnow", lambda: second + timedelta(milliseconds=1))
+    application, _, _ = enroll(cloud)
+    assert rotate()[1]["status"] == "rotated"
+    in_use = current(cloud).tags["CredentialId"]
+    cloud.inject("graph.add_password", after=True, drop=True)
+    assert rotate(force=True)[0] == 503
+    helpers.settle_request(cloud, azurite.connection_string, SECRET)
+    monkeypatch.setattr(rotation, "_utcnow", lambda: second + timedelta(days=1))
+
+    status, body = rotate(force=True)
+    assert (status, body["status"]) == (200, "rotated"), body
+    assert in_use in live(cloud, application), "the password the previous version holds was removed"
+    holds_the_live_password(cloud, application)
+
+
+def test_a_forced_repair_keeps_the_password_the_previous_version_holds(cloud):
+    application, _, _ = enroll(cloud)
+    assert rotate()[1]["status"] == "rotated"
+    previous = current(cloud).tags["CredentialId"]  # one of the product's passwords
+    assert rotate(force=True)[1]["status"] == "rotated"
+    [gone] = [p for p in cloud.graph.passwords(application) if p.key_id == current(cloud).tags["CredentialId"]]
+    gone.removed = helpers.now()  # the current version's password removed by hand
+
+    status, body = rotate(force=True)
+    assert (status, body["status"]) == (200, "rotated"), body
+    assert previous in live(cloud, application), "the password a rollback would restore was removed"
+    holds_the_live_password(cloud, application)
+
+
 def test_a_password_refused_while_it_propagates_stays_pending_and_the_next_trigger_publishes_it(cloud, monkeypatch):
     application, by_hand, version = enroll_slow_to_propagate(cloud, monkeypatch)
 

@@ -37,6 +37,7 @@ from rotators.adapters import lock, outcomes, vault
 from rotators.core import deadline
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import (
+    CREDENTIAL_ID,
     PROVIDER_ADDRESS,
     Contract,
     next_version_tags,
@@ -55,6 +56,7 @@ from rotators.core.errors import (
     SecretBroken,
     TransientError,
 )
+from rotators.core.history import previous_version
 from rotators.core.keys import KeyState, Step, progress, regenerated_value
 from rotators.core.logs import get_logger
 from rotators.core.plan import Action, Plan, Planning
@@ -465,7 +467,9 @@ class _Rotation(_Read):
             waiting = self.lease.record.rotation
             return replace(self.pending(pending.reason), new_credential=(waiting and waiting.password_key_id) or "")
         written = self._write(new.secret_text, credential=new.key_id)
-        keep = {new.key_id} | ({held.key_id} if held else set())
+        # A forced repair (the current version's password is gone) keeps the previous version's password too:
+        # the version a rollback restores must still work.
+        keep = {new.key_id} | ({held.key_id} if held else self._held_by_versions())
         removed = self._remove_passwords(kind, [p for p in application.passwords if naming.ours(p)], keep)
         self._retire_staged(naming)
         logger.info(
@@ -510,8 +514,10 @@ class _Rotation(_Read):
                     "the last addPassword answer was lost; its password is removed once Graph lists it, from "
                     f"{again:%H:%M:%S} UTC"
                 )
+            # A rotation started in the same second as an earlier one shares its display name: the passwords
+            # the current and previous versions name are never orphans, whatever their name.
             orphans = [p for p in application.passwords if p.display_name == naming.of(rotation.started_at)]
-            self._remove_passwords(kind, orphans, set())
+            self._remove_passwords(kind, orphans, self._held_by_versions())
         if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
             raise _Pending("the trigger's time is nearly up; the next trigger adds the password")
         at = _utcnow()
@@ -566,13 +572,23 @@ class _Rotation(_Read):
                 )
             time.sleep(wait)
 
+    def _held_by_versions(self) -> set[str]:
+        """The keyIds the current version and the previous enabled version (what a rollback restores) name in
+        their CredentialId: never removed while those versions may be read."""
+        current = self.current
+        held = {self.contract.credential.tag.lower()}
+        previous = previous_version(vault.list_versions(self.request.vault, self.request.secret_name), current.version)
+        if previous is not None and (tag := previous.tags.get(CREDENTIAL_ID)):
+            held.add(tag.lower())
+        return held
+
     def _remove_passwords(
         self, kind: entra.ApplicationPasswords, candidates: list[entra.Password], keep: set[str]
     ) -> list[str]:
         """Remove the product's own ``candidates`` except ``keep``; a failure is logged, the next rotation retries."""
         removed = []
         for password in candidates:
-            if password.key_id in keep:
+            if password.key_id.lower() in {key_id.lower() for key_id in keep}:
                 continue
             self.lease.ensure_held()
             try:
