@@ -200,6 +200,37 @@ def test_the_new_password_waits_in_key_vault_only_and_never_as_a_version_of_the_
     helpers.same(current(cloud).value, staged.value, "the staged text to be the published one")
 
 
+def test_the_staged_version_expires_with_its_password_and_its_events_rotate_nothing(cloud, monkeypatch):
+    """A policy denying secrets without an expiry must not refuse the staging write forever."""
+    application, _, _ = enroll_slow_to_propagate(cloud, monkeypatch)
+    rotate()
+    [staged] = cloud.keyvault.secret_versions(VAULT, f"{SECRET}-next-password")
+    [added] = [p for p in cloud.graph.passwords(application) if p.key_id == staged.tags["KeyId"]]
+    assert staged.expires is not None and abs(staged.expires - added.end.timestamp()) <= 1
+
+    helpers.deliver(helpers.event(secret=f"{SECRET}-next-password", version=staged.version))
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    assert [v.version for v in cloud.keyvault.secret_versions(VAULT, f"{SECRET}-next-password")] == [staged.version]
+
+
+@pytest.mark.parametrize("enrolled", [True, False], ids=["an-enrolled-secret", "a-users-secret"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["rotation", "dry-run"])
+def test_a_staging_name_holding_another_secret_is_refused_before_anything_is_added(cloud, enrolled, dry_run):
+    enroll(cloud)
+    staging = f"{SECRET}-next-password"
+    if enrolled:
+        enroll(cloud, secret=staging)
+    else:
+        cloud.keyvault.seed_secret(VAULT, staging, "a user's value", tags={"PasswordOf": "someone-else"})
+    before = current(cloud, staging).version
+
+    status, body = rotate(dryRun=True) if dry_run else rotate()
+    assert (status, body["error"]["code"]) == (422, "SecretNotRotatable"), body
+    assert f"'{staging}' already holds another secret" in body["error"]["message"]
+    assert helpers.calls(cloud, "graph.add_password") == 0
+    assert [v.version for v in cloud.keyvault.secret_versions(VAULT, staging)][-1] == before
+
+
 def test_a_password_whose_text_never_reached_key_vault_is_an_orphan_removed_like_a_lost_answer(cloud, azurite):
     application, by_hand, version = enroll(cloud)
     cloud.inject("keyvault.set_secret", count=10, status=503)  # Key Vault down: the text cannot be kept

@@ -52,6 +52,7 @@ PRODUCT = "key-rotators"
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _STAMP = "%Y%m%dT%H%M%SZ"
 STAGING_SUFFIX = "-next-password"
+STAGING_OWNER = "PasswordOf"  # the staging version's tag naming the secret whose password it keeps
 # Key Vault secret names: 1-127 letters, digits and hyphens.
 MAX_SECRET_NAME = 127 - len(STAGING_SUFFIX)
 _AADSTS = re.compile(r"AADSTS([0-9]{5,7})")

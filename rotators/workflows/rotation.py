@@ -40,6 +40,7 @@ from rotators.core.contract import (
     CREDENTIAL_ID,
     PROVIDER_ADDRESS,
     Contract,
+    is_enrolled,
     next_version_tags,
     read_contract,
     rotated_by,
@@ -54,6 +55,7 @@ from rotators.core.errors import (
     RotationError,
     RotationInProgress,
     SecretBroken,
+    SecretNotFound,
     TransientError,
 )
 from rotators.core.history import previous_version
@@ -292,6 +294,27 @@ class _Read:
         why = f"{self.plan.reason.partition(';')[0]}; add a password, test it and publish it{kept}"
         return replace(self.without_rotating(), reason=why, new_credential="")
 
+    def _check_staging_name(self, staging: str) -> None:
+        """Refuse, before anything is added, when the staging secret's name holds anything but this secret's
+        staged passwords (another enrolled secret, a user's secret): writing there would overwrite it."""
+        try:
+            versions = vault.list_versions(self.request.vault, staging)
+        except SecretNotFound:
+            return
+        if not versions:
+            return
+        newest, _ = max(versions, key=lambda item: item[0].created_on)
+        tags = newest.tags or {}
+        password_of = tags.get(tag_name(tags, entra.STAGING_OWNER), "")
+        if password_of.lower() == self.request.secret_name.lower() and not is_enrolled(tags):
+            return
+        raise NotRotatable(
+            f"Secret '{self.request.secret_name}' is an application password, whose new password waits in secret "
+            f"'{staging}' until tested, but '{staging}' already holds another secret (its current version is not "
+            f"tagged {entra.STAGING_OWNER}={self.request.secret_name}, or is enrolled): nothing was added. Rename or "
+            "remove that secret, or rotate this application under another secret name."
+        )
+
     def next_tags(self, credential: str | None = None) -> dict[str, str]:
         """The tags of the version the plan writes (``credential``: the CredentialId of a password just added);
         refused (NotRotatable) when Key Vault would refuse them."""
@@ -309,6 +332,7 @@ class _Read:
                 f"password waits in secret '<name>{entra.STAGING_SUFFIX}' until tested, and Key Vault names hold at "
                 f"most 127 characters. Use a name of at most {entra.MAX_SECRET_NAME} characters."
             )
+        self._check_staging_name(entra.Naming(request.vault.name, request.secret_name).staging)
         if contract.consumers:
             raise NotRotatable(
                 f"Secret '{request.secret_name}' declares Consumers, which an Entra ID application's rotation does "
@@ -540,8 +564,10 @@ class _Rotation(_Read):
             if exc.answer is not None and exc.answer.refused:
                 self._save(rotation.refused())  # a 4xx added nothing
             raise
-        # No expiry on the staging secret: Key Vault would send it near-expiry events, which rotate nothing.
-        staging = NewVersion(naming.staging, {"PasswordOf": self.request.secret_name, "KeyId": new.key_id}, None, None)
+        # The staging version expires with its password: a policy denying secrets without an expiry would refuse
+        # it otherwise. Its near-expiry events name a secret without contract tags, which rotates nothing.
+        staged_tags = {entra.STAGING_OWNER: self.request.secret_name, "KeyId": new.key_id}
+        staging = NewVersion(naming.staging, staged_tags, None, self.plan.expires_on)
         staged = vault.write_version(self.request.vault, staging, new.secret_text)
         self._save(rotation.password_added(new.key_id, staged.version))
         return new

@@ -20,7 +20,7 @@ def new_version() -> str:
 @dataclass
 class SecretVersion:
     version: str
-    value: str
+    value: str = field(repr=False)  # secret text: never in a test failure message
     created: int
     updated: int
     tags: dict[str, str] = field(default_factory=dict)
