@@ -231,6 +231,34 @@ def test_a_staging_name_holding_another_secret_is_refused_before_anything_is_add
     assert [v.version for v in cloud.keyvault.secret_versions(VAULT, staging)][-1] == before
 
 
+def test_a_stalled_token_test_ends_in_time_to_record_the_added_password(cloud, monkeypatch):
+    """The token endpoint hangs: the test's one try ends before the trigger's deadline minus the time the
+    rotation needs to record where it is, and the next trigger publishes that password without adding one."""
+    import time
+
+    from rotators.core.settings import get_settings
+    from rotators.workflows.rotation import WRITE_RESERVE_SECONDS
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    monkeypatch.setenv("ROTATION_HTTP_TIMEOUT_SECONDS", "30")  # only the deadline ends the wait
+    get_settings.cache_clear()
+    application, _, _ = enroll(cloud)
+    stalled = cloud.inject("login.token", delay=60, count=10)
+    started = time.monotonic()
+    rotate()
+    elapsed = time.monotonic() - started
+    assert stalled.taken.is_set() and elapsed < 8 - WRITE_RESERVE_SECONDS / 2, elapsed
+    cloud.faults.remove(stalled)
+    monkeypatch.delenv("ROTATION_HTTP_BUDGET_SECONDS")
+    monkeypatch.delenv("ROTATION_HTTP_TIMEOUT_SECONDS")
+    get_settings.cache_clear()
+
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    holds_the_live_password(cloud, application)
+
+
 def test_a_password_whose_text_never_reached_key_vault_is_an_orphan_removed_like_a_lost_answer(cloud, azurite):
     application, by_hand, version = enroll(cloud)
     cloud.inject("keyvault.set_secret", count=10, status=503)  # Key Vault down: the text cannot be kept

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
+from rotators.core import deadline
 from rotators.core.clouds import Cloud, VaultAddress
 from rotators.core.errors import AccessDenied, AzureAnswer, NotRotatable, ResourceNotFound, UpstreamError
 from rotators.core.parsing import GRAPH_APPLICATIONS
@@ -225,18 +226,24 @@ class ApplicationPasswords:
         with _graph_call(f"Remove password {key_id} of {self.display_name} {resource.name}", resource, gone_ok=True):
             _send(resource, "POST", f"{resource.id}/removePassword", {"keyId": key_id})
 
-    def accepts(self, resource: Resource, app_id: str, secret_text: str, tenant: str) -> bool:
+    def accepts(self, resource: Resource, app_id: str, secret_text: str, tenant: str, *, reserve: float) -> bool:
         """Whether Entra ID issues a client credentials token for the application with ``secret_text``; False
-        for AADSTS7000215 (not propagated yet, or wrong: only time tells); any other refusal is an error."""
+        for AADSTS7000215 (not propagated yet, or wrong: only time tells); any other refusal is an error.
+
+        One try, no SDK retry (the caller retries with backoff), whose timeouts end ``reserve`` seconds before the
+        trigger's deadline: the rotation still has time to record where it is."""
         from azure.core.exceptions import ClientAuthenticationError
         from azure.identity import ClientSecretCredential
 
         from rotators.adapters.bounds import DeadlineCredential
 
         graph_host, login_host = hosts(resource.cloud)
-        credential = ClientSecretCredential(
-            tenant, app_id, secret_text, authority=login_host, **clients.transport_options()
-        )
+        options = {**clients.transport_options(), "retry_total": 0}
+        if (left := deadline.remaining()) is not None:
+            try_seconds = max(left - reserve, 0.1)
+            for timeout in ("connection_timeout", "read_timeout"):
+                options[timeout] = min(options[timeout], try_seconds)
+        credential = ClientSecretCredential(tenant, app_id, secret_text, authority=login_host, **options)
         try:
             with calling(f"Test the new password of {self.display_name} {resource.name}"):
                 try:

@@ -583,7 +583,7 @@ class _Rotation(_Read):
         tenant = entra.tenant(self.request.vault)
         accepted, pause = 0, PASSWORD_TEST_BACKOFF
         while True:
-            if kind.accepts(resource, application.app_id, new.secret_text, tenant):
+            if kind.accepts(resource, application.app_id, new.secret_text, tenant, reserve=WRITE_RESERVE_SECONDS):
                 accepted += 1
                 if accepted >= PASSWORD_CONFIRMATIONS:
                     return
