@@ -471,6 +471,18 @@ def test_a_rollback_restores_the_previous_password_only_while_it_exists(cloud):
     assert current(cloud).created == int(later.timestamp())  # nothing written
 
 
+def test_a_rollback_to_a_password_that_has_ended_is_refused(cloud):
+    _, by_hand, _ = enroll(cloud)
+    rotate()
+    rotated = current(cloud)
+    by_hand.end = helpers.now() - timedelta(minutes=1)  # Graph still lists a password past its end
+
+    status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": SECRET})
+    assert (status, body["error"]["code"]) == (409, "RollbackRefused"), body
+    assert "Entra ID no longer accepts it" in body["error"]["message"]
+    assert current(cloud).version == rotated.version  # nothing written
+
+
 @pytest.mark.parametrize(
     ("vault_url", "graph_host", "expected"),
     [

@@ -120,6 +120,12 @@ def _restorable_until(earlier: Contract, value: str, version: str, secret_name: 
                 f"{earlier.resource.name}, which the application no longer has: publishing it would break every app. "
                 "Nothing was written."
             )
+        if held.ends <= datetime.now(timezone.utc):
+            raise RollbackRefused(
+                f"Version {version} of secret '{secret_name}' holds password {earlier.credential.tag} of application "
+                f"{earlier.resource.name}, which ended {held.ends:%Y-%m-%d %H:%M} UTC: Entra ID no longer accepts it, "
+                "so publishing it would break every app. Nothing was written."
+            )
         return held.ends
     state = inspect(earlier)
     judged = verdict(earlier, value, state)
