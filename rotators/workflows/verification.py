@@ -57,6 +57,8 @@ def reason_to_wait(  # noqa: PLR0911
     while True:
         left = deadline.remaining()
         if left is not None and left <= reserve + 0.5:
+            if refused:
+                return _propagating(resource.name, key)
             return f"the trigger's time is up before the new {key} of {resource.name} could be tested"
         try:
             # The test never eats the time the write and the lock's release need.
@@ -66,9 +68,8 @@ def reason_to_wait(  # noqa: PLR0911
                 logger.info("The new %s of %s is published untested: %s.", key, resource.name, untested)
             return None
         except DeadlineExceeded:
-            if refused:
-                return _propagating(resource.name, key)
-            return _unreachable(mode, resource.name, key, "no answer in the trigger's time")
+            silence = "no answer in the trigger's time"
+            return _propagating(resource.name, key) if refused else _unreachable(mode, resource.name, key, silence)
         except KeyRefused:
             refused = True
             left = deadline.remaining()
@@ -78,9 +79,7 @@ def reason_to_wait(  # noqa: PLR0911
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
         except DataPlaneUnreachable as exc:
-            if refused:
-                return _propagating(resource.name, key)
-            return _unreachable(mode, resource.name, key, exc.message)
+            return _propagating(resource.name, key) if refused else _unreachable(mode, resource.name, key, exc.message)
 
 
 def _propagating(name: str, key: str) -> str:
