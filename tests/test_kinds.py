@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ class Row:
     held: str
     alternate: str
     regenerate: str  # the stand-in's route
-    keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
+    keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off; None: the service has no switch
     sdk: str  # the management SDK its rotation imports, and the only one ("": none, ARM through azure-mgmt-core)
     connection_string: bool = True  # whether the service documents one
     data_plane: str = ""  # the data-plane SDK that tests its new keys (verify before publish), if any
@@ -119,6 +119,34 @@ KINDS = {
         _namespace_sas_off,
         "azure.mgmt.eventhub",
     ),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/relay.py); no switch refuses the keys.
+    **{
+        f"relay-{level}": Row(
+            lambda cloud, entity=entity, **o: helpers.enroll_rule(cloud, "relay", entity=entity, **o),
+            "PrimaryKey",
+            "SecondaryKey",
+            "relay.regenerate_keys",
+            None,
+            "",
+        )
+        for level, entity in (
+            ("namespace", None),
+            ("hybrid-connection", ("hybridConnections", "orders")),
+            ("wcf-relay", ("wcfRelays", "legacy")),
+        )
+    },
+    # No management SDK either (rotators/kinds/notificationhubs.py); no switch refuses the keys.
+    **{
+        f"notificationhubs-{level}": Row(
+            lambda cloud, entity=entity, **o: helpers.enroll_rule(cloud, "notificationhubs", entity=entity, **o),
+            "PrimaryKey",
+            "SecondaryKey",
+            "notificationhubs.regenerate_keys",
+            None,
+            "",
+        )
+        for level, entity in (("namespace", None), ("hub", ("notificationHubs", "mobile")))
+    },
     "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
     # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/managedredis.py).
     "managedredis": _keyed("redisenterprise", "Primary", "Secondary", "", connection_string=True),
@@ -136,6 +164,8 @@ KINDS = {
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
+    # No switch refuses a namespace's keys at 2025-02-15.
+    "eventgrid-namespace": replace(_keyed("eventgridnamespace", "key1", "key2", "azure.mgmt.eventgrid"), keys_off=None),
     "signalr": _keyed("signalr", "Primary", "Secondary", "azure.mgmt.signalr", connection_string=True),
     "webpubsub": _keyed(
         "webpubsub",
@@ -241,6 +271,8 @@ def test_bad_tags_are_refused_for_every_kind(cloud, kind, tags, message):
 @ROWS
 def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
     row = KINDS[kind]
+    if row.keys_off is None:
+        pytest.skip("the service has no switch that refuses its keys")
     row.enroll(cloud, secret="sas-off")
     row.keys_off(_resource(cloud, "sas-off"))
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "sas-off"})
@@ -252,6 +284,8 @@ def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
 @ROWS
 def test_enroll_and_status_say_when_a_kind_s_keys_are_switched_off(cloud, capsys, kind):
     row = KINDS[kind]
+    if row.keys_off is None:
+        pytest.skip("the service has no switch that refuses its keys")
     row.enroll(cloud, secret="keys-off")
     resource_id = cloud.keyvault.current_secret(VAULT, "keys-off").tags["ProviderAddress"]
     row.keys_off(_resource(cloud, "keys-off"))
@@ -287,7 +321,9 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     assert helpers.regenerations(cloud) == 0
 
 
-LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis"])
+LONG_RUNNING = pytest.mark.parametrize(
+    "kind", ["eventgrid-topic", "eventgrid-namespace", "signalr", "webpubsub", "managedredis"]
+)
 
 
 @LONG_RUNNING
