@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from localazure.services import SERVICES
+from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
 from rotators.core.errors import RotationError
 from rotators.kinds import kind_for
 from rotators.triggers.cli import main
@@ -599,3 +600,37 @@ def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, ca
         assert "retires" not in out, out
     else:
         assert f"retires on {retires}: move to Azure Managed Redis" in out, out
+
+
+# Relay and Notification Hubs connection strings (issue 28, item 5) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "entity_path"),
+    [
+        ("Microsoft.Relay/namespaces/ns1/authorizationRules/send", ""),
+        ("Microsoft.Relay/namespaces/ns1/hybridConnections/hc1/authorizationRules/send", ""),
+        ("Microsoft.Relay/namespaces/ns1/wcfRelays/wcf1/authorizationRules/send", ""),
+        ("Microsoft.NotificationHubs/namespaces/ns1/authorizationRules/send", ""),
+        ("Microsoft.NotificationHubs/namespaces/ns1/notificationHubs/hub1/authorizationRules/send", ";EntityPath=hub1"),
+    ],
+)
+@pytest.mark.parametrize("cloud_name", ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"])
+def test_relay_and_notification_hubs_connection_strings_are_on_the_vault_s_cloud(rule, entity_path, cloud_name):
+    """On the cloud's Service Bus host, as listKeys writes them: Relay names no entity, a hub's rule names its hub."""
+    from rotators.core.clouds import CLOUDS
+    from rotators.core.keys import Description
+    from rotators.core.parsing import parse_resource_id
+    from rotators.core.resources import Resource
+
+    (cloud,) = (c for c in CLOUDS if c.name == cloud_name)
+    parsed = parse_resource_id(f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg/providers/{rule}")
+    assert parsed is not None
+    resource = Resource(parsed, cloud)
+    kind = kind_for(resource.type)
+    written = kind.connection_string(resource, "k3y=", Description())
+    expected = (
+        f"Endpoint=sb://ns1.{cloud.servicebus_suffix}/;SharedAccessKeyName=send;SharedAccessKey=k3y={entity_path}"
+    )
+    assert written == expected
+    assert kind.key_in_connection_string(written) == "k3y="
