@@ -19,7 +19,8 @@ from functools import partial
 from rotators.kinds.base import Role
 from rotators.kinds.sasrules import RestSasRuleKind
 
-# Stable, as Service Bus pins it (served in every cloud); 2024-01-01 shows no key switch either (RelayNameSpaceGet.json).
+# Stable, as Service Bus pins it (served in every cloud); 2024-01-01 shows no key switch either
+# (its RelayNameSpaceGet.json).
 API_VERSION = "2021-11-01"
 
 _rule = partial(
