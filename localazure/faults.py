@@ -6,7 +6,7 @@ import fnmatch
 import threading
 from dataclasses import dataclass, field
 
-from localazure.wire import ApiError, StorageError
+from localazure.wire import ApiError, Response, StorageError
 
 # The error code each injected status carries unless the test names one (ARM's and the services' codes).
 _CODES = {
@@ -38,8 +38,9 @@ class RequestRecord:
 class Fault:
     """What the next ``count`` calls to a route get instead of (or before) the real answer.
 
-    ``after`` lets the call take effect and then stalls or drops the answer: a client that
-    dies or times out then has changed the world without knowing it. ``taken`` is set when
+    ``after`` lets the call take effect and then stalls, drops or replaces the answer (with
+    ``status``): a client that dies, times out or is told it failed then has changed the world
+    without knowing it. ``taken`` is set when
     a call meets the fault, so a test can kill the caller at that moment.
     """
 
@@ -64,6 +65,10 @@ class Fault:
             self.skip -= 1
             return False
         return True
+
+    def answer_after(self, route: str, served: Response) -> Response:
+        """What the client gets of a call served before the fault: ``status``'s error, if the fault has one."""
+        return self.error(route).response() if self.status else served
 
     def error(self, route: str) -> ApiError:
         """The error ``route``'s service answers with: Azure Storage's XML for the blob service, else JSON."""

@@ -333,6 +333,7 @@ class LocalAzure:
                 response = self._handle(handler, request, serialized)
                 self._log(request, route, audience, response.status, epoch)
                 logged = True
+                response = fault.answer_after(route, response)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.drop:

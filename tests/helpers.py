@@ -165,11 +165,8 @@ def secret_value(resource: ArmResource, key: str, *, connection_string: bool = F
     if resource.provider.startswith(
         ("Microsoft.ServiceBus/", "Microsoft.EventHub/", "Microsoft.Relay/", "Microsoft.NotificationHubs/")
     ):
-        # Relay's listKeys names no entity (RelayHybridConnectionAuthorizationRuleListKey.json); the others do.
-        named = resource.entity and not resource.provider.startswith("Microsoft.Relay/")
-        entity = f";EntityPath={resource.entity[1]}" if named else ""
-        host = f"{resource.namespace.name}.servicebus.windows.net"
-        return f"Endpoint=sb://{host}/;SharedAccessKeyName={resource.name};SharedAccessKey={key}{entity}"
+        # The stand-in's own listKeys answer, which follows each service's recordings.
+        return resource.connection_string(next(name for name, value in resource.keys.items() if value == key))
     if resource.provider == "Microsoft.AppConfiguration/configurationStores":
         name = next(name for name, value in resource.keys.items() if value == key)
         return f"Endpoint=https://{resource.name}.azconfig.io;Id={resource.ids[name]};Secret={key}"

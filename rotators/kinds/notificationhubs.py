@@ -5,11 +5,13 @@ Spec ``Microsoft.NotificationHubs/NotificationHubs/stable/2023-09-01/notificatio
 ``secondaryKey``, connection strings); ``Namespaces_RegenerateKeys`` and ``NotificationHubs_RegenerateKeys``
 take ``PolicyKeyResource`` ``{"policyKey": "PrimaryKey"|"SecondaryKey"}`` (``PolicyKeyType``; not the
 ``keyType`` of Service Bus and Relay) and answer 200 with the same ``ResourceListKeys`` (synchronous).
-Connection strings as the examples write them: ``Namespaces/AuthorizationRuleListKeys.json``
+Connection strings as live Azure writes them, a hub's rule's too:
 ``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<rule>;SharedAccessKey=<key>``,
-and a hub's rule adds ``;EntityPath=<hub>`` (``NotificationHubs/AuthorizationRuleRegenerateKey.json``).
-``NamespaceProperties`` has no ``disableLocalAuth``, and the service's data plane takes SAS only: nothing
-refuses the keys. No azure-mgmt-notificationhubs dependency: the calls go through
+no ``EntityPath`` (Azure/azure-cli-extensions ``src/notification-hub/.../recordings/test_notificationhubs.yaml``,
+2023-07-24: a hub rule's listKeys; New-AzNotificationHubKey's documented sample likewise). The 2023-09-01
+example ``NotificationHubs/AuthorizationRuleRegenerateKey.json`` adds an ``EntityPath`` naming another hub
+than its own: not followed. ``NamespaceProperties`` has no ``disableLocalAuth``, and the service's data plane
+takes SAS only: nothing refuses the keys. No azure-mgmt-notificationhubs dependency: the calls go through
 :mod:`rotators.kinds.armrest`.
 """
 
@@ -27,6 +29,7 @@ _rule = partial(
     display_name="Notification Hubs authorization rule",
     api_version=API_VERSION,
     key_field="policyKey",
+    entity_path=False,
     passwordless="no other: Notification Hubs' data plane accepts shared access signatures only",
     # Action names as Microsoft's catalog spells them (permissions/web-and-mobile: Microsoft.NotificationHubs).
     role=Role(
@@ -40,5 +43,5 @@ _rule = partial(
     ),
 )
 
-NAMESPACE_RULE = _rule("Microsoft.NotificationHubs/namespaces/authorizationRules", entity_path=False)
-HUB_RULE = _rule("Microsoft.NotificationHubs/namespaces/notificationHubs/authorizationRules", entity_path=True)
+NAMESPACE_RULE = _rule("Microsoft.NotificationHubs/namespaces/authorizationRules")
+HUB_RULE = _rule("Microsoft.NotificationHubs/namespaces/notificationHubs/authorizationRules")

@@ -4,11 +4,13 @@ Spec ``Microsoft.Relay/stable/2021-11-01/authorizationRules.json``: ``Namespaces
 ``HybridConnections_ListKeys`` and ``WCFRelays_ListKeys`` answer ``AccessKeys`` (``primaryKey``,
 ``secondaryKey``, connection strings); the three ``*_RegenerateKeys`` take
 ``RegenerateAccessKeyParameters`` ``{"keyType": "PrimaryKey"|"SecondaryKey"}`` and answer 200 with the
-same ``AccessKeys`` (synchronous): the Service Bus design (:mod:`rotators.kinds.sasrules`). The examples'
-connection strings (``RelayNameSpaceAuthorizationRuleRegenrateKey.json``,
-``RelayHybridConnectionAuthorizationRuleListKey.json``, stable 2017-04-01, the same schema) read
-``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<rule>;SharedAccessKey=<key>``
-at every level, with no ``EntityPath``. ``RelayNamespaceProperties`` has no ``disableLocalAuth``: nothing
+same ``AccessKeys`` (synchronous): the Service Bus design (:mod:`rotators.kinds.sasrules`). Connection
+strings as live Azure writes them: ``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=
+<rule>;SharedAccessKey=<key>``, and a hybrid connection's or WCF relay's rule adds ``;EntityPath=<entity>``
+(Azure/azure-cli recordings ``relay/tests/latest/recordings/test_relay_hyco.yaml`` and
+``test_relay_wcfrelay.yaml``, 2023-08-22: listKeys and both regenerateKeys); azure-relay-dotnet's
+one-argument ``HybridConnectionListener`` needs it. The spec examples, which name no entity, are not
+what the service answers. ``RelayNamespaceProperties`` has no ``disableLocalAuth``: nothing
 refuses the keys. No azure-mgmt-relay dependency: the calls go through :mod:`rotators.kinds.armrest`.
 """
 
@@ -19,8 +21,8 @@ from functools import partial
 from rotators.kinds.base import Role
 from rotators.kinds.sasrules import RestSasRuleKind
 
-# Stable, as Service Bus pins it (served in every cloud); 2024-01-01 shows no key switch either
-# (its RelayNameSpaceGet.json).
+# Stable, as Service Bus pins it; that the sovereign clouds serve it is unverified (README, "Azure API
+# versions"). 2024-01-01 shows no key switch either (its RelayNameSpaceGet.json).
 API_VERSION = "2021-11-01"
 
 _rule = partial(
@@ -28,7 +30,7 @@ _rule = partial(
     display_name="Relay authorization rule",
     api_version=API_VERSION,
     key_field="keyType",
-    entity_path=False,
+    entity_path=True,
     passwordless="Microsoft Entra ID: give the app a managed identity and an Azure Relay data role",
     # Action names as Microsoft's catalog spells them (permissions/integration: Microsoft.Relay).
     role=Role(

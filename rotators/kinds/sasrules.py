@@ -31,12 +31,19 @@ CREDENTIALS: Mapping[str, Credential] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class SasRuleKind:
-    """One level of rule: they differ only in the SDK operation group they call."""
+class _SasRule:
+    """What every rule kind shares: the keys' names and where a connection string holds the key."""
 
     credentials = CREDENTIALS
     has_connection_string = True
+
+    def key_in_connection_string(self, value: str) -> str | None:
+        return key_in_connection_string(value, "SharedAccessKey")
+
+
+@dataclass(frozen=True, eq=False)
+class SasRuleKind(_SasRule):
+    """One level of rule: they differ only in the SDK operation group they call."""
 
     resource_type: str
     entity_group: str | None  # the SDK's operation group of the entity; None for a namespace rule
@@ -64,16 +71,13 @@ class SasRuleKind:
                 resource.resource_group,
                 *resource.arm.names,
                 {"keyType": key},
-                retry_total=0,  # a regeneration is sent once; the rotation decides whether to ask again
+                **ONCE,
             )
         return _values(keys.primary_key, keys.secondary_key)
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         """As the service's own connection strings read; entity rules name their entity."""
         return _connection_string(resource, key_value, entity_path=self.entity_group is not None)
-
-    def key_in_connection_string(self, value: str) -> str | None:
-        return key_in_connection_string(value, "SharedAccessKey")
 
     def _management(self, resource: Resource) -> Any:
         return clients.management_client(self.client, self.api_version, resource.subscription, resource.cloud)
@@ -83,22 +87,19 @@ class SasRuleKind:
 
 
 @dataclass(frozen=True, eq=False)
-class RestSasRuleKind:
+class RestSasRuleKind(_SasRule):
     """One level of rule of a service whose management SDK is not a dependency (Relay, Notification Hubs).
 
     Nothing is read before the keys: the namespace has no switch that refuses them, and the connection
     string is written on the cloud's Service Bus host, as the service's own are.
     """
 
-    credentials = CREDENTIALS
-    has_connection_string = True
-
     resource_type: str
     _: KW_ONLY
     display_name: str
     api_version: str
     key_field: str  # the regenerateKeys body's field that names the key
-    entity_path: bool  # whether listKeys' connection strings name the rule's entity (EntityPath=)
+    entity_path: bool  # whether the service's connection strings of an entity's rule name the entity (EntityPath=)
     passwordless: str
     role: Role
 
@@ -117,11 +118,9 @@ class RestSasRuleKind:
         return _listed(keys)
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
-        """As ``listKeys`` writes them (the spec's examples)."""
+        """As the service's own ``listKeys`` and ``regenerateKeys`` answers write them (live recordings:
+        the service's module)."""
         return _connection_string(resource, key_value, entity_path=self.entity_path)
-
-    def key_in_connection_string(self, value: str) -> str | None:
-        return key_in_connection_string(value, "SharedAccessKey")
 
 
 def _connection_string(resource: Resource, key_value: str, *, entity_path: bool) -> str:

@@ -2,11 +2,11 @@
 
 Spec ``Microsoft.Relay/stable/2021-11-01/authorizationRules.json`` (the version the product pins): the
 Service Bus shapes (:mod:`localazure.services.servicebus`), ``RegenerateAccessKeyParameters``
-``{"keyType"}``, 200 with ``AccessKeys``. The examples' connection strings name no entity, a hybrid
-connection's rule's neither (``RelayHybridConnectionAuthorizationRuleListKey.json``,
-``RelayHybridConnectionAuthorizationRuleRegenerateKey.json`` of 2017-04-01 and 2024-01-01). The
-namespace has no ``disableLocalAuth`` (``RelayNamespaceProperties``), and the product reads no namespace:
-no GET here.
+``{"keyType"}``, 200 with ``AccessKeys``. A hybrid connection's or WCF relay's rule's connection strings
+end in ``;EntityPath=<entity>``, as live Azure answers listKeys and regenerateKeys (Azure/azure-cli
+recordings ``relay/tests/latest/recordings/test_relay_hyco.yaml`` and ``test_relay_wcfrelay.yaml``,
+2023-08-22), not as the spec examples, which name no entity. The namespace has no ``disableLocalAuth``
+(``RelayNamespaceProperties``), and the product reads no namespace: no GET here.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ class RelayNamespace(Namespace):
 
 class RelayBackend(ServiceBusBackend):
     namespace_type = RelayNamespace
-    type_name = "Microsoft.Relay/Namespaces"  # as RelayNameSpaceGet.json spells it
-    entity_path = False
 
 
 URLS = sas_urls("relay", r"Microsoft\.Relay", "hybridConnections|wcfRelays", namespace_get=False)

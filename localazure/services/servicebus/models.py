@@ -10,7 +10,7 @@ that names the key, and whether an entity rule's connection strings name the ent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, ArmResource
 from localazure.services.base import new_key
@@ -26,6 +26,8 @@ class Namespace(ArmResource):
     disable_local_auth: bool = False
 
     provider: ClassVar[str] = "Microsoft.ServiceBus/namespaces"
+    # An entity rule's connection strings end in EntityPath= (SBQueueAuthorizationRuleRegenerateKey.json).
+    entity_path: ClassVar[bool] = True
 
 
 @dataclass
@@ -47,13 +49,19 @@ class Rule:
         entity = f"/{self.entity[0]}/{self.entity[1]}" if self.entity else ""
         return f"{self.namespace.id}{entity}/authorizationRules/{self.name}"
 
+    def connection_string(self, key_type: str) -> str:
+        """The service's connection string around one of the rule's keys, as its listKeys answer writes it."""
+        entity = f";EntityPath={self.entity[1]}" if self.entity and self.namespace.entity_path else ""
+        return (
+            f"Endpoint=sb://{self.namespace.name}.servicebus.windows.net/;"
+            f"SharedAccessKeyName={self.name};SharedAccessKey={self.keys[key_type]}{entity}"
+        )
+
 
 class ServiceBusBackend:
     namespace_type: type[Namespace] = Namespace
     type_name = "Microsoft.ServiceBus/Namespaces"  # as the namespace GET spells it (SBNameSpaceGet.json)
     key_field = "keyType"  # regenerateKeys' body field (RegenerateAccessKeyParameters)
-    # An entity rule's connection strings end in EntityPath= (SBQueueAuthorizationRuleRegenerateKey.json).
-    entity_path = True
 
     def __init__(self, cloud: LocalAzure) -> None:
         self.cloud = cloud
@@ -77,6 +85,12 @@ class ServiceBusBackend:
             created = Rule(owner, rule, entity)
             self.rules[created.id.lower()] = created
             return created
+
+    def requested_key(self, body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """The key a regenerateKeys body names, as the enum spells it, and the value it sets, if any
+        (``RegenerateAccessKeyParameters``: ``keyType``, and an optional ``key``)."""
+        key_type = body.get(self.key_field)
+        return (key_type if key_type in KEY_TYPES else None), body.get("key")
 
     def resources(self) -> list[Rule]:
         return list(self.rules.values())

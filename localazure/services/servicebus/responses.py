@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from localazure.services.base import new_key
-from localazure.services.servicebus.models import KEY_TYPES, Rule
+from localazure.services.servicebus.models import Rule
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -40,17 +40,18 @@ def get_namespace(servicebus: ServiceBusBackend, request: Request, match: re.Mat
 
 
 def list_keys(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Response:
-    return Response(200, _access_keys(servicebus, _rule(servicebus, request, match)))
+    return Response(200, access_keys(_rule(servicebus, request, match)))
 
 
 def regenerate_keys(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Response:
     rule = _rule(servicebus, request, match)
     body = request.json() or {}
-    key_type = body.get(servicebus.key_field)
-    if key_type not in KEY_TYPES:  # spelled as the enum spells it
-        raise ApiError(400, "BadRequest", f"The value '{key_type}' is not valid for {servicebus.key_field}.")
-    rule.keys[key_type] = str(body.get("key") or new_key())
-    return Response(200, _access_keys(servicebus, rule))
+    key_type, key = servicebus.requested_key(body)
+    if key_type is None:
+        named = body.get(servicebus.key_field)
+        raise ApiError(400, "BadRequest", f"The value '{named}' is not valid for {servicebus.key_field}.")
+    rule.keys[key_type] = str(key or new_key())
+    return Response(200, access_keys(rule))
 
 
 def _rule(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Rule:
@@ -62,15 +63,12 @@ def _rule(servicebus: ServiceBusBackend, request: Request, match: re.Match[str])
     return rule
 
 
-def _access_keys(servicebus: ServiceBusBackend, rule: Rule) -> dict:
-    entity = f";EntityPath={rule.entity[1]}" if rule.entity and servicebus.entity_path else ""
-    base = (
-        f"Endpoint=sb://{rule.namespace.name}.servicebus.windows.net/;SharedAccessKeyName={rule.name};SharedAccessKey="
-    )
+def access_keys(rule: Rule) -> dict[str, str]:
+    """The ``AccessKeys`` (``ResourceListKeys``) answer of listKeys and regenerateKeys."""
     return {
         "keyName": rule.name,
-        "primaryConnectionString": base + rule.keys["PrimaryKey"] + entity,
-        "secondaryConnectionString": base + rule.keys["SecondaryKey"] + entity,
+        "primaryConnectionString": rule.connection_string("PrimaryKey"),
+        "secondaryConnectionString": rule.connection_string("SecondaryKey"),
         "primaryKey": rule.keys["PrimaryKey"],
         "secondaryKey": rule.keys["SecondaryKey"],
     }
