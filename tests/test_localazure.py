@@ -317,6 +317,34 @@ def test_injected_429_dropped_connection_and_latency(cloud):
     assert time.monotonic() - started >= 0.3
 
 
+def _regenerate_hub_rule(cloud, body: object) -> tuple[requests.Response, object]:
+    rule = cloud.notificationhubs.create_rule("nh-keys", "send", entity=("notificationHubs", "mobile"))
+    url = f"https://management.azure.com{rule.id}/regenerateKeys?api-version=2023-09-01"
+    return _arm(cloud, "POST", url, _token(cloud, "https://management.azure.com").json()["access_token"], body), rule
+
+
+@pytest.mark.parametrize("policy_key", ["SecondaryKey", "Secondary Key", "secondarykey"])
+def test_notification_hubs_reads_the_policy_key_as_an_open_string(cloud, policy_key):
+    """PolicyKeyType is modelAsString (2023-09-01) and Azure/aaz's 2017-04-01 examples send "Secondary Key";
+    PolicyKeyResource has no ``key``: a value sent in one is not the new key."""
+    answer, rule = _regenerate_hub_rule(cloud, {"policyKey": policy_key, "key": "chosen"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["secondaryKey"] == rule.keys["SecondaryKey"] != "chosen"
+
+
+def test_notification_hubs_refuses_a_policy_key_naming_neither_key(cloud):
+    answer, rule = _regenerate_hub_rule(cloud, {"policyKey": "TertiaryKey"})
+    assert answer.status_code == 400, answer.text
+    assert helpers.calls(cloud, "notificationhubs.regenerate_keys") == 1 and not helpers.regenerations(cloud)
+
+
+def test_an_injected_status_after_the_write_reaches_the_client_once_the_write_is_done(cloud):
+    cloud.inject("notificationhubs.regenerate_keys", status=503, after=True)
+    answer, rule = _regenerate_hub_rule(cloud, {"policyKey": "PrimaryKey"})
+    assert answer.status_code == 503, answer.text
+    assert helpers.regenerations(cloud) == 1, "the write was done before the answer failed"
+
+
 def test_unknown_vault_host_fails_like_dns(cloud):
     from azure.core.exceptions import ServiceRequestError
 
