@@ -333,14 +333,14 @@ def test_notification_hubs_reads_the_policy_key_as_an_open_string(cloud, policy_
 
 
 def test_notification_hubs_refuses_a_policy_key_naming_neither_key(cloud):
-    answer, rule = _regenerate_hub_rule(cloud, {"policyKey": "TertiaryKey"})
+    answer, _ = _regenerate_hub_rule(cloud, {"policyKey": "TertiaryKey"})
     assert answer.status_code == 400, answer.text
     assert helpers.calls(cloud, "notificationhubs.regenerate_keys") == 1 and not helpers.regenerations(cloud)
 
 
 def test_an_injected_status_after_the_write_reaches_the_client_once_the_write_is_done(cloud):
     cloud.inject("notificationhubs.regenerate_keys", status=503, after=True)
-    answer, rule = _regenerate_hub_rule(cloud, {"policyKey": "PrimaryKey"})
+    answer, _ = _regenerate_hub_rule(cloud, {"policyKey": "PrimaryKey"})
     assert answer.status_code == 503, answer.text
     assert helpers.regenerations(cloud) == 1, "the write was done before the answer failed"
 

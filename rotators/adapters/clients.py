@@ -146,8 +146,9 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 @functools.cache
 def arm_client(cloud: Cloud) -> Any:
     """azure-mgmt-core's ARM pipeline with the policies a generated management client builds, for a
-    kind whose management SDK is not a dependency (Azure Managed Redis): requests go out with
-    ``send_request`` on absolute URLs, under the same timeouts, retries and deadline as every client."""
+    kind whose management SDK is not a dependency (Azure Managed Redis, Relay, Notification Hubs):
+    requests go out with ``send_request`` on absolute URLs, under the same timeouts, retries and
+    deadline as every client."""
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 

@@ -69,10 +69,11 @@ TOPIC = AccountKeyKind(
     ),
 )
 
-# Namespaces (Event Grid's MQTT broker and namespace topics): spec Namespaces_ListSharedAccessKeys.json
-# ({"key1", "key2"}) and Namespaces_RegenerateKey.json (body {"keyName": "key1"}; long-running, 200 with
-# the keys or 202 with Location and Azure-AsyncOperation). The 2025-02-15 Namespace model has no
-# disableLocalAuth (nor any other property that refuses keys): its keys are never refused.
+# Namespaces (their namespace topics; nothing shows MQTT clients using these keys): spec
+# Namespaces_ListSharedAccessKeys.json ({"key1", "key2"}) and Namespaces_RegenerateKey.json (body
+# {"keyName": "key1"}; long-running, 200 with the keys or 202 with Location and Azure-AsyncOperation).
+# The 2025-02-15 Namespace model has no disableLocalAuth (nor any other property that refuses keys):
+# its keys are never refused.
 NAMESPACE = AccountKeyKind(
     "Microsoft.EventGrid/namespaces",
     "Event Grid namespace",
