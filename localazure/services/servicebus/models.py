@@ -3,8 +3,8 @@
 Event Hubs, Relay and Notification Hubs share the design (their own specs' ``AuthorizationRules.json``,
 ``notificationhubs.json``), so their backends are this one under another provider
 (:mod:`localazure.services.eventhubs`, :mod:`localazure.services.relay`,
-:mod:`localazure.services.notificationhubs`), with the differences their specs show: the body field
-that names the key, and whether an entity rule's connection strings name the entity.
+:mod:`localazure.services.notificationhubs`), with the differences their specs and live recordings show:
+the body field that names the key, and whether an entity rule's connection strings name the entity.
 """
 
 from __future__ import annotations
