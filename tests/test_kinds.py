@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from localazure.services import SERVICES
-from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
 from localazure.services.servicebus import responses as servicebus_responses
 from rotators.core.errors import RotationError
 from rotators.kinds import kind_for
@@ -632,25 +631,19 @@ def test_relay_and_notification_hubs_connection_strings_are_the_service_s_own(cl
     )
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        "Microsoft.Relay/namespaces/ns1/hybridConnections/hc1/authorizationRules/send",
-        "Microsoft.NotificationHubs/namespaces/ns1/notificationHubs/hub1/authorizationRules/send",
-    ],
-)
-@pytest.mark.parametrize("cloud_name", ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"])
-def test_relay_and_notification_hubs_connection_strings_are_on_the_vault_s_cloud(rule, cloud_name):
-    """On the cloud's Service Bus host, where the service's own connection strings are."""
-    from rotators.core.clouds import CLOUDS
+def test_a_relay_or_notification_hubs_key_the_service_no_longer_lists_gets_no_connection_string(cloud):
+    """The connection string is the service's own for the key, or none: never one built around a key
+    the rule no longer holds (another rotation regenerated it in between)."""
+    from rotators.core.clouds import PUBLIC
+    from rotators.core.errors import UpstreamError
     from rotators.core.keys import Description
     from rotators.core.parsing import parse_resource_id
     from rotators.core.resources import Resource
 
-    (cloud,) = (c for c in CLOUDS if c.name == cloud_name)
-    parsed = parse_resource_id(f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg/providers/{rule}")
+    rule = cloud.relay.create_rule("relay-app", "send", entity=("hybridConnections", "orders"))
+    parsed = parse_resource_id(rule.id)
     assert parsed is not None
-    kind = kind_for(Resource(parsed, cloud).type)
-    written = kind.connection_string(Resource(parsed, cloud), "k3y=", Description())
-    assert written.startswith(f"Endpoint=sb://ns1.{cloud.servicebus_suffix}/;"), written
-    assert kind.key_in_connection_string(written) == "k3y="
+    resource = Resource(parsed, PUBLIC)
+    with pytest.raises(UpstreamError, match="no longer lists the key being written") as refused:
+        kind_for(resource.type).connection_string(resource, "k3y-no-longer-held=", Description())
+    assert "k3y" not in str(refused.value)

@@ -5,7 +5,7 @@ Spec ``Microsoft.NotificationHubs/NotificationHubs/stable/2023-09-01/notificatio
 ``secondaryKey``, connection strings); ``Namespaces_RegenerateKeys`` and ``NotificationHubs_RegenerateKeys``
 take ``PolicyKeyResource`` ``{"policyKey": "PrimaryKey"|"SecondaryKey"}`` (``PolicyKeyType``; not the
 ``keyType`` of Service Bus and Relay) and answer 200 with the same ``ResourceListKeys`` (synchronous).
-Connection strings as live Azure writes them, a hub's rule's too:
+The connection string published is the service's own; live Azure writes it, a hub's rule's too,
 ``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<rule>;SharedAccessKey=<key>``,
 no ``EntityPath`` (Azure/azure-cli-extensions ``src/notification-hub/.../recordings/test_notificationhubs.yaml``,
 2023-07-24: a hub rule's listKeys; New-AzNotificationHubKey's documented sample likewise). The 2023-09-01
@@ -29,7 +29,6 @@ _rule = partial(
     display_name="Notification Hubs authorization rule",
     api_version=API_VERSION,
     key_field="policyKey",
-    entity_path=False,
     passwordless="no other: Notification Hubs' data plane accepts shared access signatures only",
     # Action names as Microsoft's catalog spells them (permissions/web-and-mobile: Microsoft.NotificationHubs).
     role=Role(

@@ -4,14 +4,15 @@ Spec ``Microsoft.Relay/stable/2021-11-01/authorizationRules.json``: ``Namespaces
 ``HybridConnections_ListKeys`` and ``WCFRelays_ListKeys`` answer ``AccessKeys`` (``primaryKey``,
 ``secondaryKey``, connection strings); the three ``*_RegenerateKeys`` take
 ``RegenerateAccessKeyParameters`` ``{"keyType": "PrimaryKey"|"SecondaryKey"}`` and answer 200 with the
-same ``AccessKeys`` (synchronous): the Service Bus design (:mod:`rotators.kinds.sasrules`). Connection
-strings as live Azure writes them: ``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=
-<rule>;SharedAccessKey=<key>``, and a hybrid connection's or WCF relay's rule adds ``;EntityPath=<entity>``
-(Azure/azure-cli recordings ``relay/tests/latest/recordings/test_relay_hyco.yaml`` and
-``test_relay_wcfrelay.yaml``, 2023-08-22: listKeys and both regenerateKeys); azure-relay-dotnet's
-one-argument ``HybridConnectionListener`` needs it. The spec examples, which name no entity, are not
-what the service answers. ``RelayNamespaceProperties`` has no ``disableLocalAuth``: nothing
-refuses the keys. No azure-mgmt-relay dependency: the calls go through :mod:`rotators.kinds.armrest`.
+same ``AccessKeys`` (synchronous): the Service Bus design (:mod:`rotators.kinds.sasrules`). The
+connection string published is the service's own; live Azure writes
+``Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=<rule>;SharedAccessKey=<key>``,
+and a hybrid connection's or WCF relay's rule adds ``;EntityPath=<entity>`` (Azure/azure-cli recordings
+``relay/tests/latest/recordings/test_relay_hyco.yaml`` and ``test_relay_wcfrelay.yaml``, 2023-08-22:
+listKeys and both regenerateKeys), which azure-relay-dotnet's one-argument ``HybridConnectionListener``
+needs; the spec examples, which name no entity, are not what the service answers.
+``RelayNamespaceProperties`` has no ``disableLocalAuth``: nothing refuses the keys. No azure-mgmt-relay
+dependency: the calls go through :mod:`rotators.kinds.armrest`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ _rule = partial(
     display_name="Relay authorization rule",
     api_version=API_VERSION,
     key_field="keyType",
-    entity_path=True,
     passwordless="Microsoft Entra ID: give the app a managed identity and an Azure Relay data role",
     # Action names as Microsoft's catalog spells them (permissions/integration: Microsoft.Relay).
     role=Role(

@@ -12,6 +12,7 @@ built by the service's module: :class:`SasRuleKind` through the service's manage
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
@@ -90,8 +91,9 @@ class SasRuleKind(_SasRule):
 class RestSasRuleKind(_SasRule):
     """One level of rule of a service whose management SDK is not a dependency (Relay, Notification Hubs).
 
-    Nothing is read before the keys: the namespace has no switch that refuses them, and the connection
-    string is written on the cloud's Service Bus host, as the service's own are.
+    Nothing is read before the keys: the namespace has no switch that refuses them. The connection
+    string is the service's own, as its ``listKeys`` writes it for the key: its cloud's host, and an
+    ``EntityPath`` exactly where the service writes one (the live recordings the service's module cites).
     """
 
     resource_type: str
@@ -99,7 +101,6 @@ class RestSasRuleKind(_SasRule):
     display_name: str
     api_version: str
     key_field: str  # the regenerateKeys body's field that names the key
-    entity_path: bool  # whether the service's connection strings of an entity's rule name the entity (EntityPath=)
     passwordless: str
     role: Role
 
@@ -107,9 +108,7 @@ class RestSasRuleKind(_SasRule):
         return Description()
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
-        with arm_call(self, resource, "List keys of"):
-            keys = armrest.send(resource, "POST", armrest.path(resource.arm, self.api_version, "listKeys"))
-        return _listed(keys)
+        return _listed(self._access_keys(resource))
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         with arm_call(self, resource, f"Regenerate {key} of"):
@@ -118,12 +117,23 @@ class RestSasRuleKind(_SasRule):
         return _listed(keys)
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
-        """As the service's own ``listKeys`` and ``regenerateKeys`` answers write them (live recordings:
-        the service's module)."""
-        return _connection_string(resource, key_value, entity_path=self.entity_path)
+        """The service's own connection string for ``key_value``, from a fresh listing."""
+        listed = self._access_keys(resource)
+        for level in ("primary", "secondary"):
+            written = listed.get(f"{level}ConnectionString")
+            if hmac.compare_digest(str(listed.get(f"{level}Key", "")).encode(), key_value.encode()) and written:
+                return str(written)
+        raise UpstreamError(f"{resource.name} no longer lists the key being written; rotate again.")
+
+    def _access_keys(self, resource: Resource) -> dict[str, Any]:
+        """The ``AccessKeys`` (``ResourceListKeys``) answer of ``listKeys``, read as JSON."""
+        with arm_call(self, resource, "List keys of"):
+            keys = armrest.send(resource, "POST", armrest.path(resource.arm, self.api_version, "listKeys"))
+        return keys if isinstance(keys, dict) else {}
 
 
 def _connection_string(resource: Resource, key_value: str, *, entity_path: bool) -> str:
+    """Service Bus's and Event Hubs' form (their spec examples), on the vault's cloud."""
     names = resource.arm.names
     value = (
         f"Endpoint=sb://{names[0]}.{resource.cloud.servicebus_suffix}/;"
