@@ -30,6 +30,7 @@ _FOREIGN_IDENTITY = (
     "IMDS_ENDPOINT",
 )
 
+
 def clear_process_state() -> None:
     """What a new worker process starts with: no settings read, no client built.
 
