@@ -16,9 +16,8 @@ StackExchange.Redis's, as for Azure Cache for Redis,
 development FAQ" advises, AbortOnConnectFail false).
 
 No new SDK: azure-mgmt-redisenterprise is not a dependency, so the calls go through azure-mgmt-core's
-ARM pipeline (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline
-of every management client) with ``send_request``, each answer mapped to errors as the generated
-operations map them. No key test: a Redis AUTH needs a RESP client (README, *Verify before publish*).
+ARM pipeline (:mod:`rotators.kinds.armrest`). No key test: a Redis AUTH needs a RESP client (README, *Verify
+before publish*).
 """
 
 from __future__ import annotations
@@ -26,12 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote
 
-from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.core.resources import Credential, Resource, pair
+from rotators.kinds import armrest
 from rotators.kinds.accountkeys import ONCE
 from rotators.kinds.base import Role, arm_call
 
@@ -54,9 +52,9 @@ class ManagedRedisKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            database = _properties(_send(resource, "GET", _path(resource)))
+            database = armrest.properties(_send(resource, "GET", _path(resource)))
             cluster_answer = _send(resource, "GET", _path(resource, cluster=True))
-        cluster = _properties(cluster_answer)
+        cluster = armrest.properties(cluster_answer)
         switch = str(database.get("accessKeysAuthentication") or "")
         disabled = "accessKeysAuthentication is Disabled" if switch.lower() == "disabled" else None
         host = cluster.get("hostName")
@@ -92,38 +90,10 @@ def _path(resource: Resource, *, cluster: bool = False) -> str:
     parsed = resource.arm
     if cluster:
         parsed = replace(parsed, types=parsed.types[:1], names=parsed.names[:1])
-    return quote(str(parsed))
+    return armrest.path(parsed)
 
 
-def _send(
-    resource: Resource,
-    method: str,
-    path: str,
-    body: Mapping[str, str] | None = None,
-    *,
-    accept: tuple[int, ...] = (200,),
-    **options: Any,
-) -> Any:
-    """One ARM call through the client's pipeline; an answer outside ``accept`` raises as a generated
-    operation's would (``map_error``, then ``HttpResponseError`` in ARM's error format)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        map_error,
-    )
-    from azure.core.rest import HttpRequest
-    from azure.mgmt.core.exceptions import ARMErrorFormat
-
-    url = resource.cloud.arm_endpoint + path
-    request = HttpRequest(method, url, params={"api-version": API_VERSION}, json=body)
-    response = clients.arm_client(resource.cloud).send_request(request, **options)
-    if response.status_code not in accept:
-        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
-        map_error(status_code=response.status_code, response=response, error_map=errors)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response.json() if response.content else None
+_send = armrest.ArmRest(API_VERSION).send
 
 
 def _retiring(cluster: Any) -> str | None:
@@ -135,11 +105,6 @@ def _retiring(cluster: Any) -> str | None:
     if name.lower().startswith("enterprise"):
         return f"Azure Cache for Redis Enterprise ({name}) retires on 2027-03-31: move to Azure Managed Redis"
     return None
-
-
-def _properties(answer: Any) -> dict[str, Any]:
-    properties = answer.get("properties") if isinstance(answer, dict) else None
-    return properties if isinstance(properties, dict) else {}
 
 
 def _values(keys: Any) -> dict[str, str]:
