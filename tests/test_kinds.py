@@ -134,6 +134,8 @@ KINDS = {
         data_plane="azure.communication.phonenumbers",
     ),
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
+    # No SDK: ARM through azure-mgmt-core, the registry through azure-core (rotators/kinds/containerregistry.py).
+    "containerregistry": _keyed("containerregistry", "password", "password2", ""),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
     "signalr": _keyed("signalr", "Primary", "Secondary", "azure.mgmt.signalr", connection_string=True),
@@ -563,3 +565,19 @@ def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, ca
         assert "retires" not in out, out
     else:
         assert f"retires on {retires}: move to Azure Managed Redis" in out, out
+
+
+# Container Registry's admin user (issue 28, item 2) -------------------------------------------------
+
+
+def test_a_registry_whose_admin_user_is_disabled_is_refused_without_listing_its_passwords(cloud):
+    """adminUserEnabled false: refused with the passwordless alternative, dry run too, before any listing."""
+    helpers.enroll_keyed(cloud, "containerregistry", "password", secret="acr-password")
+    cloud.containerregistry.items["containerregistry-app"].keys_off = True
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "acr-password", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+        message = body["error"]["message"]
+        assert "adminUserEnabled is false" in message and "AcrPull" in message, message
+    assert helpers.calls(cloud, "containerregistry.list_keys") == 0
+    helpers.assert_nothing_written(cloud)
