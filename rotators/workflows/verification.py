@@ -34,7 +34,6 @@ logger = get_logger(__name__)
 # How long a refusal right after regeneration is waited out within one trigger.
 PROPAGATION_SECONDS = 60.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 1.0, 8.0
-_MARGIN = 0.5  # seconds a try needs beyond the reserve to be worth starting
 
 
 def reason_to_wait(  # noqa: PLR0911
@@ -56,9 +55,8 @@ def reason_to_wait(  # noqa: PLR0911
     started, pause = time.monotonic(), _FIRST_PAUSE
     while True:
         left = deadline.remaining()
-        if left is not None and left <= reserve + _MARGIN:
+        if left is not None and left <= reserve + 0.5:
             return f"the trigger's time is up before the new {key} of {resource.name} could be tested"
-        tried = time.monotonic()
         try:
             # The test never eats the time the write and the lock's release need.
             with deadline.budget(left - reserve if left is not None else PROPAGATION_SECONDS):
@@ -69,10 +67,9 @@ def reason_to_wait(  # noqa: PLR0911
         except DeadlineExceeded:
             return _unreachable(mode, resource.name, key, "no answer in the trigger's time")
         except KeyRefused:
-            left, now = deadline.remaining(), time.monotonic()
-            # Another try needs the pause, as long as this one took, and the margin kept above.
-            needed = pause + (now - tried) + reserve + _MARGIN
-            if now - started + pause > PROPAGATION_SECONDS or (left is not None and left < needed):
+            left = deadline.remaining()
+            waited = time.monotonic() - started
+            if waited + pause > PROPAGATION_SECONDS or (left is not None and left < pause + reserve):
                 logger.warning(
                     "The new %s of %s is not accepted by its data plane yet; it is not published, and a later "
                     "trigger tests it again.",
