@@ -52,7 +52,6 @@ from rotators.kinds.base import Role, arm_call
 API_VERSION = "2023-07-01"  # GA since 2023, with adminUserEnabled, listCredentials and regenerateCredential
 LOGIN_SERVER, USERNAME = "loginServer", "username"  # what describe reads for the key test
 _NAMES = ("password", "password2")
-_send = armrest.ArmRest(API_VERSION).send
 
 
 class ContainerRegistryKind:
@@ -77,7 +76,7 @@ class ContainerRegistryKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            registry = _send(resource, "GET", armrest.path(resource.arm))
+            registry = armrest.send(resource, "GET", armrest.path(resource.arm, API_VERSION))
         properties = armrest.properties(registry)
         disabled = None if properties.get("adminUserEnabled") is True else "adminUserEnabled is false"
         login_server = properties.get("loginServer")
@@ -88,14 +87,13 @@ class ContainerRegistryKind:
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List the admin passwords of"):
-            listed = _send(resource, "POST", armrest.path(resource.arm) + "/listCredentials")
+            listed = armrest.send(resource, "POST", armrest.path(resource.arm, API_VERSION, "listCredentials"))
         return _passwords(listed)
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         with arm_call(self, resource, f"Regenerate {key} of"):
-            answer = _send(
-                resource, "POST", armrest.path(resource.arm) + "/regenerateCredential", {"name": key}, **ONCE
-            )
+            url_path = armrest.path(resource.arm, API_VERSION, "regenerateCredential")
+            answer = armrest.send(resource, "POST", url_path, {"name": key}, **ONCE)
         return _passwords(answer)
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:

@@ -16,8 +16,8 @@ StackExchange.Redis's, as for Azure Cache for Redis,
 development FAQ" advises, AbortOnConnectFail false).
 
 No new SDK: azure-mgmt-redisenterprise is not a dependency, so the calls go through azure-mgmt-core's
-ARM pipeline (:mod:`rotators.kinds.armrest`). No key test: a Redis AUTH needs a RESP client (README, *Verify
-before publish*).
+ARM pipeline (:mod:`rotators.kinds.armrest`). No key test: a Redis AUTH needs a RESP client (README,
+*Verify before publish*).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class ManagedRedisKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            database = armrest.properties(_send(resource, "GET", _path(resource)))
-            cluster_answer = _send(resource, "GET", _path(resource, cluster=True))
+            database = armrest.properties(armrest.send(resource, "GET", _path(resource)))
+            cluster_answer = armrest.send(resource, "GET", _path(resource, cluster=True))
         cluster = armrest.properties(cluster_answer)
         switch = str(database.get("accessKeysAuthentication") or "")
         disabled = "accessKeysAuthentication is Disabled" if switch.lower() == "disabled" else None
@@ -63,13 +63,15 @@ class ManagedRedisKind:
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = _send(resource, "POST", _path(resource) + "/listKeys")
+            keys = armrest.send(resource, "POST", _path(resource, "listKeys"))
         return _values(keys)
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         """Started once (``ONCE``): a 200's keys or a 202 alike, the rotation then watches the keys."""
         with arm_call(self, resource, f"Regenerate {key} of"):
-            _send(resource, "POST", _path(resource) + "/regenerateKey", {"keyType": key}, accept=(200, 202), **ONCE)
+            armrest.send(
+                resource, "POST", _path(resource, "regenerateKey"), {"keyType": key}, accept=(200, 202), **ONCE
+            )
         return None
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
@@ -85,15 +87,12 @@ class ManagedRedisKind:
         return key_in_connection_string(value, "password", separator=",")
 
 
-def _path(resource: Resource, *, cluster: bool = False) -> str:
-    """The database's (or its cluster's) ID, percent-encoded as the SDKs send names."""
+def _path(resource: Resource, action: str = "", *, cluster: bool = False) -> str:
+    """The database's (or its cluster's) ID, percent-encoded as the SDKs send names, then ``/action``."""
     parsed = resource.arm
     if cluster:
         parsed = replace(parsed, types=parsed.types[:1], names=parsed.names[:1])
-    return armrest.path(parsed)
-
-
-_send = armrest.ArmRest(API_VERSION).send
+    return armrest.path(parsed, API_VERSION, action)
 
 
 def _retiring(cluster: Any) -> str | None:
