@@ -28,6 +28,9 @@ SERVED_HOSTS = (
     "*.search.windows.net",
     "*.webpubsub.azure.com",
     "*.eastus.batch.azure.com",
+    "*.azurecr.io",  # container registries' login servers, and Azure China's and US Government's
+    "*.azurecr.cn",
+    "*.azurecr.us",
     *sorted(LOGIN_HOSTS),  # Entra ID's token endpoints of each cloud
     *GRAPH_LOGIN_HOSTS,  # Microsoft Graph of each cloud
 )

@@ -163,6 +163,8 @@ KINDS = {
         data_plane="azure.communication.phonenumbers",
     ),
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
+    # No SDK: ARM through azure-mgmt-core, the registry through azure-core (rotators/kinds/containerregistry.py).
+    "containerregistry": _keyed("containerregistry", "password", "password2", ""),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
     # No switch refuses a namespace's keys at 2025-02-15.
@@ -634,3 +636,19 @@ def test_relay_and_notification_hubs_connection_strings_are_on_the_vault_s_cloud
     )
     assert written == expected
     assert kind.key_in_connection_string(written) == "k3y="
+
+
+# Container Registry's admin user (issue 28, item 2) -------------------------------------------------
+
+
+def test_a_registry_whose_admin_user_is_disabled_is_refused_without_listing_its_passwords(cloud):
+    """adminUserEnabled false: refused with the passwordless alternative, dry run too, before any listing."""
+    helpers.enroll_keyed(cloud, "containerregistry", "password", secret="acr-password")
+    cloud.containerregistry.items["containerregistry-app"].keys_off = True
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "acr-password", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+        message = body["error"]["message"]
+        assert "adminUserEnabled is false" in message and "AcrPull" in message, message
+    assert helpers.calls(cloud, "containerregistry.list_keys") == 0
+    helpers.assert_nothing_written(cloud)

@@ -156,6 +156,16 @@ def arm_client(cloud: Cloud) -> Any:
     return ARMPipelineClient(cloud.arm_endpoint, config=config, **options)
 
 
+def data_plane_client(endpoint: str, authentication: Any) -> PipelineClient[HttpRequest, HttpResponse]:
+    """A bare azure-core pipeline on ``endpoint`` for a key test no SDK makes (Container Registry's ``/v2/``):
+    the bounds of :func:`data_plane_options`, ``authentication`` carrying the key, and no redirect followed
+    (the key goes to ``endpoint`` only). Not cached: it holds the key, which is about to change."""
+    from azure.core import PipelineClient
+
+    options = {**data_plane_options(), "permit_redirects": False}
+    return PipelineClient(endpoint, config=_configuration(options, authentication), **options)
+
+
 def _configuration(options: dict[str, Any], authentication: Any) -> Any:
     """The policies a generated client builds, from ``options`` (:func:`client_options`), with ``authentication``:
     for a pipeline sent raw requests with ``send_request``."""

@@ -50,6 +50,7 @@ _KINDS = {
     "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",
     "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
+    "Microsoft.ContainerRegistry/registries": "rotators.kinds.containerregistry:KIND",
     "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
     "Microsoft.EventGrid/topics": "rotators.kinds.eventgrid:TOPIC",
     "Microsoft.EventGrid/namespaces": "rotators.kinds.eventgrid:NAMESPACE",
