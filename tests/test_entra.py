@@ -536,3 +536,180 @@ def test_the_tenant_is_the_setting_else_the_one_the_vaults_challenge_names(cloud
     monkeypatch.setenv("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555")
     settings.get_settings.cache_clear()
     assert entra.tenant(helpers.vault_address(VAULT)) == "11111111-2222-3333-4444-555555555555"
+
+
+# consumers of an application's secret: named by their ARM IDs (an application is in no subscription) --------
+
+APPS_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000cc"
+REFERENCE = f"@Microsoft.KeyVault(SecretUri=https://{VAULT}.vault.azure.net/secrets/{SECRET}/)"
+
+
+def consumer_app(cloud, name: str, **options):
+    """An App Service app in a subscription of its own that reads the secret through a Key Vault reference."""
+    return cloud.appservice.create_app(name, {"CLIENT_SECRET": REFERENCE}, subscription=APPS_SUBSCRIPTION, **options)
+
+
+def enroll_with_consumers(cloud, *apps, secret: str = SECRET, ours: bool = False):
+    """An enrolled application whose secret declares ``apps`` by their ARM IDs; with ``ours``, the password the
+    secret holds is one the product added (a rotation before this one), not one set up by hand."""
+    application, password, version = enroll(cloud, secret=secret)
+    if ours:
+        password.display_name = f"key-rotators {VAULT}/{secret} 20260101T000000Z"
+    tags = {**current(cloud, secret).tags, "Consumers": ",".join(app.id for app in apps)}
+    cloud.keyvault.current_secret(VAULT, secret).tags = tags
+    return application, password, version
+
+
+def test_an_applications_consumers_are_named_by_arm_id_and_refreshed_after_its_rotation(cloud):
+    fast, other = consumer_app(cloud, "app-fast"), consumer_app(cloud, "app-other", slot="staging")
+    enroll_with_consumers(cloud, fast, other)
+
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    states = {report["consumer"]: report["state"] for report in body["consumers"]}
+    assert states == {fast.id: "moved", other.id: "moved"}
+    assert helpers.calls(cloud, "appservice.refresh") == 2
+    assert fast.active["appsettings/CLIENT_SECRET"] == current(cloud).version
+
+
+def test_a_consumer_named_by_its_resource_group_alone_is_refused_for_an_application(cloud):
+    enroll(cloud)
+    version = current(cloud)
+    version.tags = {**version.tags, "Consumers": "rg-apps/app-fast"}
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "SecretNotRotatable"), body
+    assert "is in no subscription: name each consumer by its ARM resource ID" in body["error"]["message"]
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "wrong"),
+    [
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
+            "not the ID of an App Service",
+        ),
+        ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app-a", "subscription 'x' is not a GUID"),
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/appconfig:rg/providers/Microsoft.Web/sites/app-a",
+            "resource group",
+        ),
+        (f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/-a", "app '-a'"),
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/a/b",
+            "not an ARM resource ID",
+        ),
+    ],
+)
+def test_a_consumer_arm_id_is_checked_like_any_entry(entry, wrong):
+    from rotators.core.consumers import parse_consumers
+    from rotators.core.errors import NotRotatable
+
+    with pytest.raises(NotRotatable, match="entry 1") as refused:
+        parse_consumers(entry)
+    assert wrong in refused.value.message
+
+
+def test_consumer_arm_ids_read_back_as_written():
+    from rotators.core.consumers import ConsumerKind, parse_consumers, tag_value
+
+    group = f"/subscriptions/{APPS_SUBSCRIPTION.upper()}/resourcegroups/rg-apps/providers"
+    store_id = f"{group}/microsoft.appconfiguration/configurationStores/cfg-app"
+    raw = f"{group}/Microsoft.Web/sites/app-a/slots/staging,{store_id}"
+    slot, store = parse_consumers(raw).consumers
+    assert (slot.subscription, slot.resource_group, slot.app, slot.slot) == (
+        APPS_SUBSCRIPTION,
+        "rg-apps",
+        "app-a",
+        "staging",
+    )
+    assert (store.kind, store.app) == (ConsumerKind.APP_CONFIGURATION, "cfg-app")
+    assert parse_consumers(tag_value((slot, store))).consumers == (slot, store)
+
+
+def test_discovery_finds_an_applications_consumers_in_the_scope_given_and_records_their_arm_ids(cloud, capsys):
+    from rotators.triggers.cli import OK
+
+    fast = consumer_app(cloud, "app-fast")
+    consumer_app(cloud, "app-unrelated").settings = {}
+    _, _, version = enroll(cloud)
+
+    code, out, _ = cli(capsys, "consumers", "--vault", VAULT, "--secret", SECRET, "--apply")
+    assert code == OK and "not searched: an Entra ID application is in no subscription; give --scope" in out, out
+    assert "Consumers" not in current(cloud).tags
+
+    scope = f"/subscriptions/{APPS_SUBSCRIPTION}"
+    code, out, _ = cli(capsys, "consumers", "--vault", VAULT, "--secret", SECRET, "--scope", scope, "--apply")
+    assert code == OK and f"recorded 1 consumers in tag Consumers of version {version}" in out, out
+    assert current(cloud).tags["Consumers"] == fast.id
+    status, body = rotate()
+    assert (status, [report["consumer"] for report in body["consumers"]]) == (200, [fast.id]), body
+
+
+# early revocation (ROTATION_EARLY_PASSWORD_REVOCATION=confirmed) ----------------------------------------------
+
+
+def early_revocation(monkeypatch, mode: str = "confirmed") -> None:
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_EARLY_PASSWORD_REVOCATION", mode)
+    get_settings.cache_clear()
+
+
+def run_sweep(how: str) -> None:
+    """The sweep as the timer runs it (fanned out on the queues), or in one process (python -m rotators sweep)."""
+    from rotators.workflows.sweep import sweep
+
+    if how == "timer":
+        helpers.sweep()
+    else:
+        sweep(now=helpers.now())
+
+
+@pytest.mark.parametrize("how", ["timer", "cli"])
+def test_the_previous_password_is_removed_early_once_every_consumer_confirms_and_only_once(cloud, monkeypatch, how):
+    early_revocation(monkeypatch)
+    fast, slow = consumer_app(cloud, "app-fast"), consumer_app(cloud, "app-slow")
+    slow.refresh_delay = 3600  # its refresh lands an hour later
+    application, previous, first = enroll_with_consumers(cloud, fast, slow, ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    held = current(cloud).tags["CredentialId"]
+
+    run_sweep(how)  # under the confirmed floor: nobody asked, nothing removed
+    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    run_sweep(how)  # one consumer still runs the previous version
+    assert set(live(cloud, application)) == {previous.key_id, held}
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+
+    cloud.appservice.advance(3600)  # the slow app's refresh lands: every consumer runs the current version
+    run_sweep(how)
+    assert set(live(cloud, application)) == {held}
+    assert helpers.calls(cloud, "graph.remove_password") == 1
+    [earlier] = [v for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first]
+    assert not earlier.enabled  # disabled before its password went: a rollback never restores it
+    holds_the_live_password(cloud, application)
+
+    run_sweep(how)  # a duplicate trigger removes nothing more
+    assert helpers.calls(cloud, "graph.remove_password") == 1
+    status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": SECRET})
+    assert (status, body["error"]["code"]) == (409, "RollbackRefused"), body
+
+
+@pytest.mark.parametrize("case", ["setting-off", "no-consumers", "unreported", "store-declared", "by-hand"])
+def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_password_of_ours(cloud, monkeypatch, case):
+    early_revocation(monkeypatch, "off" if case == "setting-off" else "confirmed")
+    cloud.appservice.reports_active_version = case != "unreported"  # "activeVersion": null confirms nothing
+    apps = () if case == "no-consumers" else (consumer_app(cloud, "app-fast"),)
+    application, previous, _ = enroll_with_consumers(cloud, *apps, ours=case != "by-hand")
+    if case == "store-declared":  # an App Configuration store cannot confirm its apps moved
+        version = current(cloud)
+        group = f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg-apps"
+        store = f"{group}/providers/Microsoft.AppConfiguration/configurationStores/cfg-app"
+        version.tags = {**version.tags, "Consumers": f"{version.tags['Consumers']},{store}"}
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, timedelta(hours=80))
+
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    assert helpers.calls(cloud, "graph.remove_password") == 0

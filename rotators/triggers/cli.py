@@ -220,7 +220,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _consumers(args: argparse.Namespace) -> int:
     from rotators.core.parsing import check_secret_name
-    from rotators.workflows.discovery import Scope, apply, discover, enrolled
+    from rotators.workflows.discovery import Scope, apply, discover, enrolled, unsearched
 
     address = _allowed_vault(args.vault)
     scope = Scope.parse(args.scope) if args.scope else None
@@ -243,6 +243,8 @@ def _consumers(args: argparse.Namespace) -> int:
     _table(rows)
     if not found:
         print("(no app in the scope references these secrets)")
+    for line in unsearched(secrets, scope):
+        print(escape(line))
     if args.apply:
         for line in apply(address, secrets, found):
             print(escape(line))

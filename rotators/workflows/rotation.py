@@ -333,12 +333,6 @@ class _Read:
                 f"most 127 characters. Use a name of at most {entra.MAX_SECRET_NAME} characters."
             )
         self._check_staging_name(entra.Naming(request.vault.name, request.secret_name).staging)
-        if contract.consumers:
-            raise NotRotatable(
-                f"Secret '{request.secret_name}' declares Consumers, which an Entra ID application's rotation does "
-                "not refresh yet (they are resolved in the ProviderAddress's subscription, and an application has "
-                "none). Remove the Consumers tag; apps pick the new version up as Key Vault references do."
-            )
         held = application.password(keyid)
         if held is None:
             if request.force:
@@ -516,6 +510,7 @@ class _Rotation(_Read):
             new_credential=new.key_id,
             new_version=written.version,
             expires_on=written.expires_on,
+            consumers=self._refresh_consumers(written),
         )
 
     def _new_password(
