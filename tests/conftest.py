@@ -41,6 +41,7 @@ _CACHES = (
     clients.event_publisher,
     clients.graph_client,
     entra._challenged_tenant,
+    entra._object_id,
     appconfig._client,
     queues._queue,
     queues._client,

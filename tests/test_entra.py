@@ -713,3 +713,92 @@ def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_pass
     run_sweep("cli")
     assert previous.key_id in live(cloud, application)
     assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
+# one lock, one claim and one record per application, whatever form ProviderAddress names it by ----------------
+
+FORMS = {
+    "object-id-path": lambda application: application.path,
+    "client-id-path": lambda application: f"/applications(appId='{application.app_id}')",
+    "bare-object-id": lambda application: application.object_id,
+}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("object-id-path", "client-id-path"), ("client-id-path", "bare-object-id")]
+)
+def test_two_secrets_naming_one_application_in_two_forms_cannot_both_rotate_it(cloud, first, second):
+    application, _, _ = enroll(cloud, address=FORMS[first])
+    other = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = {"CredentialId": other.key_id, "ProviderAddress": FORMS[second](application), "ValidityPeriodDays": "90"}
+    created, expires = helpers.now() - timedelta(hours=73), helpers.now() + timedelta(days=20)
+    cloud.keyvault.seed_secret(VAULT, "other-secret", other.secret_text, tags=tags, created=created, expires=expires)
+
+    for secret in ("other-secret", SECRET):
+        status, body = rotate(secret)
+        assert (status, body["error"]["code"]) == (422, "KeyPairClaimed"), body
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, azurite):
+    from azure.storage.blob import BlobClient
+
+    from rotators.adapters import clients
+
+    application, _, _ = enroll(cloud, address=FORMS["client-id-path"])
+    clients.lock_container()  # the container exists
+    name = f"pairs/applications/{application.object_id}/passwords"  # the lock of a secret naming its object ID
+    blob = BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
+    blob.upload_blob(b"", overwrite=True)
+    held = blob.acquire_lease(lease_duration=60)  # another trigger rotating the application by its object ID
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (409, "RotationInProgress"), body
+    held.release()
+    assert rotate()[1]["status"] == "rotated"
+    assert helpers.calls(cloud, "graph.add_password") == 1
+
+
+def test_a_rotation_recorded_under_the_client_id_lock_name_resumes_under_the_object_ids(cloud, azurite, monkeypatch):
+    """A rotation under way when the lock took the object ID's name (its record named by the client ID) is
+    resumed, not started again: the same password, added once."""
+    from azure.storage.blob import BlobClient
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    cloud.graph.propagation_seconds = 600
+    application, _, version = enroll(cloud, address=FORMS["client-id-path"])
+    status, body = rotate()
+    assert body["status"] == "pending", body
+    waiting = body["newCredential"]
+
+    def blob(name: str):
+        return BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
+
+    canonical = blob(f"pairs/applications/{application.object_id}/passwords")
+    record, metadata = canonical.download_blob().readall(), canonical.get_blob_properties().metadata
+    blob(f"pairs/applications(appid='{application.app_id}')/passwords").upload_blob(record, metadata=metadata)
+    canonical.delete_blob()  # as the record stood before the lock was named after the object ID
+
+    cloud.advance(601)
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    assert current(cloud).tags["CredentialId"] == waiting and current(cloud).version != version
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    holds_the_live_password(cloud, application)
+
+
+def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is_given_in(cloud):
+    """Key Vault names ignore case: a rotation asked for 'APP-SECRET' removes what one for 'app-secret' added."""
+    application, by_hand, _ = enroll(cloud)
+    key_ids = []
+    for spelling in (SECRET, SECRET.upper(), SECRET.title()):
+        status, body = rotate(spelling)
+        assert (status, body["status"]) == (200, "rotated"), body
+        key_ids.append(body["newCredential"])
+        helpers.age_current_version(cloud, SECRET, timedelta(hours=73))
+
+    assert set(live(cloud, application)) == {by_hand.key_id, key_ids[1], key_ids[2]}
+    assert len({name.lower() for key, name in live(cloud, application).items() if key in key_ids}) == 2
+    assert {name[: -len("20260101T000000Z")] for key, name in live(cloud, application).items() if key in key_ids} == {
+        f"key-rotators {VAULT}/{SECRET} "
+    }

@@ -26,7 +26,7 @@ from rotators.core.contract import CREDENTIAL_ID, Contract, read_contract, tag_n
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
-from rotators.kinds import KINDS, entra, password_kind
+from rotators.kinds import KINDS, canonical, entra, password_kind
 from rotators.workflows import consumers
 
 logger = get_logger(__name__)
@@ -50,10 +50,10 @@ def revoke_early(address: VaultAddress, current: SecretVersionInfo, contract: Co
     naming = entra.Naming(address.name, current.name)
     if not _older(kind.read(contract.resource), naming, contract):
         return []  # the common case: one Graph read, nothing locked, nobody asked
-    me, pair = SecretRef.of(address.url, current.name), contract.pair_name
+    me, pair = SecretRef.of(address.url, current.name), canonical(contract).pair_name
     with lock.hold(pair, holder=str(me)) as lease:
         again, _ = vault.read_current(address, current.name)
-        contract = read_contract(again.tags, address.cloud, KINDS)
+        contract = canonical(read_contract(again.tags, address.cloud, KINDS))
         rotation = lease.record.rotation
         if (
             again.version != current.version
