@@ -316,7 +316,7 @@ def test_an_identity_without_the_graph_permission_is_told_to_get_it(cloud):
     cloud.graph.revoke("Application.ReadWrite.OwnedBy")
 
     message = refused(cloud, application, 502, "AccessDenied")
-    assert "Application.ReadWrite.OwnedBy" in message and "az rest" in message
+    assert "Application.ReadWrite.OwnedBy" in message and "python -m rotators grant-graph" in message
 
 
 def test_a_policy_capping_the_lifetime_below_the_validity_period_is_refused_once(cloud):
@@ -802,3 +802,67 @@ def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is
     assert {name[: -len("20260101T000000Z")] for key, name in live(cloud, application).items() if key in key_ids} == {
         f"key-rotators {VAULT}/{SECRET} "
     }
+
+
+# grant-graph: the deployer grants the function's identity what it needs, read first, against the stand-in Graph -
+
+
+def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud, capsys):
+    from localazure.services.graph.models import OWNED_BY
+    from rotators.triggers.cli import OK
+
+    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+        cloud.graph.grant(role)  # the deployer's own: Privileged Role Administrator, Application Administrator
+    identity = cloud.graph.create_service_principal()
+    first, second = cloud.graph.create_application(owners=()), cloud.graph.create_application(owners=())
+    grant = ("grant-graph", "--identity", identity, "--application", first.object_id, "--application", second.object_id)
+
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK, out
+    assert OWNED_BY in cloud.graph.roles(identity) and identity in first.owners and identity in second.owners
+    assert f"{identity}: granted {OWNED_BY}" in out and f"{first.object_id}: added {identity} as an owner" in out
+
+    code, out, _ = cli(capsys, *grant)  # again: everything is read first, nothing written
+    assert code == OK and f"{identity}: already holds {OWNED_BY}" in out, out
+    assert f"{second.object_id}: {identity} is already an owner" in out
+    assert helpers.calls(cloud, "graph.assign_app_role") == 1 and helpers.calls(cloud, "graph.add_owner") == 2
+
+
+@pytest.mark.parametrize(
+    ("lacking", "route", "needed"),
+    [
+        ("AppRoleAssignment.ReadWrite.All", "graph.assign_app_role", "Privileged Role Administrator"),
+        ("Application.ReadWrite.All", "graph.add_owner", "Application Administrator"),
+    ],
+)
+def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, lacking, route, needed):
+    from rotators.triggers.cli import FAILED
+
+    for role in {"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"} - {lacking}:
+        cloud.graph.grant(role)
+    identity = cloud.graph.create_service_principal()
+    application = cloud.graph.create_application(owners=())
+
+    code, _, err = cli(capsys, "grant-graph", "--identity", identity, "--application", application.object_id)
+    assert code == FAILED and "AccessDenied" in err and needed in err and "Nothing more was granted" in err, err
+    assert [c.status for c in cloud.calls(route)] == [403]
+    assert identity not in application.owners
+
+
+@pytest.mark.parametrize("wrong", ["identity", "application", "not-a-guid"])
+def test_grant_graph_refuses_an_id_that_names_nothing(cloud, capsys, wrong):
+    from rotators.triggers.cli import REFUSED
+
+    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=()).object_id
+    unknown = "00000000-0000-0000-0000-00000000dead" if wrong != "not-a-guid" else "contoso"
+    if wrong == "application":
+        application = unknown
+    else:
+        identity = unknown
+
+    code, _, err = cli(capsys, "grant-graph", "--identity", identity, "--application", application)
+    assert code == REFUSED, err
+    assert ("expected an object ID" if wrong == "not-a-guid" else "principal ID of the function app's") in err
+    assert helpers.calls(cloud, "graph.add_owner") == 0

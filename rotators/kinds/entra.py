@@ -359,8 +359,9 @@ def _refusals(application: str, lifetime_days: int | None) -> dict[str, str]:
     return {
         "Authorization_RequestDenied": (
             f"the function's identity is not an owner of application {application}, or lacks the Microsoft Graph "
-            "application permission Application.ReadWrite.OwnedBy. Grant both (README, 'Entra ID applications', "
-            "gives the az rest commands). A grant made in the last hours may not have reached the managed identity "
+            "application permission Application.ReadWrite.OwnedBy. Grant both: python -m rotators grant-graph "
+            "--identity <its principal ID> --application <object ID>, run with your own credential (or the az rest "
+            "commands in README, 'Entra ID applications'). A grant made in the last hours may not have reached the managed identity "
             "yet: its tokens keep the roles they were issued with, cached for up to 24 hours"
         ),
         "CredentialInvalidLifetimeAsPerAppPolicy": (

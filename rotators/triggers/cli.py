@@ -110,6 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     consumers.set_defaults(run=_consumers)
 
+    grant = commands.add_parser(
+        "grant-graph",
+        help="with your own credential, give the function's identity Application.ReadWrite.OwnedBy and ownership "
+        "of each application it rotates (each read first: a second run writes nothing)",
+    )
+    grant.add_argument("--identity", required=True, help="principal (object) ID of the function app's managed identity")
+    grant.add_argument(
+        "--application", action="append", default=[], help="object ID of an application to rotate (repeatable)"
+    )
+    grant.add_argument("--graph-host", default="graph.microsoft.com", help="the cloud's Microsoft Graph host")
+    grant.set_defaults(run=_grant_graph)
+
     return parser
 
 
@@ -248,6 +260,14 @@ def _consumers(args: argparse.Namespace) -> int:
     if args.apply:
         for line in apply(address, secrets, found):
             print(escape(line))
+    return OK
+
+
+def _grant_graph(args: argparse.Namespace) -> int:
+    from rotators.workflows.graphgrants import grant
+
+    for line in grant(args.identity, args.application, args.graph_host):
+        print(escape(line))
     return OK
 
 
