@@ -361,8 +361,8 @@ def _refusals(application: str, lifetime_days: int | None) -> dict[str, str]:
             f"the function's identity is not an owner of application {application}, or lacks the Microsoft Graph "
             "application permission Application.ReadWrite.OwnedBy. Grant both: python -m rotators grant-graph "
             "--identity <its principal ID> --application <object ID>, run with your own credential (or the az rest "
-            "commands in README, 'Entra ID applications'). A grant made in the last hours may not have reached the managed identity "
-            "yet: its tokens keep the roles they were issued with, cached for up to 24 hours"
+            "commands in README, 'Entra ID applications'). A grant made in the last hours may not have reached the "
+            "managed identity yet: its tokens keep the roles they were issued with, cached for up to 24 hours"
         ),
         "CredentialInvalidLifetimeAsPerAppPolicy": (
             f"an app management policy of the tenant or the application caps password lifetime below the "

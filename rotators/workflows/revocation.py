@@ -57,12 +57,13 @@ def revoke_early(address: VaultAddress, current: SecretVersionInfo, contract: Co
         rotation = lease.record.rotation
         if (
             again.version != current.version
+            or not wanted(contract)
             or contract.pair_name != pair
             or lease.record.owner != me
             or lease.record.contested_by is not None
             or (rotation is not None and rotation.base_version == again.version)
         ):
-            return []  # rotated meanwhile, not this secret's application, or a rotation under way: nothing early
+            return []  # rotated or retagged meanwhile, not this secret's application, or a rotation under way
         targets = _older(kind.read(contract.resource), naming, contract)
         if not targets:
             return []

@@ -8,7 +8,9 @@ near-expiry window or expired, and logs misconfigured ones. It goes through the 
 ``rotate`` as every other trigger, so the cool-down and the lock hold here too. Inside the
 cool-down it follows up on consumers: one whose refresh (or sentinel) failed after the write is
 tried again once its backoff is over, a bounded number of times; one never asked for the
-current version is asked once (``rotators.workflows.consumers``).
+current version is asked once (``rotators.workflows.consumers``). With early revocation on, an Entra ID
+application's older passwords are removed once every consumer confirms the current version
+(``rotators.workflows.revocation``).
 """
 
 from __future__ import annotations
