@@ -598,7 +598,7 @@ def test_a_consumer_named_by_its_resource_group_alone_is_refused_for_an_applicat
         (f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/-a", "app '-a'"),
         (
             f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/a/b",
-            "not an ARM resource ID",
+            "nor an ARM resource ID",
         ),
     ],
 )

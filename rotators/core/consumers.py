@@ -229,7 +229,7 @@ def _arm_entry(entry: str) -> tuple[Consumer | None, str]:
     segments = entry.split("/")
     literals = [segment.lower() for segment in segments[1:6:2]]
     if len(segments) not in (9, 11) or literals != ["subscriptions", "resourcegroups", "providers"]:
-        return None, "not an ARM resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/...)"
+        return None, "not a resource group and a name separated by '/', nor an ARM resource ID"
     _, _, subscription, _, group, _, provider, *rest = segments
     form = _ARM_TYPES.get((provider.lower(), *(kind.lower() for kind in rest[0::2])))
     if form is None:
