@@ -866,3 +866,21 @@ def test_grant_graph_refuses_an_id_that_names_nothing(cloud, capsys, wrong):
     assert code == REFUSED, err
     assert ("expected an object ID" if wrong == "not-a-guid" else "principal ID of the function app's") in err
     assert helpers.calls(cloud, "graph.add_owner") == 0
+
+
+def test_an_early_removal_that_fails_after_the_version_was_disabled_is_finished_by_the_next_sweep(cloud, monkeypatch):
+    early_revocation(monkeypatch)
+    application, previous, first = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    cloud.inject("graph.remove_password", status=503, count=20)
+
+    run_sweep("cli")
+    [earlier] = [v for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first]
+    assert not earlier.enabled and previous.key_id in live(cloud, application)  # disabled first: never restored
+
+    cloud.faults.clear()
+    run_sweep("cli")
+    assert previous.key_id not in live(cloud, application)
+    assert [c.status for c in cloud.calls("graph.remove_password")][-1] == 204
+    holds_the_live_password(cloud, application)
