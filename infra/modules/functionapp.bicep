@@ -169,6 +169,12 @@ var commonSettings = [
     value: 'cloud'
   }
   {
+    // off: an application's previous password stays until the next rotation; confirmed: removed once every
+    // declared consumer confirms the current version (README, "Entra ID applications").
+    name: 'ROTATION_EARLY_PASSWORD_REVOCATION'
+    value: 'off'
+  }
+  {
     name: 'ROTATION_POLL_SECONDS'
     value: '5'
   }

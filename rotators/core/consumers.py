@@ -6,7 +6,10 @@ in the subscription of the secret's ``ProviderAddress``:
 - ``<resource group>/<app>`` or ``<resource group>/<app>/<slot>``: an App Service or Function
   app (or one of its slots) that reads the secret through a Key Vault reference;
 - ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
-  reference to the secret, whose apps reload on a sentinel key.
+  reference to the secret, whose apps reload on a sentinel key;
+- either one's full ARM resource ID (``/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Web/sites/
+  <app>[/slots/<slot>]`` or ``.../Microsoft.AppConfiguration/configurationStores/<store>``), in any subscription:
+  the only form an Entra ID application's secret takes, since an application is in no subscription.
 
 Key Vault caps a tag value at 256 characters ("About secrets" now says 512, its earlier text and
 the keys page 256: the smaller bound holds either way), about ten short entries. More (up to
@@ -32,7 +35,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
@@ -69,8 +72,16 @@ _STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
 _EXPECTED = (
     "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
     f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-    f"ProviderAddress; or the whole tag '{REGISTRY}'"
+    "ProviderAddress, or the app's or store's ARM resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/"
+    f"Microsoft.Web/sites/<app>); or the whole tag '{REGISTRY}'"
 )
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The provider and type(s) of a consumer's ARM resource ID, lower-cased, and the short entry they stand for.
+_ARM_TYPES = {
+    ("microsoft.web", "sites"): "{group}/{name}",
+    ("microsoft.web", "sites", "slots"): "{group}/{name}/{slot}",
+    ("microsoft.appconfiguration", "configurationstores"): APP_CONFIGURATION_PREFIX + "{group}/{name}",
+}
 # What App Service says of a reference it could not resolve, and what the operator does about it.
 _FIXES = {
     "AccessToKeyVaultDenied": "give the app's identity the Key Vault Secrets User role on the vault",
@@ -94,8 +105,14 @@ class Consumer:
     app: str  # the site, or the App Configuration store
     slot: str | None = None
     kind: ConsumerKind = ConsumerKind.APP_SERVICE
+    subscription: str | None = None  # named by an entry's ARM ID; None: the subscription of ProviderAddress
 
     def __str__(self) -> str:
+        if self.subscription is not None:
+            group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers"
+            if self.kind is ConsumerKind.APP_CONFIGURATION:
+                return f"{group}/Microsoft.AppConfiguration/configurationStores/{self.app}"
+            return f"{group}/Microsoft.Web/sites/{self.app}" + (f"/slots/{self.slot}" if self.slot else "")
         if self.kind is ConsumerKind.APP_CONFIGURATION:
             return f"{APP_CONFIGURATION_PREFIX}{self.resource_group}/{self.app}"
         return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
@@ -186,6 +203,8 @@ def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED
 
 def _entry(entry: str) -> tuple[Consumer | None, str]:
     """One entry, or what is wrong with it."""
+    if entry.startswith("/"):
+        return _arm_entry(entry)
     store = entry.startswith(APP_CONFIGURATION_PREFIX)
     parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
     if len(parts) not in ((2,) if store else (2, 3)):
@@ -203,6 +222,24 @@ def _entry(entry: str) -> tuple[Consumer | None, str]:
     if store:
         return Consumer(group, name, kind=ConsumerKind.APP_CONFIGURATION), ""
     return Consumer(group, name, slot[0] if slot else None), ""
+
+
+def _arm_entry(entry: str) -> tuple[Consumer | None, str]:
+    """An entry given as its consumer's ARM resource ID: the same names and rules, in the subscription it names."""
+    segments = entry.split("/")
+    literals = [segment.lower() for segment in segments[1:6:2]]
+    if len(segments) not in (9, 11) or literals != ["subscriptions", "resourcegroups", "providers"]:
+        return None, "not a resource group and a name separated by '/', nor an ARM resource ID"
+    _, _, subscription, _, group, _, provider, *rest = segments
+    form = _ARM_TYPES.get((provider.lower(), *(kind.lower() for kind in rest[0::2])))
+    if form is None:
+        return None, "not the ID of an App Service or Function app, a slot, or an App Configuration store"
+    if not _GUID.fullmatch(subscription):
+        return None, f"subscription {shown(subscription)} is not a GUID"
+    if not is_resource_group(group):
+        return None, f"resource group {shown(group)} breaks Azure's naming rules ({_GROUP_RULE})"
+    consumer, wrong = _entry(form.format(group=group, name=rest[1], slot=rest[-1]))
+    return (None, wrong) if consumer is None else (replace(consumer, subscription=subscription.lower()), "")
 
 
 def declarable(consumer: Consumer) -> bool:
@@ -278,6 +315,12 @@ class Confirmation:
         if holder is None:
             return None
         return f"consumer {holder.consumer} holds it ({holder.state.value}: {holder.detail})"
+
+
+def unplaced(consumers: Iterable[Consumer], subscription: str) -> Consumer | None:
+    """A consumer named without its subscription where ``subscription`` (ProviderAddress's) is none: an Entra ID
+    application's secret takes only ARM IDs."""
+    return None if subscription else next((c for c in consumers if c.subscription is None), None)
 
 
 def unconfirmable(consumers: Iterable[Consumer]) -> Consumer | None:

@@ -41,6 +41,7 @@ from rotators.core.consumers import (
     Standing,
     judge,
     unconfirmable,
+    unplaced,
 )
 from rotators.core.contract import Contract
 from rotators.core.errors import NotRotatable, RotationError
@@ -86,7 +87,19 @@ class Written:
         return cls(contract, vault, version.name, version.version, version.created_on)
 
     def declared(self) -> tuple[Consumer, ...]:
-        return registry.declared(self.contract.consumers, self.vault, self.name)
+        """The consumers the tag (or the registry) names; refused when one has no subscription to be found in."""
+        consumers = registry.declared(self.contract.consumers, self.vault, self.name)
+        if (unplaced_consumer := unplaced(consumers, self.contract.resource.subscription)) is not None:
+            raise NotRotatable(
+                f"The registry names consumer {unplaced_consumer} of secret '{self.name}' by its resource group, but "
+                f"{self.contract.resource.id} is in no subscription; write it again with python -m rotators consumers "
+                "--apply --scope /subscriptions/<id>."
+            )
+        return consumers
+
+    def subscription_of(self, consumer: Consumer) -> str:
+        """Where an app is: the subscription its ARM ID names, else that of ProviderAddress."""
+        return consumer.subscription or self.contract.resource.subscription
 
 
 def refresh_consumers(written: Written, *, reserve: float) -> list[ConsumerReport]:
@@ -256,7 +269,7 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
             consumer, contract.resource.cloud, sentinel, f"{target.vault.name}/{target.name}/{target.version}"
         )
         return _Visit(_signalled(target, consumer, sentinel), refreshed=True)
-    appservice.refresh(consumer, contract.resource.subscription, contract.resource.cloud)
+    appservice.refresh(consumer, target.subscription_of(consumer), contract.resource.cloud)
     try:
         report = _standing(target, consumer)
     except RotationError as exc:
@@ -285,7 +298,7 @@ def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerRe
 def _standing(target: Written, consumer: Consumer) -> ConsumerReport:
     """Where an app stands on the ``target`` version, from its Key Vault references."""
     resource = target.contract.resource
-    listed = appservice.references(consumer, resource.subscription, resource.cloud)
+    listed = appservice.references(consumer, target.subscription_of(consumer), resource.cloud)
     return judge(consumer, listed, target.vault.name, target.name, target.version)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rotators.adapters import appservice, registry, vault
 from rotators.core.clouds import VaultAddress
@@ -100,6 +100,18 @@ def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None
     return found
 
 
+def unsearched(secrets: list[Enrolled], scope: Scope | None) -> list[str]:
+    """Why a secret had no app searched: an Entra ID application's is searched only in a ``--scope``."""
+    if scope is not None:
+        return []
+    return [
+        f"{secret.name}: not searched: an Entra ID application is in no subscription; give --scope "
+        "/subscriptions/<id> (its consumers are recorded by their ARM resource IDs)"
+        for secret in secrets
+        if not secret.contract.resource.subscription
+    ]
+
+
 def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]) -> list[str]:
     """Record each secret's discovered consumers; returns what was done, one line per secret."""
     lines = []
@@ -108,16 +120,16 @@ def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]
         if not mine:
             continue
         subscription = secret.contract.resource.subscription.lower()
-        if not subscription:
-            lines.append(f"{secret.name}: not recorded: an Entra ID application's secret takes no Consumers yet")
-            continue
-        elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
-        if elsewhere:
-            lines.append(
-                f"{secret.name}: not recorded {', '.join(elsewhere)}: consumers are resolved in the subscription of "
-                f"ProviderAddress ({subscription})"
-            )
-        discovered = [f.consumer for f in mine if f.subscription == subscription]
+        if not subscription:  # an Entra ID application is in no subscription: its consumers go by their ARM IDs
+            discovered = [replace(f.consumer, subscription=f.subscription) for f in mine]
+        else:
+            elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
+            if elsewhere:
+                lines.append(
+                    f"{secret.name}: not recorded {', '.join(elsewhere)}: consumers are resolved in the subscription "
+                    f"of ProviderAddress ({subscription})"
+                )
+            discovered = [f.consumer for f in mine if f.subscription == subscription]
         refused = sorted({str(consumer) for consumer in discovered if not declarable(consumer)})
         if refused:
             lines.append(
