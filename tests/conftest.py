@@ -9,7 +9,7 @@ import pytest
 
 from localazure import Azurite, LocalAzure
 from localazure.services.base import ISSUED_KEYS
-from rotators.adapters import appconfig, clients, queues
+from rotators.adapters import appconfig, auditlog, clients, queues
 from rotators.core import settings
 from rotators.kinds import entra
 from tests import helpers
@@ -42,6 +42,7 @@ _CACHES = (
     clients.graph_client,
     entra._challenged_tenant,
     appconfig._client,
+    auditlog._client,
     queues._queue,
     queues._client,
 )

@@ -22,6 +22,7 @@ from localazure.services import (
     graph,
     identity,
     keyvault,
+    loganalytics,
     maps,
     queue,
     redis,
@@ -69,4 +70,5 @@ SERVICES: tuple[Service, ...] = (
     communicationdata.SERVICE,
     graph.GRAPH,
     graph.LOGIN,
+    loganalytics.SERVICE,
 )

@@ -6,7 +6,10 @@ in the subscription of the secret's ``ProviderAddress``:
 - ``<resource group>/<app>`` or ``<resource group>/<app>/<slot>``: an App Service or Function
   app (or one of its slots) that reads the secret through a Key Vault reference;
 - ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
-  reference to the secret, whose apps reload on a sentinel key.
+  reference to the secret, whose apps reload on a sentinel key;
+- ``identity:<principal id>``: whatever runs as that managed identity or service principal (its
+  object ID) and reads the secret from Key Vault itself; only Key Vault's audit trail can say
+  which version it read (``rotators.core.audit``).
 
 Key Vault caps a tag value at 256 characters ("About secrets" now says 512, its earlier text and
 the keys page 256: the smaller bound holds either way), about ten short entries. More (up to
@@ -19,7 +22,8 @@ read: it *moved* when every reference to this secret is ``Resolved`` with the ne
 active; it is *behind* while an older version is still active; it is *failing* when App
 Service reports the reference broken (it names why: the app's identity lacking Key Vault
 Secrets User, a vault it cannot reach, ...); it is *unreported* when App Service says the
-reference resolves but not which version it runs, and then it can never confirm one. A store
+reference resolves but not which version it runs, and then only the audit trail can confirm
+it, by the reads of the app's managed identity. A store
 is *signalled* once its sentinel is set after the version was written: its apps reload on
 their own schedule, so a store never confirms anything.
 
@@ -42,6 +46,9 @@ REGISTRY = "@registry"  # the tag's value when the list lives in the function's 
 MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
 MAX_REGISTERED = 100
 APP_CONFIGURATION_PREFIX = "appconfig:"
+IDENTITY_PREFIX = "identity:"
+# An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
+PRINCIPAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 # Names as Microsoft's "Naming rules and restrictions for Azure resources" gives them
 # (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), checked before any
@@ -69,7 +76,8 @@ _STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
 _EXPECTED = (
     "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
     f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-    f"ProviderAddress; or the whole tag '{REGISTRY}'"
+    f"ProviderAddress, or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or service "
+    f"principal that reads the secret); or the whole tag '{REGISTRY}'"
 )
 # What App Service says of a reference it could not resolve, and what the operator does about it.
 _FIXES = {
@@ -86,24 +94,28 @@ _FIXES = {
 class ConsumerKind(enum.StrEnum):
     APP_SERVICE = "app"
     APP_CONFIGURATION = "appconfig"
+    IDENTITY = "identity"
 
 
 @dataclass(frozen=True)
 class Consumer:
     resource_group: str
-    app: str  # the site, or the App Configuration store
+    app: str  # the site, the App Configuration store, or the principal's object ID (lower-cased)
     slot: str | None = None
     kind: ConsumerKind = ConsumerKind.APP_SERVICE
 
     def __str__(self) -> str:
         if self.kind is ConsumerKind.APP_CONFIGURATION:
             return f"{APP_CONFIGURATION_PREFIX}{self.resource_group}/{self.app}"
+        if self.kind is ConsumerKind.IDENTITY:
+            return f"{IDENTITY_PREFIX}{self.app}"
         return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
 
     @property
     def can_confirm(self) -> bool:
-        """Only App Service reports the version an app runs; a store's apps reload unseen."""
-        return self.kind is ConsumerKind.APP_SERVICE
+        """App Service reports the version an app runs, Key Vault's audit trail what an identity read; a store's
+        apps reload unseen."""
+        return self.kind is not ConsumerKind.APP_CONFIGURATION
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,11 @@ def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED
 
 def _entry(entry: str) -> tuple[Consumer | None, str]:
     """One entry, or what is wrong with it."""
+    if entry.lower().startswith(IDENTITY_PREFIX):
+        principal = entry[len(IDENTITY_PREFIX) :].lower()
+        if not PRINCIPAL.fullmatch(principal):
+            return None, "not an object ID (a GUID such as 00000000-0000-0000-0000-000000000000) after 'identity:'"
+        return Consumer("", principal, kind=ConsumerKind.IDENTITY), ""
     store = entry.startswith(APP_CONFIGURATION_PREFIX)
     parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
     if len(parts) not in ((2,) if store else (2, 3)):

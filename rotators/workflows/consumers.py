@@ -9,6 +9,12 @@
   did not write) is refreshed once.
 - For ``status`` (:func:`where_they_stand`): reads only.
 
+A consumer declared by identity (``identity:<principal id>``) is told nothing: it reads Key Vault
+itself. With an audit workspace set (``ROTATION_AUDIT_WORKSPACE_ID``), a confirmation and ``status``
+ask Key Vault's audit trail, in one query for every identity, which version each read: the declared
+identities, and the managed identity of each app whose references do not say which version it runs.
+A query that fails or is refused confirms nothing (the full cool-down), and never fails a rotation.
+
 A consumer is refreshed at most once per version once that is accepted (``rotators.core.refreshes``:
 nobody says whether the refresh restarts an app). What was asked is remembered beside the rotation
 records, and written before anyone is asked, so two triggers never both ask; the sweep asks nobody
@@ -30,8 +36,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rotators.adapters import appconfig, appservice, memory, outcomes, registry
+from rotators.adapters import appconfig, appservice, auditlog, memory, outcomes, registry
 from rotators.core import deadline
+from rotators.core.audit import Question, judge_reads
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     Confirmation,
@@ -63,6 +70,7 @@ _NOTHING_TO_ASK = (Standing.MOVED, Standing.UNREFERENCED, Standing.SIGNALLED)
 class _Visit:
     report: ConsumerReport
     refreshed: bool | None = None  # None: not asked; True: the refresh (or sentinel) was accepted; False: it failed
+    principal: str | None = None  # the identity whose reads the audit trail is asked for
 
     @property
     def settled(self) -> bool:
@@ -129,8 +137,12 @@ def follow_up(target: Written, *, now: datetime) -> list[ConsumerReport]:
 
 def where_they_stand(target: Written) -> list[ConsumerReport]:
     """Reads only; an unreadable registry is the caller's to report."""
-    looked = _each(target.declared(), lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
-    return [visit.report for visit in looked]
+
+    def look(consumer: Consumer) -> _Visit:
+        return _look(target, consumer, audit=True)
+
+    looked = _each(target.declared(), lambda c: _bounded(c, 0.0, look, "not read", nudging=False))
+    return _audited(target, looked, reserve=0.0)
 
 
 def confirm(current: Written, *, reserve: float) -> Confirmation:
@@ -148,12 +160,12 @@ def confirm(current: Written, *, reserve: float) -> Confirmation:
         )
 
     def read(consumer: Consumer) -> _Visit:
-        return _Visit(_standing(current, consumer))
+        return _look(current, consumer, audit=True)
 
     def bounded(consumer: Consumer) -> _Visit:
         return _bounded(consumer, reserve, read, "not confirmed", nudging=False)
 
-    return Confirmation(version, tuple(visit.report for visit in _each(consumers, bounded)))
+    return Confirmation(version, tuple(_audited(current, _each(consumers, bounded), reserve=reserve)))
 
 
 # after a write -----------------------------------------------------------------------------
@@ -248,8 +260,10 @@ def _remember(target: Written, change: Callable[[Refreshes], Refreshes]) -> None
 
 
 def _nudge(target: Written, consumer: Consumer) -> _Visit:
-    """Refresh an app and read where it stands, or set a store's sentinel."""
+    """Refresh an app and read where it stands, or set a store's sentinel; an identity is told nothing."""
     contract = target.contract
+    if consumer.kind is ConsumerKind.IDENTITY:
+        return _Visit(_reads_itself(consumer), refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
@@ -264,11 +278,23 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
     return _Visit(report, refreshed=True)
 
 
-def _look(target: Written, consumer: Consumer) -> _Visit:
-    """Where a consumer stands, by reads only."""
+def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit:
+    """Where a consumer stands, by reads only; with ``audit``, the identity whose reads may tell more."""
     contract = target.contract
-    if consumer.kind is not ConsumerKind.APP_CONFIGURATION:
-        return _Visit(_standing(target, consumer))
+    auditing = audit and get_settings().audit_workspace is not None
+    if consumer.kind is ConsumerKind.IDENTITY:
+        return _Visit(_reads_itself(consumer), principal=consumer.app if auditing else None)
+    if consumer.kind is ConsumerKind.APP_SERVICE:
+        report = _standing(target, consumer)
+        if not (auditing and report.state is Standing.UNREPORTED):
+            return _Visit(report)
+        resource = contract.resource
+        try:
+            principal = appservice.principal(consumer, resource.subscription, resource.cloud)
+        except RotationError as exc:
+            logger.warning("The managed identity of consumer %s was not read: %s", consumer, exc.message)
+            principal = None
+        return _Visit(report, principal=principal)
     sentinel = get_settings().appconfig_sentinel
     set_at = appconfig.sentinel_set_at(consumer, contract.resource.cloud, sentinel)
     if set_at is not None and set_at >= target.created_on:
@@ -276,6 +302,42 @@ def _look(target: Written, consumer: Consumer) -> _Visit:
     return _Visit(
         ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {target.version}")
     )
+
+
+def _reads_itself(consumer: Consumer) -> ConsumerReport:
+    return ConsumerReport(
+        consumer,
+        Standing.UNREPORTED,
+        "reads Key Vault itself: only Key Vault's audit trail can say which version it read, and none was asked "
+        "(set ROTATION_AUDIT_WORKSPACE_ID), so the full cool-down holds",
+    )
+
+
+def _audited(target: Written, visits: list[_Visit], *, reserve: float) -> list[ConsumerReport]:
+    """Each visit's report, those with an identity to ask judged by one query of the audit trail.
+
+    Whatever the query meets (a refusal, a timeout, a partial answer) is each asked consumer's report: it
+    confirms nothing, and never raises.
+    """
+    workspace = get_settings().audit_workspace
+    asked = {visit.report.consumer: visit.principal for visit in visits if visit.principal is not None}
+    if workspace is None or not asked:
+        return [visit.report for visit in visits]
+    try:
+        with _leaving(reserve):
+            since = auditlog.lookback(target.created_on, get_settings().min_interval)
+            question = Question(tuple(asked.values()), target.vault.url, target.name, target.version, since, _utcnow())
+            found = auditlog.read_by(workspace, target.vault.cloud, question)
+    except Exception as exc:  # the audit trail is evidence only: without it, nothing is confirmed
+        why = f"the audit trail was not read: {_why(exc)}"
+        unread = {consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why) for consumer in asked}
+        return [unread.get(visit.report.consumer, visit.report) for visit in visits]
+    return [
+        judge_reads(visit.report.consumer, asked[visit.report.consumer], found, target.version)
+        if visit.report.consumer in asked
+        else visit.report
+        for visit in visits
+    ]
 
 
 def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerReport:
