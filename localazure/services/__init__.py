@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localazure.services import (
+    apimanagement,
     appconfigdata,
     appconfiguration,
     appservice,
@@ -66,6 +67,7 @@ SERVICES: tuple[Service, ...] = (
     webpubsubdata.SERVICE,
     batchdata.SERVICE,
     appservice.SERVICE,
+    apimanagement.SERVICE,
     appconfigdata.SERVICE,
     communicationdata.SERVICE,
     graph.GRAPH,

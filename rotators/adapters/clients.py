@@ -156,6 +156,27 @@ def arm_client(cloud: Cloud) -> Any:
     return ARMPipelineClient(cloud.arm_endpoint, config=config, **options)
 
 
+def arm_send(cloud: Cloud, request: HttpRequest, *, accept: tuple[int, ...] = (200,), **options: Any) -> Any:
+    """One ARM call through :func:`arm_client`'s pipeline, for a provider whose management SDK is not a
+    dependency; an answer outside ``accept`` raises as a generated operation's would (``map_error``, then
+    ``HttpResponseError`` in ARM's error format). Returns the JSON answer, ``None`` for an empty one."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    response = arm_client(cloud).send_request(request, **options)
+    if response.status_code not in accept:
+        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+        map_error(status_code=response.status_code, response=response, error_map=errors)
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response.json() if response.content else None
+
+
 def _configuration(options: dict[str, Any], authentication: Any) -> Any:
     """The policies a generated client builds, from ``options`` (:func:`client_options`), with ``authentication``:
     for a pipeline sent raw requests with ``send_request``."""

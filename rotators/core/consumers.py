@@ -7,6 +7,10 @@ in the subscription of the secret's ``ProviderAddress``:
   app (or one of its slots) that reads the secret through a Key Vault reference;
 - ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
   reference to the secret, whose apps reload on a sentinel key;
+- ``apim:<resource group>/<service>/<named value id>``: an API Management named value holding a Key
+  Vault reference to the secret (``properties.keyVault.secretIdentifier``); after a write it is asked to
+  refresh (``refreshSecret``), and it confirms a version once its ``lastStatus`` says it fetched the
+  secret successfully after that version was written;
 - ``identity:<principal id>``: whatever runs as that managed identity or service principal (its
   object ID) and reads the secret from Key Vault itself; only Key Vault's audit trail can say
   which version it read (``rotators.core.audit``).
@@ -37,6 +41,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
@@ -45,6 +50,7 @@ CONSUMERS = "Consumers"
 REGISTRY = "@registry"  # the tag's value when the list lives in the function's storage
 MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
 MAX_REGISTERED = 100
+API_MANAGEMENT_PREFIX = "apim:"
 APP_CONFIGURATION_PREFIX = "appconfig:"
 IDENTITY_PREFIX = "identity:"
 # An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
@@ -69,6 +75,13 @@ _GROUP_MARKS = frozenset("_-.()")
 _SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])", re.ASCII)
 _SLOT = re.compile(r"[A-Za-z0-9-]{2,59}", re.ASCII)
 _STORE = re.compile(r"[A-Za-z0-9_-]{5,50}", re.ASCII)
+# - API Management services (Microsoft.ApiManagement/service): the spec's serviceName pattern
+#   ^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$, 1-50; named values: the spec's namedValueId, 1-256 characters
+#   but none of *#&+:<>?, here narrowed to ASCII letters, digits, '.', '_' and '-' (never '.' or '..').
+_SERVICE = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?", re.ASCII)
+_NAMED_VALUE = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,256}", re.ASCII)
+_SERVICE_RULE = "1-50 ASCII letters, digits or '-', starting with a letter and not ending with '-'"
+_NAMED_VALUE_RULE = "1-256 ASCII letters, digits, '.', '_' or '-'"
 _GROUP_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
 _SITE_RULE = "2-60 ASCII letters, digits or '-', not starting or ending with '-'"
 _SLOT_RULE = "2-59 ASCII letters, digits or '-'"
@@ -76,7 +89,8 @@ _STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
 _EXPECTED = (
     "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
     f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-    f"ProviderAddress, or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or service "
+    f"ProviderAddress, {API_MANAGEMENT_PREFIX}<resource group>/<service>/<named value id> (API Management), "
+    f"or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or service "
     f"principal that reads the secret); or the whole tag '{REGISTRY}'"
 )
 # What App Service says of a reference it could not resolve, and what the operator does about it.
@@ -94,6 +108,7 @@ _FIXES = {
 class ConsumerKind(enum.StrEnum):
     APP_SERVICE = "app"
     APP_CONFIGURATION = "appconfig"
+    API_MANAGEMENT = "apim"
     IDENTITY = "identity"
 
 
@@ -101,7 +116,7 @@ class ConsumerKind(enum.StrEnum):
 class Consumer:
     resource_group: str
     app: str  # the site, the App Configuration store, or the principal's object ID (lower-cased)
-    slot: str | None = None
+    slot: str | None = None  # an App Service slot, or an API Management named value
     kind: ConsumerKind = ConsumerKind.APP_SERVICE
 
     def __str__(self) -> str:
@@ -109,6 +124,8 @@ class Consumer:
             return f"{APP_CONFIGURATION_PREFIX}{self.resource_group}/{self.app}"
         if self.kind is ConsumerKind.IDENTITY:
             return f"{IDENTITY_PREFIX}{self.app}"
+        if self.kind is ConsumerKind.API_MANAGEMENT:
+            return f"{API_MANAGEMENT_PREFIX}{self.resource_group}/{self.app}/{self.slot}"
         return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
 
     @property
@@ -199,10 +216,9 @@ def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED
 def _entry(entry: str) -> tuple[Consumer | None, str]:
     """One entry, or what is wrong with it."""
     if entry.lower().startswith(IDENTITY_PREFIX):
-        principal = entry[len(IDENTITY_PREFIX) :].lower()
-        if not PRINCIPAL.fullmatch(principal):
-            return None, "not an object ID (a GUID such as 00000000-0000-0000-0000-000000000000) after 'identity:'"
-        return Consumer("", principal, kind=ConsumerKind.IDENTITY), ""
+        return _identity(entry[len(IDENTITY_PREFIX) :])
+    if entry.startswith(API_MANAGEMENT_PREFIX):
+        return _named_value(entry.removeprefix(API_MANAGEMENT_PREFIX).split("/"))
     store = entry.startswith(APP_CONFIGURATION_PREFIX)
     parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
     if len(parts) not in ((2,) if store else (2, 3)):
@@ -214,12 +230,37 @@ def _entry(entry: str) -> tuple[Consumer | None, str]:
         (store or _SITE.fullmatch(name), f"app {shown(name)}", _SITE_RULE),
         (not slot or _SLOT.fullmatch(slot[0]), f"slot {shown(''.join(slot))}", _SLOT_RULE),
     )
-    wrong = next(((what, rule) for passed, what, rule in checks if not passed), None)
-    if wrong is not None:
-        return None, f"{wrong[0]} breaks Azure's naming rules ({wrong[1]})"
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
     if store:
         return Consumer(group, name, kind=ConsumerKind.APP_CONFIGURATION), ""
     return Consumer(group, name, slot[0] if slot else None), ""
+
+
+def _broken(checks: Iterable[tuple[object, str, str]]) -> str | None:
+    """The first name that breaks its rule, said so; ``None`` when each keeps it."""
+    wrong = next(((what, rule) for passed, what, rule in checks if not passed), None)
+    return None if wrong is None else f"{wrong[0]} breaks Azure's naming rules ({wrong[1]})"
+
+
+def _identity(principal: str) -> tuple[Consumer | None, str]:
+    if not PRINCIPAL.fullmatch(principal.lower()):
+        return None, "not an object ID (a GUID such as 00000000-0000-0000-0000-000000000000) after 'identity:'"
+    return Consumer("", principal.lower(), kind=ConsumerKind.IDENTITY), ""
+
+
+def _named_value(parts: list[str]) -> tuple[Consumer | None, str]:
+    if len(parts) != 3:
+        return None, "not a resource group, a service and a named value separated by '/'"
+    group, service, named = parts
+    checks = (
+        (is_resource_group(group), f"resource group {shown(group)}", _GROUP_RULE),
+        (_SERVICE.fullmatch(service), f"service {shown(service)}", _SERVICE_RULE),
+        (_NAMED_VALUE.fullmatch(named), f"named value {shown(named)}", _NAMED_VALUE_RULE),
+    )
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
+    return Consumer(group, service, named, kind=ConsumerKind.API_MANAGEMENT), ""
 
 
 def declarable(consumer: Consumer) -> bool:
@@ -271,6 +312,60 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
             "so this app cannot confirm a new version and the full cool-down holds",
         )
     return ConsumerReport(consumer, Standing.MOVED, f"runs version {version}")
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """An API Management named value as its GET shows it (``properties.keyVault``)."""
+
+    name: str
+    secret_identifier: str | None  # the Key Vault secret it references, if any
+    status_code: str | None  # keyVault.lastStatus.code ("Success" after a fetch that worked)
+    status_at: datetime | None  # keyVault.lastStatus.timeStampUtc
+
+
+def referenced_secret(identifier: str) -> tuple[str, str, str | None] | None:
+    """The vault, the secret and the version (``None``: versionless) a Key Vault secret identifier names."""
+    parts = identifier.lower().removeprefix("https://").rstrip("/").split("/")
+    if len(parts) not in (3, 4) or parts[1] != "secrets" or not parts[0] or not parts[2]:
+        return None
+    return parts[0].split(".")[0], parts[2], parts[3] if len(parts) == 4 else None
+
+
+def judge_named_value(
+    consumer: Consumer, named: NamedValue, secret: tuple[str, str], version: str, written: datetime
+) -> ConsumerReport:
+    """Where a named value stands on ``version``, written at ``written``, of ``secret`` (its vault, its name)."""
+    vault, name = secret
+    referenced = referenced_secret(named.secret_identifier or "")
+    if referenced is None or referenced[:2] != (vault.lower(), name.lower()):
+        return ConsumerReport(
+            consumer, Standing.UNREFERENCED, f"named value {named.name} does not reference secret {name}"
+        )
+    if referenced[2]:
+        return ConsumerReport(
+            consumer,
+            Standing.FAILING,
+            f"named value {named.name} pins version {referenced[2]}: use a versionless secret identifier",
+        )
+    if named.status_code is None or named.status_at is None:
+        return ConsumerReport(
+            consumer, Standing.UNREPORTED, f"named value {named.name} reports no lastStatus: no fetch is known"
+        )
+    at = named.status_at.isoformat(timespec="seconds")
+    if named.status_code.lower() != "success":
+        return ConsumerReport(
+            consumer, Standing.FAILING, f"named value {named.name}: API Management reports {named.status_code} at {at}"
+        )
+    if named.status_at <= written:
+        return ConsumerReport(
+            consumer,
+            Standing.BEHIND,
+            f"named value {named.name} last fetched the secret at {at}, before version {version}",
+        )
+    return ConsumerReport(
+        consumer, Standing.MOVED, f"named value {named.name} fetched the secret at {at}, after version {version}"
+    )
 
 
 @dataclass(frozen=True)

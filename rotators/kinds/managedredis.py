@@ -104,26 +104,11 @@ def _send(
     accept: tuple[int, ...] = (200,),
     **options: Any,
 ) -> Any:
-    """One ARM call through the client's pipeline; an answer outside ``accept`` raises as a generated
-    operation's would (``map_error``, then ``HttpResponseError`` in ARM's error format)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        map_error,
-    )
+    """One ARM call at this kind's api-version (:func:`~rotators.adapters.clients.arm_send`)."""
     from azure.core.rest import HttpRequest
-    from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    url = resource.cloud.arm_endpoint + path
-    request = HttpRequest(method, url, params={"api-version": API_VERSION}, json=body)
-    response = clients.arm_client(resource.cloud).send_request(request, **options)
-    if response.status_code not in accept:
-        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
-        map_error(status_code=response.status_code, response=response, error_map=errors)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response.json() if response.content else None
+    request = HttpRequest(method, resource.cloud.arm_endpoint + path, params={"api-version": API_VERSION}, json=body)
+    return clients.arm_send(resource.cloud, request, accept=accept, **options)
 
 
 def _retiring(cluster: Any) -> str | None:

@@ -1,7 +1,8 @@
 """The apps that read a secret: tell them of a new version, and ask where they stand.
 
 - After a write (:func:`refresh_consumers`): each App Service consumer is asked to refresh its
-  Key Vault references, then read; each App Configuration store gets its sentinel set.
+  Key Vault references, then read; each App Configuration store gets its sentinel set; each API
+  Management named value is asked to refresh from Key Vault (started once), then read.
 - Before a rotation inside the cool-down (:func:`confirm`): each App Service consumer is read;
   only when all run the current version may the rotation start early.
 - From the sweep (:func:`follow_up`): a consumer whose refresh failed is tried again, after a
@@ -36,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rotators.adapters import appconfig, appservice, auditlog, memory, outcomes, registry
+from rotators.adapters import apim, appconfig, appservice, auditlog, memory, outcomes, registry
 from rotators.core import deadline
 from rotators.core.audit import Question, judge_reads
 from rotators.core.clouds import VaultAddress
@@ -47,6 +48,7 @@ from rotators.core.consumers import (
     ConsumerReport,
     Standing,
     judge,
+    judge_named_value,
     unconfirmable,
 )
 from rotators.core.contract import Contract
@@ -260,7 +262,8 @@ def _remember(target: Written, change: Callable[[Refreshes], Refreshes]) -> None
 
 
 def _nudge(target: Written, consumer: Consumer) -> _Visit:
-    """Refresh an app and read where it stands, or set a store's sentinel; an identity is told nothing."""
+    """Refresh an app or a named value and read where it stands, or set a store's sentinel; an identity is told
+    nothing."""
     contract = target.contract
     if consumer.kind is ConsumerKind.IDENTITY:
         return _Visit(_reads_itself(consumer), refreshed=True)
@@ -270,9 +273,10 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
             consumer, contract.resource.cloud, sentinel, f"{target.vault.name}/{target.name}/{target.version}"
         )
         return _Visit(_signalled(target, consumer, sentinel), refreshed=True)
-    appservice.refresh(consumer, contract.resource.subscription, contract.resource.cloud)
+    named = consumer.kind is ConsumerKind.API_MANAGEMENT
+    (apim if named else appservice).refresh(consumer, contract.resource.subscription, contract.resource.cloud)
     try:
-        report = _standing(target, consumer)
+        report = _named_value_standing(target, consumer) if named else _standing(target, consumer)
     except RotationError as exc:
         report = ConsumerReport(consumer, Standing.UNREACHABLE, f"refreshed, but not read: {exc.message}")
     return _Visit(report, refreshed=True)
@@ -284,6 +288,8 @@ def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit
     auditing = audit and get_settings().audit_workspace is not None
     if consumer.kind is ConsumerKind.IDENTITY:
         return _Visit(_reads_itself(consumer), principal=consumer.app if auditing else None)
+    if consumer.kind is ConsumerKind.API_MANAGEMENT:
+        return _Visit(_named_value_standing(target, consumer))
     if consumer.kind is ConsumerKind.APP_SERVICE:
         report = _standing(target, consumer)
         if not (auditing and report.state is Standing.UNREPORTED):
@@ -302,6 +308,13 @@ def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit
     return _Visit(
         ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {target.version}")
     )
+
+
+def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport:
+    """Where a named value stands on the ``target`` version, from its ``lastStatus``."""
+    resource = target.contract.resource
+    named = apim.named_value(consumer, resource.subscription, resource.cloud)
+    return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
 
 
 def _reads_itself(consumer: Consumer) -> ConsumerReport:

@@ -1,8 +1,9 @@
 """Discovery: which apps of a scope read a vault's secrets through Key Vault references.
 
 Each App Service and Function app (and slot) of the scope is asked for its Key Vault
-references (app settings and connection strings); a reference to one of the vault's enrolled
-secrets makes the app that secret's consumer. ``apply`` records them: in the ``Consumers`` tag of
+references (app settings and connection strings), and each API Management service for its named
+values; a reference to one of the vault's enrolled secrets makes the app (or named value) that
+secret's consumer. ``apply`` records them: in the ``Consumers`` tag of
 the current version (a tag update, never a new version) when they fit, else in the registry with
 the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
 are kept. Reads only, until ``apply``.
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rotators.adapters import appservice, registry, vault
+from rotators.adapters import apim, appservice, registry, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     CONSUMERS,
@@ -24,6 +25,7 @@ from rotators.core.consumers import (
     Consumer,
     Reference,
     declarable,
+    referenced_secret,
     tag_value,
 )
 from rotators.core.contract import MAX_TAGS, ROTATED_BY, Contract, is_enrolled, read_contract, tag_name
@@ -97,6 +99,12 @@ def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None
                 name = names.get(reference.secret_name.lower())
                 if name is not None and reference.vault_name.lower() == address.name.lower():
                     found.append(Found(name, where.subscription, consumer, reference))
+        for consumer, named in apim.named_values(where.subscription, address.cloud, where.resource_group):
+            secret = referenced_secret(named.secret_identifier or "")
+            name = names.get(secret[1]) if secret is not None else None
+            if secret is not None and name is not None and secret[0] == address.name.lower():
+                reference = Reference(named.name, named.status_code or "", secret[0], name, secret[2], None)
+                found.append(Found(name, where.subscription, consumer, reference))
     return found
 
 
