@@ -13,7 +13,6 @@ API Management SDK is a dependency: the calls go through the ARM pipeline every 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -41,12 +40,8 @@ def _named_value_path(consumer: Consumer, subscription: str) -> str:
     return f"{service}/namedValues/{quote(consumer.slot or '', safe='')}"
 
 
-def _send(cloud: Cloud, method: str, url: str, *, accept: tuple[int, ...] = (200,), **options: Any) -> Any:
-    from azure.core.rest import HttpRequest
-
-    params = {} if "api-version=" in url else {"api-version": API_VERSION}
-    absolute = url if url.startswith("https://") else cloud.arm_endpoint + url
-    return clients.arm_send(cloud, HttpRequest(method, absolute, params=params), accept=accept, **options)
+def _send(cloud: Cloud, method: str, url: str, **options: Any) -> Any:
+    return clients.arm_send(cloud, clients.arm_request(cloud, method, url, API_VERSION), **options)
 
 
 def refresh(consumer: Consumer, subscription: str, cloud: Cloud) -> None:
@@ -75,22 +70,15 @@ def named_values(
     )
     found = []
     with calling(f"List the API Management named values of {scope}", role="Reader on the scope"):
-        for service in _pages(cloud, f"{scope}/{_PROVIDER}"):
+        for service in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION):
             group, name = str(service["id"]).split("/")[4], str(service["name"])
-            for item in _pages(cloud, _service_path(subscription, group, name) + "/namedValues"):
+            for item in clients.arm_items(
+                cloud, _service_path(subscription, group, name) + "/namedValues", API_VERSION
+            ):
                 named = _named(item)
                 if named.secret_identifier:
                     found.append((Consumer(group, name, named.name, kind=ConsumerKind.API_MANAGEMENT), named))
     return found
-
-
-def _pages(cloud: Cloud, url: str) -> Iterator[dict[str, Any]]:
-    """A collection's items, following ``nextLink`` as given."""
-    next_url: str | None = url
-    while next_url:
-        page = _send(cloud, "GET", next_url) or {}
-        yield from (item for item in page.get("value") or [] if isinstance(item, dict))
-        next_url = page.get("nextLink")
 
 
 def _named(item: Any) -> NamedValue:

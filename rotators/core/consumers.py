@@ -11,6 +11,11 @@ in the subscription of the secret's ``ProviderAddress``:
   Vault reference to the secret (``properties.keyVault.secretIdentifier``); after a write it is asked to
   refresh (``refreshSecret``), and it confirms a version once its ``lastStatus`` says it fetched the
   secret successfully after that version was written;
+- ``containerapp:<resource group>/<app>`` (or ``.../<app>/restart``): a Container App with a secret
+  whose ``keyVaultUrl`` references the secret. Container Apps fetches a new version within 30 minutes,
+  and a revision restart forces it, so a restart happens only when the entry ends in ``/restart`` (a
+  restart is disruptive). The app says not which version it runs: only the audit trail confirms it,
+  by the reads of the identity its secret names;
 - ``identity:<principal id>``: whatever runs as that managed identity or service principal (its
   object ID) and reads the secret from Key Vault itself; only Key Vault's audit trail can say
   which version it read (``rotators.core.audit``).
@@ -39,7 +44,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +57,8 @@ MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
 MAX_REGISTERED = 100
 API_MANAGEMENT_PREFIX = "apim:"
 APP_CONFIGURATION_PREFIX = "appconfig:"
+CONTAINER_APP_PREFIX = "containerapp:"
+RESTART = "restart"  # the last part of a Container App entry that allows a restart
 IDENTITY_PREFIX = "identity:"
 # An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
 PRINCIPAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
@@ -80,6 +87,11 @@ _STORE = re.compile(r"[A-Za-z0-9_-]{5,50}", re.ASCII)
 #   but none of *#&+:<>?, here narrowed to ASCII letters, digits, '.', '_' and '-' (never '.' or '..').
 _SERVICE = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?", re.ASCII)
 _NAMED_VALUE = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,256}", re.ASCII)
+# - Container Apps (Microsoft.App/containerApps): 2-32 lower-case letters, digits and '-', starting with a
+#   letter, ending with a letter or digit, no '--' (the REST spec's containerAppName pattern
+#   ^[a-z][a-z0-9]*(-[a-z0-9]+)*$, and "Naming rules and restrictions for Azure resources").
+_CONTAINER_APP = re.compile(r"(?=.{2,32}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*", re.ASCII)
+_CONTAINER_APP_RULE = "2-32 lower-case ASCII letters, digits or single '-', starting with a letter"
 _SERVICE_RULE = "1-50 ASCII letters, digits or '-', starting with a letter and not ending with '-'"
 _NAMED_VALUE_RULE = "1-256 ASCII letters, digits, '.', '_' or '-'"
 _GROUP_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
@@ -87,10 +99,11 @@ _SITE_RULE = "2-60 ASCII letters, digits or '-', not starting or ending with '-'
 _SLOT_RULE = "2-59 ASCII letters, digits or '-'"
 _STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
 _EXPECTED = (
-    "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
-    f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-    f"ProviderAddress, {API_MANAGEMENT_PREFIX}<resource group>/<service>/<named value id> (API Management), "
-    f"or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or service "
+    "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps), "
+    f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), "
+    f"{API_MANAGEMENT_PREFIX}<resource group>/<service>/<named value id> (API Management) or "
+    f"{CONTAINER_APP_PREFIX}<resource group>/<app>[/{RESTART}] (Container Apps), in the subscription of "
+    f"ProviderAddress, or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or service "
     f"principal that reads the secret); or the whole tag '{REGISTRY}'"
 )
 # What App Service says of a reference it could not resolve, and what the operator does about it.
@@ -109,6 +122,7 @@ class ConsumerKind(enum.StrEnum):
     APP_SERVICE = "app"
     APP_CONFIGURATION = "appconfig"
     API_MANAGEMENT = "apim"
+    CONTAINER_APP = "containerapp"
     IDENTITY = "identity"
 
 
@@ -116,7 +130,7 @@ class ConsumerKind(enum.StrEnum):
 class Consumer:
     resource_group: str
     app: str  # the site, the App Configuration store, or the principal's object ID (lower-cased)
-    slot: str | None = None  # an App Service slot, or an API Management named value
+    slot: str | None = None  # an App Service slot, an API Management named value, or a Container App's "restart"
     kind: ConsumerKind = ConsumerKind.APP_SERVICE
 
     def __str__(self) -> str:
@@ -126,6 +140,8 @@ class Consumer:
             return f"{IDENTITY_PREFIX}{self.app}"
         if self.kind is ConsumerKind.API_MANAGEMENT:
             return f"{API_MANAGEMENT_PREFIX}{self.resource_group}/{self.app}/{self.slot}"
+        if self.kind is ConsumerKind.CONTAINER_APP:
+            return f"{CONTAINER_APP_PREFIX}{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
         return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
 
     @property
@@ -215,10 +231,9 @@ def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED
 
 def _entry(entry: str) -> tuple[Consumer | None, str]:
     """One entry, or what is wrong with it."""
-    if entry.lower().startswith(IDENTITY_PREFIX):
-        return _identity(entry[len(IDENTITY_PREFIX) :])
-    if entry.startswith(API_MANAGEMENT_PREFIX):
-        return _named_value(entry.removeprefix(API_MANAGEMENT_PREFIX).split("/"))
+    prefixed = next((prefix for prefix in _PARSERS if entry.lower().startswith(prefix)), None)
+    if prefixed is not None:
+        return _PARSERS[prefixed](entry[len(prefixed) :])
     store = entry.startswith(APP_CONFIGURATION_PREFIX)
     parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
     if len(parts) not in ((2,) if store else (2, 3)):
@@ -249,6 +264,19 @@ def _identity(principal: str) -> tuple[Consumer | None, str]:
     return Consumer("", principal.lower(), kind=ConsumerKind.IDENTITY), ""
 
 
+def _container_app(parts: list[str]) -> tuple[Consumer | None, str]:
+    if len(parts) not in (2, 3) or parts[2:] not in ([], [RESTART]):
+        return None, f"not a resource group and an app separated by '/', optionally followed by '/{RESTART}'"
+    group, app = parts[:2]
+    checks = (
+        (is_resource_group(group), f"resource group {shown(group)}", _GROUP_RULE),
+        (_CONTAINER_APP.fullmatch(app), f"container app {shown(app)}", _CONTAINER_APP_RULE),
+    )
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
+    return Consumer(group, app, RESTART if parts[2:] else None, kind=ConsumerKind.CONTAINER_APP), ""
+
+
 def _named_value(parts: list[str]) -> tuple[Consumer | None, str]:
     if len(parts) != 3:
         return None, "not a resource group, a service and a named value separated by '/'"
@@ -261,6 +289,14 @@ def _named_value(parts: list[str]) -> tuple[Consumer | None, str]:
     if (wrong := _broken(checks)) is not None:
         return None, wrong
     return Consumer(group, service, named, kind=ConsumerKind.API_MANAGEMENT), ""
+
+
+# The entries with a prefix of their own, each by its parser of what follows it.
+_PARSERS: dict[str, Callable[[str], tuple[Consumer | None, str]]] = {
+    API_MANAGEMENT_PREFIX: lambda rest: _named_value(rest.split("/")),
+    CONTAINER_APP_PREFIX: lambda rest: _container_app(rest.split("/")),
+    IDENTITY_PREFIX: _identity,
+}
 
 
 def declarable(consumer: Consumer) -> bool:
@@ -366,6 +402,35 @@ def judge_named_value(
     return ConsumerReport(
         consumer, Standing.MOVED, f"named value {named.name} fetched the secret at {at}, after version {version}"
     )
+
+
+@dataclass(frozen=True)
+class ContainerSecret:
+    """A Container App's secret as its GET shows it (``configuration.secrets``: never a value)."""
+
+    name: str
+    key_vault_url: str | None
+    identity: str | None  # "System", or a user-assigned identity's resource ID
+
+
+def judge_container_app(
+    consumer: Consumer, secrets: Iterable[ContainerSecret], vault: str, name: str
+) -> tuple[ConsumerReport, str | None]:
+    """Where a Container App stands from its secrets, and the identity that reads this one (``None``: none)."""
+    referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
+    mine = [(s, r) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
+    if not mine:
+        detail = f"no secret of {consumer} has a keyVaultUrl referencing secret {name}"
+        return ConsumerReport(consumer, Standing.UNREFERENCED, detail), None
+    pinned = next((s for s, r in mine if r[2]), None)
+    if pinned is not None:
+        detail = f"secret {pinned.name} pins a version in its keyVaultUrl: use a versionless URL"
+        return ConsumerReport(consumer, Standing.FAILING, detail), None
+    detail = (
+        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes but says not which it runs; "
+        "only Key Vault's audit trail can confirm it"
+    )
+    return ConsumerReport(consumer, Standing.UNREPORTED, detail), mine[0][0].identity
 
 
 @dataclass(frozen=True)

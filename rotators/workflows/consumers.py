@@ -2,9 +2,10 @@
 
 - After a write (:func:`refresh_consumers`): each App Service consumer is asked to refresh its
   Key Vault references, then read; each App Configuration store gets its sentinel set; each API
-  Management named value is asked to refresh from Key Vault (started once), then read.
-- Before a rotation inside the cool-down (:func:`confirm`): each App Service consumer is read;
-  only when all run the current version may the rotation start early.
+  Management named value is asked to refresh from Key Vault (started once), then read; a Container
+  App's active revisions are restarted only when its entry ends in ``/restart``.
+- Before a rotation inside the cool-down (:func:`confirm`): each consumer is read; only when all
+  confirm the current version may the rotation start early.
 - From the sweep (:func:`follow_up`): a consumer whose refresh failed is tried again, after a
   backoff and a bounded number of times; one never asked for this version (a version the product
   did not write) is refreshed once.
@@ -37,17 +38,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rotators.adapters import apim, appconfig, appservice, auditlog, memory, outcomes, registry
+from rotators.adapters import apim, appconfig, appservice, auditlog, containerapps, memory, outcomes, registry
 from rotators.core import deadline
 from rotators.core.audit import Question, judge_reads
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
+    RESTART,
     Confirmation,
     Consumer,
     ConsumerKind,
     ConsumerReport,
     Standing,
     judge,
+    judge_container_app,
     judge_named_value,
     unconfirmable,
 )
@@ -267,6 +270,10 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
     contract = target.contract
     if consumer.kind is ConsumerKind.IDENTITY:
         return _Visit(_reads_itself(consumer), refreshed=True)
+    if consumer.kind is ConsumerKind.CONTAINER_APP:
+        if consumer.slot == RESTART:  # a restart is disruptive: only when the declaration asks for it
+            containerapps.restart(consumer, contract.resource.subscription, contract.resource.cloud)
+        return _Visit(_container_standing(target, consumer)[0], refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
@@ -284,25 +291,37 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
 
 def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit:
     """Where a consumer stands, by reads only; with ``audit``, the identity whose reads may tell more."""
-    contract = target.contract
     auditing = audit and get_settings().audit_workspace is not None
     if consumer.kind is ConsumerKind.IDENTITY:
         return _Visit(_reads_itself(consumer), principal=consumer.app if auditing else None)
     if consumer.kind is ConsumerKind.API_MANAGEMENT:
         return _Visit(_named_value_standing(target, consumer))
+    if consumer.kind is ConsumerKind.CONTAINER_APP:
+        report, principal = _container_standing(target, consumer)
+        return _Visit(report, principal=principal if auditing and report.state is Standing.UNREPORTED else None)
     if consumer.kind is ConsumerKind.APP_SERVICE:
-        report = _standing(target, consumer)
-        if not (auditing and report.state is Standing.UNREPORTED):
-            return _Visit(report)
-        resource = contract.resource
-        try:
-            principal = appservice.principal(consumer, resource.subscription, resource.cloud)
-        except RotationError as exc:
-            logger.warning("The managed identity of consumer %s was not read: %s", consumer, exc.message)
-            principal = None
-        return _Visit(report, principal=principal)
+        return _app_visit(target, consumer, auditing=auditing)
+    return _store_visit(target, consumer)
+
+
+def _app_visit(target: Written, consumer: Consumer, *, auditing: bool) -> _Visit:
+    """An app's references; when they say no version and the audit trail is read, its managed identity too."""
+    report = _standing(target, consumer)
+    if not (auditing and report.state is Standing.UNREPORTED):
+        return _Visit(report)
+    resource = target.contract.resource
+    try:
+        principal = appservice.principal(consumer, resource.subscription, resource.cloud)
+    except RotationError as exc:
+        logger.warning("The managed identity of consumer %s was not read: %s", consumer, exc.message)
+        principal = None
+    return _Visit(report, principal=principal)
+
+
+def _store_visit(target: Written, consumer: Consumer) -> _Visit:
+    """Whether a store's sentinel was set since the ``target`` version was written."""
     sentinel = get_settings().appconfig_sentinel
-    set_at = appconfig.sentinel_set_at(consumer, contract.resource.cloud, sentinel)
+    set_at = appconfig.sentinel_set_at(consumer, target.contract.resource.cloud, sentinel)
     if set_at is not None and set_at >= target.created_on:
         return _Visit(_signalled(target, consumer, sentinel))
     return _Visit(
@@ -315,6 +334,14 @@ def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport
     resource = target.contract.resource
     named = apim.named_value(consumer, resource.subscription, resource.cloud)
     return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
+
+
+def _container_standing(target: Written, consumer: Consumer) -> tuple[ConsumerReport, str | None]:
+    """Where a container app stands by its secrets, and the object ID of the identity that reads this one."""
+    resource = target.contract.resource
+    app = containerapps.read(consumer, resource.subscription, resource.cloud)
+    report, identity = judge_container_app(consumer, app.secrets, target.vault.name, target.name)
+    return report, app.principal(identity)
 
 
 def _reads_itself(consumer: Consumer) -> ConsumerReport:

@@ -1,11 +1,11 @@
 """Discovery: which apps of a scope read a vault's secrets through Key Vault references.
 
 Each App Service and Function app (and slot) of the scope is asked for its Key Vault
-references (app settings and connection strings), and each API Management service for its named
-values; a reference to one of the vault's enrolled secrets makes the app (or named value) that
-secret's consumer. ``apply`` records them: in the ``Consumers`` tag of
-the current version (a tag update, never a new version) when they fit, else in the registry with
-the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
+references (app settings and connection strings), each API Management service for its named
+values and each Container App for its secrets' ``keyVaultUrl``; a reference to one of the vault's
+enrolled secrets makes the app (or named value) that secret's consumer. ``apply`` records them: in
+the ``Consumers`` tag of the current version (a tag update, never a new version) when they fit,
+else in the registry with the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
 are kept. Reads only, until ``apply``.
 """
 
@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rotators.adapters import apim, appservice, registry, vault
+from rotators.adapters import apim, appservice, containerapps, registry, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     CONSUMERS,
@@ -100,12 +100,23 @@ def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None
                 if name is not None and reference.vault_name.lower() == address.name.lower():
                     found.append(Found(name, where.subscription, consumer, reference))
         for consumer, named in apim.named_values(where.subscription, address.cloud, where.resource_group):
-            secret = referenced_secret(named.secret_identifier or "")
-            name = names.get(secret[1]) if secret is not None else None
-            if secret is not None and name is not None and secret[0] == address.name.lower():
-                reference = Reference(named.name, named.status_code or "", secret[0], name, secret[2], None)
-                found.append(Found(name, where.subscription, consumer, reference))
+            if (ours := _ours(named.secret_identifier, names, address)) is not None:
+                reference = Reference(named.name, named.status_code or "", address.name, ours[0], ours[1], None)
+                found.append(Found(ours[0], where.subscription, consumer, reference))
+        for consumer, app in containerapps.apps(where.subscription, address.cloud, where.resource_group):
+            for held in app.secrets:
+                if (ours := _ours(held.key_vault_url, names, address)) is not None:
+                    reference = Reference(held.name, "", address.name, ours[0], ours[1], None)
+                    found.append(Found(ours[0], where.subscription, consumer, reference))
     return found
+
+
+def _ours(identifier: str | None, names: dict[str, str], address: VaultAddress) -> tuple[str, str | None] | None:
+    """The enrolled secret (and the version, if pinned) a Key Vault secret identifier names in this vault."""
+    secret = referenced_secret(identifier or "")
+    if secret is None or secret[0] != address.name.lower() or secret[1] not in names:
+        return None
+    return names[secret[1]], secret[2]
 
 
 def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]) -> list[str]:
