@@ -23,10 +23,7 @@ from rotators.core.clouds import Cloud
 from rotators.core.consumers import Consumer, ConsumerKind, NamedValue
 
 API_VERSION = "2022-08-01"
-ROLE = (
-    "Microsoft.ApiManagement/service/namedValues/read and .../namedValues/refreshSecret/action on the API "
-    "Management service"
-)
+ROLE = "the API Management Named Value Refresher role on the service (infra/modules/consumer-apim.json)"
 _PROVIDER = "providers/Microsoft.ApiManagement/service"
 
 

@@ -73,7 +73,7 @@ def principal(consumer: Consumer, subscription: str, cloud: Cloud) -> str | None
     """The object ID of the app's system-assigned managed identity (``None``: it has none)."""
     operations = _client(subscription, cloud).web_apps
     group, app, slot = consumer.resource_group, consumer.app, consumer.slot
-    with calling(f"Read the managed identity of {consumer}", role="Reader on the app"):
+    with calling(f"Read the managed identity of {consumer}", role=ROLE):
         site = operations.get_slot(group, app, slot) if slot else operations.get(group, app)
     found = getattr(getattr(site, "identity", None), "principal_id", None)
     return str(found).lower() if found else None

@@ -23,7 +23,7 @@ from rotators.core.clouds import Cloud
 from rotators.core.consumers import Consumer, ConsumerKind, ContainerSecret
 
 API_VERSION = "2024-03-01"
-ROLE = "Microsoft.App/containerApps/read (and .../revisions/restart/action for a restart) on the container app"
+ROLE = "the Container App Revision Restarter role on the app (infra/modules/consumer-containerapp.json)"
 _PROVIDER = "providers/Microsoft.App/containerApps"
 
 
