@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from localazure.services import arm
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION, RG
-from localazure.services.base import Service, Url
+from localazure.services.base import Clock, Service, Url
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -62,18 +62,12 @@ class ApiService:
         )
 
 
-class ApiManagementBackend:
+class ApiManagementBackend(Clock):
     def __init__(self, cloud: LocalAzure) -> None:
+        super().__init__()
         self.cloud = cloud
         self.services: dict[str, ApiService] = {}
         self.failure_code = "Forbidden"
-        self._skew = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self._skew += seconds
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._skew)
 
     def create(
         self,

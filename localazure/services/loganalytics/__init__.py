@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from localazure.services.base import Front, Service, Url
+from localazure.services.base import Clock, Front, Service, Url
 from localazure.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -53,8 +53,9 @@ class SecretGet:
     secret_id: str
 
 
-class LogAnalyticsBackend:
+class LogAnalyticsBackend(Clock):
     def __init__(self, cloud: LocalAzure) -> None:
+        super().__init__()
         self.cloud = cloud
         self.records: list[SecretGet] = []
         self.queries: list[str] = []  # every query text received (tests check none holds a secret)
@@ -62,13 +63,6 @@ class LogAnalyticsBackend:
         self.names_version = True
         self.denied = False
         self.gateway_timeout = False
-        self._skew = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self._skew += seconds
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._skew)
 
     def secret_get(self, principal: str, vault: str, secret: str, version: str, *, versionless: bool = True) -> None:
         """``principal`` read ``version`` of ``secret`` (by a versionless URL unless ``versionless`` is False)."""
