@@ -24,6 +24,9 @@ param storageSku string
 @description('Endpoint of the Event Grid topic for outcome events; empty for none.')
 param eventsTopicEndpoint string = ''
 
+@description('Workspace ID (customerId) of the Log Analytics workspace holding the vaults\' audit logs; empty for none.')
+param auditWorkspaceCustomerId string = ''
+
 var suffix = uniqueString(resourceGroup().id, appName)
 var userAssigned = !empty(userAssignedIdentityId)
 var storageName = take('st${replace(appName, '-', '')}${suffix}', 24)
@@ -213,6 +216,10 @@ var commonSettings = [
   {
     name: 'ROTATION_APPCONFIG_SENTINEL'
     value: 'Sentinel'
+  }
+  {
+    name: 'ROTATION_AUDIT_WORKSPACE_ID'
+    value: auditWorkspaceCustomerId
   }
 ]
 

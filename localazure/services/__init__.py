@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localazure.services import (
+    apimanagement,
     appconfigdata,
     appconfiguration,
     appservice,
@@ -13,6 +14,7 @@ from localazure.services import (
     cognitiveservices,
     communication,
     communicationdata,
+    containerapps,
     containerregistry,
     containerregistrydata,
     cosmosdata,
@@ -25,6 +27,7 @@ from localazure.services import (
     graph,
     identity,
     keyvault,
+    loganalytics,
     maps,
     notificationhubs,
     queue,
@@ -75,8 +78,11 @@ SERVICES: tuple[Service, ...] = (
     batchdata.SERVICE,
     containerregistrydata.SERVICE,
     appservice.SERVICE,
+    apimanagement.SERVICE,
+    containerapps.SERVICE,
     appconfigdata.SERVICE,
     communicationdata.SERVICE,
     graph.GRAPH,
     graph.LOGIN,
+    loganalytics.SERVICE,
 )

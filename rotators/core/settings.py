@@ -23,6 +23,7 @@ EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
 SENTINEL = "ROTATION_APPCONFIG_SENTINEL"
 TENANT_ID = "AZURE_TENANT_ID"
 GRAPH_HOST = "ROTATION_GRAPH_HOST"
+AUDIT_WORKSPACE = "ROTATION_AUDIT_WORKSPACE_ID"
 # "the cloud's own" (graph.microsoft.us for a .vault.usgovcloudapi.net vault), or DoD's (Graph "National cloud
 # deployments": US Government L5 is dod-graph.microsoft.us).
 GRAPH_HOSTS = ("cloud", "dod-graph.microsoft.us")
@@ -70,6 +71,9 @@ class Settings:
     dod_graph: bool = False
     # Remove an application password the previous version holds once every declared consumer confirms the current one.
     early_password_revocation: bool = False
+    # The Log Analytics workspace (its workspace ID, a GUID) that receives the vaults' AuditEvent logs; None: the
+    # audit trail is not read, and identities confirm nothing (rotators.core.audit).
+    audit_workspace: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -91,6 +95,7 @@ class Settings:
             tenant_id=_tenant(environ.get(TENANT_ID, "")),
             dod_graph=_choice(environ, GRAPH_HOST, GRAPH_HOSTS, GRAPH_HOSTS[0]) == "dod-graph.microsoft.us",
             early_password_revocation=_choice(environ, EARLY_REVOCATION, EARLY_REVOCATION_MODES, "off") == "confirmed",
+            audit_workspace=_guid(environ.get(AUDIT_WORKSPACE, ""), AUDIT_WORKSPACE, "the workspace ID"),
         )
 
     @property
@@ -147,11 +152,15 @@ def _sentinel(raw: str) -> str:
 
 
 def _tenant(raw: str) -> str | None:
+    return _guid(raw, TENANT_ID, "the tenant ID")
+
+
+def _guid(raw: str, name: str, what: str) -> str | None:
     raw = raw.strip()
     if not raw:
         return None
     if not _TENANT.fullmatch(raw):
-        raise ConfigurationError(f"{TENANT_ID} is {shown(raw)}; expected the tenant ID, a GUID.")
+        raise ConfigurationError(f"{name} is {shown(raw)}; expected {what}, a GUID.")
     return raw.lower()
 
 
