@@ -43,6 +43,12 @@ def _seconds(timespan: str) -> float:
 
 
 RELEASE_VISIBILITY = _seconds(HOST["visibilityTimeout"])
+# QueueListener polls an empty queue less and less often: from QueuePollingIntervals.Minimum (100 ms),
+# doubling, up to maxPollingInterval (default one minute, compressed here as a lease is), and at once
+# again after a message ("Azure Queue storage trigger for Azure Functions", *Polling algorithm*;
+# Azure/azure-webjobs-sdk issue 2967).
+MIN_POLL = 0.1
+MAX_POLL = 1.0
 
 
 def queue_client(name: str) -> Any:
@@ -78,29 +84,39 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.queues = {name: queue_client(name) for name in self.functions}
+        self.backoff = dict.fromkeys(self.functions, 0.0)  # each queue's polling interval now
+        self.next_poll = dict.fromkeys(self.functions, 0.0)
 
-    def step(self) -> bool:
-        """Deliver at most one message of each queue; whether any was delivered."""
+    def step(self, *, every_queue: bool = False) -> bool:
+        """Deliver at most one message of each queue whose poll is due (``every_queue``: of each); whether any
+        was delivered."""
         from azure.core.exceptions import ResourceNotFoundError
 
         delivered = False
         for name, client in self.queues.items():
+            if not every_queue and time.monotonic() < self.next_poll[name]:
+                continue
             try:
                 message = client.receive_message(visibility_timeout=RECEIVE_VISIBILITY)
             except ResourceNotFoundError:  # nothing was ever sent to it: the host polls on
-                continue
-            if message is not None:
+                message = None
+            if message is None:
+                self.backoff[name] = min(max(2 * self.backoff[name], MIN_POLL), MAX_POLL)
+            else:
                 self._deliver(name, client, message)
-                delivered = True
+                self.backoff[name], delivered = 0.0, True
+            self.next_poll[name] = time.monotonic() + self.backoff[name]
         return delivered
 
     def run(self, *, idle: float, limit: float) -> Counter[str]:
-        """Work until every queue stayed empty for ``idle`` seconds (or ``limit`` passed)."""
+        """Work until every queue stayed empty for ``idle`` seconds (or ``limit`` passed), each polled once
+        more before stopping."""
         quiet_since, ends = time.monotonic(), time.monotonic() + limit
         while time.monotonic() < ends:
-            if self.step():
+            settled = time.monotonic() - quiet_since >= idle
+            if self.step(every_queue=settled):
                 quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= idle:
+            elif settled:
                 break
             else:
                 time.sleep(0.05)

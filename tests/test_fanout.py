@@ -136,7 +136,7 @@ def test_messages_name_the_work_and_carry_no_secret_value(cloud, azurite):
 
 
 def test_a_vault_larger_than_one_messages_budget_is_continued_and_each_secret_rotated_once(cloud, monkeypatch):
-    monkeypatch.setenv("ROTATION_SWEEP_BUDGET_SECONDS", "1")  # listing stops after half of it
+    monkeypatch.setenv("ROTATION_SWEEP_BUDGET_SECONDS", "2")  # listing stops after half of it
     cloud.keyvault.page_size = 5
     names = [f"s{i:02}" for i in range(40)]
     for i, name in enumerate(names):
@@ -144,7 +144,7 @@ def test_a_vault_larger_than_one_messages_budget_is_continued_and_each_secret_ro
     # Two secrets on one key pair, on the first and the last page: no single message lists both.
     seed(cloud, VAULT, "a-first", due=True, account="stshared", credential="key1")
     seed(cloud, VAULT, "z-last", due=False, account="stshared", credential="key2")
-    cloud.inject("keyvault.list_secrets", delay=0.3, count=10)  # the sweep's pages (and the challenge) answer slowly
+    cloud.inject("keyvault.list_secrets", delay=0.6, count=10)  # the sweep's pages (and the challenge) answer slowly
 
     helpers.FUNCTIONS["SweepVaults"](None)
     done = only(queues.VAULTS).run(idle=0, limit=60)

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from rotators.adapters import lock, queues, vault
 from rotators.core.assessment import State, assess, assess_vault
+from rotators.core.clouds import VaultAddress
 from rotators.core.errors import ConfigurationError, RotationError, SecretNotFound
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretVersionInfo
@@ -49,6 +50,9 @@ def plan() -> int:
     if not settings.allowed_vaults:
         raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
     vaults = sorted(settings.allowed_vaults, key=lambda address: address.url)
+    bases = lock.rotation_bases()  # once per sweep: each vault's messages read their vault's share
+    for address in vaults:
+        lock.save_vault_bases(address.url, bases)
     queues.send(queues.VAULTS, [VaultTask(address).to_text() for address in vaults])
     logger.info("Sweep planned: %d vault(s) queued on %s.", len(vaults), queues.VAULTS)
     _report_poison()
@@ -67,7 +71,7 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     listed, rest = _list(task, time.monotonic() + budget_seconds / 2)
     whole = task.page is None and rest is None
-    interrupted = {(u.secret, u.base_created) for u in lock.rotation_bases() if u.vault_url == task.vault.url}
+    interrupted = {(base.secret, base.base_created) for base in _rotation_bases(task.vault)}
     tally: Counter[str] = Counter()
     work: list[SecretTask] = []
     listed_at = int(now.timestamp())
@@ -107,10 +111,11 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
     settings.check_vault(task.vault)
     now = now or datetime.now(timezone.utc)
     try:
-        current, _ = vault.read_current(task.vault, task.secret)
+        read = vault.read_current(task.vault, task.secret)
     except SecretNotFound:
         logger.info("Secret %s in %s is gone since the sweep listed it; nothing to do.", task.secret, task.vault)
         return "gone"
+    current = read[0]
     assessment = assess(current, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval)
     if task.work is Work.FOLLOW_UP:
         if assessment.state is not State.COOLING_DOWN or assessment.contract is None:
@@ -130,10 +135,11 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
     trusted = task.sole_on is not None and now - datetime.fromtimestamp(task.listed_at, timezone.utc) <= (
         LISTING_TRUSTED_FOR
     )
-    try:
-        outcome = rotate(request, pairs=ListedPair(task.sole_on, task.secret) if trusted and task.sole_on else None)
+    listed = ListedPair(task.sole_on, task.secret) if trusted and task.sole_on else None
+    try:  # this read stands in for the rotation's first (its read under the lock is taken as ever)
+        outcome = rotate(request, pairs=listed, current=read)
     except PairNotListed:
-        outcome = rotate(request)  # the tags name another key pair now: the claim lists the vault itself
+        outcome = rotate(request, current=read)  # the tags name another key pair now: the claim lists the vault
     return outcome.status.value
 
 
@@ -162,6 +168,13 @@ class ListedPair(Mapping[KeyPair, Sequence[str]]):
 
     def __len__(self) -> int:
         return 1
+
+
+def _rotation_bases(address: VaultAddress) -> list[lock.RotationBase]:
+    """The vault's rotation records as the plan kept them; listed here only when the plan kept none (a
+    message planned by an earlier release of the product)."""
+    kept = lock.vault_bases(address.url)
+    return [base for base in lock.rotation_bases() if base.vault_url == address.url] if kept is None else kept
 
 
 def _list(task: VaultTask, stop_at: float) -> tuple[list[SecretVersionInfo], str | None]:
