@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -32,7 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+HOST_JSON = json.loads((ROOT / "host.json").read_text())
+HOST = HOST_JSON["extensions"]["queues"]
+HOST_LOG_LEVELS: dict[str, str] = HOST_JSON["logging"]["logLevel"]
+HOST_LEVELS = {"Trace": logging.DEBUG, "Debug": logging.DEBUG, "Information": logging.INFO, "Warning": logging.WARNING}
 MAX_DEQUEUE_COUNT: int = HOST["maxDequeueCount"]
 RECEIVE_VISIBILITY = 600  # QueueListener: "if the function runs longer than this, the invisibility will be updated"
 
@@ -155,8 +159,13 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=2.0)
     parser.add_argument("--limit", type=float, default=600.0)
     parser.add_argument("--release", type=float, default=RELEASE_VISIBILITY)
+    parser.add_argument("--queue", action="append", help="only this queue's messages (default: every queue's)")
     args = parser.parse_args()
-    done = Worker(release_visibility=args.release).run(idle=args.idle, limit=args.limit)
+    # The host keeps what host.json's logging.logLevel lets through: the product's lines from Information up.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rotators").setLevel(HOST_LEVELS[HOST_LOG_LEVELS["rotators"]])
+    functions = {queue: function for queue, function in handlers().items() if queue in (args.queue or [queue])}
+    done = Worker(release_visibility=args.release, functions=functions).run(idle=args.idle, limit=args.limit)
     print(json.dumps(dict(done)))
 
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
@@ -216,26 +217,30 @@ def rotation_bases() -> list[RotationBase]:
     return found
 
 
-def save_vault_bases(vault_url: str, bases: Iterable[RotationBase]) -> None:
-    """Keep the vault's share of :func:`rotation_bases` in one blob, for the queued sweep: each of the vault's
-    messages reads that blob, where listing every pair's record would grow with the whole estate."""
+def save_vault_bases(vault_url: str, bases: Iterable[RotationBase], *, at: datetime) -> None:
+    """Keep the vault's share of :func:`rotation_bases`, listed ``at``, in one blob for the queued sweep: each
+    of the vault's messages reads that blob, where listing every pair's record would grow with the estate."""
     mine = [[base.secret, base.base_created] for base in bases if base.vault_url == vault_url]
     blob = clients.lock_container().get_blob_client(_vault_bases_name(vault_url))
     with calling("Save the vault's rotation records for the sweep", role=_ROLE):
-        blob.upload_blob(json.dumps(mine), overwrite=True, **_call_options())
+        kept = {"listedAt": int(at.timestamp()), "bases": mine}
+        blob.upload_blob(json.dumps(kept), overwrite=True, **_call_options())
 
 
-def vault_bases(vault_url: str) -> list[RotationBase] | None:
-    """What :func:`save_vault_bases` last kept for the vault; ``None`` when nothing (readable) is kept."""
+def vault_bases(vault_url: str) -> tuple[datetime, list[RotationBase]] | None:
+    """When the records :func:`save_vault_bases` last kept for the vault were listed, and the vault's share of
+    them; ``None`` when nothing (readable) is kept."""
     raw = _content(_vault_bases_name(vault_url), "Read the vault's rotation records for the sweep")
     if raw is None:
         return None
     try:
-        bases = [RotationBase(vault_url, secret, created) for secret, created in json.loads(raw)]
-    except (ValueError, TypeError):  # not what save_vault_bases writes: the caller lists the records instead
+        kept = json.loads(raw)
+        listed_at = datetime.fromtimestamp(kept["listedAt"], timezone.utc)
+        bases = [RotationBase(vault_url, secret, created) for secret, created in kept["bases"]]
+    except (ValueError, TypeError, KeyError, OverflowError):  # not what save_vault_bases writes
         return None
     readable = all(isinstance(base.secret, str) and type(base.base_created) is int for base in bases)
-    return bases if readable else None
+    return (listed_at, bases) if readable else None
 
 
 def _content(name: str, operation: str) -> bytes | None:

@@ -38,9 +38,11 @@ from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
 
-# How long a vault's listing stands in for the first claim's own listing of it. A secret tagged by hand
-# onto a key pair nobody claimed yet is missed for this long (``enroll`` claims the pair at once, so
-# a secret enrolled by the product is not); the sequential sweep trusted its listing for its whole run.
+# How long a listing stands in for one's own: a vault's for the first claim's listing of it, the plan's of
+# the rotation records for a vault message's. A secret tagged by hand onto a key pair nobody claimed yet is
+# missed for this long (``enroll`` claims the pair at once, so a secret enrolled by the product is not), and
+# so is a rotation interrupted after the plan listed the records (the next sweep finds it); the sequential
+# sweep trusted its listings for its whole run.
 LISTING_TRUSTED_FOR = timedelta(minutes=15)
 
 
@@ -50,9 +52,7 @@ def plan() -> int:
     if not settings.allowed_vaults:
         raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
     vaults = sorted(settings.allowed_vaults, key=lambda address: address.url)
-    bases = lock.rotation_bases()  # once per sweep: each vault's messages read their vault's share
-    for address in vaults:
-        lock.save_vault_bases(address.url, bases)
+    _keep_rotation_bases(vaults)
     queues.send(queues.VAULTS, [VaultTask(address).to_text() for address in vaults])
     logger.info("Sweep planned: %d vault(s) queued on %s.", len(vaults), queues.VAULTS)
     _report_poison()
@@ -71,7 +71,7 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     listed, rest = _list(task, time.monotonic() + budget_seconds / 2)
     whole = task.page is None and rest is None
-    interrupted = {(base.secret, base.base_created) for base in _rotation_bases(task.vault)}
+    interrupted = {(base.secret, base.base_created) for base in _rotation_bases(task.vault, now)}
     tally: Counter[str] = Counter()
     work: list[SecretTask] = []
     listed_at = int(now.timestamp())
@@ -170,11 +170,36 @@ class ListedPair(Mapping[KeyPair, Sequence[str]]):
         return 1
 
 
-def _rotation_bases(address: VaultAddress) -> list[lock.RotationBase]:
-    """The vault's rotation records as the plan kept them; listed here only when the plan kept none (a
-    message planned by an earlier release of the product)."""
-    kept = lock.vault_bases(address.url)
-    return [base for base in lock.rotation_bases() if base.vault_url == address.url] if kept is None else kept
+def _keep_rotation_bases(vaults: Sequence[VaultAddress]) -> None:
+    """List the key pairs' rotation records once for the whole sweep and keep each vault's share for its
+    messages. Should the lock store fail, the vaults are swept all the same: their messages list the records
+    themselves (see :func:`_rotation_bases`)."""
+    try:
+        listed_at = datetime.now(timezone.utc)
+        bases = lock.rotation_bases()
+        for address in vaults:
+            lock.save_vault_bases(address.url, bases, at=listed_at)
+    except RotationError as exc:
+        logger.warning("Sweep could not keep the rotation records for its vaults' messages: %s", exc.message)
+
+
+def _rotation_bases(address: VaultAddress, now: datetime) -> list[lock.RotationBase]:
+    """The vault's rotation records as this sweep's plan kept them; listed here when it kept none (a message
+    planned by an earlier release, or a plan the lock store failed) or they were listed longer ago than a
+    listing is trusted. None when the lock store fails, as in the sweep in one process: a due secret's
+    rotation meets that failure as its own, and the next sweep looks for interrupted rotations again."""
+    try:
+        kept = lock.vault_bases(address.url)
+        if kept is not None and now - kept[0] <= LISTING_TRUSTED_FOR:
+            return kept[1]
+        return [base for base in lock.rotation_bases() if base.vault_url == address.url]
+    except RotationError as exc:
+        logger.warning(
+            "Sweep of vault %s could not read the rotation records; it queues the due secrets only: %s",
+            address,
+            exc.message,
+        )
+        return []
 
 
 def _list(task: VaultTask, stop_at: float) -> tuple[list[SecretVersionInfo], str | None]:
