@@ -14,8 +14,8 @@ message, as they shorten a lease: time compressed, not changed.
 
 One worker takes one message at a time, so N worker processes are N concurrent executions (a
 Functions instance runs up to batchSize + newBatchThreshold per function). Run as a process:
-``python -m tests.queue_worker --idle 2`` works both queues until they stay empty for 2 s and
-prints what it did as one JSON line.
+``python -m tests.queue_worker --idle 2`` works both queues (``--queue Q``: only Q) until they stay
+empty for 2 s and prints what it did as one JSON line.
 """
 
 from __future__ import annotations

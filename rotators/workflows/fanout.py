@@ -1,13 +1,16 @@
 """The sweep fanned out on Azure Functions' own scale-out: the timer plans, the queues carry the work.
 
-    SweepVaults  (timer)             one VaultTask per allowed vault on ``rotation-vaults``
+    SweepVaults  (timer)             lists the key pairs' rotation records once and keeps each vault's
+                                     share for its messages; one VaultTask per allowed vault on
+                                     ``rotation-vaults``
     SweepVault   (rotation-vaults)   lists the vault a page at a time for half its budget, reports
                                      the misconfigured, puts one SecretTask per secret with work on
                                      ``rotation-secrets``, and the rest of a vault too large for one
                                      message back on ``rotation-vaults`` with Key Vault's nextLink
     SweepSecret  (rotation-secrets)  reads the secret again and, only if it is still due (or the
                                      rotation interrupted on the listed version still waits),
-                                     rotates it through ``rotate``, under its key pair's lock
+                                     rotates it through ``rotate`` (that read standing in for the
+                                     rotation's first), under its key pair's lock
 
 The Functions host spreads each queue over instances and runs several messages per instance
 (host.json ``extensions.queues``), so an estate's vaults and due secrets rotate side by side
