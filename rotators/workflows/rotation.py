@@ -154,17 +154,24 @@ class RotationOutcome:
 
 
 def rotate(
-    request: RotationRequest, *, now: datetime | None = None, pairs: claims.PairIndex | None = None
+    request: RotationRequest,
+    *,
+    now: datetime | None = None,
+    pairs: claims.PairIndex | None = None,
+    current: tuple[SecretVersionInfo, str] | None = None,
 ) -> RotationOutcome:
     """Rotate one secret, or say why not; and tell the outcome topic what came of it.
 
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
+    ``current`` is the current version and its value as the caller has just read them (the
+    queued sweep's due check): it stands in for the first read, which only finds the key pair
+    to lock; everything is read again under the lock as ever.
     """
     attempt = _Attempt(request)
     try:
         with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
-            outcome = attempt.rotate(now, pairs)
+            outcome = attempt.rotate(now, pairs, current)
     except RotationError as exc:
         if request.dry_run or isinstance(exc, _NOT_FAILURES):
             raise
@@ -193,11 +200,13 @@ class _Attempt:
     request: RotationRequest
     version: str | None = None
 
-    def rotate(self, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+    def rotate(
+        self, now: datetime | None, pairs: claims.PairIndex | None, current: tuple[SecretVersionInfo, str] | None
+    ) -> RotationOutcome:
         request = self.request
         get_settings().check_vault(request.vault)
         now = now or _utcnow()
-        read = self.read(now, None)
+        read = self.read(now, None, current)
         if read.plan.action is not Action.ROTATE:
             return read.without_rotating()
         if request.dry_run:
@@ -214,8 +223,10 @@ class _Attempt:
                 return again.without_rotating()
             return _Rotation.under(again, lease).carry_out()
 
-    def read(self, now: datetime, record: RotationRecord | None) -> _Read:
-        read = _Read.take(self.request, now, record)
+    def read(
+        self, now: datetime, record: RotationRecord | None, current: tuple[SecretVersionInfo, str] | None = None
+    ) -> _Read:
+        read = _Read.take(self.request, now, record, current)
         self.version = read.current.version
         return read
 
@@ -260,10 +271,16 @@ class _Read:
     plan: Plan
 
     @classmethod
-    def take(cls, request: RotationRequest, now: datetime, record: RotationRecord | None) -> _Read:
-        """Read the current version and plan (resuming ``record``); inside the cool-down, ask the consumers
-        when they may end it."""
-        current, value = vault.read_current(request.vault, request.secret_name)
+    def take(
+        cls,
+        request: RotationRequest,
+        now: datetime,
+        record: RotationRecord | None,
+        known: tuple[SecretVersionInfo, str] | None = None,
+    ) -> _Read:
+        """Read the current version (unless ``known``: just read by the caller) and plan (resuming ``record``);
+        inside the cool-down, ask the consumers when they may end it."""
+        current, value = known or vault.read_current(request.vault, request.secret_name)
         contract = canonical(read_contract(current.tags, request.vault.cloud, KINDS))
         settings = get_settings()
         planning = Planning(
