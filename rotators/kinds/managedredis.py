@@ -16,26 +16,24 @@ StackExchange.Redis's, as for Azure Cache for Redis,
 development FAQ" advises, AbortOnConnectFail false).
 
 No new SDK: azure-mgmt-redisenterprise is not a dependency, so the calls go through azure-mgmt-core's
-ARM pipeline (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline
-of every management client) with ``send_request``, each answer mapped to errors as the generated
-operations map them. No key test: a Redis AUTH needs a RESP client (README, *Verify before publish*).
+ARM pipeline (:mod:`rotators.kinds.armrest`). No key test: a Redis AUTH needs a RESP client (README,
+*Verify before publish*).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
-from rotators.adapters import clients
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.core.resources import Credential, Resource, pair
-from rotators.kinds.accountkeys import ONCE
+from rotators.kinds.armrest import ArmApi, listed_keys, properties
 from rotators.kinds.base import Role, arm_call
 
 API_VERSION = "2025-04-01"  # GA, the first stable version that reports accessKeysAuthentication
+ARM = ArmApi(API_VERSION)
 HOST, PORT = "hostName", "port"  # the endpoints the connection string is written around
 DEFAULT_PORT = 10000  # the port of every database in the spec examples, for a database reporting none
 _FIELDS = {"Primary": "primaryKey", "Secondary": "secondaryKey"}
@@ -54,9 +52,9 @@ class ManagedRedisKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            database = _properties(_send(resource, "GET", _path(resource)))
-            cluster_answer = _send(resource, "GET", _path(resource, cluster=True))
-        cluster = _properties(cluster_answer)
+            database = properties(ARM.get(resource))
+            cluster_answer = ARM.get(resource, levels=1)
+        cluster = properties(cluster_answer)
         switch = str(database.get("accessKeysAuthentication") or "")
         disabled = "accessKeysAuthentication is Disabled" if switch.lower() == "disabled" else None
         host = cluster.get("hostName")
@@ -65,13 +63,13 @@ class ManagedRedisKind:
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = _send(resource, "POST", _path(resource) + "/listKeys")
-        return _values(keys)
+            keys = ARM.post(resource, "listKeys")
+        return listed_keys(keys, _FIELDS, "The Azure Managed Redis database's key list")
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
-        """Started once (``ONCE``): a 200's keys or a 202 alike, the rotation then watches the keys."""
+        """Started once: a 200's keys or a 202 alike, the rotation then watches the keys."""
         with arm_call(self, resource, f"Regenerate {key} of"):
-            _send(resource, "POST", _path(resource) + "/regenerateKey", {"keyType": key}, accept=(200, 202), **ONCE)
+            ARM.post_once(resource, "regenerateKey", {"keyType": key}, accept=(200, 202))
         return None
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
@@ -87,45 +85,6 @@ class ManagedRedisKind:
         return key_in_connection_string(value, "password", separator=",")
 
 
-def _path(resource: Resource, *, cluster: bool = False) -> str:
-    """The database's (or its cluster's) ID, percent-encoded as the SDKs send names."""
-    parsed = resource.arm
-    if cluster:
-        parsed = replace(parsed, types=parsed.types[:1], names=parsed.names[:1])
-    return quote(str(parsed))
-
-
-def _send(
-    resource: Resource,
-    method: str,
-    path: str,
-    body: Mapping[str, str] | None = None,
-    *,
-    accept: tuple[int, ...] = (200,),
-    **options: Any,
-) -> Any:
-    """One ARM call through the client's pipeline; an answer outside ``accept`` raises as a generated
-    operation's would (``map_error``, then ``HttpResponseError`` in ARM's error format)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        map_error,
-    )
-    from azure.core.rest import HttpRequest
-    from azure.mgmt.core.exceptions import ARMErrorFormat
-
-    url = resource.cloud.arm_endpoint + path
-    request = HttpRequest(method, url, params={"api-version": API_VERSION}, json=body)
-    response = clients.arm_client(resource.cloud).send_request(request, **options)
-    if response.status_code not in accept:
-        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
-        map_error(status_code=response.status_code, response=response, error_map=errors)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response.json() if response.content else None
-
-
 def _retiring(cluster: Any) -> str | None:
     """An Azure Cache for Redis Enterprise cluster (SKU ``Enterprise_*``, ``EnterpriseFlash_*``; Managed
     Redis SKUs are ``Balanced_*``, ``MemoryOptimized_*``, ... in the spec's ``SkuName``): Microsoft's
@@ -135,20 +94,6 @@ def _retiring(cluster: Any) -> str | None:
     if name.lower().startswith("enterprise"):
         return f"Azure Cache for Redis Enterprise ({name}) retires on 2027-03-31: move to Azure Managed Redis"
     return None
-
-
-def _properties(answer: Any) -> dict[str, Any]:
-    properties = answer.get("properties") if isinstance(answer, dict) else None
-    return properties if isinstance(properties, dict) else {}
-
-
-def _values(keys: Any) -> dict[str, str]:
-    listed = keys if isinstance(keys, dict) else {}
-    values = {name: listed.get(field) for name, field in _FIELDS.items()}
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        raise UpstreamError(f"The Azure Managed Redis database's key list lacks {', '.join(missing)}.")
-    return {name: str(value) for name, value in values.items()}
 
 
 KIND = ManagedRedisKind(
