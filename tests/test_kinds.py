@@ -125,6 +125,8 @@ KINDS = {
     "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
     "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/mlendpoints.py, apimanagement.py).
+    "mlendpoint": _keyed("mlendpoints", "Primary", "Secondary", ""),
     "communication": _keyed(
         "communication",
         "Primary",
@@ -145,6 +147,7 @@ KINDS = {
         connection_string=True,
         data_plane="azure.messaging.webpubsubservice",
     ),
+    "apimanagement": _keyed("apimanagement", "Primary", "Secondary", ""),
     "appconfiguration": _keyed(
         "appconfiguration",
         "Primary",
@@ -287,7 +290,9 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
     assert helpers.regenerations(cloud) == 0
 
 
-LONG_RUNNING = pytest.mark.parametrize("kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis"])
+LONG_RUNNING = pytest.mark.parametrize(
+    "kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis", "mlendpoint"]
+)
 
 
 @LONG_RUNNING

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localazure.services import (
+    apimanagement,
     appconfigdata,
     appconfiguration,
     appservice,
@@ -23,6 +24,7 @@ from localazure.services import (
     identity,
     keyvault,
     maps,
+    mlendpoints,
     queue,
     redis,
     redisenterprise,
@@ -51,12 +53,14 @@ SERVICES: tuple[Service, ...] = (
     cognitiveservices.SERVICE,
     search.SERVICE,
     maps.SERVICE,
+    mlendpoints.SERVICE,
     communication.SERVICE,
     batch.SERVICE,
     eventgriddomain.SERVICE,
     eventgridtopic.SERVICE,
     signalrservice.SIGNALR,
     signalrservice.WEB_PUBSUB,
+    apimanagement.SERVICE,
     appconfiguration.SERVICE,
     eventgriddata.SERVICE,
     storagedata.SERVICE,

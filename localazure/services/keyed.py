@@ -58,8 +58,10 @@ class KeyedApi:
     key_field: str | None  # the body field naming the key; None when the path names it
     get_body: Callable[[KeyedResource], dict[str, Any]]
     keys_body: Callable[[KeyedResource], dict[str, Any]]
-    # What regenerate answers, when not the whole key list (Communication answers the regenerated half).
-    regenerated_body: Callable[[KeyedResource, str], dict[str, Any]] | None = None
+    # What regenerate answers, when not the whole key list (Communication answers the regenerated half; API
+    # Management subscriptions and Machine Learning endpoints, nothing: None), and with which status.
+    regenerated_body: Callable[[KeyedResource, str], dict[str, Any] | None] | None = None
+    regenerated_status: int = 200
     long_running: bool = False
     may_answer_200: bool = True  # a long-running regeneration whose spec lists 200 besides 202
     # A 202 that names its status URL in Azure-AsyncOperation too, where the spec's example shows it.
@@ -115,6 +117,26 @@ class KeyedBackend:
         return self.cloud.arm.find(self.items, match, self.api.resource.provider)
 
 
+class ChildBackend(KeyedBackend):
+    """Resources one level under a parent (``parent`` its type), one per parent, named ``child``, and keyed by
+    their parent's name: the URL names the child in its ``child`` group."""
+
+    parent: ClassVar[str]
+    child: ClassVar[str]
+
+    def find(self, match: re.Match[str]) -> KeyedResource:
+        resource = self.cloud.arm.find(self.items, match, self.parent)
+        if match["child"].lower() != self.child.lower():
+            provider = self.api.resource.provider
+            raise self.cloud.arm.missing(match["sub"], match["rg"], provider, f"{match['name']}/{match['child']}")
+        return resource
+
+
+def child_path(parent: str, segment: str) -> str:
+    """The URL of a :class:`ChildBackend`'s resource: its parent's (of type ``parent``), then ``segment``."""
+    return RG + "/providers/" + re.escape(parent) + r"/(?P<name>[^/]+)/" + segment + r"/(?P<child>[^/]+)"
+
+
 def _find(backend: KeyedBackend, match: re.Match[str]) -> KeyedResource:
     backend.settle()
     return backend.find(match)
@@ -151,7 +173,7 @@ def _regenerate(backend: KeyedBackend, request: Request, match: re.Match[str]) -
         return Response(202, None, headers=headers)
     resource.regenerate(key)
     body = api.regenerated_body(resource, key) if api.regenerated_body else api.keys_body(resource)
-    return Response(200, body)
+    return Response(api.regenerated_status, body)
 
 
 def keyed_service(
@@ -171,14 +193,17 @@ def keyed_service(
         Url(f"{name}.get", "GET", path, _get),
         Url(f"{name}.list_keys", "POST", f"{path}/{api.list_action}", _list_keys),
         # The action Microsoft's permission pages publish for it (Search's regenerateAdminKey/{keyKind}:
-        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action.
+        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action;
+        # ARM's own naming where the action's segment names the key (API Management's regeneratePrimaryKey).
         Url(
             f"{name}.regenerate_key",
             "POST",
             f"{path}/{api.regenerate_action}",
             _regenerate,
             writes=True,
-            action=f"{api.resource.provider}/{api.regenerate_action.split('/')[0]}/action",
+            action=f"{api.resource.provider}/{api.regenerate_action.split('/')[0]}/action"
+            if "(" not in api.regenerate_action.split("/")[0]
+            else None,
         ),
     )
     return Service(name, arm.FRONT, backend, urls, api_versions)

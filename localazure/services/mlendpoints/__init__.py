@@ -1,0 +1,80 @@
+"""Azure Machine Learning online endpoints (Microsoft.MachineLearningServices/workspaces/onlineEndpoints) behind ARM.
+
+Shapes from the spec examples of ``Microsoft.MachineLearningServices/stable/2024-10-01``:
+``Workspace/OnlineEndpoint/get.json`` (``properties.authMode``, ``scoringUri``, ``swaggerUri``,
+``provisioningState``, ``traffic``; a tracked resource with ``location``, ``kind``, ``identity``, ``sku``) and
+``Workspace/OnlineEndpoint/regenerateKeys.json`` (body ``{"keyType": "Primary", "keyValue": …}``; 200 with no
+body, or 202 with ``Azure-AsyncOperation`` and ``Location``: both are options, as for every long-running
+regeneration in :mod:`localazure.services.keyed`). ``OnlineEndpoints_ListKeys`` answers ``EndpointAuthKeys``
+(``primaryKey``, ``secondaryKey``: the spec's definition; its example file is not in the 2024-10-01 folder).
+``keyValue`` sets a key instead of generating one; the product never sends it, and the stand-in ignores it.
+A workspace here has one endpoint, ``scoring``, in ``Key`` mode (``keys_off``: ``AMLToken``, as in get.json).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from localazure.services.keyed import ChildBackend, KeyedApi, KeyedResource, child_path, keyed_service
+
+WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
+ENDPOINT = "scoring"
+
+
+@dataclass
+class OnlineEndpoint(KeyedResource):
+    """A workspace's online endpoint; ``name`` is the workspace's, as the stand-in keys its resources by it."""
+
+    provider: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+
+    @property
+    def id(self) -> str:
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+        return f"{group}/providers/{WORKSPACE_TYPE}/{self.name}/onlineEndpoints/{ENDPOINT}"
+
+
+def _endpoint_body(endpoint: KeyedResource) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "name": ENDPOINT,
+        "type": OnlineEndpoint.provider,
+        "location": endpoint.location,
+        "kind": "Managed",
+        "properties": {
+            "description": "string",
+            "scoringUri": "https://www.contoso.com/example",
+            "swaggerUri": "https://www.contoso.com/example",
+            "authMode": "AMLToken" if endpoint.keys_off else "Key",
+            "provisioningState": "Succeeded",
+            "traffic": {"blue": 100},
+        },
+        "tags": {},
+    }
+
+
+class MachineLearningBackend(ChildBackend):
+    """Online endpoints by their workspace's name (``create(name)`` makes the workspace and its endpoint)."""
+
+    parent = WORKSPACE_TYPE
+    child = ENDPOINT
+    api = KeyedApi(
+        OnlineEndpoint,
+        ("Primary", "Secondary"),
+        "listKeys",
+        "regenerateKeys",
+        "keyType",
+        get_body=_endpoint_body,
+        keys_body=lambda endpoint: {"primaryKey": endpoint.keys["Primary"], "secondaryKey": endpoint.keys["Secondary"]},
+        regenerated_body=lambda endpoint, key: None,
+        long_running=True,
+        async_operation=True,
+    )
+
+
+SERVICE = keyed_service(
+    "mlendpoints",
+    MachineLearningBackend,
+    frozenset({"2024-10-01"}),
+    path=child_path(WORKSPACE_TYPE, "onlineEndpoints"),
+)
