@@ -24,6 +24,7 @@ SUBSCRIPTION = "app-subscription"
 class Subscription(KeyedResource):
     """A service's subscription; ``name`` is the service's, as the stand-in keys its resources by it."""
 
+    state: str = "active"  # the spec's SubscriptionState: active, suspended, submitted, rejected, cancelled, expired
     provider: ClassVar[str] = "Microsoft.ApiManagement/service/subscriptions"
 
     @property
@@ -46,7 +47,7 @@ def _subscription_body(subscription: KeyedResource) -> dict[str, Any]:
             "ownerId": f"{subscription.service_id}/users/1",
             "scope": f"{subscription.service_id}/apis",
             "displayName": "App",
-            "state": "suspended" if subscription.keys_off else "active",
+            "state": "suspended" if subscription.keys_off else subscription.state,
             "createdDate": "2017-06-02T17:59:06.223Z",
         },
     }

@@ -26,6 +26,7 @@ ENDPOINT = "scoring"
 class OnlineEndpoint(KeyedResource):
     """A workspace's online endpoint; ``name`` is the workspace's, as the stand-in keys its resources by it."""
 
+    auth_mode: str = "Key"  # the spec's EndpointAuthMode: Key, AMLToken, AADToken
     provider: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 
     @property
@@ -35,6 +36,7 @@ class OnlineEndpoint(KeyedResource):
 
 
 def _endpoint_body(endpoint: KeyedResource) -> dict[str, Any]:
+    assert isinstance(endpoint, OnlineEndpoint)
     return {
         "id": endpoint.id,
         "name": ENDPOINT,
@@ -45,7 +47,7 @@ def _endpoint_body(endpoint: KeyedResource) -> dict[str, Any]:
             "description": "string",
             "scoringUri": "https://www.contoso.com/example",
             "swaggerUri": "https://www.contoso.com/example",
-            "authMode": "AMLToken" if endpoint.keys_off else "Key",
+            "authMode": "AMLToken" if endpoint.keys_off else endpoint.auth_mode,
             "provisioningState": "Succeeded",
             "traffic": {"blue": 100},
         },
