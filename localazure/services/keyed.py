@@ -117,24 +117,49 @@ class KeyedBackend:
         return self.cloud.arm.find(self.items, match, self.api.resource.provider)
 
 
-class ChildBackend(KeyedBackend):
-    """Resources one level under a parent (``parent`` its type), one per parent, named ``child``, and keyed by
-    their parent's name: the URL names the child in its ``child`` group."""
+@dataclass
+class ChildResource(KeyedResource):
+    """A resource one level under a parent of type ``parent``, found under ``segment`` and named ``child`` (one per
+    parent); ``name`` is the parent's, as the stand-in keys its resources by it."""
 
     parent: ClassVar[str]
+    segment: ClassVar[str]
     child: ClassVar[str]
 
+    @property
+    def parent_id(self) -> str:
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+        return f"{group}/providers/{self.parent}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.parent_id}/{self.segment}/{self.child}"
+
+    def body(self, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """The resource as ARM answers a GET: its id, its own name, its type, ``extra`` fields and ``properties``."""
+        return {"id": self.id, "name": self.child, "type": self.provider, **extra, "properties": properties}
+
+    @classmethod
+    def path(cls) -> str:
+        """The URL pattern that names one: its parent's, then its ``child`` group."""
+        return RG + "/providers/" + re.escape(cls.parent) + r"/(?P<name>[^/]+)/" + cls.segment + r"/(?P<child>[^/]+)"
+
+
+class ChildBackend(KeyedBackend):
+    """The resources of a :class:`ChildResource` type, found by their parent's name and their own."""
+
     def find(self, match: re.Match[str]) -> KeyedResource:
-        resource = self.cloud.arm.find(self.items, match, self.parent)
-        if match["child"].lower() != self.child.lower():
-            provider = self.api.resource.provider
-            raise self.cloud.arm.missing(match["sub"], match["rg"], provider, f"{match['name']}/{match['child']}")
+        child = self.api.resource
+        assert issubclass(child, ChildResource)
+        resource = self.cloud.arm.find(self.items, match, child.parent)
+        if match["child"].lower() != child.child.lower():
+            raise self.cloud.arm.missing(match["sub"], match["rg"], child.provider, f"{match['name']}/{match['child']}")
         return resource
 
 
-def child_path(parent: str, segment: str) -> str:
-    """The URL of a :class:`ChildBackend`'s resource: its parent's (of type ``parent``), then ``segment``."""
-    return RG + "/providers/" + re.escape(parent) + r"/(?P<name>[^/]+)/" + segment + r"/(?P<child>[^/]+)"
+def primary_secondary(resource: KeyedResource) -> dict[str, Any]:
+    """A key listing of the ``primaryKey``/``secondaryKey`` shape, from keys named ``Primary``/``Secondary``."""
+    return {"primaryKey": resource.keys["Primary"], "secondaryKey": resource.keys["Secondary"]}
 
 
 def _find(backend: KeyedBackend, match: re.Match[str]) -> KeyedResource:

@@ -18,56 +18,37 @@ string. No key test: the gateway has no call that checks a key without running a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
-from rotators.core.errors import RotationError
-from rotators.core.keys import Description
-from rotators.core.resources import Credential, Resource, pair
-from rotators.kinds.armrest import ArmApi, KeyAlone, listed_keys, properties
-from rotators.kinds.base import Role, arm_call
+from rotators.core.resources import pair
+from rotators.kinds.armrest import ArmApi, RestKeyApi, RestKeyKind
+from rotators.kinds.base import Role
 
 API_VERSION = "2024-05-01"  # GA; the subscription operations have kept this shape since 2019-12-01
-ARM = ArmApi(API_VERSION)
-_FIELDS = {"Primary": "primaryKey", "Secondary": "secondaryKey"}
 ACTIVE = "active"  # the only state whose keys call APIs
 
 
-@dataclass(frozen=True, eq=False)
-class SubscriptionKind(KeyAlone):
-    """A subscription of an API Management service: read, listed and regenerated on itself."""
-
-    resource_type = "Microsoft.ApiManagement/service/subscriptions"
-    display_name = "API Management subscription"
-    credentials: Mapping[str, Credential]
-    passwordless: str
-    role: Role
-
-    def describe(self, resource: Resource) -> Description:
-        with arm_call(self, resource, "Read"):
-            subscription = properties(ARM.get(resource))
-        state = str(subscription.get("state") or "")
-        refused = f"its state is {state}, and only an active subscription calls APIs" if state else None
-        return Description({}, refused if state.lower() != ACTIVE else None)
-
-    def list_keys(self, resource: Resource) -> Mapping[str, str]:
-        with arm_call(self, resource, "List keys of"):
-            keys = ARM.post(resource, "listSecrets")
-        return listed_keys(keys, _FIELDS, "The API Management subscription's listSecrets answer")
-
-    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
-        """Sent once, answered 204 with no keys: they are listed at once. A failed listing is not a
-        refused regeneration (Azure changed the key): ``None`` then, and the rotation reads the keys itself."""
-        with arm_call(self, resource, f"Regenerate {key} of"):
-            ARM.post_once(resource, f"regenerate{key}Key", accept=(204,))
-        with contextlib.suppress(RotationError):
-            return self.list_keys(resource)
+def _not_active(subscription: Mapping[str, Any]) -> str | None:
+    state = str(subscription.get("state") or "")
+    if not state or state.lower() == ACTIVE:
         return None
+    return f"its state is {state}, and only an active subscription calls APIs"
 
 
-KIND = SubscriptionKind(
+KIND = RestKeyKind(
+    "Microsoft.ApiManagement/service/subscriptions",
+    "API Management subscription",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
+    RestKeyApi(
+        ArmApi(API_VERSION),
+        "listSecrets",
+        {"Primary": "primaryKey", "Secondary": "secondaryKey"},
+        keys_off=_not_active,
+        regenerate=lambda key: (f"regenerate{key}Key", None),  # regeneratePrimaryKey, regenerateSecondaryKey
+        accept=(204,),
+        long_running=False,
+    ),
     passwordless=(
         "Microsoft Entra ID: give the app a managed identity and have the API check its token "
         "(the validate-azure-ad-token policy) instead of a subscription key"

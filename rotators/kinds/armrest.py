@@ -2,20 +2,23 @@
 subscriptions, Azure Machine Learning online endpoints): raw requests through azure-mgmt-core's ARM pipeline
 (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline of every
 management client) with ``send_request``, each answer mapped to errors as the generated operations map them.
+A kind whose keys need nothing but these calls states only its names (:class:`RestKeyApi`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 from rotators.adapters import clients
-from rotators.core.errors import UpstreamError
+from rotators.core.errors import RotationError, UpstreamError
 from rotators.core.keys import Description
-from rotators.core.resources import Resource
+from rotators.core.resources import Credential, Resource
 from rotators.kinds.accountkeys import ONCE
+from rotators.kinds.base import Role, arm_call
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,57 @@ def listed_keys(answer: Any, fields: Mapping[str, str], listing: str) -> dict[st
     return {name: str(value) for name, value in values.items()}
 
 
-class KeyAlone:
-    """What a kind whose apps send the key alone says of connection strings: it has none."""
+@dataclass(frozen=True)
+class RestKeyApi:
+    """What differs between the kinds read, listed and regenerated through :class:`ArmApi` alone: the listing
+    action and the fields of its answer by key name, what in the resource's ``properties`` refuses keys,
+    the action and body that regenerate a key and the statuses that accept it, and whether it is long-running
+    (its answer never lists the keys: the rotation watches them) or not (the keys are listed at once)."""
 
+    arm: ArmApi
+    list_action: str
+    fields: Mapping[str, str]
+    keys_off: Callable[[Mapping[str, Any]], str | None]
+    regenerate: Callable[[str], tuple[str, Mapping[str, str] | None]]
+    accept: tuple[int, ...]
+    long_running: bool
+
+
+@dataclass(frozen=True, eq=False)
+class RestKeyKind:
+    """A resource with two keys on itself, reached through :class:`ArmApi`, whose apps send the key alone
+    (no connection string)."""
+
+    resource_type: str
     display_name: str
+    credentials: Mapping[str, Credential]
+    api: RestKeyApi
+    _: KW_ONLY
+    passwordless: str
+    role: Role
     has_connection_string = False
+
+    def describe(self, resource: Resource) -> Description:
+        with arm_call(self, resource, "Read"):
+            read = properties(self.api.arm.get(resource))
+        return Description({}, self.api.keys_off(read))
+
+    def list_keys(self, resource: Resource) -> Mapping[str, str]:
+        with arm_call(self, resource, "List keys of"):
+            keys = self.api.arm.post(resource, self.api.list_action)
+        return listed_keys(keys, self.api.fields, f"The {self.display_name}'s key list")
+
+    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
+        """Sent once. A long-running regeneration is never followed; another one's keys are listed at once, and
+        a failed listing is not a refused regeneration (Azure changed the key): ``None`` then, and the rotation
+        reads the keys itself."""
+        action, body = self.api.regenerate(key)
+        with arm_call(self, resource, f"Regenerate {key} of"):
+            self.api.arm.post_once(resource, action, body, accept=self.api.accept)
+        if not self.api.long_running:
+            with contextlib.suppress(RotationError):
+                return self.list_keys(resource)
+        return None
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
         raise ValueError(f"An {self.display_name} has no connection string.")  # read_contract refuses it first

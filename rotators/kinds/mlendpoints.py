@@ -19,50 +19,34 @@ SDK: the calls go through azure-mgmt-core's ARM pipeline (:mod:`rotators.kinds.a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
-from rotators.core.keys import Description
-from rotators.core.resources import Credential, Resource, pair
-from rotators.kinds.armrest import ArmApi, KeyAlone, listed_keys, properties
-from rotators.kinds.base import Role, arm_call
+from rotators.core.resources import pair
+from rotators.kinds.armrest import ArmApi, RestKeyApi, RestKeyKind
+from rotators.kinds.base import Role
 
 API_VERSION = "2024-10-01"  # GA, with AADToken among the authModes
-ARM = ArmApi(API_VERSION)
-_FIELDS = {"Primary": "primaryKey", "Secondary": "secondaryKey"}
-KEY_MODE = "Key"  # the authMode whose keys apps use
+KEY_MODE = "key"  # the authMode whose keys apps use, lower-cased
 
 
-@dataclass(frozen=True, eq=False)
-class OnlineEndpointKind(KeyAlone):
-    """An online endpoint of a Machine Learning workspace: read, listed and regenerated on itself."""
-
-    resource_type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-    display_name = "Azure Machine Learning online endpoint"
-    credentials: Mapping[str, Credential]
-    passwordless: str
-    role: Role
-
-    def describe(self, resource: Resource) -> Description:
-        with arm_call(self, resource, "Read"):
-            endpoint = properties(ARM.get(resource))
-        mode = str(endpoint.get("authMode") or "")
-        return Description({}, f"authMode is {mode}" if mode and mode.lower() != KEY_MODE.lower() else None)
-
-    def list_keys(self, resource: Resource) -> Mapping[str, str]:
-        with arm_call(self, resource, "List keys of"):
-            keys = ARM.post(resource, "listKeys")
-        return listed_keys(keys, _FIELDS, "The online endpoint's key list")
-
-    def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
-        """Started once: a 200 or a 202 alike (neither lists keys), the rotation then watches the keys."""
-        with arm_call(self, resource, f"Regenerate {key} of"):
-            # No keyValue: Azure generates the key.
-            ARM.post_once(resource, "regenerateKeys", {"keyType": key}, accept=(200, 202))
-        return None
+def _not_key_mode(endpoint: Mapping[str, Any]) -> str | None:
+    mode = str(endpoint.get("authMode") or "")
+    return f"authMode is {mode}" if mode and mode.lower() != KEY_MODE else None
 
 
-KIND = OnlineEndpointKind(
+KIND = RestKeyKind(
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+    "Azure Machine Learning online endpoint",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
+    RestKeyApi(
+        ArmApi(API_VERSION),
+        "listKeys",
+        {"Primary": "primaryKey", "Secondary": "secondaryKey"},
+        keys_off=_not_key_mode,
+        regenerate=lambda key: ("regenerateKeys", {"keyType": key}),  # no keyValue: Azure generates the key
+        accept=(200, 202),
+        long_running=True,
+    ),
     # "Authenticate clients for online endpoints": aad_token, for managed online endpoints, needs the caller to
     # hold the score action (the AzureML Data Scientist role has it); Kubernetes endpoints have aml_token only.
     passwordless=(

@@ -16,50 +16,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from localazure.services.keyed import ChildBackend, KeyedApi, KeyedResource, child_path, keyed_service
-
-WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
-ENDPOINT = "scoring"
+from localazure.services.keyed import (
+    ChildBackend,
+    ChildResource,
+    KeyedApi,
+    KeyedResource,
+    keyed_service,
+    primary_secondary,
+)
 
 
 @dataclass
-class OnlineEndpoint(KeyedResource):
-    """A workspace's online endpoint; ``name`` is the workspace's, as the stand-in keys its resources by it."""
+class OnlineEndpoint(ChildResource):
+    """A workspace's online endpoint."""
 
     auth_mode: str = "Key"  # the spec's EndpointAuthMode: Key, AMLToken, AADToken
     provider: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-
-    @property
-    def id(self) -> str:
-        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-        return f"{group}/providers/{WORKSPACE_TYPE}/{self.name}/onlineEndpoints/{ENDPOINT}"
+    parent: ClassVar[str] = "Microsoft.MachineLearningServices/workspaces"
+    segment: ClassVar[str] = "onlineEndpoints"
+    child: ClassVar[str] = "scoring"
 
 
 def _endpoint_body(endpoint: KeyedResource) -> dict[str, Any]:
     assert isinstance(endpoint, OnlineEndpoint)
-    return {
-        "id": endpoint.id,
-        "name": ENDPOINT,
-        "type": OnlineEndpoint.provider,
-        "location": endpoint.location,
-        "kind": "Managed",
-        "properties": {
+    example = "https://www.contoso.com/example"  # get.json's scoringUri and swaggerUri
+    return endpoint.body(
+        {
             "description": "string",
-            "scoringUri": "https://www.contoso.com/example",
-            "swaggerUri": "https://www.contoso.com/example",
+            "scoringUri": example,
+            "swaggerUri": example,
             "authMode": "AMLToken" if endpoint.keys_off else endpoint.auth_mode,
             "provisioningState": "Succeeded",
             "traffic": {"blue": 100},
         },
-        "tags": {},
-    }
+        location=endpoint.location,
+        kind="Managed",
+        tags={},
+    )
 
 
 class MachineLearningBackend(ChildBackend):
     """Online endpoints by their workspace's name (``create(name)`` makes the workspace and its endpoint)."""
 
-    parent = WORKSPACE_TYPE
-    child = ENDPOINT
     api = KeyedApi(
         OnlineEndpoint,
         ("Primary", "Secondary"),
@@ -67,16 +65,11 @@ class MachineLearningBackend(ChildBackend):
         "regenerateKeys",
         "keyType",
         get_body=_endpoint_body,
-        keys_body=lambda endpoint: {"primaryKey": endpoint.keys["Primary"], "secondaryKey": endpoint.keys["Secondary"]},
+        keys_body=primary_secondary,
         regenerated_body=lambda endpoint, key: None,
         long_running=True,
         async_operation=True,
     )
 
 
-SERVICE = keyed_service(
-    "mlendpoints",
-    MachineLearningBackend,
-    frozenset({"2024-10-01"}),
-    path=child_path(WORKSPACE_TYPE, "onlineEndpoints"),
-)
+SERVICE = keyed_service("mlendpoints", MachineLearningBackend, frozenset({"2024-10-01"}), path=OnlineEndpoint.path())
