@@ -3,7 +3,9 @@
 Redis, Azure AI services, AI Search, Maps, Communication Services, Batch, Event Grid topics
 and domains, SignalR and Web PubSub answer the same three operations (GET the resource, list
 its keys, regenerate one); their packages state the differences in a :class:`KeyedApi`, with
-the spec examples each one follows, and build their service with :func:`keyed_service`.
+the spec examples each one follows, and build their service with :func:`keyed_service`. A child
+resource (an API Management subscription, a Machine Learning online endpoint) is a :class:`ChildResource`,
+served by a :class:`ChildBackend` on its parent's URL.
 
 A long-running regeneration (Event Grid topics, SignalR, Web PubSub: ``x-ms-long-running-operation``
 in their specs, ``begin_regenerate_key`` in their SDKs) may answer 200 with the keys or 202
