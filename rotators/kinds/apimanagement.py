@@ -5,9 +5,9 @@ apimsubscriptions.json``: ``Subscription_RegeneratePrimaryKey`` and ``Subscripti
 take no body and answer 204 with none (examples ``ApiManagementSubscriptionRegeneratePrimaryKey.json``,
 ``…SecondaryKey.json``); ``Subscription_ListSecrets`` answers ``SubscriptionKeysContract`` (``primaryKey``,
 ``secondaryKey``: example ``ApiManagementSubscriptionListSecrets.json``). A subscription's GET
-(``ApiManagementGetSubscription.json``) carries no key, no generation time and no switch for keys: the
-service has none ("Subscriptions in Azure API Management" offers other mechanisms, OAuth 2.0, client
-certificates, beside keys, never instead of them). What refuses a subscription's keys is its ``state``: only
+(``ApiManagementGetSubscription.json``) carries no key, no generation time and no switch for keys, and no
+switch of the service refuses subscription keys (whether an API asks for one is the API's or the product's
+``subscriptionRequired``, not the subscription's). What refuses a subscription's keys is its ``state``: only
 ``active`` calls APIs ("suspended - the subscription is blocked, and the subscriber cannot call any APIs of
 the product"; ``submitted``, ``rejected``, ``cancelled``, ``expired`` likewise, the spec's ``state``).
 
