@@ -56,6 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # The reset a connection was opened in: the proxy opens its tunnel's TLS connection at CONNECT,
+        # so a client's pooled connection stays stamped with the test that opened it.
+        self.epoch = self.server.cloud.epoch
+
     def _handle(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -68,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
             raw_query=url.query,
         )
-        response = self.server.cloud.dispatch(request, listener=self.server.listener)
+        response = self.server.cloud.dispatch(request, listener=self.server.listener, opened=self.epoch)
         if response is None:
             self.close_connection = True
             return
@@ -249,10 +255,12 @@ class LocalAzure:
     # control surface ----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every resource, fault and logged request; issued tokens stay valid."""
+        """Forget every resource, fault and logged request; issued tokens stay valid, and the identity
+        endpoint wants a new ``IDENTITY_HEADER`` (read :meth:`environment` again)."""
         with self.lock:
             # Requests still stalled from before the reset are dropped, not applied to the new state.
             self.epoch += 1
+            self.identity.new_header()
             for service in SERVICES:
                 if service.name not in _PERSISTENT:
                     setattr(self, service.name, service.backend(self))
@@ -301,9 +309,17 @@ class LocalAzure:
 
     # dispatch ------------------------------------------------------------------------------
 
-    def dispatch(self, request: Request, *, listener: str) -> Response | None:
-        """Answer one request, or ``None`` to drop the connection; every outcome is logged."""
+    def dispatch(self, request: Request, *, listener: str, opened: int | None = None) -> Response | None:
+        """Answer one request, or ``None`` to drop the connection; every outcome is logged.
+
+        A request on a connection ``opened`` before the last reset, or a token request with an earlier
+        reset's ``IDENTITY_HEADER``, comes from a client of an earlier test (a background token request,
+        a lease renewal finishing late): it is dropped unlogged, as a request stalled across the reset
+        is, so it neither changes nor shows in the new state.
+        """
         epoch = self.epoch
+        if self._from_before_reset(request, listener, opened):
+            return None  # before taking a fault the new test injected
         route, handler, serialized = self._route(request, listener)
         if listener == "identity":
             audience = request.query.get("resource")
@@ -334,6 +350,12 @@ class LocalAzure:
             if not logged:
                 self._log(request, route, audience, response.status if response else 0, epoch)
         return response
+
+    def _from_before_reset(self, request: Request, listener: str, opened: int | None) -> bool:
+        if opened is not None and opened != self.epoch:
+            return True
+        # A credential built before the reset, on a connection opened after it.
+        return listener == "identity" and self.identity.retired(request.headers.get("x-identity-header"))
 
     def _log(self, request: Request, route: str, audience: str | None, status: int, epoch: int) -> None:
         record = RequestRecord(request.method, request.host, request.path, route, audience, status)

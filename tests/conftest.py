@@ -37,6 +37,7 @@ _CACHES = (
     clients.storage_client,
     clients.cosmos_client,
     clients.management_client,
+    clients.arm_client,
     clients.lock_container,
     clients.event_publisher,
     clients.graph_client,

@@ -113,6 +113,15 @@ def enroll_eventhubs(
     return _enroll(cloud, rule, secret, **{"credential": "PrimaryKey", **options})
 
 
+def enroll_rule(
+    cloud: LocalAzure, service: str, *, secret: str, entity: tuple[str, str] | None = None, **options: Any
+) -> str:
+    """A rule of a Service Bus family stand-in (``cloud.<service>``: Relay, Notification Hubs), of the namespace
+    or of an entity ``(collection, name)``, and a secret holding its PrimaryKey."""
+    rule = getattr(cloud, service).create_rule(f"{service}-app", f"app-{entity[1] if entity else 'ns'}", entity=entity)
+    return _enroll(cloud, rule, secret, **{"credential": "PrimaryKey", **options})
+
+
 def enroll_keyed(cloud: LocalAzure, service: str, credential: str, *, secret: str, **options: Any) -> str:
     """A resource of one of the stand-in's keyed services (``cloud.<service>``) and a secret holding ``credential``."""
     backend = getattr(cloud, service)
@@ -153,8 +162,12 @@ def secret_value(resource: ArmResource, key: str, *, connection_string: bool = F
     """What a secret holds for a key, as the services document their connection strings."""
     if not connection_string:
         return key
-    if resource.provider.startswith(("Microsoft.ServiceBus/", "Microsoft.EventHub/")):
-        entity = f";EntityPath={resource.entity[1]}" if resource.entity else ""
+    if resource.provider.startswith(
+        ("Microsoft.ServiceBus/", "Microsoft.EventHub/", "Microsoft.Relay/", "Microsoft.NotificationHubs/")
+    ):
+        # Relay's listKeys names no entity (RelayHybridConnectionAuthorizationRuleListKey.json); the others do.
+        named = resource.entity and not resource.provider.startswith("Microsoft.Relay/")
+        entity = f";EntityPath={resource.entity[1]}" if named else ""
         host = f"{resource.namespace.name}.servicebus.windows.net"
         return f"Endpoint=sb://{host}/;SharedAccessKeyName={resource.name};SharedAccessKey={key}{entity}"
     if resource.provider == "Microsoft.AppConfiguration/configurationStores":

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
 from localazure.services import SERVICES
+from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
 from rotators.core.errors import RotationError
 from rotators.kinds import kind_for
 from rotators.triggers.cli import main
@@ -27,7 +28,7 @@ class Row:
     held: str
     alternate: str
     regenerate: str  # the stand-in's route
-    keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off
+    keys_off: Any  # (the stand-in's resource) -> None: switch key authentication off; None: the service has no switch
     sdk: str  # the management SDK its rotation imports, and the only one ("": none, ARM through azure-mgmt-core)
     connection_string: bool = True  # whether the service documents one
     data_plane: str = ""  # the data-plane SDK that tests its new keys (verify before publish), if any
@@ -119,6 +120,34 @@ KINDS = {
         _namespace_sas_off,
         "azure.mgmt.eventhub",
     ),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/relay.py); no switch refuses the keys.
+    **{
+        f"relay-{level}": Row(
+            lambda cloud, entity=entity, **o: helpers.enroll_rule(cloud, "relay", entity=entity, **o),
+            "PrimaryKey",
+            "SecondaryKey",
+            "relay.regenerate_keys",
+            None,
+            "",
+        )
+        for level, entity in (
+            ("namespace", None),
+            ("hybrid-connection", ("hybridConnections", "orders")),
+            ("wcf-relay", ("wcfRelays", "legacy")),
+        )
+    },
+    # No management SDK either (rotators/kinds/notificationhubs.py); no switch refuses the keys.
+    **{
+        f"notificationhubs-{level}": Row(
+            lambda cloud, entity=entity, **o: helpers.enroll_rule(cloud, "notificationhubs", entity=entity, **o),
+            "PrimaryKey",
+            "SecondaryKey",
+            "notificationhubs.regenerate_keys",
+            None,
+            "",
+        )
+        for level, entity in (("namespace", None), ("hub", ("notificationHubs", "mobile")))
+    },
     "redis": _keyed("redis", "Primary", "Secondary", "azure.mgmt.redis", connection_string=True),
     # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/managedredis.py).
     "managedredis": _keyed("redisenterprise", "Primary", "Secondary", "", connection_string=True),
@@ -138,6 +167,8 @@ KINDS = {
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
+    # No switch refuses a namespace's keys at 2025-02-15.
+    "eventgrid-namespace": replace(_keyed("eventgridnamespace", "key1", "key2", "azure.mgmt.eventgrid"), keys_off=None),
     "signalr": _keyed("signalr", "Primary", "Secondary", "azure.mgmt.signalr", connection_string=True),
     "webpubsub": _keyed(
         "webpubsub",
@@ -244,6 +275,8 @@ def test_bad_tags_are_refused_for_every_kind(cloud, kind, tags, message):
 @ROWS
 def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
     row = KINDS[kind]
+    if row.keys_off is None:
+        pytest.skip("the service has no switch that refuses its keys")
     row.enroll(cloud, secret="sas-off")
     row.keys_off(_resource(cloud, "sas-off"))
     status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "sas-off"})
@@ -255,6 +288,8 @@ def test_a_resource_with_key_authentication_off_is_not_rotated(cloud, kind):
 @ROWS
 def test_enroll_and_status_say_when_a_kind_s_keys_are_switched_off(cloud, capsys, kind):
     row = KINDS[kind]
+    if row.keys_off is None:
+        pytest.skip("the service has no switch that refuses its keys")
     row.enroll(cloud, secret="keys-off")
     resource_id = cloud.keyvault.current_secret(VAULT, "keys-off").tags["ProviderAddress"]
     row.keys_off(_resource(cloud, "keys-off"))
@@ -291,7 +326,7 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
 
 
 LONG_RUNNING = pytest.mark.parametrize(
-    "kind", ["eventgrid-topic", "signalr", "webpubsub", "managedredis", "mlendpoint"]
+    "kind", ["eventgrid-topic", "eventgrid-namespace", "signalr", "webpubsub", "managedredis", "mlendpoint"]
 )
 
 
@@ -624,3 +659,37 @@ def test_an_api_management_key_listing_that_fails_after_the_204_does_not_regener
         helpers.redeliver_until_done(event)
     assert helpers.calls(cloud, row.regenerate) == 1
     helpers.holds_live_key(cloud, "apim-key")
+
+
+# Relay and Notification Hubs connection strings (issue 28, item 5) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "entity_path"),
+    [
+        ("Microsoft.Relay/namespaces/ns1/authorizationRules/send", ""),
+        ("Microsoft.Relay/namespaces/ns1/hybridConnections/hc1/authorizationRules/send", ""),
+        ("Microsoft.Relay/namespaces/ns1/wcfRelays/wcf1/authorizationRules/send", ""),
+        ("Microsoft.NotificationHubs/namespaces/ns1/authorizationRules/send", ""),
+        ("Microsoft.NotificationHubs/namespaces/ns1/notificationHubs/hub1/authorizationRules/send", ";EntityPath=hub1"),
+    ],
+)
+@pytest.mark.parametrize("cloud_name", ["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"])
+def test_relay_and_notification_hubs_connection_strings_are_on_the_vault_s_cloud(rule, entity_path, cloud_name):
+    """On the cloud's Service Bus host, as listKeys writes them: Relay names no entity, a hub's rule names its hub."""
+    from rotators.core.clouds import CLOUDS
+    from rotators.core.keys import Description
+    from rotators.core.parsing import parse_resource_id
+    from rotators.core.resources import Resource
+
+    (cloud,) = (c for c in CLOUDS if c.name == cloud_name)
+    parsed = parse_resource_id(f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg/providers/{rule}")
+    assert parsed is not None
+    resource = Resource(parsed, cloud)
+    kind = kind_for(resource.type)
+    written = kind.connection_string(resource, "k3y=", Description())
+    expected = (
+        f"Endpoint=sb://ns1.{cloud.servicebus_suffix}/;SharedAccessKeyName=send;SharedAccessKey=k3y={entity_path}"
+    )
+    assert written == expected
+    assert kind.key_in_connection_string(written) == "k3y="

@@ -76,6 +76,7 @@ def check_promises(cloud, name: str, *, in_flight: int = 1) -> None:
 
 def fresh_world(cloud, azurite) -> dict[str, list[str]]:
     cloud.reset()
+    os.environ.update(cloud.environment())  # the cloud fixture's monkeypatch restores them
     cloud.keyvault.create_vault(VAULT)
     helpers.delete_lock_container(azurite.connection_string)
     conftest.clear_process_state()

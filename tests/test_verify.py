@@ -44,6 +44,20 @@ def test_a_key_still_propagating_is_not_published_until_it_works(cloud, verify):
     helpers.holds_live_key(cloud, "storage-key")
 
 
+@pytest.mark.parametrize("silence", ["stall", "drop"])
+def test_a_refused_key_is_not_published_when_its_next_test_gets_no_answer(cloud, verify, silence):
+    """Best-effort publishes a key it could not test, never one the service has already refused."""
+    verify("best-effort")
+    cloud.storagedata.propagation_seconds = 3600
+    helpers.enroll_storage(cloud)
+    before = cloud.keyvault.current_secret(VAULT, "storage-key").version
+    fault = {"delay": 30.0} if silence == "stall" else {"drop": True}
+    cloud.inject("storagedata.get_service_properties", skip=1, count=20, **fault)
+    status, body = _rotate()
+    assert status == 202 and body["status"] == "pending" and "not accepted" in body["reason"], body
+    assert cloud.keyvault.current_secret(VAULT, "storage-key").version == before
+
+
 @pytest.mark.parametrize(
     ("mode", "published", "tested_later"),
     [("best-effort", True, False), ("required", False, True), ("off", True, False)],

@@ -6,7 +6,7 @@
 @description('Top-level ARM type, lower-case, as key-rotators.json lists it: microsoft.cache/redis.')
 param resourceType string
 
-@description('Name of the top-level resource (the namespace, for Service Bus and Event Hubs rules; the cluster, for a Managed Redis database; the workspace, for a Machine Learning online endpoint; the service, for an API Management subscription).')
+@description('Name of the top-level resource (the namespace, for Service Bus, Event Hubs, Relay and Notification Hubs rules; the cluster, for a Managed Redis database; the workspace, for a Machine Learning online endpoint; the service, for an API Management subscription).')
 param resourceName string
 
 param principalId string
@@ -36,6 +36,34 @@ resource eventHubs 'Microsoft.EventHub/namespaces@2024-01-01' existing = if (res
 resource eventHubsRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.eventhub/namespaces') {
   name: guid(eventHubs.id, principalId, keyRotator)
   scope: eventHubs
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource relay 'Microsoft.Relay/namespaces@2021-11-01' existing = if (resourceType == 'microsoft.relay/namespaces') {
+  name: resourceName
+}
+
+resource relayRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.relay/namespaces') {
+  name: guid(relay.id, principalId, keyRotator)
+  scope: relay
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource notificationHubs 'Microsoft.NotificationHubs/namespaces@2023-09-01' existing = if (resourceType == 'microsoft.notificationhubs/namespaces') {
+  name: resourceName
+}
+
+resource notificationHubsRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.notificationhubs/namespaces') {
+  name: guid(notificationHubs.id, principalId, keyRotator)
+  scope: notificationHubs
   properties: {
     roleDefinitionId: keyRotator
     principalId: principalId
@@ -179,6 +207,20 @@ resource eventGridTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = if (r
 resource eventGridTopicRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.eventgrid/topics') {
   name: guid(eventGridTopic.id, principalId, keyRotator)
   scope: eventGridTopic
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource eventGridNamespace 'Microsoft.EventGrid/namespaces@2025-02-15' existing = if (resourceType == 'microsoft.eventgrid/namespaces') {
+  name: resourceName
+}
+
+resource eventGridNamespaceRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.eventgrid/namespaces') {
+  name: guid(eventGridNamespace.id, principalId, keyRotator)
+  scope: eventGridNamespace
   properties: {
     roleDefinitionId: keyRotator
     principalId: principalId

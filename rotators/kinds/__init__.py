@@ -36,6 +36,13 @@ _KINDS = {
     "Microsoft.ServiceBus/namespaces/topics/authorizationRules": "rotators.kinds.servicebus:TOPIC_RULE",
     "Microsoft.EventHub/namespaces/authorizationRules": "rotators.kinds.eventhubs:NAMESPACE_RULE",
     "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "rotators.kinds.eventhubs:EVENT_HUB_RULE",
+    "Microsoft.Relay/namespaces/authorizationRules": "rotators.kinds.relay:NAMESPACE_RULE",
+    "Microsoft.Relay/namespaces/hybridConnections/authorizationRules": "rotators.kinds.relay:HYBRID_CONNECTION_RULE",
+    "Microsoft.Relay/namespaces/wcfRelays/authorizationRules": "rotators.kinds.relay:WCF_RELAY_RULE",
+    "Microsoft.NotificationHubs/namespaces/authorizationRules": "rotators.kinds.notificationhubs:NAMESPACE_RULE",
+    "Microsoft.NotificationHubs/namespaces/notificationHubs/authorizationRules": (
+        "rotators.kinds.notificationhubs:HUB_RULE"
+    ),
     "Microsoft.Cache/redis": "rotators.kinds.redis:KIND",
     "Microsoft.Cache/redisEnterprise/databases": "rotators.kinds.managedredis:KIND",
     "Microsoft.CognitiveServices/accounts": "rotators.kinds.cognitiveservices:KIND",
@@ -46,6 +53,7 @@ _KINDS = {
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
     "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
     "Microsoft.EventGrid/topics": "rotators.kinds.eventgrid:TOPIC",
+    "Microsoft.EventGrid/namespaces": "rotators.kinds.eventgrid:NAMESPACE",
     "Microsoft.SignalRService/signalR": "rotators.kinds.signalr:SIGNALR",
     "Microsoft.SignalRService/webPubSub": "rotators.kinds.signalr:WEB_PUBSUB",
     "Microsoft.ApiManagement/service/subscriptions": "rotators.kinds.apimanagement:KIND",

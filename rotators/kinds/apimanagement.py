@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rotators.core.resources import pair
-from rotators.kinds.armrest import ArmApi, RestKeyApi, RestKeyKind
+from rotators.kinds.armrest import RestKeyApi, RestKeyKind
 from rotators.kinds.base import Role
 
 API_VERSION = "2024-05-01"  # GA; the subscription operations have kept this shape since 2019-12-01
@@ -41,7 +41,7 @@ KIND = RestKeyKind(
     "API Management subscription",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
     RestKeyApi(
-        ArmApi(API_VERSION),
+        API_VERSION,
         "listSecrets",
         {"Primary": "primaryKey", "Secondary": "secondaryKey"},
         keys_off=_not_active,

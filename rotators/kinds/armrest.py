@@ -1,83 +1,66 @@
-"""ARM calls of the kinds whose management SDK is not a dependency (Azure Managed Redis, API Management
-subscriptions, Azure Machine Learning online endpoints): raw requests through azure-mgmt-core's ARM pipeline
+"""ARM calls for kinds whose management SDK is not a dependency (Azure Managed Redis, Relay, Notification
+Hubs, Machine Learning online endpoints, API Management subscriptions): azure-mgmt-core's pipeline
 (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline of every
 management client) with ``send_request``, each answer mapped to errors as the generated operations map them.
-A kind whose keys need nothing but these calls states only its names (:class:`RestKeyApi`).
+A kind whose two keys need nothing but these calls states only its names (:class:`RestKeyApi`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import KW_ONLY, dataclass, replace
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 from urllib.parse import quote
 
 from rotators.adapters import clients
 from rotators.core.errors import RotationError, UpstreamError
 from rotators.core.keys import Description
+from rotators.core.parsing import ResourceId
 from rotators.core.resources import Credential, Resource
 from rotators.kinds.accountkeys import ONCE
 from rotators.kinds.base import Role, arm_call
 
 
-@dataclass(frozen=True)
-class ArmApi:
-    """A provider's ARM operations at one pinned ``api_version``, on a kind's resource (or its parent)."""
-
-    api_version: str
-
-    def get(self, resource: Resource, *, levels: int | None = None) -> Any:
-        """The resource (or its ancestor ``levels`` types deep: 1, the top-level parent) as ARM answers a GET."""
-        return self._send(resource, self._request(resource, "GET", _path(resource, levels)), (200,))
-
-    def post(self, resource: Resource, action: str) -> Any:
-        """An action on the resource that changes nothing (a key listing), retried by the pipeline as every call is."""
-        return self._send(resource, self._request(resource, "POST", f"{_path(resource, None)}/{action}"), (200,))
-
-    def post_once(
-        self, resource: Resource, action: str, body: Mapping[str, str] | None = None, *, accept: tuple[int, ...]
-    ) -> Any:
-        """An action that changes a key: sent once (``ONCE``), never re-sent by the pipeline."""
-        request = self._request(resource, "POST", f"{_path(resource, None)}/{action}", body)
-        return self._send(resource, request, accept, **ONCE)
-
-    def _request(self, resource: Resource, method: str, url_path: str, body: Mapping[str, str] | None = None) -> Any:
-        from azure.core.rest import HttpRequest
-
-        url = resource.cloud.arm_endpoint + url_path
-        return HttpRequest(method, url, params={"api-version": self.api_version}, json=body)
-
-    def _send(self, resource: Resource, request: Any, accept: tuple[int, ...], **options: Any) -> Any:
-        """One ARM call through the client's pipeline; an answer outside ``accept`` raises as a generated
-        operation's would (``map_error``, then ``HttpResponseError`` in ARM's error format)."""
-        from azure.core.exceptions import (
-            ClientAuthenticationError,
-            HttpResponseError,
-            ResourceExistsError,
-            ResourceNotFoundError,
-            map_error,
-        )
-        from azure.mgmt.core.exceptions import ARMErrorFormat
-
-        response = clients.arm_client(resource.cloud).send_request(request, **options)
-        if response.status_code not in accept:
-            errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
-            map_error(status_code=response.status_code, response=response, error_map=errors)
-            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return response.json() if response.content else None
+def path(resource_id: ResourceId, api_version: str, action: str = "") -> str:
+    """A resource's ID (then ``/action``, if any), percent-encoded as the SDKs send names, at ``api_version``."""
+    return quote(str(resource_id) + (f"/{action}" if action else "")) + f"?api-version={api_version}"
 
 
-def _path(resource: Resource, levels: int | None) -> str:
-    """The resource's ID (or its ancestor's), percent-encoded as the SDKs send names."""
-    parsed = resource.arm
-    if levels is not None:
-        parsed = replace(parsed, types=parsed.types[:levels], names=parsed.names[:levels])
-    return quote(str(parsed))
+def send(
+    resource: Resource,
+    method: str,
+    url_path: str,
+    body: Mapping[str, str] | None = None,
+    *,
+    accept: tuple[int, ...] = (200,),
+    **options: Any,
+) -> Any:
+    """One ARM call (``url_path`` from :func:`path`) through the client's pipeline; an answer outside
+    ``accept`` raises as a generated operation's would (``map_error``, then ``HttpResponseError`` in ARM's
+    error format)."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        map_error,
+    )
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    url = resource.cloud.arm_endpoint + url_path
+    request = HttpRequest(method, url, json=body)
+    response = clients.arm_client(resource.cloud).send_request(request, **options)
+    if response.status_code not in accept:
+        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+        map_error(status_code=response.status_code, response=response, error_map=errors)
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response.json() if response.content else None
 
 
 def properties(answer: Any) -> dict[str, Any]:
-    """An ARM resource's ``properties``, empty when the answer has none."""
+    """An ARM resource's ``properties``, or nothing when the answer has none."""
     found = answer.get("properties") if isinstance(answer, dict) else None
     return found if isinstance(found, dict) else {}
 
@@ -95,12 +78,13 @@ def listed_keys(answer: Any, fields: Mapping[str, str], listing: str) -> dict[st
 
 @dataclass(frozen=True)
 class RestKeyApi:
-    """What differs between the kinds read, listed and regenerated through :class:`ArmApi` alone: the listing
-    action and the fields of its answer by key name, what in the resource's ``properties`` refuses keys,
-    the action and body that regenerate a key and the statuses that accept it, and whether it is long-running
-    (its answer never lists the keys: the rotation watches them) or not (the keys are listed at once)."""
+    """What differs between the kinds whose two keys live on the resource and are reached with :func:`send`
+    alone: the pinned api-version, the listing action and the fields of its answer by key name, what in the
+    resource's ``properties`` refuses keys, the action and body that regenerate a key and the statuses that
+    accept it, and whether it is long-running (its answer never lists the keys: the rotation watches them) or
+    not (the keys are listed at once)."""
 
-    arm: ArmApi
+    api_version: str
     list_action: str
     fields: Mapping[str, str]
     keys_off: Callable[[Mapping[str, Any]], str | None]
@@ -111,8 +95,8 @@ class RestKeyApi:
 
 @dataclass(frozen=True, eq=False)
 class RestKeyKind:
-    """A resource with two keys on itself, reached through :class:`ArmApi`, whose apps send the key alone
-    (no connection string)."""
+    """A resource with two keys on itself, reached with :func:`send`, whose apps send the key alone (no
+    connection string)."""
 
     resource_type: str
     display_name: str
@@ -125,21 +109,22 @@ class RestKeyKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            read = properties(self.api.arm.get(resource))
+            read = properties(send(resource, "GET", path(resource.arm, self.api.api_version)))
         return Description({}, self.api.keys_off(read))
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = self.api.arm.post(resource, self.api.list_action)
+            keys = send(resource, "POST", path(resource.arm, self.api.api_version, self.api.list_action))
         return listed_keys(keys, self.api.fields, f"The {self.display_name}'s key list")
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
-        """Sent once. A long-running regeneration is never followed; another one's keys are listed at once, and
-        a failed listing is not a refused regeneration (Azure changed the key): ``None`` then, and the rotation
-        reads the keys itself."""
+        """Sent once (``ONCE``). A long-running regeneration is never followed; another one's keys are listed at
+        once, and a failed listing is not a refused regeneration (Azure changed the key): ``None`` then, and the
+        rotation reads the keys itself."""
         action, body = self.api.regenerate(key)
         with arm_call(self, resource, f"Regenerate {key} of"):
-            self.api.arm.post_once(resource, action, body, accept=self.api.accept)
+            url_path = path(resource.arm, self.api.api_version, action)
+            send(resource, "POST", url_path, body, accept=self.api.accept, **ONCE)
         if not self.api.long_running:
             with contextlib.suppress(RotationError):
                 return self.list_keys(resource)

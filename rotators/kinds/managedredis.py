@@ -23,17 +23,17 @@ ARM pipeline (:mod:`rotators.kinds.armrest`). No key test: a Redis AUTH needs a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rotators.core.errors import UpstreamError
 from rotators.core.keys import Description, key_in_connection_string
 from rotators.core.resources import Credential, Resource, pair
-from rotators.kinds.armrest import ArmApi, listed_keys, properties
+from rotators.kinds import armrest
+from rotators.kinds.accountkeys import ONCE
 from rotators.kinds.base import Role, arm_call
 
 API_VERSION = "2025-04-01"  # GA, the first stable version that reports accessKeysAuthentication
-ARM = ArmApi(API_VERSION)
 HOST, PORT = "hostName", "port"  # the endpoints the connection string is written around
 DEFAULT_PORT = 10000  # the port of every database in the spec examples, for a database reporting none
 _FIELDS = {"Primary": "primaryKey", "Secondary": "secondaryKey"}
@@ -52,9 +52,9 @@ class ManagedRedisKind:
 
     def describe(self, resource: Resource) -> Description:
         with arm_call(self, resource, "Read"):
-            database = properties(ARM.get(resource))
-            cluster_answer = ARM.get(resource, levels=1)
-        cluster = properties(cluster_answer)
+            database = armrest.properties(armrest.send(resource, "GET", _path(resource)))
+            cluster_answer = armrest.send(resource, "GET", _path(resource, cluster=True))
+        cluster = armrest.properties(cluster_answer)
         switch = str(database.get("accessKeysAuthentication") or "")
         disabled = "accessKeysAuthentication is Disabled" if switch.lower() == "disabled" else None
         host = cluster.get("hostName")
@@ -63,13 +63,15 @@ class ManagedRedisKind:
 
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
-            keys = ARM.post(resource, "listKeys")
-        return listed_keys(keys, _FIELDS, "The Azure Managed Redis database's key list")
+            keys = armrest.send(resource, "POST", _path(resource, "listKeys"))
+        return _values(keys)
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
-        """Started once: a 200's keys or a 202 alike, the rotation then watches the keys."""
+        """Started once (``ONCE``): a 200's keys or a 202 alike, the rotation then watches the keys."""
         with arm_call(self, resource, f"Regenerate {key} of"):
-            ARM.post_once(resource, "regenerateKey", {"keyType": key}, accept=(200, 202))
+            armrest.send(
+                resource, "POST", _path(resource, "regenerateKey"), {"keyType": key}, accept=(200, 202), **ONCE
+            )
         return None
 
     def connection_string(self, resource: Resource, key_value: str, described: Description) -> str:
@@ -85,6 +87,14 @@ class ManagedRedisKind:
         return key_in_connection_string(value, "password", separator=",")
 
 
+def _path(resource: Resource, action: str = "", *, cluster: bool = False) -> str:
+    """The database's (or its cluster's) ID, percent-encoded as the SDKs send names, then ``/action``."""
+    parsed = resource.arm
+    if cluster:
+        parsed = replace(parsed, types=parsed.types[:1], names=parsed.names[:1])
+    return armrest.path(parsed, API_VERSION, action)
+
+
 def _retiring(cluster: Any) -> str | None:
     """An Azure Cache for Redis Enterprise cluster (SKU ``Enterprise_*``, ``EnterpriseFlash_*``; Managed
     Redis SKUs are ``Balanced_*``, ``MemoryOptimized_*``, ... in the spec's ``SkuName``): Microsoft's
@@ -94,6 +104,15 @@ def _retiring(cluster: Any) -> str | None:
     if name.lower().startswith("enterprise"):
         return f"Azure Cache for Redis Enterprise ({name}) retires on 2027-03-31: move to Azure Managed Redis"
     return None
+
+
+def _values(keys: Any) -> dict[str, str]:
+    listed = keys if isinstance(keys, dict) else {}
+    values = {name: listed.get(field) for name, field in _FIELDS.items()}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise UpstreamError(f"The Azure Managed Redis database's key list lacks {', '.join(missing)}.")
+    return {name: str(value) for name, value in values.items()}
 
 
 KIND = ManagedRedisKind(

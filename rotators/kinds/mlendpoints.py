@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rotators.core.resources import pair
-from rotators.kinds.armrest import ArmApi, RestKeyApi, RestKeyKind
+from rotators.kinds.armrest import RestKeyApi, RestKeyKind
 from rotators.kinds.base import Role
 
 API_VERSION = "2024-10-01"  # GA, with AADToken among the authModes
@@ -39,7 +39,7 @@ KIND = RestKeyKind(
     "Azure Machine Learning online endpoint",
     {**pair("Primary", "Secondary"), **pair("PrimaryKey", "SecondaryKey", keys=("Primary", "Secondary"))},
     RestKeyApi(
-        ArmApi(API_VERSION),
+        API_VERSION,
         "listKeys",
         {"Primary": "primaryKey", "Secondary": "secondaryKey"},
         keys_off=_not_key_mode,

@@ -24,8 +24,9 @@ COMMENT = (
     "actions its kind calls (read the resource, list keys, regenerate one). Action names from Microsoft's "
     "'Azure permissions' pages (learn.microsoft.com/azure/role-based-access-control/permissions/: storage, "
     "databases, integration, analytics, ai-machine-learning, compute, internet-of-things, web-and-mobile). "
-    "Service Bus and Event Hubs rules are granted on their namespace: the kind reads the namespace "
-    "(disableLocalAuth), and a role on a rule would not reach its parent."
+    "Service Bus, Event Hubs, Relay and Notification Hubs rules are granted on their namespace: one role covers "
+    "every rule of it, and Service Bus and Event Hubs read the namespace (disableLocalAuth), which a role on a rule "
+    "would not reach."
 )
 
 

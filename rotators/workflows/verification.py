@@ -53,9 +53,12 @@ def reason_to_wait(  # noqa: PLR0911
         )
         return None
     started, pause = time.monotonic(), _FIRST_PAUSE
+    refused = False  # once refused, the key is known not to work (yet): no later silence publishes it
     while True:
         left = deadline.remaining()
         if left is not None and left <= reserve + 0.5:
+            if refused:
+                return _propagating(resource.name, key)
             return f"the trigger's time is up before the new {key} of {resource.name} could be tested"
         try:
             # The test never eats the time the write and the lock's release need.
@@ -65,22 +68,28 @@ def reason_to_wait(  # noqa: PLR0911
                 logger.info("The new %s of %s is published untested: %s.", key, resource.name, untested)
             return None
         except DeadlineExceeded:
-            return _unreachable(mode, resource.name, key, "no answer in the trigger's time")
+            silence = "no answer in the trigger's time"
+            return _propagating(resource.name, key) if refused else _unreachable(mode, resource.name, key, silence)
         except KeyRefused:
+            refused = True
             left = deadline.remaining()
             waited = time.monotonic() - started
             if waited + pause > PROPAGATION_SECONDS or (left is not None and left < pause + reserve):
-                logger.warning(
-                    "The new %s of %s is not accepted by its data plane yet; it is not published, and a later "
-                    "trigger tests it again.",
-                    key,
-                    resource.name,
-                )
-                return f"the new {key} of {resource.name} is not accepted by the service yet (propagating)"
+                return _propagating(resource.name, key)
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
         except DataPlaneUnreachable as exc:
-            return _unreachable(mode, resource.name, key, exc.message)
+            return _propagating(resource.name, key) if refused else _unreachable(mode, resource.name, key, exc.message)
+
+
+def _propagating(name: str, key: str) -> str:
+    logger.warning(
+        "The new %s of %s is not accepted by its data plane yet; it is not published, and a later trigger "
+        "tests it again.",
+        key,
+        name,
+    )
+    return f"the new {key} of {name} is not accepted by the service yet (propagating)"
 
 
 def _unreachable(mode: str, name: str, key: str, why: str) -> str | None:

@@ -1,7 +1,10 @@
 """Service Bus namespaces and their shared access policies (namespace, queue and topic rules).
 
-Event Hubs shares the design (its own spec's ``AuthorizationRules.json``), so its backend
-is this one under another provider (:mod:`localazure.services.eventhubs`).
+Event Hubs, Relay and Notification Hubs share the design (their own specs' ``AuthorizationRules.json``,
+``notificationhubs.json``), so their backends are this one under another provider
+(:mod:`localazure.services.eventhubs`, :mod:`localazure.services.relay`,
+:mod:`localazure.services.notificationhubs`), with the differences their specs show: the body field
+that names the key, and whether an entity rule's connection strings name the entity.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class Rule:
 class ServiceBusBackend:
     namespace_type: type[Namespace] = Namespace
     type_name = "Microsoft.ServiceBus/Namespaces"  # as the namespace GET spells it (SBNameSpaceGet.json)
+    key_field = "keyType"  # regenerateKeys' body field (RegenerateAccessKeyParameters)
+    # An entity rule's connection strings end in EntityPath= (SBQueueAuthorizationRuleRegenerateKey.json).
+    entity_path = True
 
     def __init__(self, cloud: LocalAzure) -> None:
         self.cloud = cloud

@@ -40,17 +40,17 @@ def get_namespace(servicebus: ServiceBusBackend, request: Request, match: re.Mat
 
 
 def list_keys(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Response:
-    return Response(200, _access_keys(_rule(servicebus, request, match)))
+    return Response(200, _access_keys(servicebus, _rule(servicebus, request, match)))
 
 
 def regenerate_keys(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Response:
     rule = _rule(servicebus, request, match)
     body = request.json() or {}
-    key_type = body.get("keyType")
-    if key_type not in KEY_TYPES:  # the enum is not modelAsString: spelled exactly
-        raise ApiError(400, "BadRequest", f"The value '{key_type}' is not valid for keyType.")
+    key_type = body.get(servicebus.key_field)
+    if key_type not in KEY_TYPES:  # spelled as the enum spells it
+        raise ApiError(400, "BadRequest", f"The value '{key_type}' is not valid for {servicebus.key_field}.")
     rule.keys[key_type] = str(body.get("key") or new_key())
-    return Response(200, _access_keys(rule))
+    return Response(200, _access_keys(servicebus, rule))
 
 
 def _rule(servicebus: ServiceBusBackend, request: Request, match: re.Match[str]) -> Rule:
@@ -62,8 +62,8 @@ def _rule(servicebus: ServiceBusBackend, request: Request, match: re.Match[str])
     return rule
 
 
-def _access_keys(rule: Rule) -> dict:
-    entity = f";EntityPath={rule.entity[1]}" if rule.entity else ""
+def _access_keys(servicebus: ServiceBusBackend, rule: Rule) -> dict:
+    entity = f";EntityPath={rule.entity[1]}" if rule.entity and servicebus.entity_path else ""
     base = (
         f"Endpoint=sb://{rule.namespace.name}.servicebus.windows.net/;SharedAccessKeyName={rule.name};SharedAccessKey="
     )
