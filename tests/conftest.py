@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from localazure import Azurite, LocalAzure
 from localazure.services.base import ISSUED_KEYS
-from rotators.adapters import appconfig, clients, queues
 from rotators.core import settings
-from rotators.kinds import entra
 from tests import helpers
 
 # Settings the machine may carry that would steer DefaultAzureCredential elsewhere.
@@ -30,28 +30,25 @@ _FOREIGN_IDENTITY = (
     "IMDS_ENDPOINT",
 )
 
-_CACHES = (
-    settings.get_settings,
-    clients.credential,
-    clients.secret_client,
-    clients.storage_client,
-    clients.cosmos_client,
-    clients.management_client,
-    clients.arm_client,
-    clients.lock_container,
-    clients.event_publisher,
-    clients.graph_client,
-    entra._challenged_tenant,
-    appconfig._client,
-    queues._queue,
-    queues._client,
-)
-
 
 def clear_process_state() -> None:
-    """What a new worker process starts with: no settings read, no client built."""
-    for cache in _CACHES:
+    """What a new worker process starts with: no settings read, no client built.
+
+    Every cache of the product's modules (settings, clients, credentials, tenants, whichever module
+    adds one next) is found, not listed: a client kept across tests keeps its credential, whose token
+    requests the stand-in refuses after a reset.
+    """
+    for cache in _process_caches():
         cache.cache_clear()
+
+
+def _process_caches() -> Iterator[Any]:
+    for name, module in list(sys.modules.items()):
+        if name != "rotators" and not name.startswith("rotators."):
+            continue
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
+                yield value
 
 
 @pytest.fixture(scope="session")

@@ -165,6 +165,8 @@ KINDS = {
         data_plane="azure.communication.phonenumbers",
     ),
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
+    # No SDK: ARM through azure-mgmt-core, the registry through azure-core (rotators/kinds/containerregistry.py).
+    "containerregistry": _keyed("containerregistry", "password", "password2", ""),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
     # No switch refuses a namespace's keys at 2025-02-15.
@@ -178,7 +180,7 @@ KINDS = {
         connection_string=True,
         data_plane="azure.messaging.webpubsubservice",
     ),
-    "apimanagement": _keyed("apimanagement", "Primary", "Secondary", ""),
+    "apim-subscription": _keyed("apimsubscriptions", "Primary", "Secondary", ""),
     "appconfiguration": _keyed(
         "appconfiguration",
         "Primary",
@@ -611,8 +613,8 @@ def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, ca
 @pytest.mark.parametrize(
     ("kind", "field", "value", "named"),
     [
-        ("apimanagement", "state", "submitted", "its state is submitted"),
-        ("apimanagement", "state", "expired", "its state is expired"),
+        ("apim-subscription", "state", "submitted", "its state is submitted"),
+        ("apim-subscription", "state", "expired", "its state is expired"),
         ("mlendpoint", "auth_mode", "AADToken", "authMode is AADToken"),
         ("mlendpoint", "auth_mode", "AMLToken", "authMode is AMLToken"),
     ],
@@ -647,9 +649,9 @@ def test_an_api_management_key_listing_that_fails_after_the_204_does_not_regener
     """The 204 changed the key; a listSecrets refused right after it (a 403, as while a role propagates) is not
     a refused regeneration: the trigger reads the keys again as it would for a long-running one (one failure:
     it publishes), or the next trigger does, and Azure is asked once."""
-    row = KINDS["apimanagement"]
+    row = KINDS["apim-subscription"]
     version = row.enroll(cloud, secret="apim-key")
-    cloud.inject("apimanagement.list_keys", status=403, code="AuthorizationFailed", skip=1, count=failures)
+    cloud.inject("apimsubscriptions.list_keys", status=403, code="AuthorizationFailed", skip=1, count=failures)
     event = helpers.event(secret="apim-key", version=version)
     if failures == 1:
         helpers.deliver(event)
@@ -693,3 +695,19 @@ def test_relay_and_notification_hubs_connection_strings_are_on_the_vault_s_cloud
     )
     assert written == expected
     assert kind.key_in_connection_string(written) == "k3y="
+
+
+# Container Registry's admin user (issue 28, item 2) -------------------------------------------------
+
+
+def test_a_registry_whose_admin_user_is_disabled_is_refused_without_listing_its_passwords(cloud):
+    """adminUserEnabled false: refused with the passwordless alternative, dry run too, before any listing."""
+    helpers.enroll_keyed(cloud, "containerregistry", "password", secret="acr-password")
+    cloud.containerregistry.items["containerregistry-app"].keys_off = True
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "acr-password", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+        message = body["error"]["message"]
+        assert "adminUserEnabled is false" in message and "AcrPull" in message, message
+    assert helpers.calls(cloud, "containerregistry.list_keys") == 0
+    helpers.assert_nothing_written(cloud)

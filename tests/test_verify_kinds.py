@@ -34,6 +34,9 @@ KINDS = {
     "search": Row("search", "primary", "searchdata", "searchdata.get_service_statistics"),
     "webpubsub": Row("webpubsub", "Primary", "webpubsubdata", "webpubsubdata.group_exists"),
     "batch": Row("batch", "Primary", "batchdata", "batchdata.list_pools"),
+    "containerregistry": Row(
+        "containerregistry", "password", "containerregistrydata", "containerregistrydata.version_check"
+    ),
     "communication": Row("communication", "Primary", "communicationdata", "communicationdata.list_phone_numbers"),
     "appconfiguration": Row("appconfiguration", "Primary", "appconfigdata", "appconfigdata.list_key_values"),
     "appconfiguration-read-only": Row(
@@ -130,7 +133,7 @@ def test_an_unreachable_data_plane_under_each_mode(cloud, verify, caplog, kind, 
     helpers.assert_no_key_in([caplog.text, str(body)], ISSUED_KEYS)
 
 
-@pytest.mark.parametrize("kind", ["search", "webpubsub", "batch", "communication"])
+@pytest.mark.parametrize("kind", ["search", "webpubsub", "batch", "containerregistry", "communication"])
 def test_the_stand_in_accepts_only_live_keys_and_the_kind_says_which_is_which(cloud, kind):
     """What makes the tests above tests: a stale key is refused (KeyRefused), a live one accepted."""
     row = KINDS[kind]
@@ -225,3 +228,63 @@ def test_communication_keys_are_tested_on_the_host_arm_reports(cloud, verify, lo
     assert status == 200 and body["status"] == "rotated", body
     assert _tested(cloud, "communication") == 1
     helpers.holds_live_key(cloud, SECRET)
+
+
+# Container Registry: the admin password tested as docker login uses it (issue 28, item 2).
+
+
+@pytest.mark.parametrize("basic_on_v2", [True, False], ids=["/v2/ takes Basic", "only the token endpoint does"])
+def test_a_registry_password_is_tested_whether_v2_takes_basic_credentials_or_challenges_them(
+    cloud, verify, basic_on_v2
+):
+    """Whether /v2/ takes Basic credentials itself is not documented; the token endpoint's answer to them is
+    (Azure/acr Token-BasicAuth.md). Under either, a live password is published and a stale one refused."""
+    verify("required")
+    cloud.containerregistrydata.basic_on_v2 = basic_on_v2
+    _enroll(cloud, "containerregistry")
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.calls(cloud, "containerregistrydata.token") == (0 if basic_on_v2 else 1)
+    helpers.holds_live_key(cloud, SECRET)
+    registry = cloud.containerregistry.items["containerregistry-app"]
+    parsed = parse_resource_id(registry.id)
+    assert parsed is not None
+    resource, product = Resource(parsed, PUBLIC), kind_for(registry.provider)
+    stale = registry.keys["password"]
+    registry.regenerate("password")
+    with pytest.raises(KeyRefused):
+        product.verify_key(resource, "password", stale, product.describe(resource))
+    helpers.assert_no_key_in(helpers.PRODUCED, ISSUED_KEYS)
+
+
+@pytest.mark.parametrize("suffix", ["azurecr.io", "azurecr.cn", "azurecr.us"])
+def test_a_registry_password_is_tested_on_the_login_server_arm_reports(cloud, verify, suffix):
+    """loginServer, not a host built from the name: Azure China's and US Government's registries are
+    <name>.azurecr.cn and <name>.azurecr.us (azure-cli's cloud suffixes)."""
+    verify("required")
+    _enroll(cloud, "containerregistry")
+    cloud.containerregistry.items["containerregistry-app"].login_suffix = suffix
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    [tested] = cloud.calls("containerregistrydata.version_check")
+    assert tested.host == f"containerregistry-app.{suffix}" and tested.status == 200
+    assert helpers.calls(cloud, "containerregistry.get") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "challenge", "endpoint"),
+    [
+        (401, 'Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io"', True),
+        (401, 'Bearer realm="https://elsewhere.example/oauth2/token",service="reg.azurecr.io"', False),
+        (401, 'Bearer realm="http://reg.azurecr.io/oauth2/token"', False),
+        (401, 'Bearer realm="https://reg.azurecr.io:8443/oauth2/token"', False),
+        (401, 'Basic realm="reg.azurecr.io"', False),
+        (403, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', False),
+    ],
+)
+def test_the_password_goes_to_no_token_endpoint_but_the_registry_s_own(status, challenge, endpoint):
+    """A challenge cannot lead the admin password to another host, scheme or port."""
+    from rotators.kinds.containerregistry import token_endpoint
+
+    found = token_endpoint(status, challenge, "reg.azurecr.io")
+    assert (found == "https://reg.azurecr.io/oauth2/token") if endpoint else found is None

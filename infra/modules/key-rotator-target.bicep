@@ -186,6 +186,20 @@ resource batchRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   }
 }
 
+resource containerRegistry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = if (resourceType == 'microsoft.containerregistry/registries') {
+  name: resourceName
+}
+
+resource containerRegistryRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.containerregistry/registries') {
+  name: guid(containerRegistry.id, principalId, keyRotator)
+  scope: containerRegistry
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource eventGridDomain 'Microsoft.EventGrid/domains@2025-02-15' existing = if (resourceType == 'microsoft.eventgrid/domains') {
   name: resourceName
 }

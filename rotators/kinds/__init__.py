@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rotators.core.contract import Contract, ValueFormat
@@ -51,6 +52,7 @@ _KINDS = {
     "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",
     "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
+    "Microsoft.ContainerRegistry/registries": "rotators.kinds.containerregistry:KIND",
     "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
     "Microsoft.EventGrid/topics": "rotators.kinds.eventgrid:TOPIC",
     "Microsoft.EventGrid/namespaces": "rotators.kinds.eventgrid:NAMESPACE",
@@ -104,6 +106,13 @@ def password_kind(contract: Contract) -> ApplicationPasswords | None:
         return None
     passwords: ApplicationPasswords = _load(_ADDING[GRAPH_APPLICATIONS])
     return passwords
+
+
+def canonical(contract: Contract) -> Contract:
+    """The contract with its resource as locks and claims name it: an Entra ID application by its object ID (one
+    Graph read for a client ID, once per process); any other resource as its tag names it."""
+    adding = password_kind(contract)
+    return contract if adding is None else replace(contract, resource=adding.canonical(contract.resource))
 
 
 def key_kind(contract: Contract) -> KeyKind:

@@ -1,8 +1,9 @@
 """ARM calls for kinds whose management SDK is not a dependency (Azure Managed Redis, Relay, Notification
-Hubs, Machine Learning online endpoints, API Management subscriptions): azure-mgmt-core's pipeline
-(:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline of every
-management client) with ``send_request``, each answer mapped to errors as the generated operations map them.
-A kind whose two keys need nothing but these calls states only its names (:class:`RestKeyApi`).
+Hubs, Container Registry, Machine Learning online endpoints, API Management subscriptions): their paths at
+the kind's api-version, sent through azure-mgmt-core's pipeline (:func:`~rotators.adapters.clients.arm_send`:
+the policies, bounds, retries and deadline of every management client, each answer mapped to errors as the
+generated operations map them). A kind whose two keys need nothing but these calls states only its names
+(:class:`RestKeyApi`).
 """
 
 from __future__ import annotations
@@ -36,27 +37,11 @@ def send(
     accept: tuple[int, ...] = (200,),
     **options: Any,
 ) -> Any:
-    """One ARM call (``url_path`` from :func:`path`) through the client's pipeline; an answer outside
-    ``accept`` raises as a generated operation's would (``map_error``, then ``HttpResponseError`` in ARM's
-    error format)."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ResourceExistsError,
-        ResourceNotFoundError,
-        map_error,
-    )
+    """One ARM call (``url_path`` from :func:`path`) through :func:`~rotators.adapters.clients.arm_send`."""
     from azure.core.rest import HttpRequest
-    from azure.mgmt.core.exceptions import ARMErrorFormat
 
-    url = resource.cloud.arm_endpoint + url_path
-    request = HttpRequest(method, url, json=body)
-    response = clients.arm_client(resource.cloud).send_request(request, **options)
-    if response.status_code not in accept:
-        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
-        map_error(status_code=response.status_code, response=response, error_map=errors)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response.json() if response.content else None
+    request = HttpRequest(method, resource.cloud.arm_endpoint + url_path, json=body)
+    return clients.arm_send(resource.cloud, request, accept=accept, **options)
 
 
 def properties(answer: Any) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
         if state.due or resume:
             pair = contract.key_pair if whole else None
             work.append(SecretTask(task.vault, secret.name, Work.ROTATE, created, listed_at, resume, pair))
-        elif state is State.COOLING_DOWN and contract.consumers:
+        elif sweep.following_up(assessment):
             work.append(SecretTask(task.vault, secret.name, Work.FOLLOW_UP, created, listed_at))
     queues.send(queues.SECRETS, [item.to_text() for item in work])
     if rest is not None:
@@ -113,7 +113,7 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
         return "gone"
     assessment = assess(current, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval)
     if task.work is Work.FOLLOW_UP:
-        if assessment.state is not State.COOLING_DOWN or assessment.contract is None:
+        if not sweep.following_up(assessment):
             return "no follow-up"
         sweep.follow_up(task.vault, assessment, now, time.monotonic() + settings.event_budget_seconds, Counter())
         return "followed up"
