@@ -82,7 +82,7 @@ param storageAccountIds array = []
 @description('Resource IDs of the Cosmos DB accounts whose keys the app rotates.')
 param cosmosAccountIds array = []
 
-@description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists but Storage and Cosmos DB accounts (their own parameters above); Service Bus, Event Hubs, Relay and Notification Hubs rules, or their namespaces; Azure Managed Redis databases, or their clusters. Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule; on the cluster, for a database).')
+@description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists but Storage and Cosmos DB accounts (their own parameters above); Service Bus, Event Hubs, Relay and Notification Hubs rules, or their namespaces; Azure Managed Redis databases, or their clusters; Machine Learning online endpoints, or their workspaces; API Management subscriptions, or their services. Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule; on the cluster, for a database; on the workspace, for an endpoint; on the service, for a subscription).')
 param keyResourceIds array = []
 
 @description('Resource IDs of the App Service and Function apps that read rotated secrets (Consumers tags). Each gets the Key Vault Reference Reader custom role for the app (read its Key Vault references, nothing else), on the app only; its slots inherit it.')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from localazure.services import (
     apimanagement,
+    apimsubscriptions,
     appconfigdata,
     appconfiguration,
     appservice,
@@ -29,6 +30,7 @@ from localazure.services import (
     keyvault,
     loganalytics,
     maps,
+    mlendpoints,
     notificationhubs,
     queue,
     redis,
@@ -61,6 +63,7 @@ SERVICES: tuple[Service, ...] = (
     cognitiveservices.SERVICE,
     search.SERVICE,
     maps.SERVICE,
+    mlendpoints.SERVICE,
     communication.SERVICE,
     batch.SERVICE,
     containerregistry.SERVICE,
@@ -69,6 +72,7 @@ SERVICES: tuple[Service, ...] = (
     eventgridnamespace.SERVICE,
     signalrservice.SIGNALR,
     signalrservice.WEB_PUBSUB,
+    apimsubscriptions.SERVICE,
     appconfiguration.SERVICE,
     eventgriddata.SERVICE,
     storagedata.SERVICE,

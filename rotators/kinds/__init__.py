@@ -48,6 +48,7 @@ _KINDS = {
     "Microsoft.Cache/redisEnterprise/databases": "rotators.kinds.managedredis:KIND",
     "Microsoft.CognitiveServices/accounts": "rotators.kinds.cognitiveservices:KIND",
     "Microsoft.Search/searchServices": "rotators.kinds.search:KIND",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints": "rotators.kinds.mlendpoints:KIND",
     "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",
     "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
@@ -57,6 +58,7 @@ _KINDS = {
     "Microsoft.EventGrid/namespaces": "rotators.kinds.eventgrid:NAMESPACE",
     "Microsoft.SignalRService/signalR": "rotators.kinds.signalr:SIGNALR",
     "Microsoft.SignalRService/webPubSub": "rotators.kinds.signalr:WEB_PUBSUB",
+    "Microsoft.ApiManagement/service/subscriptions": "rotators.kinds.apimanagement:KIND",
     "Microsoft.AppConfiguration/configurationStores": "rotators.kinds.appconfiguration:KIND",
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
