@@ -1,21 +1,32 @@
 """Container registries' login servers (``<registry>.azurecr.io``, ``.azurecr.cn``, ``.azurecr.us``): what
 testing a new admin password needs, authorized with the admin user's Basic credentials.
 
-- ``GET /v2/``, the Docker registry API's version check: 200 ``{}`` to credentials the registry accepts.
+- ``GET /v2/``, the Docker registry API's version check: 200 ``{}`` to credentials the registry accepts
+  ("basic authentication is accepted with access key credentials", Azure/acr#466; azure-cli's acr module sends
+  the admin user's as Basic to ``/v2/``, ``_docker_utils.py`` ``request_data_from_registry``). Basic
+  credentials it refuses: 401 with ``Www-Authenticate: Basic realm="Azure Container Registry"``, the answer
+  the ACR team published to ``curl https://PAT:banana@<registry>.azurecr.io/v2/`` (Azure/acr#651).
+  Without credentials: 401 with ``Www-Authenticate: Bearer realm="https://<login server>/oauth2/token",
+  service="<login server>"`` (azure-cli's acr module reads that challenge from an unauthenticated ``/v2/``,
+  ``_docker_utils.py`` ``_get_aad_token``; Azure/acr ``docs/Token-BasicAuth.md``).
 - ``GET /oauth2/token?service=<login server>`` with Basic credentials: 200 ``{"access_token"}``, as Azure/acr
   ``docs/Token-BasicAuth.md`` shows it.
-- Credentials refused: 401 ``{"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}``
-  with ``Www-Authenticate: Bearer realm="https://<login server>/oauth2/token",service="<login server>"``
-  (the same document's unauthenticated answer).
+- The body of a 401: ``{"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}``, the
+  Docker registry API's error format (``distribution`` ``spec/api.md``, "Errors").
 
 The admin user is the registry's name with either live password (``RegistryListCredentials.json``); a
 disabled admin user is refused ("Changing or disabling this account disables registry access for all users
 who use its credentials", "Authenticate with an Azure container registry").
 
-Options where behaviour is not documented: ``basic_on_v2`` (True: ``/v2/`` takes Basic credentials itself,
-as azure-cli's acr module sends the admin user's there; False: it answers the Bearer challenge to them,
-and only the token endpoint takes them), and those of :class:`~localazure.services.base.DataPlane`;
-passwords are dated by ``KeyedResource.generated``.
+Options where behaviour is not documented, the product correct under each (tests parametrized over them):
+``refusal_challenge`` (``"basic"``: refused Basic credentials on ``/v2/`` get Azure/acr#651's Basic
+challenge; ``"bearer"``: the Bearer challenge instead, the switch #651 puts on the ACR team's roadmap) and
+``basic_on_v2`` (False: ``/v2/`` takes no Basic credentials and answers them with the Bearer challenge, only
+the token endpoint takes them, as Azure/acr-docker-credential-helper#31 (2019) reported), and those of
+:class:`~localazure.services.base.DataPlane`; passwords are dated by ``KeyedResource.generated``. The token
+endpoint's answer to refused credentials (401, the Bearer challenge) and the 404 for other paths
+(``NOT_FOUND``) are the Docker registry API's (``distribution`` ``spec/api.md``); no Microsoft source shows
+ACR's.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ class RegistryDataPlane(DataPlane):
     def __init__(self, cloud: LocalAzure) -> None:
         super().__init__(cloud)
         self.basic_on_v2 = True
+        self.refusal_challenge = "basic"
 
 
 def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None:
@@ -55,26 +67,31 @@ def _accepted(backend: RegistryDataPlane, request: Request) -> bool:
         username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return False
-    if registry is None or registry.keys_off or scheme != "Basic" or username.lower() != registry.name.lower():
+    # The username exactly as listCredentials answers it (RegistryListCredentials.json): no source shows ACR
+    # taking another spelling.
+    if registry is None or registry.keys_off or scheme != "Basic" or username != registry.name:
         return False
     live = backend.live_keys(registry.keys, registry.generated)
     return any(hmac.compare_digest(password.encode(), key.encode()) for key in live)
 
 
-def _challenge(request: Request) -> Response:
+def _challenge(request: Request, *, basic: bool = False) -> Response:
+    # Azure/acr#651: a refused Basic login on /v2/; else azure-cli's _get_aad_token and Token-BasicAuth.md.
+    bearer = f'Bearer realm="https://{request.host}/oauth2/token",service="{request.host}"'
     return Response(
         401,
         {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]},
-        headers={
-            "Www-Authenticate": f'Bearer realm="https://{request.host}/oauth2/token",service="{request.host}"',
-        },
+        headers={"Www-Authenticate": 'Basic realm="Azure Container Registry"' if basic else bearer},
     )
 
 
 def version_check(backend: RegistryDataPlane, request: Request, match: re.Match[str]) -> Response:
-    if backend.basic_on_v2 and _accepted(backend, request):
+    if not backend.basic_on_v2:
+        return _challenge(request)
+    if _accepted(backend, request):
         return Response(200, {})
-    return _challenge(request)
+    basic = request.headers.get("authorization", "").startswith("Basic ")
+    return _challenge(request, basic=basic and backend.refusal_challenge == "basic")
 
 
 def token(backend: RegistryDataPlane, request: Request, match: re.Match[str]) -> Response:
