@@ -10,14 +10,15 @@ shows it false, the default: "Each container registry includes an admin user acc
 default", Microsoft's "Authenticate with an Azure container registry"). The same page: "The admin account is
 provided with two passwords, both of which can be regenerated ... Two passwords allow you to maintain
 connection to the registry by using one password while you regenerate the other", and regenerated passwords
-"take 60 seconds to replicate": the verification's propagation window. No connection string: apps and
-``docker login`` take the login server, the username (the registry's name) and a password.
+"take 60 seconds to replicate": a geo-replicated registry's other replicas may refuse a password the nearest
+one accepts for that long (README, *Container Registry*, states what is assumed). No connection string: apps
+and ``docker login`` take the login server, the username (``listCredentials``' ``username``) and a password.
 
-Repository-scoped tokens (``registries/tokens``) are not a kind: ``Registries_GenerateCredentials`` returns a
-token's new password only in its answer, a long-running one ("The passwords can't be retrieved again, but new
-ones can be generated", "Create a token with repository-scoped permissions"), so a lost answer or an operation
-outlasting the trigger loses the password, and only a second regeneration recovers (README, *Container
-Registry*).
+Repository-scoped tokens (``registries/tokens``) are not a kind yet: ``Registries_GenerateCredentials``
+returns a token's new password only in the final result of a long-running operation ("The passwords can't be
+retrieved again, but new ones can be generated", "Create a token with repository-scoped permissions"), which
+the product never polls; a token kind would need to poll it inside the deadline and stage the password in a
+secret as the Entra ID kind does (README, *Container Registry*).
 
 A new password is tested as ``docker login`` uses it, on the login server ARM reports (``loginServer``,
 ``<registry>.azurecr.io``; ``azurecr.cn``, ``azurecr.us`` in Azure China and US Government):
