@@ -295,20 +295,43 @@ def test_a_registry_password_is_tested_on_the_login_server_arm_reports(cloud, ve
     assert helpers.calls(cloud, "containerregistry.get") == 1
 
 
+def test_a_registry_whose_login_server_arm_spells_in_mixed_case_is_tested_end_to_end(cloud, verify):
+    """RegistryGet.json spells loginServer myRegistry.azurecr.io: the token request sends back the challenge's
+    service, whatever case ARM used."""
+    verify("required")
+    cloud.containerregistrydata.basic_on_v2 = False  # the two-request path
+    registry = cloud.containerregistry.create("ContainerRegistry-App")
+    helpers._enroll(cloud, registry, SECRET, credential="password")
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    [token] = cloud.calls("containerregistrydata.token")
+    assert token.status == 200
+    helpers.holds_live_key(cloud, SECRET)
+
+
 @pytest.mark.parametrize(
-    ("status", "challenge", "endpoint"),
+    ("status", "challenge", "request_url"),
     [
-        (401, 'Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io"', True),
-        (401, 'Bearer realm="https://elsewhere.example/oauth2/token",service="reg.azurecr.io"', False),
-        (401, 'Bearer realm="http://reg.azurecr.io/oauth2/token"', False),
-        (401, 'Bearer realm="https://reg.azurecr.io:8443/oauth2/token"', False),
-        (401, 'Basic realm="reg.azurecr.io"', False),
-        (403, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', False),
+        (
+            401,
+            'Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io"',
+            "https://reg.azurecr.io/oauth2/token?service=reg.azurecr.io",
+        ),
+        (
+            401,
+            'Bearer realm="https://Reg.azurecr.io/oauth2/token?tenant=x", service="Reg.azurecr.io"',
+            "https://Reg.azurecr.io/oauth2/token?tenant=x&service=Reg.azurecr.io",
+        ),
+        (401, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', "https://reg.azurecr.io/oauth2/token"),
+        (401, 'Bearer realm="https://elsewhere.example/oauth2/token",service="reg.azurecr.io"', None),
+        (401, 'Bearer realm="http://reg.azurecr.io/oauth2/token"', None),
+        (401, 'Bearer realm="https://reg.azurecr.io:8443/oauth2/token"', None),
+        (401, 'Basic realm="Azure Container Registry"', None),
+        (403, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', None),
     ],
 )
-def test_the_password_goes_to_no_token_endpoint_but_the_registry_s_own(status, challenge, endpoint):
-    """A challenge cannot lead the admin password to another host, scheme or port."""
-    from rotators.kinds.containerregistry import token_endpoint
+def test_the_password_goes_to_no_token_endpoint_but_the_registry_s_own(status, challenge, request_url):
+    """A challenge cannot lead the admin password to another host, scheme or port; its service goes back as given."""
+    from rotators.kinds.containerregistry import token_request
 
-    found = token_endpoint(status, challenge, "reg.azurecr.io")
-    assert (found == "https://reg.azurecr.io/oauth2/token") if endpoint else found is None
+    assert token_request(status, challenge, "reg.azurecr.io") == request_url

@@ -1,7 +1,7 @@
 """ARM calls for kinds whose management SDK is not a dependency (Azure Managed Redis, Relay, Notification
-Hubs): azure-mgmt-core's pipeline (:func:`~rotators.adapters.clients.arm_client`: the policies, bounds,
-retries and deadline of every management client) with ``send_request``, each answer mapped to errors as
-the generated operations map them.
+Hubs, Container Registry, and the SAS rules of :mod:`rotators.kinds.sasrules`): azure-mgmt-core's pipeline
+(:func:`~rotators.adapters.clients.arm_client`: the policies, bounds, retries and deadline of every management
+client) with ``send_request``, each answer mapped to errors as the generated operations map them.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from localazure.wire import Request, Response
 if TYPE_CHECKING:
     from localazure.server import LocalAzure
 
-_HOST = re.compile(r"(?P<registry>[a-z0-9-]{5,50})\.azurecr\.(?:io|cn|us)")
+_HOST = re.compile(r"(?P<registry>[a-z0-9-]{5,50})\.azurecr\.(?:io|cn|us)", re.IGNORECASE)
 
 
 class RegistryDataPlane(DataPlane):
@@ -61,7 +61,9 @@ def _check(cloud: LocalAzure, request: Request, service: Service | None) -> None
 def _accepted(backend: RegistryDataPlane, request: Request) -> bool:
     """Basic credentials of the registry's enabled admin user with a password that works yet."""
     match = _HOST.fullmatch(request.host)
-    registry = backend.cloud.containerregistry.items.get(match["registry"]) if match else None
+    registries = backend.cloud.containerregistry.items.values()
+    # Host names are case-insensitive (RFC 4343): myRegistry.azurecr.io is reached as myregistry.azurecr.io.
+    registry = next((item for item in registries if match and item.name.lower() == match["registry"].lower()), None)
     scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     try:
         username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
