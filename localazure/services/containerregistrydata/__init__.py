@@ -23,10 +23,10 @@ Options where behaviour is not documented, the product correct under each (tests
 challenge; ``"bearer"``: the Bearer challenge instead, the switch #651 puts on the ACR team's roadmap) and
 ``basic_on_v2`` (False: ``/v2/`` takes no Basic credentials and answers them with the Bearer challenge, only
 the token endpoint takes them, as Azure/acr-docker-credential-helper#31 (2019) reported), and those of
-:class:`~localazure.services.base.DataPlane`; passwords are dated by ``KeyedResource.generated``. The token
-endpoint's answer to refused credentials (401, the Bearer challenge) and the 404 for other paths
-(``NOT_FOUND``) are the Docker registry API's (``distribution`` ``spec/api.md``); no Microsoft source shows
-ACR's.
+:class:`~localazure.services.base.DataPlane`; passwords are dated by ``KeyedResource.generated``. No source shows
+ACR's token endpoint refusing Basic credentials: the stand-in answers 401 with the Bearer challenge and the
+Docker registry API's ``UNAUTHORIZED`` body (what the product assumes, README *Verify before publish*). Any
+other path answers a bare 404: the product requests none, and no source shows ACR's answer.
 """
 
 from __future__ import annotations
@@ -111,7 +111,5 @@ SERVICE = data_plane_service(
         Url("containerregistrydata.version_check", "GET", r"/v2/", version_check),
         Url("containerregistrydata.token", "GET", r"/oauth2/token", token),
     ),
-    unknown=lambda cloud, request: Response(
-        404, {"errors": [{"code": "NOT_FOUND", "message": "not found", "detail": None}]}
-    ),
+    unknown=lambda cloud, request: Response(404, None),
 )
