@@ -22,7 +22,8 @@ Options where behaviour is not documented, the product correct under each (tests
 ``refusal_challenge`` (``"basic"``: refused Basic credentials on ``/v2/`` get Azure/acr#651's Basic
 challenge; ``"bearer"``: the Bearer challenge instead, the switch #651 puts on the ACR team's roadmap) and
 ``basic_on_v2`` (False: ``/v2/`` takes no Basic credentials and answers them with the Bearer challenge, only
-the token endpoint takes them, as Azure/acr-docker-credential-helper#31 (2019) reported), and those of
+the token endpoint takes them: "ACR doesn't support basic username/password authorization but 'token'
+authorization", a 2019 comment in Azure/acr-docker-credential-helper#31, before #466 and #651), and those of
 :class:`~localazure.services.base.DataPlane`; passwords are dated by ``KeyedResource.generated``. No source shows
 ACR's token endpoint refusing Basic credentials: the stand-in answers 401 with the Bearer challenge and the
 Docker registry API's ``UNAUTHORIZED`` body (what the product assumes, README *Verify before publish*). Any
