@@ -10,22 +10,25 @@ shows it false, the default: "Each container registry includes an admin user acc
 default", Microsoft's "Authenticate with an Azure container registry"). The same page: "The admin account is
 provided with two passwords, both of which can be regenerated ... Two passwords allow you to maintain
 connection to the registry by using one password while you regenerate the other", and regenerated passwords
-"take 60 seconds to replicate": the verification's propagation window. No connection string: apps and
-``docker login`` take the login server, the username (the registry's name) and a password.
+"take 60 seconds to replicate": a geo-replicated registry's other replicas may refuse a password the nearest
+one accepts for that long (README, *Container Registry*, states what is assumed). No connection string: apps
+and ``docker login`` take the login server, the username (``listCredentials``' ``username``) and a password.
 
-Repository-scoped tokens (``registries/tokens``) are not a kind: ``Registries_GenerateCredentials`` returns a
-token's new password only in its answer, a long-running one ("The passwords can't be retrieved again, but new
-ones can be generated", "Create a token with repository-scoped permissions"), so a lost answer or an operation
-outlasting the trigger loses the password, and only a second regeneration recovers (README, *Container
-Registry*).
+Repository-scoped tokens (``registries/tokens``) are not a kind yet: ``Registries_GenerateCredentials``
+returns a token's new password only in the final result of a long-running operation ("The passwords can't be
+retrieved again, but new ones can be generated", "Create a token with repository-scoped permissions"), which
+the product never polls; a token kind would need to poll it inside the deadline and stage the password in a
+secret as the Entra ID kind does (README, *Container Registry*).
 
 A new password is tested as ``docker login`` uses it, on the login server ARM reports (``loginServer``,
 ``<registry>.azurecr.io``; ``azurecr.cn``, ``azurecr.us`` in Azure China and US Government):
 ``GET /v2/`` (the Docker registry API's version check) with Basic authentication, the way azure-cli's acr
 module sends admin credentials to the registry's ``/v2/`` routes (``_docker_utils.py``,
-``request_data_from_registry``). A 401 whose Bearer challenge names the registry's own token endpoint
+``request_data_from_registry``; "basic authentication is accepted with access key credentials", Azure/acr#466).
+A refused password is answered 401 ``Basic realm="Azure Container Registry"`` (Azure/acr#651). A 401 whose Bearer
+challenge names the registry's own token endpoint
 (``realm="https://<login server>/oauth2/token"``, Azure/acr ``docs/Token-BasicAuth.md``) is then answered as
-that document does: ``GET /oauth2/token?service=<login server>`` with the same Basic credentials, 200 for a
+that document does: ``GET <realm>?service=<the challenge's service>`` with the same Basic credentials, 200 for a
 password the registry accepts, 401 for one it refuses. A firewall's 403 ("you don't have access to registry",
 azure-cli ``_get_credentials``) says nothing about the password.
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from rotators.adapters import clients
 from rotators.adapters.dataplane import testing_key
@@ -61,8 +64,8 @@ class ContainerRegistryKind:
     display_name = "Container Registry"
     credentials: Mapping[str, Credential] = pair(*_NAMES)
     passwordless = (
-        "Microsoft Entra ID: give the app a managed identity with the 'AcrPull' role on the registry, "
-        "and disable the admin user"
+        "Microsoft Entra ID: give the app a managed identity with the 'AcrPull' role on the registry "
+        "('AcrPush' to push images too), and disable the admin user"
     )
     role = Role(
         "Container Registry Admin Password Rotator",
@@ -80,7 +83,8 @@ class ContainerRegistryKind:
         properties = armrest.properties(registry)
         disabled = None if properties.get("adminUserEnabled") is True else "adminUserEnabled is false"
         login_server = properties.get("loginServer")
-        # The admin user's name is the registry's, as ARM spells it (RegistryListCredentials.json).
+        # The admin user's name: GET's name, which listCredentials' username equals (both "myRegistry" in
+        # RegistryGet.json and RegistryListCredentials.json); read here, so the passwords are listed only to rotate.
         name = registry.get("name") if isinstance(registry, dict) else None
         endpoints = {LOGIN_SERVER: str(login_server or ""), USERNAME: str(name or resource.name)}
         return Description({}, disabled, {key: value for key, value in endpoints.items() if value})
@@ -116,31 +120,35 @@ class ContainerRegistryKind:
             raise DataPlaneUnreachable(f"{what}: the registry reports no loginServer")
         username = described.endpoints.get(USERNAME, resource.name)
         basic = base64.b64encode(f"{username}:{value}".encode()).decode()
-        client = clients.data_plane_client(
-            f"https://{server}", AzureKeyCredentialPolicy(AzureKeyCredential(basic), "Authorization", prefix="Basic")
-        )
-        with testing_key(what):
+        policy = AzureKeyCredentialPolicy(AzureKeyCredential(basic), "Authorization", prefix="Basic")
+        with clients.data_plane_client(f"https://{server}", policy) as client, testing_key(what):
             answer = client.send_request(HttpRequest("GET", f"https://{server}/v2/"))
-            realm = token_endpoint(answer.status_code, answer.headers.get("WWW-Authenticate", ""), server)
-            if realm is not None:
-                answer = client.send_request(HttpRequest("GET", realm, params={"service": server}))
+            url = token_request(answer.status_code, answer.headers.get("WWW-Authenticate", ""), server)
+            if url is not None:
+                answer = client.send_request(HttpRequest("GET", url))
             if answer.status_code != 200:  # a redirect, not followed, proves nothing either
                 raise HttpResponseError(response=answer)
         return None
 
 
-def token_endpoint(status: int, challenge: str, server: str) -> str | None:
-    """The token endpoint a 401's Bearer challenge names, if it is the registry's own (``https://<server>/...``):
-    the password is never sent to another host. ``None`` for any other answer or challenge."""
+def token_request(status: int, challenge: str, server: str) -> str | None:
+    """The token request a 401's Bearer challenge asks for, if its realm is the registry's own
+    (``https://<server>/...``): the password is never sent to another host. ``None`` for any other answer or
+    challenge. The challenge's ``service`` is sent back as given, added to any query the realm has, as Docker's
+    token authentication does (Azure/acr ``docs/Token-BasicAuth.md``)."""
     scheme, _, parameters = challenge.strip().partition(" ")
     if status != 401 or scheme.lower() != "bearer":
         return None
-    fields = dict(part.strip().partition("=")[::2] for part in parameters.split(","))
-    realm = fields.get("realm", "").strip().strip('"')
+    fields = {
+        name.strip().lower(): value.strip().strip('"')
+        for name, _, value in (part.partition("=") for part in parameters.split(","))
+    }
+    realm = fields.get("realm", "")
     parts = urlsplit(realm)
     if parts.scheme != "https" or (parts.hostname or "") != server.lower() or parts.port not in (None, 443):
         return None
-    return realm
+    service = urlencode({"service": fields["service"]}) if fields.get("service") else ""
+    return f"{realm}{'&' if parts.query else '?'}{service}" if service else realm
 
 
 def _passwords(answer: Any) -> dict[str, str]:

@@ -31,7 +31,7 @@ class Registry(KeyedResource):
 
     @property
     def login_server(self) -> str:
-        return f"{self.name.lower()}.{self.login_suffix}"
+        return f"{self.name}.{self.login_suffix}"  # as RegistryGet.json spells it: myRegistry.azurecr.io
 
 
 def _registry_body(registry: KeyedResource) -> dict[str, Any]:
