@@ -82,7 +82,7 @@ param storageAccountIds array = []
 @description('Resource IDs of the Cosmos DB accounts whose keys the app rotates.')
 param cosmosAccountIds array = []
 
-@description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists but Storage and Cosmos DB accounts (their own parameters above); Service Bus, Event Hubs, Relay and Notification Hubs rules, or their namespaces; Azure Managed Redis databases, or their clusters. Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule; on the cluster, for a database).')
+@description('Resource IDs of the other resources whose keys the app rotates, of any type key-rotators.json lists but Storage and Cosmos DB accounts (their own parameters above); Service Bus, Event Hubs, Relay and Notification Hubs rules, or their namespaces; Azure Managed Redis databases, or their clusters; Machine Learning online endpoints, or their workspaces; API Management subscriptions, or their services. Each gets its type\'s Key Rotator role on the resource (on the namespace, for a rule; on the cluster, for a database; on the workspace, for an endpoint; on the service, for a subscription).')
 param keyResourceIds array = []
 
 @description('Resource IDs of the App Service and Function apps that read rotated secrets (Consumers tags). Each gets the Key Vault Reference Reader custom role for the app (read its Key Vault references, nothing else), on the app only; its slots inherit it.')
@@ -90,6 +90,21 @@ param consumerAppIds array = []
 
 @description('Resource IDs of the App Configuration stores named in Consumers tags (appconfig:<group>/<store>). The app gets App Configuration Data Owner on each, to set their sentinel key.')
 param consumerAppConfigurationIds array = []
+
+@description('Resource IDs of the API Management services whose named values are named in Consumers tags (apim:<group>/<service>/<named value>). The app gets the API Management Named Value Refresher custom role on each (read named values, refresh them from Key Vault; never list their values).')
+param consumerApiManagementIds array = []
+
+@description('Resource IDs of the Container Apps named in Consumers tags (containerapp:<group>/<app>[/restart]). The app gets the Container App Revision Restarter custom role on each (read the app and its revisions, restart a revision).')
+param consumerContainerAppIds array = []
+
+@description('Resource ID of the Log Analytics workspace that receives the vaults\' AuditEvent logs, to confirm consumers by the reads in Key Vault\'s audit trail; empty for none. The app gets Log Analytics Reader on it.')
+param auditWorkspaceId string = ''
+
+@description('The Workspace ID (a GUID, the workspace\'s customerId) of that workspace, for the app setting ROTATION_AUDIT_WORKSPACE_ID; empty for none.')
+param auditWorkspaceCustomerId string = ''
+
+@description('Create a diagnostic setting on each vault that sends AuditEvent to the audit workspace (table AZKVAuditLogs). Leave false when the vaults already send their audit logs there.')
+param sendVaultAuditToWorkspace bool = false
 
 @description('Resource ID of a subnet delegated to Microsoft.App/environments, to reach vaults and accounts behind a firewall; empty for no virtual network integration.')
 param virtualNetworkSubnetId string = ''
@@ -139,6 +154,12 @@ var cosmosGroups = [for id in cosmosAccountIds: toLower('${split(id, '/')[2]}/${
 // The top-level type of each other resource (segments 6 and 7 of its ID), and one key per group and type.
 var keyResourceTypes = [for id in keyResourceIds: toLower('${split(id, '/')[6]}/${split(id, '/')[7]}')]
 var consumerGroups = [for id in consumerAppIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+var apimGroups = [for id in consumerApiManagementIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+var containerAppGroups = [for id in consumerContainerAppIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}')]
+var apimRole = loadJsonContent('modules/consumer-apim.json')
+var containerAppRole = loadJsonContent('modules/consumer-containerapp.json')
+// The audit workspace as a list of none or one, so that nothing reads its ID when there is none.
+var auditWorkspaces = empty(auditWorkspaceId) ? [] : [auditWorkspaceId]
 var keyGroups = [for (id, i) in keyResourceIds: toLower('${split(id, '/')[2]}/${split(id, '/')[4]}/${keyResourceTypes[i]}')]
 
 // The topic first: the app's setting takes its endpoint as Azure reports it, and the app's role on it
@@ -165,6 +186,7 @@ module app 'modules/functionapp.bicep' = {
     deadLetterContainerName: deadLetterContainerName
     storageSku: storageSku
     eventsTopicEndpoint: deployOutcomeTopic ? outcomeTopic.outputs.endpoint : ''
+    auditWorkspaceCustomerId: auditWorkspaceCustomerId
   }
 }
 
@@ -299,6 +321,70 @@ module consumerStores 'modules/consumer-store.bicep' = [for (id, i) in consumerA
   params: {
     storeName: split(id, '/')[8]
     principalId: app.outputs.principalId
+  }
+}]
+
+module apimRoles 'modules/consumer-role.bicep' = [for (group, i) in apimGroups: if (indexOf(apimGroups, group) == i) {
+  name: 'consumer-apim-role-${i}'
+  scope: resourceGroup(split(consumerApiManagementIds[i], '/')[2], split(consumerApiManagementIds[i], '/')[4])
+  params: {
+    roleKey: 'apim-named-value-refresher'
+    roleName: apimRole.roleName
+    roleDescription: 'Read API Management named values and refresh them from Key Vault (key rotation).'
+    actions: apimRole.actions
+  }
+}]
+
+module apimConsumers 'modules/consumer-apim-target.bicep' = [for (id, i) in consumerApiManagementIds: {
+  name: 'consumer-apim-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    serviceName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
+  dependsOn: [
+    apimRoles
+  ]
+}]
+
+module containerAppRoles 'modules/consumer-role.bicep' = [for (group, i) in containerAppGroups: if (indexOf(containerAppGroups, group) == i) {
+  name: 'consumer-containerapp-role-${i}'
+  scope: resourceGroup(split(consumerContainerAppIds[i], '/')[2], split(consumerContainerAppIds[i], '/')[4])
+  params: {
+    roleKey: 'container-app-revision-restarter'
+    roleName: containerAppRole.roleName
+    roleDescription: 'Read Container Apps and their revisions, restart a revision (key rotation).'
+    actions: containerAppRole.actions
+  }
+}]
+
+module containerAppConsumers 'modules/consumer-containerapp-target.bicep' = [for (id, i) in consumerContainerAppIds: {
+  name: 'consumer-containerapp-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    containerAppName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
+  dependsOn: [
+    containerAppRoles
+  ]
+}]
+
+module auditReader 'modules/audit-reader.bicep' = [for (id, i) in auditWorkspaces: {
+  name: 'audit-reader-${i}'
+  scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  params: {
+    workspaceName: split(id, '/')[8]
+    principalId: app.outputs.principalId
+  }
+}]
+
+module vaultAudit 'modules/vault-audit.bicep' = [for vaultName in (sendVaultAuditToWorkspace ? (empty(auditWorkspaceId) ? [] : vaultNames) : []): {
+  name: 'vault-audit-${vaultName}'
+  scope: resourceGroup(vaultResourceGroupName)
+  params: {
+    vaultName: vaultName
+    workspaceId: auditWorkspaceId
   }
 }]
 

@@ -28,6 +28,13 @@ SERVED_HOSTS = (
     "*.search.windows.net",
     "*.webpubsub.azure.com",
     "*.eastus.batch.azure.com",
+    "*.azurecr.io",  # container registries' login servers, and Azure China's and US Government's
+    "*.azurecr.cn",
+    "*.azurecr.us",
+    "api.loganalytics.io",  # the Log Analytics query API, by each name Microsoft gives it
+    "api.loganalytics.azure.com",
+    "api.loganalytics.azure.cn",
+    "api.loganalytics.us",
     *sorted(LOGIN_HOSTS),  # Entra ID's token endpoints of each cloud
     *GRAPH_LOGIN_HOSTS,  # Microsoft Graph of each cloud
 )

@@ -14,8 +14,8 @@ message, as they shorten a lease: time compressed, not changed.
 
 One worker takes one message at a time, so N worker processes are N concurrent executions (a
 Functions instance runs up to batchSize + newBatchThreshold per function). Run as a process:
-``python -m tests.queue_worker --idle 2`` works both queues until they stay empty for 2 s and
-prints what it did as one JSON line.
+``python -m tests.queue_worker --idle 2`` works both queues (``--queue Q``: only Q) until they stay
+empty for 2 s and prints what it did as one JSON line.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -32,7 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+HOST_JSON = json.loads((ROOT / "host.json").read_text())
+HOST = HOST_JSON["extensions"]["queues"]
+HOST_LOG_LEVELS: dict[str, str] = HOST_JSON["logging"]["logLevel"]
+HOST_LEVELS = {"Trace": logging.DEBUG, "Debug": logging.DEBUG, "Information": logging.INFO, "Warning": logging.WARNING}
 MAX_DEQUEUE_COUNT: int = HOST["maxDequeueCount"]
 RECEIVE_VISIBILITY = 600  # QueueListener: "if the function runs longer than this, the invisibility will be updated"
 
@@ -43,6 +47,12 @@ def _seconds(timespan: str) -> float:
 
 
 RELEASE_VISIBILITY = _seconds(HOST["visibilityTimeout"])
+# QueueListener polls an empty queue less and less often: from QueuePollingIntervals.Minimum (100 ms),
+# doubling, up to maxPollingInterval (default one minute, compressed here as a lease is), and at once
+# again after a message ("Azure Queue storage trigger for Azure Functions", *Polling algorithm*;
+# Azure/azure-webjobs-sdk issue 2967).
+MIN_POLL = 0.1
+MAX_POLL = 1.0
 
 
 def queue_client(name: str) -> Any:
@@ -78,29 +88,39 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.queues = {name: queue_client(name) for name in self.functions}
+        self.backoff = dict.fromkeys(self.functions, 0.0)  # each queue's polling interval now
+        self.next_poll = dict.fromkeys(self.functions, 0.0)
 
-    def step(self) -> bool:
-        """Deliver at most one message of each queue; whether any was delivered."""
+    def step(self, *, every_queue: bool = False) -> bool:
+        """Deliver at most one message of each queue whose poll is due (``every_queue``: of each); whether any
+        was delivered."""
         from azure.core.exceptions import ResourceNotFoundError
 
         delivered = False
         for name, client in self.queues.items():
+            if not every_queue and time.monotonic() < self.next_poll[name]:
+                continue
             try:
                 message = client.receive_message(visibility_timeout=RECEIVE_VISIBILITY)
             except ResourceNotFoundError:  # nothing was ever sent to it: the host polls on
-                continue
-            if message is not None:
+                message = None
+            if message is None:
+                self.backoff[name] = min(max(2 * self.backoff[name], MIN_POLL), MAX_POLL)
+            else:
                 self._deliver(name, client, message)
-                delivered = True
+                self.backoff[name], delivered = 0.0, True
+            self.next_poll[name] = time.monotonic() + self.backoff[name]
         return delivered
 
     def run(self, *, idle: float, limit: float) -> Counter[str]:
-        """Work until every queue stayed empty for ``idle`` seconds (or ``limit`` passed)."""
+        """Work until every queue stayed empty for ``idle`` seconds (or ``limit`` passed), each polled once
+        more before stopping."""
         quiet_since, ends = time.monotonic(), time.monotonic() + limit
         while time.monotonic() < ends:
-            if self.step():
+            settled = time.monotonic() - quiet_since >= idle
+            if self.step(every_queue=settled):
                 quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= idle:
+            elif settled:
                 break
             else:
                 time.sleep(0.05)
@@ -139,8 +159,13 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=2.0)
     parser.add_argument("--limit", type=float, default=600.0)
     parser.add_argument("--release", type=float, default=RELEASE_VISIBILITY)
+    parser.add_argument("--queue", action="append", help="only this queue's messages (default: every queue's)")
     args = parser.parse_args()
-    done = Worker(release_visibility=args.release).run(idle=args.idle, limit=args.limit)
+    # The host keeps what host.json's logging.logLevel lets through: the product's lines from Information up.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rotators").setLevel(HOST_LEVELS[HOST_LOG_LEVELS["rotators"]])
+    functions = {queue: function for queue, function in handlers().items() if queue in (args.queue or [queue])}
+    done = Worker(release_visibility=args.release, functions=functions).run(idle=args.idle, limit=args.limit)
     print(json.dumps(dict(done)))
 
 

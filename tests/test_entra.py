@@ -316,7 +316,7 @@ def test_an_identity_without_the_graph_permission_is_told_to_get_it(cloud):
     cloud.graph.revoke("Application.ReadWrite.OwnedBy")
 
     message = refused(cloud, application, 502, "AccessDenied")
-    assert "Application.ReadWrite.OwnedBy" in message and "az rest" in message
+    assert "Application.ReadWrite.OwnedBy" in message and "python -m rotators grant-graph" in message
 
 
 def test_a_policy_capping_the_lifetime_below_the_validity_period_is_refused_once(cloud):
@@ -536,3 +536,351 @@ def test_the_tenant_is_the_setting_else_the_one_the_vaults_challenge_names(cloud
     monkeypatch.setenv("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555")
     settings.get_settings.cache_clear()
     assert entra.tenant(helpers.vault_address(VAULT)) == "11111111-2222-3333-4444-555555555555"
+
+
+# consumers of an application's secret: named by their ARM IDs (an application is in no subscription) --------
+
+APPS_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000cc"
+REFERENCE = f"@Microsoft.KeyVault(SecretUri=https://{VAULT}.vault.azure.net/secrets/{SECRET}/)"
+
+
+def consumer_app(cloud, name: str, **options):
+    """An App Service app in a subscription of its own that reads the secret through a Key Vault reference."""
+    return cloud.appservice.create_app(name, {"CLIENT_SECRET": REFERENCE}, subscription=APPS_SUBSCRIPTION, **options)
+
+
+def enroll_with_consumers(cloud, *apps, secret: str = SECRET, ours: bool = False):
+    """An enrolled application whose secret declares ``apps`` by their ARM IDs; with ``ours``, the password the
+    secret holds is one the product added (a rotation before this one), not one set up by hand."""
+    application, password, version = enroll(cloud, secret=secret)
+    if ours:
+        password.display_name = f"key-rotators {VAULT}/{secret} 20260101T000000Z"
+    tags = {**current(cloud, secret).tags, "Consumers": ",".join(app.id for app in apps)}
+    cloud.keyvault.current_secret(VAULT, secret).tags = tags
+    return application, password, version
+
+
+def test_an_applications_consumers_are_named_by_arm_id_and_refreshed_after_its_rotation(cloud):
+    fast, other = consumer_app(cloud, "app-fast"), consumer_app(cloud, "app-other", slot="staging")
+    enroll_with_consumers(cloud, fast, other)
+
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    states = {report["consumer"]: report["state"] for report in body["consumers"]}
+    assert states == {fast.id: "moved", other.id: "moved"}
+    assert helpers.calls(cloud, "appservice.refresh") == 2
+    assert fast.active["appsettings/CLIENT_SECRET"] == current(cloud).version
+
+
+def test_a_consumer_named_by_its_resource_group_alone_is_refused_for_an_application(cloud):
+    enroll(cloud)
+    version = current(cloud)
+    version.tags = {**version.tags, "Consumers": "rg-apps/app-fast"}
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "SecretNotRotatable"), body
+    assert "is in no subscription: name each consumer by its ARM resource ID" in body["error"]["message"]
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "wrong"),
+    [
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
+            "not the ID of an App Service",
+        ),
+        ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/app-a", "subscription 'x' is not a GUID"),
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/appconfig:rg/providers/Microsoft.Web/sites/app-a",
+            "resource group",
+        ),
+        (f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/-a", "app '-a'"),
+        (
+            f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Web/sites/a/b",
+            "nor an ARM resource ID",
+        ),
+    ],
+)
+def test_a_consumer_arm_id_is_checked_like_any_entry(entry, wrong):
+    from rotators.core.consumers import parse_consumers
+    from rotators.core.errors import NotRotatable
+
+    with pytest.raises(NotRotatable, match="entry 1") as refused:
+        parse_consumers(entry)
+    assert wrong in refused.value.message
+
+
+def test_consumer_arm_ids_read_back_as_written():
+    from rotators.core.consumers import ConsumerKind, parse_consumers, tag_value
+
+    group = f"/subscriptions/{APPS_SUBSCRIPTION.upper()}/resourcegroups/rg-apps/providers"
+    store_id = f"{group}/microsoft.appconfiguration/configurationStores/cfg-app"
+    raw = f"{group}/Microsoft.Web/sites/app-a/slots/staging,{store_id}"
+    slot, store = parse_consumers(raw).consumers
+    assert (slot.subscription, slot.resource_group, slot.app, slot.slot) == (
+        APPS_SUBSCRIPTION,
+        "rg-apps",
+        "app-a",
+        "staging",
+    )
+    assert (store.kind, store.app) == (ConsumerKind.APP_CONFIGURATION, "cfg-app")
+    assert parse_consumers(tag_value((slot, store))).consumers == (slot, store)
+
+
+def test_discovery_finds_an_applications_consumers_in_the_scope_given_and_records_their_arm_ids(cloud, capsys):
+    from rotators.triggers.cli import OK
+
+    fast = consumer_app(cloud, "app-fast")
+    consumer_app(cloud, "app-unrelated").settings = {}
+    _, _, version = enroll(cloud)
+
+    code, out, _ = cli(capsys, "consumers", "--vault", VAULT, "--secret", SECRET, "--apply")
+    assert code == OK and "not searched: an Entra ID application is in no subscription; give --scope" in out, out
+    assert "Consumers" not in current(cloud).tags
+
+    scope = f"/subscriptions/{APPS_SUBSCRIPTION}"
+    code, out, _ = cli(capsys, "consumers", "--vault", VAULT, "--secret", SECRET, "--scope", scope, "--apply")
+    assert code == OK and f"recorded 1 consumers in tag Consumers of version {version}" in out, out
+    assert current(cloud).tags["Consumers"] == fast.id
+    status, body = rotate()
+    assert (status, [report["consumer"] for report in body["consumers"]]) == (200, [fast.id]), body
+
+
+# early revocation (ROTATION_EARLY_PASSWORD_REVOCATION=confirmed) ----------------------------------------------
+
+
+def early_revocation(monkeypatch, mode: str = "confirmed") -> None:
+    from rotators.core.settings import get_settings
+
+    monkeypatch.setenv("ROTATION_EARLY_PASSWORD_REVOCATION", mode)
+    get_settings.cache_clear()
+
+
+def run_sweep(how: str) -> None:
+    """The sweep as the timer runs it (fanned out on the queues), or in one process (python -m rotators sweep)."""
+    from rotators.workflows.sweep import sweep
+
+    if how == "timer":
+        helpers.sweep()
+    else:
+        sweep(now=helpers.now())
+
+
+@pytest.mark.parametrize("how", ["timer", "cli"])
+def test_the_previous_password_is_removed_early_once_every_consumer_confirms_and_only_once(cloud, monkeypatch, how):
+    early_revocation(monkeypatch)
+    fast, slow = consumer_app(cloud, "app-fast"), consumer_app(cloud, "app-slow")
+    slow.refresh_delay = 3600  # its refresh lands an hour later
+    application, previous, first = enroll_with_consumers(cloud, fast, slow, ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    held = current(cloud).tags["CredentialId"]
+
+    run_sweep(how)  # under the confirmed floor: nobody asked, nothing removed
+    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    run_sweep(how)  # one consumer still runs the previous version
+    assert set(live(cloud, application)) == {previous.key_id, held}
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+
+    cloud.appservice.advance(3600)  # the slow app's refresh lands: every consumer runs the current version
+    run_sweep(how)
+    assert set(live(cloud, application)) == {held}
+    assert helpers.calls(cloud, "graph.remove_password") == 1
+    [earlier] = [v for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first]
+    assert not earlier.enabled  # disabled before its password went: a rollback never restores it
+    holds_the_live_password(cloud, application)
+
+    run_sweep(how)  # a duplicate trigger removes nothing more
+    assert helpers.calls(cloud, "graph.remove_password") == 1
+    status, body = helpers.post_rollback({"vaultName": VAULT, "secretName": SECRET})
+    assert (status, body["error"]["code"]) == (409, "RollbackRefused"), body
+
+
+@pytest.mark.parametrize("case", ["setting-off", "no-consumers", "unreported", "store-declared", "by-hand"])
+def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_password_of_ours(cloud, monkeypatch, case):
+    early_revocation(monkeypatch, "off" if case == "setting-off" else "confirmed")
+    cloud.appservice.reports_active_version = case != "unreported"  # "activeVersion": null confirms nothing
+    apps = () if case == "no-consumers" else (consumer_app(cloud, "app-fast"),)
+    application, previous, _ = enroll_with_consumers(cloud, *apps, ours=case != "by-hand")
+    if case == "store-declared":  # an App Configuration store cannot confirm its apps moved
+        version = current(cloud)
+        group = f"/subscriptions/{APPS_SUBSCRIPTION}/resourceGroups/rg-apps"
+        store = f"{group}/providers/Microsoft.AppConfiguration/configurationStores/cfg-app"
+        version.tags = {**version.tags, "Consumers": f"{version.tags['Consumers']},{store}"}
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, timedelta(hours=80))
+
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
+# one lock, one claim and one record per application, whatever form ProviderAddress names it by ----------------
+
+FORMS = {
+    "object-id-path": lambda application: application.path,
+    "client-id-path": lambda application: f"/applications(appId='{application.app_id}')",
+    "bare-object-id": lambda application: application.object_id,
+}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("object-id-path", "client-id-path"), ("client-id-path", "bare-object-id")]
+)
+def test_two_secrets_naming_one_application_in_two_forms_cannot_both_rotate_it(cloud, first, second):
+    application, _, _ = enroll(cloud, address=FORMS[first])
+    other = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = {"CredentialId": other.key_id, "ProviderAddress": FORMS[second](application), "ValidityPeriodDays": "90"}
+    created, expires = helpers.now() - timedelta(hours=73), helpers.now() + timedelta(days=20)
+    cloud.keyvault.seed_secret(VAULT, "other-secret", other.secret_text, tags=tags, created=created, expires=expires)
+
+    for secret in ("other-secret", SECRET):
+        status, body = rotate(secret)
+        assert (status, body["error"]["code"]) == (422, "KeyPairClaimed"), body
+    assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, azurite):
+    from azure.storage.blob import BlobClient
+
+    from rotators.adapters import clients
+
+    application, _, _ = enroll(cloud, address=FORMS["client-id-path"])
+    clients.lock_container()  # the container exists
+    name = f"pairs/applications/{application.object_id}/passwords"  # the lock of a secret naming its object ID
+    blob = BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
+    blob.upload_blob(b"", overwrite=True)
+    held = blob.acquire_lease(lease_duration=60)  # another trigger rotating the application by its object ID
+
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (409, "RotationInProgress"), body
+    held.release()
+    assert rotate()[1]["status"] == "rotated"
+    assert helpers.calls(cloud, "graph.add_password") == 1
+
+
+def test_a_rotation_recorded_under_the_client_id_lock_name_resumes_under_the_object_ids(cloud, azurite, monkeypatch):
+    """A rotation under way when the lock took the object ID's name (its record named by the client ID) is
+    resumed, not started again: the same password, added once."""
+    from azure.storage.blob import BlobClient
+
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    cloud.graph.propagation_seconds = 600
+    application, _, version = enroll(cloud, address=FORMS["client-id-path"])
+    status, body = rotate()
+    assert body["status"] == "pending", body
+    waiting = body["newCredential"]
+
+    def blob(name: str):
+        return BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
+
+    canonical = blob(f"pairs/applications/{application.object_id}/passwords")
+    record, metadata = canonical.download_blob().readall(), canonical.get_blob_properties().metadata
+    blob(f"pairs/applications(appid='{application.app_id}')/passwords").upload_blob(record, metadata=metadata)
+    canonical.delete_blob()  # as the record stood before the lock was named after the object ID
+
+    cloud.advance(601)
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+    assert current(cloud).tags["CredentialId"] == waiting and current(cloud).version != version
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    holds_the_live_password(cloud, application)
+
+
+def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is_given_in(cloud):
+    """Key Vault names ignore case: a rotation asked for 'APP-SECRET' removes what one for 'app-secret' added."""
+    application, by_hand, _ = enroll(cloud)
+    key_ids = []
+    for spelling in (SECRET, SECRET.upper(), SECRET.title()):
+        status, body = rotate(spelling)
+        assert (status, body["status"]) == (200, "rotated"), body
+        key_ids.append(body["newCredential"])
+        helpers.age_current_version(cloud, SECRET, timedelta(hours=73))
+
+    assert set(live(cloud, application)) == {by_hand.key_id, key_ids[1], key_ids[2]}
+    assert len({name.lower() for key, name in live(cloud, application).items() if key in key_ids}) == 2
+    assert {name[: -len("20260101T000000Z")] for key, name in live(cloud, application).items() if key in key_ids} == {
+        f"key-rotators {VAULT}/{SECRET} "
+    }
+
+
+# grant-graph: the deployer grants the function's identity what it needs, read first, against the stand-in Graph -
+
+
+def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud, capsys):
+    from localazure.services.graph.models import OWNED_BY
+    from rotators.triggers.cli import OK
+
+    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+        cloud.graph.grant(role)  # the deployer's own: Privileged Role Administrator, Application Administrator
+    identity = cloud.graph.create_service_principal()
+    first, second = cloud.graph.create_application(owners=()), cloud.graph.create_application(owners=())
+    grant = ("grant-graph", "--identity", identity, "--application", first.object_id, "--application", second.object_id)
+
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK, out
+    assert OWNED_BY in cloud.graph.roles(identity) and identity in first.owners and identity in second.owners
+    assert f"{identity}: granted {OWNED_BY}" in out and f"{first.object_id}: added {identity} as an owner" in out
+
+    code, out, _ = cli(capsys, *grant)  # again: everything is read first, nothing written
+    assert code == OK and f"{identity}: already holds {OWNED_BY}" in out, out
+    assert f"{second.object_id}: {identity} is already an owner" in out
+    assert helpers.calls(cloud, "graph.assign_app_role") == 1 and helpers.calls(cloud, "graph.add_owner") == 2
+
+
+@pytest.mark.parametrize(
+    ("lacking", "route", "needed"),
+    [
+        ("AppRoleAssignment.ReadWrite.All", "graph.assign_app_role", "Privileged Role Administrator"),
+        ("Application.ReadWrite.All", "graph.add_owner", "Application Administrator"),
+    ],
+)
+def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, lacking, route, needed):
+    from rotators.triggers.cli import FAILED
+
+    for role in {"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"} - {lacking}:
+        cloud.graph.grant(role)
+    identity = cloud.graph.create_service_principal()
+    application = cloud.graph.create_application(owners=())
+
+    code, _, err = cli(capsys, "grant-graph", "--identity", identity, "--application", application.object_id)
+    assert code == FAILED and "AccessDenied" in err and needed in err and "Nothing more was granted" in err, err
+    assert [c.status for c in cloud.calls(route)] == [403]
+    assert identity not in application.owners
+
+
+@pytest.mark.parametrize("wrong", ["identity", "application", "not-a-guid"])
+def test_grant_graph_refuses_an_id_that_names_nothing(cloud, capsys, wrong):
+    from rotators.triggers.cli import REFUSED
+
+    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=()).object_id
+    unknown = "00000000-0000-0000-0000-00000000dead" if wrong != "not-a-guid" else "contoso"
+    if wrong == "application":
+        application = unknown
+    else:
+        identity = unknown
+
+    code, _, err = cli(capsys, "grant-graph", "--identity", identity, "--application", application)
+    assert code == REFUSED, err
+    assert ("expected an object ID" if wrong == "not-a-guid" else "principal ID of the function app's") in err
+    assert helpers.calls(cloud, "graph.add_owner") == 0
+
+
+def test_an_early_removal_that_fails_after_the_version_was_disabled_is_finished_by_the_next_sweep(cloud, monkeypatch):
+    early_revocation(monkeypatch)
+    application, previous, first = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    cloud.inject("graph.remove_password", status=503, count=20)
+
+    run_sweep("cli")
+    [earlier] = [v for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first]
+    assert not earlier.enabled and previous.key_id in live(cloud, application)  # disabled first: never restored
+
+    cloud.faults.clear()
+    run_sweep("cli")
+    assert previous.key_id not in live(cloud, application)
+    assert [c.status for c in cloud.calls("graph.remove_password")][-1] == 204
+    holds_the_live_password(cloud, application)

@@ -64,11 +64,13 @@ def peek(azurite, queue: str) -> list[str]:
         return []
 
 
-def run_workers(count: int, *, idle: float = 3.0) -> list[dict[str, int]]:
-    """``count`` worker processes (as Functions instances are), each until the queues stay empty."""
+def run_workers(count: int, *, idle: float = 3.0, only_queue: str | None = None) -> tuple[list[dict[str, int]], str]:
+    """``count`` worker processes (as Functions instances are), each until the queues (``only_queue``: that
+    one) stay empty: what each did, and what they logged."""
+    command = [sys.executable, "-m", "tests.queue_worker", "--idle", str(idle), "--release", "0", "--limit", "240"]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.queue_worker", "--idle", str(idle), "--release", "0", "--limit", "240"],
+            command + (["--queue", only_queue] if only_queue else []),
             cwd=ROOT,
             env=dict(os.environ),
             stdout=subprocess.PIPE,
@@ -77,13 +79,18 @@ def run_workers(count: int, *, idle: float = 3.0) -> list[dict[str, int]]:
         )
         for _ in range(count)
     ]
-    done = []
+    done, logged = [], []
     for process in processes:
         out, err = process.communicate(timeout=300)
         helpers.PRODUCED.extend([out, err])
         assert process.returncode == 0, err[-2000:]
         done.append(json.loads(out.splitlines()[-1]))
-    return done
+        logged.append(err)
+    return done, "".join(logged)
+
+
+def total(done: list[dict[str, int]], key: str) -> int:
+    return sum(worker.get(key, 0) for worker in done)
 
 
 def test_several_worker_processes_rotate_every_due_secret_exactly_once_under_redelivery(cloud, monkeypatch):
@@ -104,10 +111,10 @@ def test_several_worker_processes_rotate_every_due_secret_exactly_once_under_red
     assert len(peek(None, queues.SECRETS)) == min(32, 2 * len(due))
     cloud.inject("storage.regenerate_key", drop=True, after=True, count=2)
 
-    done = run_workers(3)
+    done, _ = run_workers(3)
 
-    assert sum(d.get(queues.SECRETS + " released", 0) for d in done) >= 2  # delivered again
-    assert sum(d.get(queues.SECRETS, 0) for d in done) == 2 * len(due)
+    assert total(done, queues.SECRETS + " released") >= 2  # delivered again
+    assert total(done, queues.SECRETS) == 2 * len(due)
     assert sum(1 for d in done if d.get(queues.SECRETS)) >= 2, done  # the work was shared
     for vault, name in due:
         assert versions(cloud, name, vault) == 2, name
@@ -136,7 +143,7 @@ def test_messages_name_the_work_and_carry_no_secret_value(cloud, azurite):
 
 
 def test_a_vault_larger_than_one_messages_budget_is_continued_and_each_secret_rotated_once(cloud, monkeypatch):
-    monkeypatch.setenv("ROTATION_SWEEP_BUDGET_SECONDS", "1")  # listing stops after half of it
+    monkeypatch.setenv("ROTATION_SWEEP_BUDGET_SECONDS", "6")  # listing stops after half of it
     cloud.keyvault.page_size = 5
     names = [f"s{i:02}" for i in range(40)]
     for i, name in enumerate(names):
@@ -144,13 +151,16 @@ def test_a_vault_larger_than_one_messages_budget_is_continued_and_each_secret_ro
     # Two secrets on one key pair, on the first and the last page: no single message lists both.
     seed(cloud, VAULT, "a-first", due=True, account="stshared", credential="key1")
     seed(cloud, VAULT, "z-last", due=False, account="stshared", credential="key2")
-    cloud.inject("keyvault.list_secrets", delay=0.3, count=10)  # the sweep's pages (and the challenge) answer slowly
+    # The sweep's pages (and each worker's challenge) answer slowly: three pages at most per message.
+    cloud.inject("keyvault.list_secrets", delay=1.0, count=12)
 
     helpers.FUNCTIONS["SweepVaults"](None)
-    done = only(queues.VAULTS).run(idle=0, limit=60)
-    assert done[queues.VAULTS] >= 3, done  # the vault went back on the queue, page link and all
+    listed, _ = run_workers(2, only_queue=queues.VAULTS)  # the listing first, then the rotations
+    assert total(listed, queues.VAULTS) >= 3, listed  # the vault went back on the queue, page link and all
     assert len([c for c in cloud.calls("keyvault.list_secrets") if c.status == 200]) == 9  # each page once
-    helpers.drain()
+
+    run_workers(2)
+
     for i, name in enumerate(names):
         assert versions(cloud, name) == (2 if i % 4 == 0 else 1), name
     # The first claim of the shared pair, with no whole listing to lean on, listed the vault itself.
@@ -158,17 +168,79 @@ def test_a_vault_larger_than_one_messages_budget_is_continued_and_each_secret_ro
     assert helpers.regenerations(cloud) == 10
 
 
-def test_a_secret_rotated_by_an_event_while_its_message_waits_is_skipped(cloud, caplog):
+def test_a_secret_rotated_by_an_event_while_its_message_waits_is_skipped(cloud):
     version = helpers.enroll_storage(cloud)  # expires in 20 days: due
     helpers.FUNCTIONS["SweepVaults"](None)
     only(queues.VAULTS).run(idle=0, limit=60)  # the secret's message now waits on its queue
     helpers.deliver(helpers.event(secret="storage-key", version=version))
     assert versions(cloud, "storage-key") == 2
-    with caplog.at_level(logging.INFO, logger="rotators"):
-        done = only(queues.SECRETS).run(idle=0, limit=60)
-    assert done == {queues.SECRETS: 1}
+
+    done, logged = run_workers(2)
+
+    assert total(done, queues.SECRETS) == 1
     assert versions(cloud, "storage-key") == 2 and helpers.regenerations(cloud) == 1
-    assert any("storage-key" in r.getMessage() and "no longer due" in r.getMessage() for r in caplog.records)
+    assert "Secret storage-key in kv-app is no longer due" in logged
+
+
+@pytest.mark.parametrize("kept", ["by the plan", "by nobody", "unreadable", "long ago"])
+def test_a_vault_message_finishes_a_rotation_interrupted_on_a_secret_not_due(cloud, azurite, kept):
+    """The plan keeps each vault's share of the rotation records, so a vault message reads one blob; a
+    message planned by an earlier release (nothing kept), or kept records it cannot read or that were
+    listed longer ago than a listing is trusted, and it lists them all."""
+    from azure.storage.blob import BlobClient
+
+    from tests.queue_worker import queue_client
+
+    version = helpers.enroll_cosmos(cloud, secret="interrupted")
+    cloud.keyvault.current_secret(VAULT, "interrupted").expires = int((helpers.now() + timedelta(days=60)).timestamp())
+    fault = cloud.inject("cosmos.get_account", delay=60, skip=1)  # while it waits on the operation
+    helpers.run_until(fault, "interrupted")
+    cloud.faults.clear()
+    helpers.expire_lock(cloud, azurite.connection_string, "interrupted")
+    cloud.cosmosdb.advance(1)
+    if kept == "by nobody":
+        queue_client(queues.VAULTS).create_queue()
+        queue_client(queues.VAULTS).send_message(VaultTask(helpers.vault_address(helpers.VAULT_URL)).to_text())
+    else:
+        helpers.FUNCTIONS["SweepVaults"](None)
+    stale = {"unreadable": b'[["interrupted", 1]]', "long ago": json.dumps({"listedAt": 1, "bases": []})}
+    if kept in stale:
+        name = "sweep/" + helpers.VAULT_URL.removeprefix("https://")
+        BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name).upload_blob(
+            stale[kept], overwrite=True
+        )
+    listed_before = helpers.calls(cloud, "blob.list")
+
+    assert helpers.drain()[queues.SECRETS] == 1
+
+    current = cloud.keyvault.current_secret(VAULT, "interrupted")
+    assert current.version != version and current.tags["CredentialId"] == "secondary"
+    assert helpers.regenerations(cloud) == 1
+    assert helpers.calls(cloud, "blob.list") - listed_before == (0 if kept == "by the plan" else 1)
+
+
+def test_a_queued_sweep_that_cannot_list_the_rotation_records_still_rotates_due_secrets(cloud, caplog):
+    helpers.enroll_storage(cloud)
+    cloud.inject("blob.list", status=503, count=10_000)
+    with caplog.at_level(logging.WARNING, logger="rotators"):
+        assert helpers.sweep() == {queues.VAULTS: 1, queues.SECRETS: 1}
+    helpers.holds_live_key(cloud, "storage-key")
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("could not keep the rotation records" in line for line in warned), warned
+    assert any("queues the due secrets only" in line for line in warned), warned
+
+
+def test_a_queued_rotation_reads_the_secret_once_before_its_lock_and_once_under_it(cloud):
+    seed(cloud, VAULT, "due", due=True)
+    helpers.FUNCTIONS["SweepVaults"](None)
+    only(queues.VAULTS).run(idle=0, limit=60)
+    read_before = helpers.calls(cloud, "keyvault.get_secret")
+
+    only(queues.SECRETS).run(idle=0, limit=60)
+
+    assert versions(cloud, "due") == 2
+    # The due check's read stands in for the rotation's first; under the lock it reads again.
+    assert helpers.calls(cloud, "keyvault.get_secret") - read_before == 2
 
 
 def test_a_secret_whose_tags_moved_to_another_pair_after_the_listing_claims_it_only_after_a_listing(cloud):
@@ -187,17 +259,20 @@ def test_a_secret_whose_tags_moved_to_another_pair_after_the_listing_claims_it_o
     helpers.same(cloud.keyvault.current_secret(VAULT, "holder").value, held.keys["key2"], "holder keeps its key2")
 
 
-def test_a_message_that_keeps_failing_lands_in_the_poison_queue_and_status_counts_it(cloud, capsys, caplog):
+def test_a_message_that_keeps_failing_lands_in_the_poison_queue_and_status_counts_it(cloud, capsys):
     from rotators.triggers.cli import OK, main
 
     seed(cloud, VAULT, "due", due=True)
     cloud.inject("keyvault.list_secrets", status=403, code="Forbidden", inner="ForbiddenByRbac", count=50)
-    with caplog.at_level(logging.WARNING, logger="rotators"):
-        done = helpers.sweep()
-    assert done == {queues.VAULTS + " released": HOST["maxDequeueCount"] - 1, queues.VAULTS + "-poison": 1}
-    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    helpers.FUNCTIONS["SweepVaults"](None)
+
+    done, logged = run_workers(2)
+
+    assert total(done, queues.VAULTS + " released") == HOST["maxDequeueCount"] - 1
+    assert total(done, queues.VAULTS + "-poison") == 1
+    errors = [line for line in logged.splitlines() if line.startswith("ERROR")]
     given_up = [line for line in errors if "Sweep of vault kv-app stopped" in line]
-    assert len(given_up) == 1 and "poison" in given_up[0] and "Key Vault" in given_up[0]
+    assert len(given_up) == 1 and "poison" in given_up[0] and "Key Vault" in given_up[0], logged[-2000:]
     assert versions(cloud, "due") == 1
     cloud.faults.clear()
     assert main(["status", "--vault", VAULT]) == OK

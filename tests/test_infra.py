@@ -46,6 +46,7 @@ ALLOWED_ROLES = {
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User (the example consumer)",
     "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender (the outcome topic)",
     "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b": "App Configuration Data Owner (each consumer store: its sentinel)",
+    "73c42c96-874c-492b-b04d-ab87d138a893": "Log Analytics Reader (the audit workspace)",
 }
 
 
@@ -331,6 +332,18 @@ def test_the_consumer_role_only_reads_and_is_the_one_its_403_names():
     assert table["roleName"] in appservice.ROLE
     assert all(action.lower().endswith("/read") for action in table["actions"]), table["actions"]
     assert "App Configuration Data Owner" in appconfig.ROLE
+
+
+def test_the_other_consumer_roles_read_no_value_and_are_the_ones_their_403s_name():
+    """API Management's listValue and Container Apps' listSecrets return secret values: never granted."""
+    from rotators.adapters import apim, containerapps
+    from rotators.core.audit import ROLE
+
+    for module, name in ((apim, "consumer-apim.json"), (containerapps, "consumer-containerapp.json")):
+        table = json.loads((INFRA / "modules" / name).read_text())
+        assert table["roleName"] in module.ROLE, name
+        assert not [a for a in table["actions"] if "listvalue" in a.lower() or "listsecrets" in a.lower()], name
+    assert "Log Analytics Reader" in ROLE
 
 
 def test_azd_project(azure_yaml):

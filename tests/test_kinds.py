@@ -154,6 +154,8 @@ KINDS = {
     "cognitiveservices": _keyed("cognitiveservices", "Key1", "Key2", "azure.mgmt.cognitiveservices"),
     "search": _keyed("search", "primary", "secondary", "azure.mgmt.search", data_plane="azure.search.documents"),
     "maps": _keyed("maps", "primary", "secondary", "azure.mgmt.maps"),
+    # No management SDK: azure-mgmt-core's pipeline alone (rotators/kinds/mlendpoints.py, apimanagement.py).
+    "mlendpoint": _keyed("mlendpoints", "Primary", "Secondary", ""),
     "communication": _keyed(
         "communication",
         "Primary",
@@ -163,6 +165,8 @@ KINDS = {
         data_plane="azure.communication.phonenumbers",
     ),
     "batch": _keyed("batch", "Primary", "Secondary", "azure.mgmt.batch", data_plane="azure.batch"),
+    # No SDK: ARM through azure-mgmt-core, the registry through azure-core (rotators/kinds/containerregistry.py).
+    "containerregistry": _keyed("containerregistry", "password", "password2", ""),
     "eventgrid-domain": _keyed("eventgriddomain", "key1", "key2", "azure.mgmt.eventgrid"),
     "eventgrid-topic": _keyed("eventgridtopic", "key1", "key2", "azure.mgmt.eventgrid"),
     # No switch refuses a namespace's keys at 2025-02-15.
@@ -176,6 +180,7 @@ KINDS = {
         connection_string=True,
         data_plane="azure.messaging.webpubsubservice",
     ),
+    "apim-subscription": _keyed("apimsubscriptions", "Primary", "Secondary", ""),
     "appconfiguration": _keyed(
         "appconfiguration",
         "Primary",
@@ -334,7 +339,7 @@ def test_enroll_writes_the_live_key_of_every_kind(cloud, kind):
 
 
 LONG_RUNNING = pytest.mark.parametrize(
-    "kind", ["eventgrid-topic", "eventgrid-namespace", "signalr", "webpubsub", "managedredis"]
+    "kind", ["eventgrid-topic", "eventgrid-namespace", "signalr", "webpubsub", "managedredis", "mlendpoint"]
 )
 
 
@@ -613,6 +618,62 @@ def test_status_says_when_microsoft_retires_the_tier_of_a_redis_secret(cloud, ca
         assert f"retires on {retires}: move to Azure Managed Redis" in out, out
 
 
+# API Management subscriptions and Machine Learning online endpoints (issue 28, items 3 and 6) --------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "named"),
+    [
+        ("apim-subscription", "state", "submitted", "its state is submitted"),
+        ("apim-subscription", "state", "expired", "its state is expired"),
+        ("mlendpoint", "auth_mode", "AADToken", "authMode is AADToken"),
+        ("mlendpoint", "auth_mode", "AMLToken", "authMode is AMLToken"),
+    ],
+)
+def test_a_subscription_that_is_not_active_or_an_endpoint_not_in_key_mode_is_refused(
+    cloud, capsys, kind, field, value, named
+):
+    """Only an active subscription calls APIs (the spec's state); only authMode Key uses the endpoint's keys.
+    Refused by rotate (dry run too), status and enroll alike, naming what refuses and the alternative, before
+    any key is listed."""
+    row = KINDS[kind]
+    row.enroll(cloud, secret="refused")
+    setattr(_resource(cloud, "refused"), field, value)
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "refused", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+        message = body["error"]["message"]
+        assert named in message and "Microsoft Entra ID" in message, message
+    assert main(["status", "--vault", VAULT]) == 0
+    out = capsys.readouterr().out
+    helpers.PRODUCED.append(out)
+    assert named in out, out
+    resource_id = cloud.keyvault.current_secret(VAULT, "refused").tags["ProviderAddress"]
+    assert main(["enroll", "--vault", VAULT, "--secret", "other", "--resource-id", resource_id]) == 2
+    assert "KeyAuthDisabled" in capsys.readouterr().err
+    assert helpers.calls(cloud, row.regenerate.replace("regenerate_key", "list_keys")) == 0
+    helpers.assert_nothing_written(cloud)
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_an_api_management_key_listing_that_fails_after_the_204_does_not_regenerate_again(cloud, azurite, failures):
+    """The 204 changed the key; a listSecrets refused right after it (a 403, as while a role propagates) is not
+    a refused regeneration: the trigger reads the keys again as it would for a long-running one (one failure:
+    it publishes), or the next trigger does, and Azure is asked once."""
+    row = KINDS["apim-subscription"]
+    version = row.enroll(cloud, secret="apim-key")
+    cloud.inject("apimsubscriptions.list_keys", status=403, code="AuthorizationFailed", skip=1, count=failures)
+    event = helpers.event(secret="apim-key", version=version)
+    if failures == 1:
+        helpers.deliver(event)
+    else:
+        with contextlib.suppress(RotationError):
+            helpers.deliver(event)
+        helpers.redeliver_until_done(event)
+    assert helpers.calls(cloud, row.regenerate) == 1
+    helpers.holds_live_key(cloud, "apim-key")
+
+
 # Relay and Notification Hubs connection strings (issue 28, item 5) --------------------------------
 
 
@@ -647,3 +708,19 @@ def test_a_relay_or_notification_hubs_key_the_service_no_longer_lists_gets_no_co
     with pytest.raises(UpstreamError, match="no longer lists the key being written") as refused:
         kind_for(resource.type).connection_string(resource, "k3y-no-longer-held=", Description())
     assert "k3y" not in str(refused.value)
+
+
+# Container Registry's admin user (issue 28, item 2) -------------------------------------------------
+
+
+def test_a_registry_whose_admin_user_is_disabled_is_refused_without_listing_its_passwords(cloud):
+    """adminUserEnabled false: refused with the passwordless alternative, dry run too, before any listing."""
+    helpers.enroll_keyed(cloud, "containerregistry", "password", secret="acr-password")
+    cloud.containerregistry.items["containerregistry-app"].keys_off = True
+    for dry_run in (True, False):
+        status, body = helpers.post_rotate({"vaultName": VAULT, "secretName": "acr-password", "dryRun": dry_run})
+        assert status == 422 and body["error"]["code"] == "KeyAuthDisabled", body
+        message = body["error"]["message"]
+        assert "adminUserEnabled is false" in message and "AcrPull" in message, message
+    assert helpers.calls(cloud, "containerregistry.list_keys") == 0
+    helpers.assert_nothing_written(cloud)

@@ -5,6 +5,7 @@ authorized as the service documents."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 
@@ -28,12 +29,18 @@ class Row:
     held: str  # the credential the secret starts on
     data_plane: str  # the stand-in's data plane (cloud.<data_plane>)
     route: str  # the data-plane read the test makes
+    options: tuple[tuple[str, object], ...] = ()  # the data plane's options this row runs under
 
 
+# Container Registry under each answer its login server may give (localazure/services/containerregistrydata).
+_REGISTRY = ("containerregistry", "password", "containerregistrydata", "containerregistrydata.version_check")
 KINDS = {
     "search": Row("search", "primary", "searchdata", "searchdata.get_service_statistics"),
     "webpubsub": Row("webpubsub", "Primary", "webpubsubdata", "webpubsubdata.group_exists"),
     "batch": Row("batch", "Primary", "batchdata", "batchdata.list_pools"),
+    "containerregistry": Row(*_REGISTRY),  # a refused password: Basic realm="Azure Container Registry"
+    "containerregistry-bearer-refusal": Row(*_REGISTRY, (("refusal_challenge", "bearer"),)),
+    "containerregistry-token-only": Row(*_REGISTRY, (("basic_on_v2", False),)),
     "communication": Row("communication", "Primary", "communicationdata", "communicationdata.list_phone_numbers"),
     "appconfiguration": Row("appconfiguration", "Primary", "appconfigdata", "appconfigdata.list_key_values"),
     "appconfiguration-read-only": Row(
@@ -44,6 +51,8 @@ ROWS = pytest.mark.parametrize("kind", list(KINDS))
 
 
 def _enroll(cloud, kind: str) -> str:
+    for option, value in KINDS[kind].options:
+        setattr(_data_plane(cloud, kind), option, value)
     return helpers.enroll_keyed(cloud, KINDS[kind].service, KINDS[kind].held, secret=SECRET)
 
 
@@ -130,7 +139,18 @@ def test_an_unreachable_data_plane_under_each_mode(cloud, verify, caplog, kind, 
     helpers.assert_no_key_in([caplog.text, str(body)], ISSUED_KEYS)
 
 
-@pytest.mark.parametrize("kind", ["search", "webpubsub", "batch", "communication"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "search",
+        "webpubsub",
+        "batch",
+        "containerregistry",
+        "containerregistry-bearer-refusal",
+        "containerregistry-token-only",
+        "communication",
+    ],
+)
 def test_the_stand_in_accepts_only_live_keys_and_the_kind_says_which_is_which(cloud, kind):
     """What makes the tests above tests: a stale key is refused (KeyRefused), a live one accepted."""
     row = KINDS[kind]
@@ -225,3 +245,93 @@ def test_communication_keys_are_tested_on_the_host_arm_reports(cloud, verify, lo
     assert status == 200 and body["status"] == "rotated", body
     assert _tested(cloud, "communication") == 1
     helpers.holds_live_key(cloud, SECRET)
+
+
+# Container Registry: the admin password tested as docker login uses it (issue 28, item 2).
+
+
+@pytest.mark.parametrize(
+    ("kind", "token_requests"),
+    [("containerregistry", 0), ("containerregistry-bearer-refusal", 0), ("containerregistry-token-only", 1)],
+)
+def test_a_registry_password_is_tested_under_each_answer_v2_may_give_basic_credentials(
+    cloud, verify, kind, token_requests
+):
+    """/v2/ takes Basic credentials and refuses a wrong password with a Basic challenge (Azure/acr#651); the
+    ACR team plans a Bearer challenge instead, and a 2019 report had /v2/ take none. Under each, a live
+    password is published and a stale one refused; the tests above run under each too."""
+    verify("required")
+    _enroll(cloud, kind)
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.calls(cloud, "containerregistrydata.token") == token_requests
+    helpers.holds_live_key(cloud, SECRET)
+    registry = cloud.containerregistry.items["containerregistry-app"]
+    parsed = parse_resource_id(registry.id)
+    assert parsed is not None
+    resource, product = Resource(parsed, PUBLIC), kind_for(registry.provider)
+    stale = registry.keys["password"]
+    registry.regenerate("password")
+    with pytest.raises(KeyRefused):
+        product.verify_key(resource, "password", stale, product.describe(resource))
+    refused = cloud.calls("containerregistrydata.version_check")[-1]
+    assert refused.status == 401
+    helpers.assert_no_key_in(helpers.PRODUCED, ISSUED_KEYS)
+    basic = base64.b64encode(f"{registry.name}:{stale}".encode()).decode()
+    helpers.assert_no_key_in(helpers.PRODUCED, {basic})  # nor the Authorization header's value
+
+
+@pytest.mark.parametrize("suffix", ["azurecr.io", "azurecr.cn", "azurecr.us"])
+def test_a_registry_password_is_tested_on_the_login_server_arm_reports(cloud, verify, suffix):
+    """loginServer, not a host built from the name: Azure China's and US Government's registries are
+    <name>.azurecr.cn and <name>.azurecr.us (azure-cli's cloud suffixes)."""
+    verify("required")
+    _enroll(cloud, "containerregistry")
+    cloud.containerregistry.items["containerregistry-app"].login_suffix = suffix
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    [tested] = cloud.calls("containerregistrydata.version_check")
+    assert tested.host == f"containerregistry-app.{suffix}" and tested.status == 200
+    assert helpers.calls(cloud, "containerregistry.get") == 1
+
+
+def test_a_registry_whose_login_server_arm_spells_in_mixed_case_is_tested_end_to_end(cloud, verify):
+    """RegistryGet.json spells loginServer myRegistry.azurecr.io: the token request sends back the challenge's
+    service, whatever case ARM used."""
+    verify("required")
+    cloud.containerregistrydata.basic_on_v2 = False  # the two-request path
+    registry = cloud.containerregistry.create("ContainerRegistry-App")
+    helpers._enroll(cloud, registry, SECRET, credential="password")
+    status, body = _rotate()
+    assert status == 200 and body["status"] == "rotated", body
+    [token] = cloud.calls("containerregistrydata.token")
+    assert token.status == 200
+    helpers.holds_live_key(cloud, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("status", "challenge", "request_url"),
+    [
+        (
+            401,
+            'Bearer realm="https://reg.azurecr.io/oauth2/token",service="reg.azurecr.io"',
+            "https://reg.azurecr.io/oauth2/token?service=reg.azurecr.io",
+        ),
+        (
+            401,
+            'Bearer realm="https://Reg.azurecr.io/oauth2/token?tenant=x", service="Reg.azurecr.io"',
+            "https://Reg.azurecr.io/oauth2/token?tenant=x&service=Reg.azurecr.io",
+        ),
+        (401, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', "https://reg.azurecr.io/oauth2/token"),
+        (401, 'Bearer realm="https://elsewhere.example/oauth2/token",service="reg.azurecr.io"', None),
+        (401, 'Bearer realm="http://reg.azurecr.io/oauth2/token"', None),
+        (401, 'Bearer realm="https://reg.azurecr.io:8443/oauth2/token"', None),
+        (401, 'Basic realm="Azure Container Registry"', None),
+        (403, 'Bearer realm="https://reg.azurecr.io/oauth2/token"', None),
+    ],
+)
+def test_the_password_goes_to_no_token_endpoint_but_the_registry_s_own(status, challenge, request_url):
+    """A challenge cannot lead the admin password to another host, scheme or port; its service goes back as given."""
+    from rotators.kinds.containerregistry import token_request
+
+    assert token_request(status, challenge, "reg.azurecr.io") == request_url

@@ -24,6 +24,9 @@ param storageSku string
 @description('Endpoint of the Event Grid topic for outcome events; empty for none.')
 param eventsTopicEndpoint string = ''
 
+@description('Workspace ID (customerId) of the Log Analytics workspace holding the vaults\' audit logs; empty for none.')
+param auditWorkspaceCustomerId string = ''
+
 var suffix = uniqueString(resourceGroup().id, appName)
 var userAssigned = !empty(userAssignedIdentityId)
 var storageName = take('st${replace(appName, '-', '')}${suffix}', 24)
@@ -169,6 +172,12 @@ var commonSettings = [
     value: 'cloud'
   }
   {
+    // off: an application's previous password stays until the next rotation; confirmed: removed once every
+    // declared consumer confirms the current version (README, "Entra ID applications").
+    name: 'ROTATION_EARLY_PASSWORD_REVOCATION'
+    value: 'off'
+  }
+  {
     name: 'ROTATION_POLL_SECONDS'
     value: '5'
   }
@@ -207,6 +216,10 @@ var commonSettings = [
   {
     name: 'ROTATION_APPCONFIG_SENTINEL'
     value: 'Sentinel'
+  }
+  {
+    name: 'ROTATION_AUDIT_WORKSPACE_ID'
+    value: auditWorkspaceCustomerId
   }
 ]
 

@@ -10,6 +10,12 @@
 param storageAccountName string
 param principalId string
 
+// Storage Queue Data Contributor also serves the sweep's queues (rotation-vaults, rotation-secrets and
+// their -poison queues): its actions queues/read, write and delete and its data actions messages/read,
+// write, delete and process/action cover creating the queues, putting, receiving and deleting messages
+// and reading a queue's message count (Microsoft's "Azure built-in roles for Storage", role
+// 974c5e8b-45b9-4653-ba55-5f855dd0fb88,
+// https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage#storage-queue-data-contributor).
 var roles = [
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor

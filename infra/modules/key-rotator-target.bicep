@@ -6,7 +6,7 @@
 @description('Top-level ARM type, lower-case, as key-rotators.json lists it: microsoft.cache/redis.')
 param resourceType string
 
-@description('Name of the top-level resource (the namespace, for Service Bus, Event Hubs, Relay and Notification Hubs rules; the cluster, for a Managed Redis database).')
+@description('Name of the top-level resource (the namespace, for Service Bus, Event Hubs, Relay and Notification Hubs rules; the cluster, for a Managed Redis database; the workspace, for a Machine Learning online endpoint; the service, for an API Management subscription).')
 param resourceName string
 
 param principalId string
@@ -142,6 +142,22 @@ resource mapsRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (
   }
 }
 
+// Azure Machine Learning online endpoints: granted on the workspace, which holds its endpoints
+// (rotators/kinds/mlendpoints.py).
+resource mlWorkspace 'Microsoft.MachineLearningServices/workspaces@2024-10-01' existing = if (resourceType == 'microsoft.machinelearningservices/workspaces') {
+  name: resourceName
+}
+
+resource mlWorkspaceRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.machinelearningservices/workspaces') {
+  name: guid(mlWorkspace.id, principalId, keyRotator)
+  scope: mlWorkspace
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource communication 'Microsoft.Communication/communicationServices@2025-09-01' existing = if (resourceType == 'microsoft.communication/communicationservices') {
   name: resourceName
 }
@@ -163,6 +179,20 @@ resource batch 'Microsoft.Batch/batchAccounts@2025-06-01' existing = if (resourc
 resource batchRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.batch/batchaccounts') {
   name: guid(batch.id, principalId, keyRotator)
   scope: batch
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource containerRegistry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = if (resourceType == 'microsoft.containerregistry/registries') {
+  name: resourceName
+}
+
+resource containerRegistryRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.containerregistry/registries') {
+  name: guid(containerRegistry.id, principalId, keyRotator)
+  scope: containerRegistry
   properties: {
     roleDefinitionId: keyRotator
     principalId: principalId
@@ -233,6 +263,22 @@ resource webPubSub 'Microsoft.SignalRService/webPubSub@2024-03-01' existing = if
 resource webPubSubRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.signalrservice/webpubsub') {
   name: guid(webPubSub.id, principalId, keyRotator)
   scope: webPubSub
+  properties: {
+    roleDefinitionId: keyRotator
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// API Management subscriptions: granted on the service, which holds its subscriptions
+// (rotators/kinds/apimanagement.py).
+resource apiManagement 'Microsoft.ApiManagement/service@2024-05-01' existing = if (resourceType == 'microsoft.apimanagement/service') {
+  name: resourceName
+}
+
+resource apiManagementRotator 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (resourceType == 'microsoft.apimanagement/service') {
+  name: guid(apiManagement.id, principalId, keyRotator)
+  scope: apiManagement
   properties: {
     roleDefinitionId: keyRotator
     principalId: principalId

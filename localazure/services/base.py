@@ -130,13 +130,10 @@ def _string_to_sign(request: Request, account: str, *, prefix: str, blank_zero_l
     return f"{request.method}\n{standard}{canonical_headers}{resource}"
 
 
-class KeyPropagation:
-    """A data plane that accepts a key only ``propagation_seconds`` after Azure generated it, on its own
-    clock (``advance`` moves it): a new key may take a while to work everywhere, and no Microsoft
-    source says how long, so tests choose."""
+class Clock:
+    """A backend's own clock: the wall clock plus every ``advance`` (``LocalAzure.advance`` moves them all)."""
 
     def __init__(self) -> None:
-        self.propagation_seconds = 0.0
         self._skew = 0.0
 
     def advance(self, seconds: float) -> None:
@@ -145,6 +142,16 @@ class KeyPropagation:
     def now(self) -> datetime:
         """The time on this backend's clock (the wall clock plus every ``advance``)."""
         return datetime.now(timezone.utc) + timedelta(seconds=self._skew)
+
+
+class KeyPropagation(Clock):
+    """A data plane that accepts a key only ``propagation_seconds`` after Azure generated it, on its own
+    clock (``advance`` moves it): a new key may take a while to work everywhere, and no Microsoft
+    source says how long, so tests choose."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.propagation_seconds = 0.0
 
     def accepts(self, generated: str | None) -> bool:
         """Whether a key Azure reports generated at ``generated`` (ISO time) works yet."""

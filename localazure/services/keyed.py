@@ -3,7 +3,9 @@
 Redis, Azure AI services, AI Search, Maps, Communication Services, Batch, Event Grid topics
 and domains, SignalR and Web PubSub answer the same three operations (GET the resource, list
 its keys, regenerate one); their packages state the differences in a :class:`KeyedApi`, with
-the spec examples each one follows, and build their service with :func:`keyed_service`.
+the spec examples each one follows, and build their service with :func:`keyed_service`. A child
+resource (an API Management subscription, a Machine Learning online endpoint) is a :class:`ChildResource`,
+served by a :class:`ChildBackend` on its parent's URL.
 
 A long-running regeneration (Event Grid topics, SignalR, Web PubSub: ``x-ms-long-running-operation``
 in their specs, ``begin_regenerate_key`` in their SDKs) may answer 200 with the keys or 202
@@ -58,8 +60,10 @@ class KeyedApi:
     key_field: str | None  # the body field naming the key; None when the path names it
     get_body: Callable[[KeyedResource], dict[str, Any]]
     keys_body: Callable[[KeyedResource], dict[str, Any]]
-    # What regenerate answers, when not the whole key list (Communication answers the regenerated half).
-    regenerated_body: Callable[[KeyedResource, str], dict[str, Any]] | None = None
+    # What regenerate answers, when not the whole key list (Communication answers the regenerated half; API
+    # Management subscriptions and Machine Learning endpoints, nothing: None), and with which status.
+    regenerated_body: Callable[[KeyedResource, str], dict[str, Any] | None] | None = None
+    regenerated_status: int = 200
     long_running: bool = False
     may_answer_200: bool = True  # a long-running regeneration whose spec lists 200 besides 202
     # A 202 that names its status URL in Azure-AsyncOperation too, where the spec's example shows it.
@@ -115,6 +119,51 @@ class KeyedBackend:
         return self.cloud.arm.find(self.items, match, self.api.resource.provider)
 
 
+@dataclass
+class ChildResource(KeyedResource):
+    """A resource one level under a parent of type ``parent``, found under ``segment`` and named ``child`` (one per
+    parent); ``name`` is the parent's, as the stand-in keys its resources by it."""
+
+    parent: ClassVar[str]
+    segment: ClassVar[str]
+    child: ClassVar[str]
+
+    @property
+    def parent_id(self) -> str:
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+        return f"{group}/providers/{self.parent}/{self.name}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.parent_id}/{self.segment}/{self.child}"
+
+    def body(self, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """The resource as ARM answers a GET: its id, its own name, its type, ``extra`` fields and ``properties``."""
+        return {"id": self.id, "name": self.child, "type": self.provider, **extra, "properties": properties}
+
+    @classmethod
+    def path(cls) -> str:
+        """The URL pattern that names one: its parent's, then its ``child`` group."""
+        return RG + "/providers/" + re.escape(cls.parent) + r"/(?P<name>[^/]+)/" + cls.segment + r"/(?P<child>[^/]+)"
+
+
+class ChildBackend(KeyedBackend):
+    """The resources of a :class:`ChildResource` type, found by their parent's name and their own."""
+
+    def find(self, match: re.Match[str]) -> KeyedResource:
+        child = self.api.resource
+        assert issubclass(child, ChildResource)
+        resource = self.cloud.arm.find(self.items, match, child.parent)
+        if match["child"].lower() != child.child.lower():
+            raise self.cloud.arm.missing(match["sub"], match["rg"], child.provider, f"{match['name']}/{match['child']}")
+        return resource
+
+
+def primary_secondary(resource: KeyedResource) -> dict[str, Any]:
+    """A key listing of the ``primaryKey``/``secondaryKey`` shape, from keys named ``Primary``/``Secondary``."""
+    return {"primaryKey": resource.keys["Primary"], "secondaryKey": resource.keys["Secondary"]}
+
+
 def _find(backend: KeyedBackend, match: re.Match[str]) -> KeyedResource:
     backend.settle()
     return backend.find(match)
@@ -151,7 +200,7 @@ def _regenerate(backend: KeyedBackend, request: Request, match: re.Match[str]) -
         return Response(202, None, headers=headers)
     resource.regenerate(key)
     body = api.regenerated_body(resource, key) if api.regenerated_body else api.keys_body(resource)
-    return Response(200, body)
+    return Response(api.regenerated_status, body)
 
 
 def keyed_service(
@@ -171,14 +220,17 @@ def keyed_service(
         Url(f"{name}.get", "GET", path, _get),
         Url(f"{name}.list_keys", "POST", f"{path}/{api.list_action}", _list_keys),
         # The action Microsoft's permission pages publish for it (Search's regenerateAdminKey/{keyKind}:
-        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action.
+        # regenerateAdminKey/action), where ARM's naming of the URL would take the key's name for the action;
+        # ARM's own naming where the action's segment names the key (API Management's regeneratePrimaryKey).
         Url(
             f"{name}.regenerate_key",
             "POST",
             f"{path}/{api.regenerate_action}",
             _regenerate,
             writes=True,
-            action=f"{api.resource.provider}/{api.regenerate_action.split('/')[0]}/action",
+            action=f"{api.resource.provider}/{api.regenerate_action.split('/')[0]}/action"
+            if "(" not in api.regenerate_action.split("/")[0]
+            else None,
         ),
     )
     return Service(name, arm.FRONT, backend, urls, api_versions)

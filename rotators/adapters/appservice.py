@@ -6,9 +6,11 @@ connection strings. The status is ``GET <app ID>/config/configreferences/appsett
 (``WebApps_GetAppSettingsKeyVaultReferences``, spec example
 ``Microsoft.Web/stable/2023-12-01/examples/GetKeyVaultReferencesForAppSettings.json``) and
 ``.../configreferences/connectionstrings`` (``WebApps_GetSiteConnectionStringKeyVaultReferences``),
-slots alike. Discovery lists the apps of a subscription or group (``WebApps_List``,
-``WebApps_ListByResourceGroup``) and their slots (``WebApps_ListSlots``). The SDK
-(azure-mgmt-web) is imported on first use.
+slots alike. An app whose references say no version is confirmed by its managed identity's reads
+in Key Vault's audit trail: its principal ID is the site's ``identity.principalId``
+(``WebApps_Get``/``WebApps_GetSlot``, the ``ManagedServiceIdentity`` of the ``Site`` definition).
+Discovery lists the apps of a subscription or group (``WebApps_List``, ``WebApps_ListByResourceGroup``)
+and their slots (``WebApps_ListSlots``). The SDK (azure-mgmt-web) is imported on first use.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def references(consumer: Consumer, subscription: str, cloud: Cloud) -> list[Refe
             settings = operations.get_app_settings_key_vault_references(group, app)
             strings = operations.get_site_connection_string_key_vault_references(group, app)
         return [_reference(item) for item in settings] + [_reference(item, "connection string ") for item in strings]
+
+
+def principal(consumer: Consumer, subscription: str, cloud: Cloud) -> str | None:
+    """The object ID of the app's system-assigned managed identity (``None``: it has none)."""
+    operations = _client(subscription, cloud).web_apps
+    group, app, slot = consumer.resource_group, consumer.app, consumer.slot
+    with calling(f"Read the managed identity of {consumer}", role=ROLE):
+        site = operations.get_slot(group, app, slot) if slot else operations.get(group, app)
+    found = getattr(getattr(site, "identity", None), "principal_id", None)
+    return str(found).lower() if found else None
 
 
 def apps(subscription: str, cloud: Cloud, resource_group: str | None = None) -> list[Consumer]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from rotators.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from azure.core import PipelineClient
     from azure.core.credentials import TokenCredential
     from azure.core.rest import HttpRequest, HttpResponse
@@ -146,15 +148,66 @@ def management_client(client: str, api_version: str, subscription: str, cloud: C
 @functools.cache
 def arm_client(cloud: Cloud) -> Any:
     """azure-mgmt-core's ARM pipeline with the policies a generated management client builds, for a
-    kind whose management SDK is not a dependency (Azure Managed Redis, Relay, Notification Hubs):
-    requests go out with ``send_request`` on absolute URLs, under the same timeouts, retries and
-    deadline as every client."""
+    kind whose management SDK is not a dependency (those of :mod:`rotators.kinds.armrest`): requests
+    go out with ``send_request`` on absolute URLs, under the same timeouts, retries and deadline as
+    every client."""
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
     options = client_options()
     config = _configuration(options, ARMChallengeAuthenticationPolicy(credential(), f"{cloud.arm_endpoint}/.default"))
     return ARMPipelineClient(cloud.arm_endpoint, config=config, **options)
+
+
+def data_plane_client(endpoint: str, authentication: Any) -> PipelineClient[HttpRequest, HttpResponse]:
+    """A bare azure-core pipeline on ``endpoint`` for a key test no SDK makes (Container Registry's ``/v2/``):
+    the bounds of :func:`data_plane_options`, ``authentication`` carrying the key, and no redirect followed
+    (the key goes to ``endpoint`` only). Not cached: it holds the key, which is about to change."""
+    from azure.core import PipelineClient
+
+    options = {**data_plane_options(), "permit_redirects": False}
+    return PipelineClient(endpoint, config=_configuration(options, authentication), **options)
+
+
+def arm_send(cloud: Cloud, request: HttpRequest, *, accept: tuple[int, ...] = (200,), **options: Any) -> Any:
+    """One ARM call through :func:`arm_client`'s pipeline, for a provider whose management SDK is not a
+    dependency; an answer outside ``accept`` raises as a generated operation's would (``map_error``, then
+    ``HttpResponseError`` in ARM's error format). Returns the JSON answer, ``None`` for an empty one."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    response = arm_client(cloud).send_request(request, **options)
+    if response.status_code not in accept:
+        errors = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+        map_error(status_code=response.status_code, response=response, error_map=errors)
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response.json() if response.content else None
+
+
+def arm_request(cloud: Cloud, method: str, url: str, api_version: str) -> HttpRequest:
+    """A request to an ARM path (or to a ``nextLink`` as given, which carries its own api-version)."""
+    from azure.core.rest import HttpRequest
+
+    if url.startswith("https://"):
+        if not url.lower().startswith(cloud.arm_endpoint.lower() + "/"):  # never send the ARM token elsewhere
+            raise ValueError("a link outside the cloud's ARM endpoint")
+        return HttpRequest(method, url)
+    return HttpRequest(method, cloud.arm_endpoint + url, params={"api-version": api_version})
+
+
+def arm_items(cloud: Cloud, path: str, api_version: str) -> Iterator[dict[str, Any]]:
+    """The items of an ARM collection, page by page, following ``nextLink`` as given."""
+    link: str | None = path
+    while link:
+        page = arm_send(cloud, arm_request(cloud, "GET", link, api_version)) or {}
+        yield from (item for item in page.get("value") or [] if isinstance(item, dict))
+        link = page.get("nextLink") if isinstance(page.get("nextLink"), str) else None
 
 
 def _configuration(options: dict[str, Any], authentication: Any) -> Any:

@@ -17,11 +17,13 @@ so no read meets an empty blob.
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from rotators.adapters import clients
@@ -40,6 +42,8 @@ _ROLE = clients.LOCK_STORE_ROLE
 LEASE_SECONDS = 60
 RENEW_EVERY_SECONDS = 15
 PREFIX = "pairs/"
+# The sweep's plan keeps each vault's share of the rotation records here (:func:`save_vault_bases`).
+VAULT_BASES_PREFIX = "sweep/"
 
 
 def blob_name(pair: str) -> str:
@@ -120,8 +124,12 @@ class Lease:
 
 
 @contextmanager
-def hold(pair: str, *, holder: str) -> Iterator[Lease]:
-    """Take the key pair's lock or raise :class:`RotationInProgress` naming ``holder``'s secret."""
+def hold(pair: str, *, holder: str, formerly: str | None = None) -> Iterator[Lease]:
+    """Take the key pair's lock or raise :class:`RotationInProgress` naming ``holder``'s secret.
+
+    ``formerly`` is the name the pair's record had before its name changed (an Entra ID application named by its
+    client ID, now by its object ID): a new record takes over what that one holds, so a rotation under way there
+    resumes here."""
     blob = clients.lock_container().get_blob_client(blob_name(pair))
     before = time.monotonic()
     lease = _acquire(blob, holder)
@@ -130,6 +138,10 @@ def hold(pair: str, *, holder: str) -> Iterator[Lease]:
         with calling("Read the rotation record", role=_ROLE):
             raw = blob.download_blob(lease=lease, **_call_options()).readall()
         held = Lease(blob, lease, PairRecord.from_json(raw), before)
+        if formerly not in (None, pair) and held.record == PairRecord():
+            former = peek(formerly)
+            if former != PairRecord():
+                held.save(former)
         yield held
     finally:
         if held is not None:
@@ -181,14 +193,8 @@ def _create(blob: BlobClient) -> None:
 
 def peek(pair: str) -> PairRecord:
     """The pair's record without taking its lock (a dry run's claim check)."""
-    blob = clients.lock_container().get_blob_client(blob_name(pair))
-    try:
-        with calling("Read the rotation record", role=_ROLE):
-            return PairRecord.from_json(blob.download_blob(**_call_options()).readall())
-    except UpstreamError as exc:
-        if exc.answer is not None and exc.answer.status == 404:
-            return PairRecord()
-        raise
+    raw = _content(blob_name(pair), "Read the rotation record")
+    return PairRecord() if raw is None else PairRecord.from_json(raw)
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,49 @@ def rotation_bases() -> list[RotationBase]:
             if complete:
                 found.append(RotationBase(metadata["vault"], metadata["secret"], int(created)))
     return found
+
+
+def save_vault_bases(vault_url: str, bases: Iterable[RotationBase], *, at: datetime) -> None:
+    """Keep the vault's share of :func:`rotation_bases`, listed ``at``, in one blob for the queued sweep: each
+    of the vault's messages reads that blob, where listing every pair's record would grow with the estate."""
+    mine = [[base.secret, base.base_created] for base in bases if base.vault_url == vault_url]
+    blob = clients.lock_container().get_blob_client(_vault_bases_name(vault_url))
+    with calling("Save the vault's rotation records for the sweep", role=_ROLE):
+        kept = {"listedAt": int(at.timestamp()), "bases": mine}
+        blob.upload_blob(json.dumps(kept), overwrite=True, **_call_options())
+
+
+def vault_bases(vault_url: str) -> tuple[datetime, list[RotationBase]] | None:
+    """When the records :func:`save_vault_bases` last kept for the vault were listed, and the vault's share of
+    them; ``None`` when nothing (readable) is kept."""
+    raw = _content(_vault_bases_name(vault_url), "Read the vault's rotation records for the sweep")
+    if raw is None:
+        return None
+    try:
+        kept = json.loads(raw)
+        listed_at = datetime.fromtimestamp(kept["listedAt"], timezone.utc)
+        bases = [RotationBase(vault_url, secret, created) for secret, created in kept["bases"]]
+    except (ValueError, TypeError, KeyError, OverflowError):  # not what save_vault_bases writes
+        return None
+    readable = all(isinstance(base.secret, str) and type(base.base_created) is int for base in bases)
+    return (listed_at, bases) if readable else None
+
+
+def _content(name: str, operation: str) -> bytes | None:
+    """The blob's content, read without a lease; ``None`` when there is no such blob."""
+    blob = clients.lock_container().get_blob_client(name)
+    try:
+        with calling(operation, role=_ROLE):
+            content: bytes = blob.download_blob(**_call_options()).readall()
+    except UpstreamError as exc:
+        if exc.answer is not None and exc.answer.status == 404:
+            return None
+        raise
+    return content
+
+
+def _vault_bases_name(vault_url: str) -> str:
+    return VAULT_BASES_PREFIX + vault_url.removeprefix("https://")
 
 
 def _call_options() -> dict[str, Any]:

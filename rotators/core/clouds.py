@@ -35,6 +35,8 @@ class Cloud:
     search_suffix: str
     servicebus_suffix: str  # Service Bus and Event Hubs namespaces alike
     eventgrid_suffix: str  # custom topics: <topic>.<region>-1.<suffix>
+    # The Log Analytics query API, and its token audience (azure-monitor-query's README, "sovereign clouds").
+    logs_endpoint: str
     # Microsoft Graph and the Entra ID login host its applications sign in at (Graph "National cloud
     # deployments"). US Government L5 (DoD) has its own Graph host, dod-graph.microsoft.us, on the same vault
     # suffix as L4: ROTATION_GRAPH_HOST names it (rotators.core.settings).
@@ -53,6 +55,7 @@ PUBLIC = Cloud(
     search_suffix="search.windows.net",
     servicebus_suffix="servicebus.windows.net",
     eventgrid_suffix="eventgrid.azure.net",
+    logs_endpoint="https://api.loganalytics.io",
     graph_host="graph.microsoft.com",
     login_host="login.microsoftonline.com",
 )
@@ -69,6 +72,7 @@ CLOUDS = (
         search_suffix="search.azure.cn",
         servicebus_suffix="servicebus.chinacloudapi.cn",
         eventgrid_suffix="eventgrid.chinacloudapi.cn",
+        logs_endpoint="https://api.loganalytics.azure.cn",
         graph_host="microsoftgraph.chinacloudapi.cn",
         login_host="login.chinacloudapi.cn",
     ),
@@ -83,6 +87,7 @@ CLOUDS = (
         search_suffix="search.azure.us",
         servicebus_suffix="servicebus.usgovcloudapi.net",
         eventgrid_suffix="eventgrid.azure.us",
+        logs_endpoint="https://api.loganalytics.us",
         graph_host="graph.microsoft.us",
         login_host="login.microsoftonline.us",
     ),

@@ -6,7 +6,22 @@ in the subscription of the secret's ``ProviderAddress``:
 - ``<resource group>/<app>`` or ``<resource group>/<app>/<slot>``: an App Service or Function
   app (or one of its slots) that reads the secret through a Key Vault reference;
 - ``appconfig:<resource group>/<store>``: an App Configuration store holding a Key Vault
-  reference to the secret, whose apps reload on a sentinel key.
+  reference to the secret, whose apps reload on a sentinel key;
+- either one's full ARM resource ID (``/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Web/sites/
+  <app>[/slots/<slot>]`` or ``.../Microsoft.AppConfiguration/configurationStores/<store>``), in any subscription:
+  the only form an Entra ID application's secret takes, since an application is in no subscription.
+- ``apim:<resource group>/<service>/<named value id>``: an API Management named value holding a Key
+  Vault reference to the secret (``properties.keyVault.secretIdentifier``); after a write it is asked to
+  refresh (``refreshSecret``), and it confirms a version once its ``lastStatus`` says it fetched the
+  secret successfully after that version was written;
+- ``containerapp:<resource group>/<app>`` (or ``.../<app>/restart``): a Container App with a secret
+  whose ``keyVaultUrl`` references the secret. Container Apps fetches a new version within 30 minutes,
+  and a revision restart forces it, so a restart happens only when the entry ends in ``/restart`` (a
+  restart is disruptive). The app says not which version it runs: only the audit trail confirms it,
+  by the reads of the identity its secret names;
+- ``identity:<principal id>``: whatever runs as that managed identity or service principal (its
+  object ID) and reads the secret from Key Vault itself; only Key Vault's audit trail can say
+  which version it read (``rotators.core.audit``).
 
 Key Vault caps a tag value at 256 characters ("About secrets" now says 512, its earlier text and
 the keys page 256: the smaller bound holds either way), about ten short entries. More (up to
@@ -19,7 +34,8 @@ read: it *moved* when every reference to this secret is ``Resolved`` with the ne
 active; it is *behind* while an older version is still active; it is *failing* when App
 Service reports the reference broken (it names why: the app's identity lacking Key Vault
 Secrets User, a vault it cannot reach, ...); it is *unreported* when App Service says the
-reference resolves but not which version it runs, and then it can never confirm one. A store
+reference resolves but not which version it runs, and then only the audit trail can confirm
+it, by the reads of the app's managed identity. A store
 is *signalled* once its sentinel is set after the version was written: its apps reload on
 their own schedule, so a store never confirms anything.
 
@@ -31,8 +47,9 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
@@ -41,7 +58,13 @@ CONSUMERS = "Consumers"
 REGISTRY = "@registry"  # the tag's value when the list lives in the function's storage
 MAX_CONSUMERS = 20  # in the tag (256 characters hold about ten anyway)
 MAX_REGISTERED = 100
+API_MANAGEMENT_PREFIX = "apim:"
 APP_CONFIGURATION_PREFIX = "appconfig:"
+CONTAINER_APP_PREFIX = "containerapp:"
+RESTART = "restart"  # the last part of a Container App entry that allows a restart
+IDENTITY_PREFIX = "identity:"
+# An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
+PRINCIPAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 # Names as Microsoft's "Naming rules and restrictions for Azure resources" gives them
 # (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), checked before any
@@ -62,15 +85,38 @@ _GROUP_MARKS = frozenset("_-.()")
 _SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])", re.ASCII)
 _SLOT = re.compile(r"[A-Za-z0-9-]{2,59}", re.ASCII)
 _STORE = re.compile(r"[A-Za-z0-9_-]{5,50}", re.ASCII)
+# - API Management services (Microsoft.ApiManagement/service): the spec's serviceName pattern
+#   ^[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$, 1-50; named values: the spec's namedValueId, 1-256 characters
+#   but none of *#&+:<>?, here narrowed to ASCII letters, digits, '.', '_' and '-' (never '.' or '..').
+_SERVICE = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?", re.ASCII)
+_NAMED_VALUE = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,256}", re.ASCII)
+# - Container Apps (Microsoft.App/containerApps): 2-32 lower-case letters, digits and '-', starting with a
+#   letter, ending with a letter or digit, no '--' (the REST spec's containerAppName pattern
+#   ^[a-z][a-z0-9]*(-[a-z0-9]+)*$, and "Naming rules and restrictions for Azure resources").
+_CONTAINER_APP = re.compile(r"(?=.{2,32}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*", re.ASCII)
+_CONTAINER_APP_RULE = "2-32 lower-case ASCII letters, digits or single '-', starting with a letter"
+_SERVICE_RULE = "1-50 ASCII letters, digits or '-', starting with a letter and not ending with '-'"
+_NAMED_VALUE_RULE = "1-256 ASCII letters, digits, '.', '_' or '-'"
 _GROUP_RULE = "1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
 _SITE_RULE = "2-60 ASCII letters, digits or '-', not starting or ending with '-'"
 _SLOT_RULE = "2-59 ASCII letters, digits or '-'"
 _STORE_RULE = "5-50 ASCII letters, digits, '_' or '-'"
 _EXPECTED = (
-    "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps) or "
-    f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), in the subscription of "
-    f"ProviderAddress; or the whole tag '{REGISTRY}'"
+    "expected <resource group>/<app>, <resource group>/<app>/<slot> (App Service and Function apps), "
+    f"{APP_CONFIGURATION_PREFIX}<resource group>/<store> (App Configuration), "
+    f"{API_MANAGEMENT_PREFIX}<resource group>/<service>/<named value id> (API Management) or "
+    f"{CONTAINER_APP_PREFIX}<resource group>/<app>[/{RESTART}] (Container Apps), in the subscription of "
+    "ProviderAddress, or the app's or store's ARM resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/"
+    f"Microsoft.Web/sites/<app>), or {IDENTITY_PREFIX}<principal id> (the object ID of a managed identity or "
+    f"service principal that reads the secret); or the whole tag '{REGISTRY}'"
 )
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The provider and type(s) of a consumer's ARM resource ID, lower-cased, and the short entry they stand for.
+_ARM_TYPES = {
+    ("microsoft.web", "sites"): "{group}/{name}",
+    ("microsoft.web", "sites", "slots"): "{group}/{name}/{slot}",
+    ("microsoft.appconfiguration", "configurationstores"): APP_CONFIGURATION_PREFIX + "{group}/{name}",
+}
 # What App Service says of a reference it could not resolve, and what the operator does about it.
 _FIXES = {
     "AccessToKeyVaultDenied": "give the app's identity the Key Vault Secrets User role on the vault",
@@ -86,24 +132,48 @@ _FIXES = {
 class ConsumerKind(enum.StrEnum):
     APP_SERVICE = "app"
     APP_CONFIGURATION = "appconfig"
+    API_MANAGEMENT = "apim"
+    CONTAINER_APP = "containerapp"
+    IDENTITY = "identity"
+
+
+# The kinds an entry may name by ARM resource ID (``Consumer.subscription`` set).
+ARM_ID_KINDS = frozenset({ConsumerKind.APP_SERVICE, ConsumerKind.APP_CONFIGURATION})
 
 
 @dataclass(frozen=True)
 class Consumer:
     resource_group: str
-    app: str  # the site, or the App Configuration store
-    slot: str | None = None
+    app: str  # the site, the App Configuration store, or the principal's object ID (lower-cased)
+    slot: str | None = None  # an App Service slot, an API Management named value, or a Container App's "restart"
     kind: ConsumerKind = ConsumerKind.APP_SERVICE
+    subscription: str | None = None  # named by an entry's ARM ID; None: the subscription of ProviderAddress
 
     def __str__(self) -> str:
+        if self.subscription is not None:
+            return self._arm_id()
+        tail = f"/{self.slot}" if self.slot else ""
         if self.kind is ConsumerKind.APP_CONFIGURATION:
             return f"{APP_CONFIGURATION_PREFIX}{self.resource_group}/{self.app}"
-        return f"{self.resource_group}/{self.app}" + (f"/{self.slot}" if self.slot else "")
+        if self.kind is ConsumerKind.IDENTITY:
+            return f"{IDENTITY_PREFIX}{self.app}"
+        if self.kind is ConsumerKind.API_MANAGEMENT:
+            return f"{API_MANAGEMENT_PREFIX}{self.resource_group}/{self.app}{tail}"
+        if self.kind is ConsumerKind.CONTAINER_APP:
+            return f"{CONTAINER_APP_PREFIX}{self.resource_group}/{self.app}{tail}"
+        return f"{self.resource_group}/{self.app}{tail}"
+
+    def _arm_id(self) -> str:
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers"
+        if self.kind is ConsumerKind.APP_CONFIGURATION:
+            return f"{group}/Microsoft.AppConfiguration/configurationStores/{self.app}"
+        return f"{group}/Microsoft.Web/sites/{self.app}" + (f"/slots/{self.slot}" if self.slot else "")
 
     @property
     def can_confirm(self) -> bool:
-        """Only App Service reports the version an app runs; a store's apps reload unseen."""
-        return self.kind is ConsumerKind.APP_SERVICE
+        """App Service reports the version an app runs, Key Vault's audit trail what an identity read; a store's
+        apps reload unseen."""
+        return self.kind is not ConsumerKind.APP_CONFIGURATION
 
 
 @dataclass(frozen=True)
@@ -186,6 +256,11 @@ def parse_entries(entries: Iterable[str], where: str, most: int = MAX_REGISTERED
 
 def _entry(entry: str) -> tuple[Consumer | None, str]:
     """One entry, or what is wrong with it."""
+    if entry.startswith("/"):
+        return _arm_entry(entry)
+    prefixed = next((prefix for prefix in _PARSERS if entry.lower().startswith(prefix)), None)
+    if prefixed is not None:
+        return _PARSERS[prefixed](entry[len(prefixed) :])
     store = entry.startswith(APP_CONFIGURATION_PREFIX)
     parts = entry.removeprefix(APP_CONFIGURATION_PREFIX).split("/")
     if len(parts) not in ((2,) if store else (2, 3)):
@@ -197,12 +272,76 @@ def _entry(entry: str) -> tuple[Consumer | None, str]:
         (store or _SITE.fullmatch(name), f"app {shown(name)}", _SITE_RULE),
         (not slot or _SLOT.fullmatch(slot[0]), f"slot {shown(''.join(slot))}", _SLOT_RULE),
     )
-    wrong = next(((what, rule) for passed, what, rule in checks if not passed), None)
-    if wrong is not None:
-        return None, f"{wrong[0]} breaks Azure's naming rules ({wrong[1]})"
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
     if store:
         return Consumer(group, name, kind=ConsumerKind.APP_CONFIGURATION), ""
     return Consumer(group, name, slot[0] if slot else None), ""
+
+
+def _arm_entry(entry: str) -> tuple[Consumer | None, str]:
+    """An entry given as its consumer's ARM resource ID: the same names and rules, in the subscription it names."""
+    segments = entry.split("/")
+    literals = [segment.lower() for segment in segments[1:6:2]]
+    if len(segments) not in (9, 11) or literals != ["subscriptions", "resourcegroups", "providers"]:
+        return None, "not a resource group and a name separated by '/', nor an ARM resource ID"
+    _, _, subscription, _, group, _, provider, *rest = segments
+    form = _ARM_TYPES.get((provider.lower(), *(kind.lower() for kind in rest[0::2])))
+    if form is None:
+        return None, "not the ID of an App Service or Function app, a slot, or an App Configuration store"
+    if not _GUID.fullmatch(subscription):
+        return None, f"subscription {shown(subscription)} is not a GUID"
+    if not is_resource_group(group):
+        return None, f"resource group {shown(group)} breaks Azure's naming rules ({_GROUP_RULE})"
+    consumer, wrong = _entry(form.format(group=group, name=rest[1], slot=rest[-1]))
+    return (None, wrong) if consumer is None else (replace(consumer, subscription=subscription.lower()), "")
+
+
+def _broken(checks: Iterable[tuple[object, str, str]]) -> str | None:
+    """The first name that breaks its rule, said so; ``None`` when each keeps it."""
+    wrong = next(((what, rule) for passed, what, rule in checks if not passed), None)
+    return None if wrong is None else f"{wrong[0]} breaks Azure's naming rules ({wrong[1]})"
+
+
+def _identity(principal: str) -> tuple[Consumer | None, str]:
+    if not PRINCIPAL.fullmatch(principal.lower()):
+        return None, "not an object ID (a GUID such as 00000000-0000-0000-0000-000000000000) after 'identity:'"
+    return Consumer("", principal.lower(), kind=ConsumerKind.IDENTITY), ""
+
+
+def _container_app(parts: list[str]) -> tuple[Consumer | None, str]:
+    if len(parts) not in (2, 3) or parts[2:] not in ([], [RESTART]):
+        return None, f"not a resource group and an app separated by '/', optionally followed by '/{RESTART}'"
+    group, app = parts[:2]
+    checks = (
+        (is_resource_group(group), f"resource group {shown(group)}", _GROUP_RULE),
+        (_CONTAINER_APP.fullmatch(app), f"container app {shown(app)}", _CONTAINER_APP_RULE),
+    )
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
+    return Consumer(group, app, RESTART if parts[2:] else None, kind=ConsumerKind.CONTAINER_APP), ""
+
+
+def _named_value(parts: list[str]) -> tuple[Consumer | None, str]:
+    if len(parts) != 3:
+        return None, "not a resource group, a service and a named value separated by '/'"
+    group, service, named = parts
+    checks = (
+        (is_resource_group(group), f"resource group {shown(group)}", _GROUP_RULE),
+        (_SERVICE.fullmatch(service), f"service {shown(service)}", _SERVICE_RULE),
+        (_NAMED_VALUE.fullmatch(named), f"named value {shown(named)}", _NAMED_VALUE_RULE),
+    )
+    if (wrong := _broken(checks)) is not None:
+        return None, wrong
+    return Consumer(group, service, named, kind=ConsumerKind.API_MANAGEMENT), ""
+
+
+# The entries with a prefix of their own, each by its parser of what follows it.
+_PARSERS: dict[str, Callable[[str], tuple[Consumer | None, str]]] = {
+    API_MANAGEMENT_PREFIX: lambda rest: _named_value(rest.split("/")),
+    CONTAINER_APP_PREFIX: lambda rest: _container_app(rest.split("/")),
+    IDENTITY_PREFIX: _identity,
+}
 
 
 def declarable(consumer: Consumer) -> bool:
@@ -257,6 +396,89 @@ def judge(consumer: Consumer, references: Iterable[Reference], vault: str, secre
 
 
 @dataclass(frozen=True)
+class NamedValue:
+    """An API Management named value as its GET shows it (``properties.keyVault``)."""
+
+    name: str
+    secret_identifier: str | None  # the Key Vault secret it references, if any
+    status_code: str | None  # keyVault.lastStatus.code ("Success" after a fetch that worked)
+    status_at: datetime | None  # keyVault.lastStatus.timeStampUtc
+
+
+def referenced_secret(identifier: str) -> tuple[str, str, str | None] | None:
+    """The vault, the secret and the version (``None``: versionless) a Key Vault secret identifier names."""
+    parts = identifier.lower().removeprefix("https://").rstrip("/").split("/")
+    if len(parts) not in (3, 4) or parts[1] != "secrets" or not parts[0] or not parts[2]:
+        return None
+    return parts[0].split(".")[0], parts[2], parts[3] if len(parts) == 4 else None
+
+
+def judge_named_value(
+    consumer: Consumer, named: NamedValue, secret: tuple[str, str], version: str, written: datetime
+) -> ConsumerReport:
+    """Where a named value stands on ``version``, written at ``written``, of ``secret`` (its vault, its name)."""
+    vault, name = secret
+    referenced = referenced_secret(named.secret_identifier or "")
+    if referenced is None or referenced[:2] != (vault.lower(), name.lower()):
+        return ConsumerReport(
+            consumer, Standing.UNREFERENCED, f"named value {named.name} does not reference secret {name}"
+        )
+    if referenced[2]:
+        return ConsumerReport(
+            consumer,
+            Standing.FAILING,
+            f"named value {named.name} pins version {referenced[2]}: use a versionless secret identifier",
+        )
+    if named.status_code is None or named.status_at is None:
+        return ConsumerReport(
+            consumer, Standing.UNREPORTED, f"named value {named.name} reports no lastStatus: no fetch is known"
+        )
+    at = named.status_at.isoformat(timespec="seconds")
+    if named.status_code.lower() != "success":
+        return ConsumerReport(
+            consumer, Standing.FAILING, f"named value {named.name}: API Management reports {named.status_code} at {at}"
+        )
+    if named.status_at <= written:
+        return ConsumerReport(
+            consumer,
+            Standing.BEHIND,
+            f"named value {named.name} last fetched the secret at {at}, before version {version}",
+        )
+    return ConsumerReport(
+        consumer, Standing.MOVED, f"named value {named.name} fetched the secret at {at}, after version {version}"
+    )
+
+
+@dataclass(frozen=True)
+class ContainerSecret:
+    """A Container App's secret as its GET shows it (``configuration.secrets``: never a value)."""
+
+    name: str
+    key_vault_url: str | None
+    identity: str | None  # "System", or a user-assigned identity's resource ID
+
+
+def judge_container_app(
+    consumer: Consumer, secrets: Iterable[ContainerSecret], vault: str, name: str
+) -> tuple[ConsumerReport, str | None]:
+    """Where a Container App stands from its secrets, and the identity that reads this one (``None``: none)."""
+    referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
+    mine = [(s, r) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
+    if not mine:
+        detail = f"no secret of {consumer} has a keyVaultUrl referencing secret {name}"
+        return ConsumerReport(consumer, Standing.UNREFERENCED, detail), None
+    pinned = next((s for s, r in mine if r[2]), None)
+    if pinned is not None:
+        detail = f"secret {pinned.name} pins a version in its keyVaultUrl: use a versionless URL"
+        return ConsumerReport(consumer, Standing.FAILING, detail), None
+    detail = (
+        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes but says not which it runs; "
+        "only Key Vault's audit trail can confirm it"
+    )
+    return ConsumerReport(consumer, Standing.UNREPORTED, detail), mine[0][0].identity
+
+
+@dataclass(frozen=True)
 class Confirmation:
     """Where the declared consumers stand on the secret's current version, before the next rotation.
 
@@ -278,6 +500,14 @@ class Confirmation:
         if holder is None:
             return None
         return f"consumer {holder.consumer} holds it ({holder.state.value}: {holder.detail})"
+
+
+def unplaced(consumers: Iterable[Consumer], subscription: str) -> Consumer | None:
+    """A consumer named without its subscription where ``subscription`` (ProviderAddress's) is none: an Entra ID
+    application's secret takes ARM IDs and identities (which are in no subscription) only."""
+    if subscription:
+        return None
+    return next((c for c in consumers if c.subscription is None and c.kind is not ConsumerKind.IDENTITY), None)
 
 
 def unconfirmable(consumers: Iterable[Consumer]) -> Consumer | None:

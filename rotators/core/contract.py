@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rotators.core.clouds import Cloud
-from rotators.core.consumers import CONSUMERS, Declared, parse_consumers
+from rotators.core.consumers import CONSUMERS, Declared, parse_consumers, unplaced
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import ascii_int, parse_application_path, parse_resource_id, shown
 from rotators.core.records import SecretVersionInfo
@@ -190,6 +190,12 @@ def read_contract(tags: Mapping[str, str] | None, cloud: Cloud, kinds: Kinds) ->
             f"Tag '{VALUE_FORMAT}' is ConnectionString, but a {kind.display_name} has no connection string; use Key."
         )
     consumers = parse_consumers(tags.get(tag_name(tags, CONSUMERS)))
+    if (unplaced_consumer := unplaced(consumers.consumers, resource.subscription)) is not None:
+        raise NotRotatable(
+            f"Tag '{CONSUMERS}' names {unplaced_consumer} by its resource group, but {resource.id} is in no "
+            "subscription: name each consumer by its ARM resource ID (/subscriptions/<id>/resourceGroups/<group>/"
+            "providers/Microsoft.Web/sites/<app>)."
+        )
     return Contract(kind, resource, credential, _validity(_tag(tags, VALIDITY_PERIOD_DAYS)), value_format, consumers)
 
 

@@ -23,11 +23,16 @@ EVENTS_TOPIC_ENDPOINT = "ROTATION_EVENTS_TOPIC_ENDPOINT"
 SENTINEL = "ROTATION_APPCONFIG_SENTINEL"
 TENANT_ID = "AZURE_TENANT_ID"
 GRAPH_HOST = "ROTATION_GRAPH_HOST"
+AUDIT_WORKSPACE = "ROTATION_AUDIT_WORKSPACE_ID"
 # "the cloud's own" (graph.microsoft.us for a .vault.usgovcloudapi.net vault), or DoD's (Graph "National cloud
 # deployments": US Government L5 is dod-graph.microsoft.us).
 GRAPH_HOSTS = ("cloud", "dod-graph.microsoft.us")
 _TENANT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 VERIFY_MODES = ("required", "best-effort", "off")
+EARLY_REVOCATION = "ROTATION_EARLY_PASSWORD_REVOCATION"
+# "off": the password the previous version holds stays until the next rotation; "confirmed": it is removed once
+# every declared consumer confirms the current version, past the confirmed floor (rotators.workflows.revocation).
+EARLY_REVOCATION_MODES = ("off", "confirmed")
 # Event Grid custom topic hosts, in any cloud: https://<topic>.<region>-1.<the cloud's Event Grid suffix>/api/events.
 _TOPIC_HOST = re.compile(
     r"[a-z0-9][a-z0-9-]{1,48}\.[a-z0-9-]{2,40}\.(?:" + "|".join(re.escape(c.eventgrid_suffix) for c in CLOUDS) + ")"
@@ -64,6 +69,11 @@ class Settings:
     tenant_id: str | None = None
     # US Government L5 (DoD) Graph: its vaults share the L4 suffix, so only this setting tells them apart.
     dod_graph: bool = False
+    # Remove an application password the previous version holds once every declared consumer confirms the current one.
+    early_password_revocation: bool = False
+    # The Log Analytics workspace (its workspace ID, a GUID) that receives the vaults' AuditEvent logs; None: the
+    # audit trail is not read, and identities confirm nothing (rotators.core.audit).
+    audit_workspace: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -84,6 +94,8 @@ class Settings:
             appconfig_sentinel=_sentinel(environ.get(SENTINEL, "")),
             tenant_id=_tenant(environ.get(TENANT_ID, "")),
             dod_graph=_choice(environ, GRAPH_HOST, GRAPH_HOSTS, GRAPH_HOSTS[0]) == "dod-graph.microsoft.us",
+            early_password_revocation=_choice(environ, EARLY_REVOCATION, EARLY_REVOCATION_MODES, "off") == "confirmed",
+            audit_workspace=_guid(environ.get(AUDIT_WORKSPACE, ""), AUDIT_WORKSPACE, "the workspace ID"),
         )
 
     @property
@@ -140,11 +152,15 @@ def _sentinel(raw: str) -> str:
 
 
 def _tenant(raw: str) -> str | None:
+    return _guid(raw, TENANT_ID, "the tenant ID")
+
+
+def _guid(raw: str, name: str, what: str) -> str | None:
     raw = raw.strip()
     if not raw:
         return None
     if not _TENANT.fullmatch(raw):
-        raise ConfigurationError(f"{TENANT_ID} is {shown(raw)}; expected the tenant ID, a GUID.")
+        raise ConfigurationError(f"{name} is {shown(raw)}; expected {what}, a GUID.")
     return raw.lower()
 
 

@@ -33,7 +33,7 @@ MAX_TASK_CHARS = 8 * 1024
 
 class Work(enum.StrEnum):
     ROTATE = "rotate"  # due (near expiry or expired), or a rotation interrupted before its write
-    FOLLOW_UP = "follow-up"  # cooling down with consumers: retry those whose refresh is due
+    FOLLOW_UP = "follow-up"  # cooling down with consumers: retry those whose refresh is due; revoke early
 
 
 @dataclass(frozen=True)

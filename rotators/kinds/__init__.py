@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rotators.core.contract import Contract, ValueFormat
@@ -47,14 +48,17 @@ _KINDS = {
     "Microsoft.Cache/redisEnterprise/databases": "rotators.kinds.managedredis:KIND",
     "Microsoft.CognitiveServices/accounts": "rotators.kinds.cognitiveservices:KIND",
     "Microsoft.Search/searchServices": "rotators.kinds.search:KIND",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints": "rotators.kinds.mlendpoints:KIND",
     "Microsoft.Maps/accounts": "rotators.kinds.maps:KIND",
     "Microsoft.Communication/communicationServices": "rotators.kinds.communication:KIND",
     "Microsoft.Batch/batchAccounts": "rotators.kinds.batch:KIND",
+    "Microsoft.ContainerRegistry/registries": "rotators.kinds.containerregistry:KIND",
     "Microsoft.EventGrid/domains": "rotators.kinds.eventgrid:DOMAIN",
     "Microsoft.EventGrid/topics": "rotators.kinds.eventgrid:TOPIC",
     "Microsoft.EventGrid/namespaces": "rotators.kinds.eventgrid:NAMESPACE",
     "Microsoft.SignalRService/signalR": "rotators.kinds.signalr:SIGNALR",
     "Microsoft.SignalRService/webPubSub": "rotators.kinds.signalr:WEB_PUBSUB",
+    "Microsoft.ApiManagement/service/subscriptions": "rotators.kinds.apimanagement:KIND",
     "Microsoft.AppConfiguration/configurationStores": "rotators.kinds.appconfiguration:KIND",
 }
 _MODULES = {resource_type.lower(): where for resource_type, where in _KINDS.items()}
@@ -102,6 +106,13 @@ def password_kind(contract: Contract) -> ApplicationPasswords | None:
         return None
     passwords: ApplicationPasswords = _load(_ADDING[GRAPH_APPLICATIONS])
     return passwords
+
+
+def canonical(contract: Contract) -> Contract:
+    """The contract with its resource as locks and claims name it: an Entra ID application by its object ID (one
+    Graph read for a client ID, once per process); any other resource as its tag names it."""
+    adding = password_kind(contract)
+    return contract if adding is None else replace(contract, resource=adding.canonical(contract.resource))
 
 
 def key_kind(contract: Contract) -> KeyKind:

@@ -40,7 +40,7 @@ from rotators.adapters.upstream import calling
 from rotators.core import deadline
 from rotators.core.clouds import Cloud, VaultAddress
 from rotators.core.errors import AccessDenied, AzureAnswer, NotRotatable, ResourceNotFound, UpstreamError
-from rotators.core.parsing import GRAPH_APPLICATIONS
+from rotators.core.parsing import GRAPH_APPLICATIONS, ApplicationPath
 from rotators.core.resources import Credential, Resource
 from rotators.core.settings import get_settings
 
@@ -131,7 +131,8 @@ class Naming:
 
     @property
     def prefix(self) -> str:
-        return f"{PRODUCT} {self.vault}/{self.secret} "
+        """Lower-cased: Key Vault names ignore case, so ``Orders`` and ``orders`` name one secret and one prefix."""
+        return f"{PRODUCT} {self.vault}/{self.secret} ".lower()
 
     def of(self, started: datetime) -> str:
         return self.prefix + started.strftime(_STAMP)
@@ -143,14 +144,20 @@ class Naming:
         return f"{self.secret}{STAGING_SUFFIX}"
 
     def ours(self, password: Password) -> bool:
-        name = password.display_name or ""
+        """Whether the product added ``password`` for this secret (matched ignoring case, as names written under
+        another spelling of the secret's name were)."""
+        name = (password.display_name or "").lower()
         if not name.startswith(self.prefix):
             return False
         try:
-            datetime.strptime(name.removeprefix(self.prefix), _STAMP)
+            datetime.strptime(name.removeprefix(self.prefix).upper(), _STAMP)
         except ValueError:
             return False
         return True
+
+    def named(self, password: Password, started: datetime) -> bool:
+        """Whether ``password`` is the one a rotation started at ``started`` added (its name, ignoring case)."""
+        return (password.display_name or "").lower() == self.of(started).lower()
 
 
 def holds(password: Password, value: str) -> bool:
@@ -211,6 +218,14 @@ class ApplicationPasswords:
                 for p in body.get("passwordCredentials") or ()
             ),
         )
+
+    def canonical(self, resource: Resource) -> Resource:
+        """The application by the object ID Graph gives it, whatever form ProviderAddress uses: ``/applications/<id>``,
+        a bare ID and ``/applications(appId='…')`` of one application share one lock, one claim and one record."""
+        parsed = resource.parsed
+        if not isinstance(parsed, ApplicationPath) or not parsed.by_client_id:
+            return resource
+        return Resource(ApplicationPath(_object_id(resource)), resource.cloud)
 
     def add_password(self, resource: Resource, display_name: str, end: datetime, *, lifetime_days: int) -> NewPassword:
         """Ask Graph once for a new password ending at ``end``; a refusal names its fix and added nothing."""
@@ -309,6 +324,18 @@ def _challenged_tenant(vault_url: str) -> str:
     return found.group(1).lower()
 
 
+@functools.cache
+def _object_id(resource: Resource) -> str:
+    """The object ID of the application a client ID names (one read per process: the two are bound for the
+    application's life, and a client ID is never reused)."""
+    with _graph_call(f"Read the object ID of {KIND.display_name} {resource.name}", resource):
+        answer = _send(resource, "GET", f"{resource.id}?$select=id")
+    object_id = str(answer.json().get("id") or "").lower()
+    if not _GUID.fullmatch(object_id):
+        raise UpstreamError(f"Graph gave application {resource.id} no object ID.")
+    return object_id
+
+
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -332,9 +359,10 @@ def _refusals(application: str, lifetime_days: int | None) -> dict[str, str]:
     return {
         "Authorization_RequestDenied": (
             f"the function's identity is not an owner of application {application}, or lacks the Microsoft Graph "
-            "application permission Application.ReadWrite.OwnedBy. Grant both (README, 'Entra ID applications', "
-            "gives the az rest commands). A grant made in the last hours may not have reached the managed identity "
-            "yet: its tokens keep the roles they were issued with, cached for up to 24 hours"
+            "application permission Application.ReadWrite.OwnedBy. Grant both: python -m rotators grant-graph "
+            "--identity <its principal ID> --application <object ID>, run with your own credential (or the az rest "
+            "commands in README, 'Entra ID applications'). A grant made in the last hours may not have reached the "
+            "managed identity yet: its tokens keep the roles they were issued with, cached for up to 24 hours"
         ),
         "CredentialInvalidLifetimeAsPerAppPolicy": (
             f"an app management policy of the tenant or the application caps password lifetime below the "

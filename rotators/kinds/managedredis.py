@@ -64,7 +64,7 @@ class ManagedRedisKind:
     def list_keys(self, resource: Resource) -> Mapping[str, str]:
         with arm_call(self, resource, "List keys of"):
             keys = armrest.send(resource, "POST", _path(resource, "listKeys"))
-        return _values(keys)
+        return armrest.listed_keys(keys, _FIELDS, "The Azure Managed Redis database's key list")
 
     def regenerate(self, resource: Resource, key: str) -> Mapping[str, str] | None:
         """Started once (``ONCE``): a 200's keys or a 202 alike, the rotation then watches the keys."""
@@ -104,15 +104,6 @@ def _retiring(cluster: Any) -> str | None:
     if name.lower().startswith("enterprise"):
         return f"Azure Cache for Redis Enterprise ({name}) retires on 2027-03-31: move to Azure Managed Redis"
     return None
-
-
-def _values(keys: Any) -> dict[str, str]:
-    listed = keys if isinstance(keys, dict) else {}
-    values = {name: listed.get(field) for name, field in _FIELDS.items()}
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        raise UpstreamError(f"The Azure Managed Redis database's key list lacks {', '.join(missing)}.")
-    return {name: str(value) for name, value in values.items()}
 
 
 KIND = ManagedRedisKind(

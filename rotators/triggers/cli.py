@@ -110,6 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     consumers.set_defaults(run=_consumers)
 
+    grant = commands.add_parser(
+        "grant-graph",
+        help="with your own credential, give the function's identity Application.ReadWrite.OwnedBy and ownership "
+        "of each application it rotates (each read first: a second run writes nothing)",
+    )
+    grant.add_argument("--identity", required=True, help="principal (object) ID of the function app's managed identity")
+    grant.add_argument(
+        "--application", action="append", default=[], help="object ID of an application to rotate (repeatable)"
+    )
+    grant.add_argument("--graph-host", default="graph.microsoft.com", help="the cloud's Microsoft Graph host")
+    grant.set_defaults(run=_grant_graph)
+
     return parser
 
 
@@ -220,7 +232,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _consumers(args: argparse.Namespace) -> int:
     from rotators.core.parsing import check_secret_name
-    from rotators.workflows.discovery import Scope, apply, discover, enrolled
+    from rotators.workflows.discovery import Scope, apply, discover, enrolled, unsearched
 
     address = _allowed_vault(args.vault)
     scope = Scope.parse(args.scope) if args.scope else None
@@ -243,9 +255,19 @@ def _consumers(args: argparse.Namespace) -> int:
     _table(rows)
     if not found:
         print("(no app in the scope references these secrets)")
+    for line in unsearched(secrets, scope):
+        print(escape(line))
     if args.apply:
         for line in apply(address, secrets, found):
             print(escape(line))
+    return OK
+
+
+def _grant_graph(args: argparse.Namespace) -> int:
+    from rotators.workflows.graphgrants import grant
+
+    for line in grant(args.identity, args.application, args.graph_host):
+        print(escape(line))
     return OK
 
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import Contract, enrolled_contracts, key_pair_conflict, read_contract, shared_key_pairs
-from rotators.core.errors import KeyPairClaimed, NotRotatable, RotationError, SecretNotFound
+from rotators.core.errors import KeyPairClaimed, NotRotatable, ResourceNotFound, RotationError, SecretNotFound
 from rotators.core.records import PairRecord, SecretRef
 from rotators.core.settings import get_settings
-from rotators.kinds import KINDS
+from rotators.kinds import KINDS, canonical, password_kind
 
 PairIndex = Mapping[tuple[str, frozenset[str]], Sequence[str]]
 
@@ -76,19 +76,31 @@ def _still_on_pair(other: SecretRef, contract: Contract) -> bool:
     except RotationError:
         return True  # a vault this app may not read, or Azure unavailable: keep the claim
     try:
-        return read_contract(current.tags, address.cloud, KINDS).key_pair == contract.key_pair
+        tagged = read_contract(current.tags, address.cloud, KINDS)
     except NotRotatable:
         return False  # no longer enrolled
+    try:
+        return canonical(tagged).key_pair == contract.key_pair
+    except RotationError:
+        return True  # its application cannot be read: keep the claim
 
 
 def _check_sole_owner(me: SecretRef, contract: Contract, pairs: PairIndex | None) -> None:
     """The first claim of a pair: no other secret of the vault may be enrolled on it."""
-    if pairs is None:
+    if pairs is None or password_kind(contract) is not None:  # an index keys applications as their tags name them
         address = VaultAddress.from_url(me.vault_url)
         listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
-        contracts = enrolled_contracts(listed, address.cloud, KINDS)
+        contracts = {name: _canonical(c) for name, c in enrolled_contracts(listed, address.cloud, KINDS).items()}
         others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])
     else:
         others = [name for name in pairs.get(contract.key_pair, ()) if name.lower() != me.name]
     if others:
         raise KeyPairClaimed(key_pair_conflict(me.name, contract, others))
+
+
+def _canonical(contract: Contract) -> Contract:
+    """Another secret's contract as locks name it; one whose application no longer exists stays as tagged."""
+    try:
+        return canonical(contract)
+    except ResourceNotFound:
+        return contract

@@ -1,13 +1,21 @@
 """The apps that read a secret: tell them of a new version, and ask where they stand.
 
 - After a write (:func:`refresh_consumers`): each App Service consumer is asked to refresh its
-  Key Vault references, then read; each App Configuration store gets its sentinel set.
-- Before a rotation inside the cool-down (:func:`confirm`): each App Service consumer is read;
-  only when all run the current version may the rotation start early.
+  Key Vault references, then read; each App Configuration store gets its sentinel set; each API
+  Management named value is asked to refresh from Key Vault (started once), then read; a Container
+  App's active revisions are restarted only when its entry ends in ``/restart``.
+- Before a rotation inside the cool-down (:func:`confirm`): each consumer is read; only when all
+  confirm the current version may the rotation start early.
 - From the sweep (:func:`follow_up`): a consumer whose refresh failed is tried again, after a
   backoff and a bounded number of times; one never asked for this version (a version the product
   did not write) is refreshed once.
 - For ``status`` (:func:`where_they_stand`): reads only.
+
+A consumer declared by identity (``identity:<principal id>``) is told nothing: it reads Key Vault
+itself. With an audit workspace set (``ROTATION_AUDIT_WORKSPACE_ID``), a confirmation and ``status``
+ask Key Vault's audit trail, in one query for every identity, which version each read: the declared
+identities, and the managed identity of each app whose references do not say which version it runs.
+A query that fails or is refused confirms nothing (the full cool-down), and never fails a rotation.
 
 A consumer is refreshed at most once per version once that is accepted (``rotators.core.refreshes``:
 nobody says whether the refresh restarts an app). What was asked is remembered beside the rotation
@@ -30,17 +38,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rotators.adapters import appconfig, appservice, memory, outcomes, registry
+from rotators.adapters import apim, appconfig, appservice, auditlog, containerapps, memory, outcomes, registry
 from rotators.core import deadline
+from rotators.core.audit import Question, judge_reads
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
+    RESTART,
     Confirmation,
     Consumer,
     ConsumerKind,
     ConsumerReport,
     Standing,
     judge,
+    judge_container_app,
+    judge_named_value,
     unconfirmable,
+    unplaced,
 )
 from rotators.core.contract import Contract
 from rotators.core.errors import NotRotatable, RotationError
@@ -63,6 +76,7 @@ _NOTHING_TO_ASK = (Standing.MOVED, Standing.UNREFERENCED, Standing.SIGNALLED)
 class _Visit:
     report: ConsumerReport
     refreshed: bool | None = None  # None: not asked; True: the refresh (or sentinel) was accepted; False: it failed
+    principal: str | None = None  # the identity whose reads the audit trail is asked for
 
     @property
     def settled(self) -> bool:
@@ -86,7 +100,19 @@ class Written:
         return cls(contract, vault, version.name, version.version, version.created_on)
 
     def declared(self) -> tuple[Consumer, ...]:
-        return registry.declared(self.contract.consumers, self.vault, self.name)
+        """The consumers the tag (or the registry) names; refused when one has no subscription to be found in."""
+        consumers = registry.declared(self.contract.consumers, self.vault, self.name)
+        if (unplaced_consumer := unplaced(consumers, self.contract.resource.subscription)) is not None:
+            raise NotRotatable(
+                f"The registry names consumer {unplaced_consumer} of secret '{self.name}' by its resource group, but "
+                f"{self.contract.resource.id} is in no subscription; write it again with python -m rotators consumers "
+                "--apply --scope /subscriptions/<id>."
+            )
+        return consumers
+
+    def subscription_of(self, consumer: Consumer) -> str:
+        """Where an app is: the subscription its ARM ID names, else that of ProviderAddress."""
+        return consumer.subscription or self.contract.resource.subscription
 
 
 def refresh_consumers(written: Written, *, reserve: float) -> list[ConsumerReport]:
@@ -129,8 +155,12 @@ def follow_up(target: Written, *, now: datetime) -> list[ConsumerReport]:
 
 def where_they_stand(target: Written) -> list[ConsumerReport]:
     """Reads only; an unreadable registry is the caller's to report."""
-    looked = _each(target.declared(), lambda c: _bounded(c, 0.0, lambda c: _look(target, c), "not read", nudging=False))
-    return [visit.report for visit in looked]
+
+    def look(consumer: Consumer) -> _Visit:
+        return _look(target, consumer, audit=True)
+
+    looked = _each(target.declared(), lambda c: _bounded(c, 0.0, look, "not read", nudging=False))
+    return _audited(target, looked, reserve=0.0)
 
 
 def confirm(current: Written, *, reserve: float) -> Confirmation:
@@ -148,12 +178,12 @@ def confirm(current: Written, *, reserve: float) -> Confirmation:
         )
 
     def read(consumer: Consumer) -> _Visit:
-        return _Visit(_standing(current, consumer))
+        return _look(current, consumer, audit=True)
 
     def bounded(consumer: Consumer) -> _Visit:
         return _bounded(consumer, reserve, read, "not confirmed", nudging=False)
 
-    return Confirmation(version, tuple(visit.report for visit in _each(consumers, bounded)))
+    return Confirmation(version, tuple(_audited(current, _each(consumers, bounded), reserve=reserve)))
 
 
 # after a write -----------------------------------------------------------------------------
@@ -248,34 +278,119 @@ def _remember(target: Written, change: Callable[[Refreshes], Refreshes]) -> None
 
 
 def _nudge(target: Written, consumer: Consumer) -> _Visit:
-    """Refresh an app and read where it stands, or set a store's sentinel."""
+    """Refresh an app or a named value and read where it stands, or set a store's sentinel; an identity is told
+    nothing."""
     contract = target.contract
+    if consumer.kind is ConsumerKind.IDENTITY:
+        return _Visit(_reads_itself(consumer), refreshed=True)
+    if consumer.kind is ConsumerKind.CONTAINER_APP:
+        if consumer.slot == RESTART:  # a restart is disruptive: only when the declaration asks for it
+            containerapps.restart(consumer, target.subscription_of(consumer), contract.resource.cloud)
+        return _Visit(_container_standing(target, consumer)[0], refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
             consumer, contract.resource.cloud, sentinel, f"{target.vault.name}/{target.name}/{target.version}"
         )
         return _Visit(_signalled(target, consumer, sentinel), refreshed=True)
-    appservice.refresh(consumer, contract.resource.subscription, contract.resource.cloud)
+    named = consumer.kind is ConsumerKind.API_MANAGEMENT
+    (apim if named else appservice).refresh(consumer, target.subscription_of(consumer), contract.resource.cloud)
     try:
-        report = _standing(target, consumer)
+        report = _named_value_standing(target, consumer) if named else _standing(target, consumer)
     except RotationError as exc:
         report = ConsumerReport(consumer, Standing.UNREACHABLE, f"refreshed, but not read: {exc.message}")
     return _Visit(report, refreshed=True)
 
 
-def _look(target: Written, consumer: Consumer) -> _Visit:
-    """Where a consumer stands, by reads only."""
-    contract = target.contract
-    if consumer.kind is not ConsumerKind.APP_CONFIGURATION:
-        return _Visit(_standing(target, consumer))
+def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit:
+    """Where a consumer stands, by reads only; with ``audit``, the identity whose reads may tell more."""
+    auditing = audit and get_settings().audit_workspace is not None
+    if consumer.kind is ConsumerKind.IDENTITY:
+        return _Visit(_reads_itself(consumer), principal=consumer.app if auditing else None)
+    if consumer.kind is ConsumerKind.API_MANAGEMENT:
+        return _Visit(_named_value_standing(target, consumer))
+    if consumer.kind is ConsumerKind.CONTAINER_APP:
+        report, principal = _container_standing(target, consumer)
+        return _Visit(report, principal=principal if auditing and report.state is Standing.UNREPORTED else None)
+    if consumer.kind is ConsumerKind.APP_SERVICE:
+        return _app_visit(target, consumer, auditing=auditing)
+    return _store_visit(target, consumer)
+
+
+def _app_visit(target: Written, consumer: Consumer, *, auditing: bool) -> _Visit:
+    """An app's references; when they say no version and the audit trail is read, its managed identity too."""
+    report = _standing(target, consumer)
+    if not (auditing and report.state is Standing.UNREPORTED):
+        return _Visit(report)
+    resource = target.contract.resource
+    try:
+        principal = appservice.principal(consumer, target.subscription_of(consumer), resource.cloud)
+    except RotationError as exc:
+        logger.warning("The managed identity of consumer %s was not read: %s", consumer, exc.message)
+        principal = None
+    return _Visit(report, principal=principal)
+
+
+def _store_visit(target: Written, consumer: Consumer) -> _Visit:
+    """Whether a store's sentinel was set since the ``target`` version was written."""
     sentinel = get_settings().appconfig_sentinel
-    set_at = appconfig.sentinel_set_at(consumer, contract.resource.cloud, sentinel)
+    set_at = appconfig.sentinel_set_at(consumer, target.contract.resource.cloud, sentinel)
     if set_at is not None and set_at >= target.created_on:
         return _Visit(_signalled(target, consumer, sentinel))
     return _Visit(
         ConsumerReport(consumer, Standing.BEHIND, f"sentinel {sentinel} not set since version {target.version}")
     )
+
+
+def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport:
+    """Where a named value stands on the ``target`` version, from its ``lastStatus``."""
+    resource = target.contract.resource
+    named = apim.named_value(consumer, target.subscription_of(consumer), resource.cloud)
+    return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
+
+
+def _container_standing(target: Written, consumer: Consumer) -> tuple[ConsumerReport, str | None]:
+    """Where a container app stands by its secrets, and the object ID of the identity that reads this one."""
+    resource = target.contract.resource
+    app = containerapps.read(consumer, target.subscription_of(consumer), resource.cloud)
+    report, identity = judge_container_app(consumer, app.secrets, target.vault.name, target.name)
+    return report, app.principal(identity)
+
+
+def _reads_itself(consumer: Consumer) -> ConsumerReport:
+    return ConsumerReport(
+        consumer,
+        Standing.UNREPORTED,
+        "reads Key Vault itself: only Key Vault's audit trail can say which version it read, and none was asked "
+        "(set ROTATION_AUDIT_WORKSPACE_ID), so the full cool-down holds",
+    )
+
+
+def _audited(target: Written, visits: list[_Visit], *, reserve: float) -> list[ConsumerReport]:
+    """Each visit's report, those with an identity to ask judged by one query of the audit trail.
+
+    Whatever the query meets (a refusal, a timeout, a partial answer) is each asked consumer's report: it
+    confirms nothing, and never raises.
+    """
+    workspace = get_settings().audit_workspace
+    asked = {visit.report.consumer: visit.principal for visit in visits if visit.principal is not None}
+    if workspace is None or not asked:
+        return [visit.report for visit in visits]
+    try:
+        with _leaving(reserve):
+            since = auditlog.lookback(target.created_on, get_settings().min_interval)
+            question = Question(tuple(asked.values()), target.vault.url, target.name, target.version, since, _utcnow())
+            found = auditlog.read_by(workspace, target.vault.cloud, question)
+    except Exception as exc:  # the audit trail is evidence only: without it, nothing is confirmed
+        why = f"the audit trail was not read: {_why(exc)}"
+        unread = {consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why) for consumer in asked}
+        return [unread.get(visit.report.consumer, visit.report) for visit in visits]
+    return [
+        judge_reads(visit.report.consumer, asked[visit.report.consumer], found, target.version)
+        if visit.report.consumer in asked
+        else visit.report
+        for visit in visits
+    ]
 
 
 def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerReport:
@@ -285,7 +400,7 @@ def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerRe
 def _standing(target: Written, consumer: Consumer) -> ConsumerReport:
     """Where an app stands on the ``target`` version, from its Key Vault references."""
     resource = target.contract.resource
-    listed = appservice.references(consumer, resource.subscription, resource.cloud)
+    listed = appservice.references(consumer, target.subscription_of(consumer), resource.cloud)
     return judge(consumer, listed, target.vault.name, target.name, target.version)
 
 

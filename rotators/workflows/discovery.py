@@ -1,10 +1,11 @@
 """Discovery: which apps of a scope read a vault's secrets through Key Vault references.
 
 Each App Service and Function app (and slot) of the scope is asked for its Key Vault
-references (app settings and connection strings); a reference to one of the vault's enrolled
-secrets makes the app that secret's consumer. ``apply`` records them: in the ``Consumers`` tag of
-the current version (a tag update, never a new version) when they fit, else in the registry with
-the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
+references (app settings and connection strings), each API Management service for its named
+values and each Container App for its secrets' ``keyVaultUrl``; a reference to one of the vault's
+enrolled secrets makes the app (or named value) that secret's consumer. ``apply`` records them: in
+the ``Consumers`` tag of the current version (a tag update, never a new version) when they fit,
+else in the registry with the tag set to ``@registry``. Consumers already declared (App Configuration stores included)
 are kept. Reads only, until ``apply``.
 """
 
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from rotators.adapters import appservice, registry, vault
+from rotators.adapters import apim, appservice, containerapps, registry, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
+    ARM_ID_KINDS,
     CONSUMERS,
     MAX_CONSUMERS,
     MAX_REGISTERED,
@@ -24,6 +26,7 @@ from rotators.core.consumers import (
     Consumer,
     Reference,
     declarable,
+    referenced_secret,
     tag_value,
 )
 from rotators.core.contract import MAX_TAGS, ROTATED_BY, Contract, is_enrolled, read_contract, tag_name
@@ -97,7 +100,36 @@ def discover(address: VaultAddress, secrets: list[Enrolled], scope: Scope | None
                 name = names.get(reference.secret_name.lower())
                 if name is not None and reference.vault_name.lower() == address.name.lower():
                     found.append(Found(name, where.subscription, consumer, reference))
+        for consumer, named in apim.named_values(where.subscription, address.cloud, where.resource_group):
+            if (ours := _ours(named.secret_identifier, names, address)) is not None:
+                reference = Reference(named.name, named.status_code or "", address.name, ours[0], ours[1], None)
+                found.append(Found(ours[0], where.subscription, consumer, reference))
+        for consumer, app in containerapps.apps(where.subscription, address.cloud, where.resource_group):
+            for held in app.secrets:
+                if (ours := _ours(held.key_vault_url, names, address)) is not None:
+                    reference = Reference(held.name, "", address.name, ours[0], ours[1], None)
+                    found.append(Found(ours[0], where.subscription, consumer, reference))
     return found
+
+
+def unsearched(secrets: list[Enrolled], scope: Scope | None) -> list[str]:
+    """Why a secret had no app searched: an Entra ID application's is searched only in a ``--scope``."""
+    if scope is not None:
+        return []
+    return [
+        f"{secret.name}: not searched: an Entra ID application is in no subscription; give --scope "
+        "/subscriptions/<id> (its consumers are recorded by their ARM resource IDs)"
+        for secret in secrets
+        if not secret.contract.resource.subscription
+    ]
+
+
+def _ours(identifier: str | None, names: dict[str, str], address: VaultAddress) -> tuple[str, str | None] | None:
+    """The enrolled secret (and the version, if pinned) a Key Vault secret identifier names in this vault."""
+    secret = referenced_secret(identifier or "")
+    if secret is None or secret[0] != address.name.lower() or secret[1] not in names:
+        return None
+    return names[secret[1]], secret[2]
 
 
 def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]) -> list[str]:
@@ -108,16 +140,23 @@ def apply(address: VaultAddress, secrets: list[Enrolled], found: Iterable[Found]
         if not mine:
             continue
         subscription = secret.contract.resource.subscription.lower()
-        if not subscription:
-            lines.append(f"{secret.name}: not recorded: an Entra ID application's secret takes no Consumers yet")
-            continue
-        elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
-        if elsewhere:
-            lines.append(
-                f"{secret.name}: not recorded {', '.join(elsewhere)}: consumers are resolved in the subscription of "
-                f"ProviderAddress ({subscription})"
-            )
-        discovered = [f.consumer for f in mine if f.subscription == subscription]
+        if not subscription:  # an Entra ID application is in no subscription: its consumers go by their ARM IDs
+            by_id = [f for f in mine if f.consumer.kind in ARM_ID_KINDS]
+            if others := sorted({str(f.consumer) for f in mine if f.consumer.kind not in ARM_ID_KINDS}):
+                lines.append(
+                    f"{secret.name}: not recorded {', '.join(others)}: an Entra ID application's consumers are "
+                    "recorded by ARM resource ID, which the Consumers tag takes for App Service and App "
+                    "Configuration only"
+                )
+            discovered = [replace(f.consumer, subscription=f.subscription) for f in by_id]
+        else:
+            elsewhere = sorted({str(f.consumer) for f in mine if f.subscription != subscription})
+            if elsewhere:
+                lines.append(
+                    f"{secret.name}: not recorded {', '.join(elsewhere)}: consumers are resolved in the subscription "
+                    f"of ProviderAddress ({subscription})"
+                )
+            discovered = [f.consumer for f in mine if f.subscription == subscription]
         refused = sorted({str(consumer) for consumer in discovered if not declarable(consumer)})
         if refused:
             lines.append(

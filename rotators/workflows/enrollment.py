@@ -22,7 +22,7 @@ from rotators.core.records import NewVersion, SecretRef, SecretVersionInfo
 from rotators.core.resources import Resource
 from rotators.core.settings import get_settings
 from rotators.core.verdict import refusal, verdict
-from rotators.kinds import KINDS, entra, inspect, secret_value
+from rotators.kinds import KINDS, canonical, entra, inspect, secret_value
 from rotators.workflows import claims
 
 
@@ -93,7 +93,7 @@ def _adopt_password(
     }
     held = entra.adopted(application, value, enrolment.credential and enrolment.credential.lower(), resource)
     tags[CREDENTIAL_ID] = held.key_id
-    contract = read_contract(tags, address.cloud, KINDS)
+    contract = canonical(read_contract(tags, address.cloud, KINDS))
     expires = min(datetime.now(timezone.utc) + contract.validity, held.ends)
     me = SecretRef.of(address.url, secret_name)
     with lock.hold(contract.pair_name, holder=str(me)) as lease:

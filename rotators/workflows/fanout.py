@@ -1,13 +1,16 @@
 """The sweep fanned out on Azure Functions' own scale-out: the timer plans, the queues carry the work.
 
-    SweepVaults  (timer)             one VaultTask per allowed vault on ``rotation-vaults``
+    SweepVaults  (timer)             lists the key pairs' rotation records once and keeps each vault's
+                                     share for its messages; one VaultTask per allowed vault on
+                                     ``rotation-vaults``
     SweepVault   (rotation-vaults)   lists the vault a page at a time for half its budget, reports
                                      the misconfigured, puts one SecretTask per secret with work on
                                      ``rotation-secrets``, and the rest of a vault too large for one
                                      message back on ``rotation-vaults`` with Key Vault's nextLink
     SweepSecret  (rotation-secrets)  reads the secret again and, only if it is still due (or the
                                      rotation interrupted on the listed version still waits),
-                                     rotates it through ``rotate``, under its key pair's lock
+                                     rotates it through ``rotate`` (that read standing in for the
+                                     rotation's first), under its key pair's lock
 
 The Functions host spreads each queue over instances and runs several messages per instance
 (host.json ``extensions.queues``), so an estate's vaults and due secrets rotate side by side
@@ -26,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from rotators.adapters import lock, queues, vault
 from rotators.core.assessment import State, assess, assess_vault
+from rotators.core.clouds import VaultAddress
 from rotators.core.errors import ConfigurationError, RotationError, SecretNotFound
 from rotators.core.logs import get_logger
 from rotators.core.records import SecretVersionInfo
@@ -37,9 +41,11 @@ from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
 
-# How long a vault's listing stands in for the first claim's own listing of it. A secret tagged by hand
-# onto a key pair nobody claimed yet is missed for this long (``enroll`` claims the pair at once, so
-# a secret enrolled by the product is not); the sequential sweep trusted its listing for its whole run.
+# How long a listing stands in for one's own: a vault's for the first claim's listing of it, the plan's of
+# the rotation records for a vault message's. A secret tagged by hand onto a key pair nobody claimed yet is
+# missed for this long (``enroll`` claims the pair at once, so a secret enrolled by the product is not), and
+# so is a rotation interrupted after the plan listed the records (the next sweep finds it); the sequential
+# sweep trusted its listings for its whole run.
 LISTING_TRUSTED_FOR = timedelta(minutes=15)
 
 
@@ -49,6 +55,7 @@ def plan() -> int:
     if not settings.allowed_vaults:
         raise ConfigurationError("ROTATION_ALLOWED_VAULTS is not set: the sweep has no vault to serve.")
     vaults = sorted(settings.allowed_vaults, key=lambda address: address.url)
+    _keep_rotation_bases(vaults)
     queues.send(queues.VAULTS, [VaultTask(address).to_text() for address in vaults])
     logger.info("Sweep planned: %d vault(s) queued on %s.", len(vaults), queues.VAULTS)
     _report_poison()
@@ -67,7 +74,7 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
     budget_seconds = settings.sweep_budget_seconds if budget_seconds is None else budget_seconds
     listed, rest = _list(task, time.monotonic() + budget_seconds / 2)
     whole = task.page is None and rest is None
-    interrupted = {(u.secret, u.base_created) for u in lock.rotation_bases() if u.vault_url == task.vault.url}
+    interrupted = {(base.secret, base.base_created) for base in _rotation_bases(task.vault, now)}
     tally: Counter[str] = Counter()
     work: list[SecretTask] = []
     listed_at = int(now.timestamp())
@@ -82,7 +89,7 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
         if state.due or resume:
             pair = contract.key_pair if whole else None
             work.append(SecretTask(task.vault, secret.name, Work.ROTATE, created, listed_at, resume, pair))
-        elif state is State.COOLING_DOWN and contract.consumers:
+        elif sweep.following_up(assessment):
             work.append(SecretTask(task.vault, secret.name, Work.FOLLOW_UP, created, listed_at))
     queues.send(queues.SECRETS, [item.to_text() for item in work])
     if rest is not None:
@@ -107,13 +114,14 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
     settings.check_vault(task.vault)
     now = now or datetime.now(timezone.utc)
     try:
-        current, _ = vault.read_current(task.vault, task.secret)
+        read = vault.read_current(task.vault, task.secret)
     except SecretNotFound:
         logger.info("Secret %s in %s is gone since the sweep listed it; nothing to do.", task.secret, task.vault)
         return "gone"
+    current = read[0]
     assessment = assess(current, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval)
     if task.work is Work.FOLLOW_UP:
-        if assessment.state is not State.COOLING_DOWN or assessment.contract is None:
+        if not sweep.following_up(assessment):
             return "no follow-up"
         sweep.follow_up(task.vault, assessment, now, time.monotonic() + settings.event_budget_seconds, Counter())
         return "followed up"
@@ -130,10 +138,11 @@ def sweep_secret(task: SecretTask, *, now: datetime | None = None) -> str:
     trusted = task.sole_on is not None and now - datetime.fromtimestamp(task.listed_at, timezone.utc) <= (
         LISTING_TRUSTED_FOR
     )
-    try:
-        outcome = rotate(request, pairs=ListedPair(task.sole_on, task.secret) if trusted and task.sole_on else None)
+    listed = ListedPair(task.sole_on, task.secret) if trusted and task.sole_on else None
+    try:  # this read stands in for the rotation's first (its read under the lock is taken as ever)
+        outcome = rotate(request, pairs=listed, current=read)
     except PairNotListed:
-        outcome = rotate(request)  # the tags name another key pair now: the claim lists the vault itself
+        outcome = rotate(request, current=read)  # the tags name another key pair now: the claim lists the vault
     return outcome.status.value
 
 
@@ -162,6 +171,38 @@ class ListedPair(Mapping[KeyPair, Sequence[str]]):
 
     def __len__(self) -> int:
         return 1
+
+
+def _keep_rotation_bases(vaults: Sequence[VaultAddress]) -> None:
+    """List the key pairs' rotation records once for the whole sweep and keep each vault's share for its
+    messages. Should the lock store fail, the vaults are swept all the same: their messages list the records
+    themselves (see :func:`_rotation_bases`)."""
+    try:
+        listed_at = datetime.now(timezone.utc)
+        bases = lock.rotation_bases()
+        for address in vaults:
+            lock.save_vault_bases(address.url, bases, at=listed_at)
+    except RotationError as exc:
+        logger.warning("Sweep could not keep the rotation records for its vaults' messages: %s", exc.message)
+
+
+def _rotation_bases(address: VaultAddress, now: datetime) -> list[lock.RotationBase]:
+    """The vault's rotation records as this sweep's plan kept them; listed here when it kept none (a message
+    planned by an earlier release, or a plan the lock store failed) or they were listed longer ago than a
+    listing is trusted. None when the lock store fails, as in the sweep in one process: a due secret's
+    rotation meets that failure as its own, and the next sweep looks for interrupted rotations again."""
+    try:
+        kept = lock.vault_bases(address.url)
+        if kept is not None and now - kept[0] <= LISTING_TRUSTED_FOR:
+            return kept[1]
+        return [base for base in lock.rotation_bases() if base.vault_url == address.url]
+    except RotationError as exc:
+        logger.warning(
+            "Sweep of vault %s could not read the rotation records; it queues the due secrets only: %s",
+            address,
+            exc.message,
+        )
+        return []
 
 
 def _list(task: VaultTask, stop_at: float) -> tuple[list[SecretVersionInfo], str | None]:

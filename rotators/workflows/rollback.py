@@ -24,7 +24,7 @@ from rotators.core.logs import get_logger
 from rotators.core.records import NewVersion, SecretRef
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
-from rotators.kinds import KINDS, entra, inspect, password_kind
+from rotators.kinds import KINDS, canonical, entra, inspect, password_kind
 
 logger = get_logger(__name__)
 
@@ -57,11 +57,11 @@ class RollbackOutcome:
 def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) -> RollbackOutcome:
     get_settings().check_vault(address)
     current, _ = vault.read_current(address, secret_name)
-    contract = read_contract(current.tags, address.cloud, KINDS)
+    contract = canonical(read_contract(current.tags, address.cloud, KINDS))
     previous = previous_version(vault.list_versions(address, secret_name), current.version)
     if previous is None:
         raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
-    earlier = read_contract(previous.tags, address.cloud, KINDS)
+    earlier = canonical(read_contract(previous.tags, address.cloud, KINDS))
     if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
         raise RollbackRefused(
             f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "

@@ -65,7 +65,7 @@ from rotators.core.plan import Action, Plan, Planning
 from rotators.core.records import NewVersion, RotationRecord, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
-from rotators.kinds import KINDS, entra, inspect, key_kind, password_kind, secret_value
+from rotators.kinds import KINDS, canonical, entra, inspect, key_kind, password_kind, secret_value
 from rotators.workflows import claims, consumers, failures, verification
 
 logger = get_logger(__name__)
@@ -154,17 +154,24 @@ class RotationOutcome:
 
 
 def rotate(
-    request: RotationRequest, *, now: datetime | None = None, pairs: claims.PairIndex | None = None
+    request: RotationRequest,
+    *,
+    now: datetime | None = None,
+    pairs: claims.PairIndex | None = None,
+    current: tuple[SecretVersionInfo, str] | None = None,
 ) -> RotationOutcome:
     """Rotate one secret, or say why not; and tell the outcome topic what came of it.
 
     ``pairs`` indexes the vault's enrolled secrets by key pair when the caller has just
     listed the vault (the sweep), so claiming a pair for the first time lists it no more.
+    ``current`` is the current version and its value as the caller has just read them (the
+    queued sweep's due check): it stands in for the first read, which only finds the key pair
+    to lock; everything is read again under the lock as ever.
     """
     attempt = _Attempt(request)
     try:
         with deadline.keeping(FAILURE_NOTE_RESERVE_SECONDS):
-            outcome = attempt.rotate(now, pairs)
+            outcome = attempt.rotate(now, pairs, current)
     except RotationError as exc:
         if request.dry_run or isinstance(exc, _NOT_FAILURES):
             raise
@@ -193,16 +200,19 @@ class _Attempt:
     request: RotationRequest
     version: str | None = None
 
-    def rotate(self, now: datetime | None, pairs: claims.PairIndex | None) -> RotationOutcome:
+    def rotate(
+        self, now: datetime | None, pairs: claims.PairIndex | None, current: tuple[SecretVersionInfo, str] | None
+    ) -> RotationOutcome:
         request = self.request
         get_settings().check_vault(request.vault)
         now = now or _utcnow()
-        read = self.read(now, None)
+        read = self.read(now, None, current)
         if read.plan.action is not Action.ROTATE:
             return read.without_rotating()
         if request.dry_run:
             return read.dry_run(pairs)
-        with lock.hold(read.contract.pair_name, holder=str(request.secret)) as lease:
+        tagged = read_contract(read.current.tags, request.vault.cloud, KINDS).pair_name  # a lock name before canonical
+        with lock.hold(read.contract.pair_name, holder=str(request.secret), formerly=tagged) as lease:
             claims.claim(request.secret, read.contract, lease, pairs)
             # Under the lock everything is read again, the consumers too: the tags may have changed (a
             # Consumers tag update writes no new version), and a confirmation counts only for what it asked.
@@ -213,8 +223,10 @@ class _Attempt:
                 return again.without_rotating()
             return _Rotation.under(again, lease).carry_out()
 
-    def read(self, now: datetime, record: RotationRecord | None) -> _Read:
-        read = _Read.take(self.request, now, record)
+    def read(
+        self, now: datetime, record: RotationRecord | None, current: tuple[SecretVersionInfo, str] | None = None
+    ) -> _Read:
+        read = _Read.take(self.request, now, record, current)
         self.version = read.current.version
         return read
 
@@ -259,11 +271,17 @@ class _Read:
     plan: Plan
 
     @classmethod
-    def take(cls, request: RotationRequest, now: datetime, record: RotationRecord | None) -> _Read:
-        """Read the current version and plan (resuming ``record``); inside the cool-down, ask the consumers
-        when they may end it."""
-        current, value = vault.read_current(request.vault, request.secret_name)
-        contract = read_contract(current.tags, request.vault.cloud, KINDS)
+    def take(
+        cls,
+        request: RotationRequest,
+        now: datetime,
+        record: RotationRecord | None,
+        known: tuple[SecretVersionInfo, str] | None = None,
+    ) -> _Read:
+        """Read the current version (unless ``known``: just read by the caller) and plan (resuming ``record``);
+        inside the cool-down, ask the consumers when they may end it."""
+        current, value = known or vault.read_current(request.vault, request.secret_name)
+        contract = canonical(read_contract(current.tags, request.vault.cloud, KINDS))
         settings = get_settings()
         planning = Planning(
             current,
@@ -333,12 +351,6 @@ class _Read:
                 f"most 127 characters. Use a name of at most {entra.MAX_SECRET_NAME} characters."
             )
         self._check_staging_name(entra.Naming(request.vault.name, request.secret_name).staging)
-        if contract.consumers:
-            raise NotRotatable(
-                f"Secret '{request.secret_name}' declares Consumers, which an Entra ID application's rotation does "
-                "not refresh yet (they are resolved in the ProviderAddress's subscription, and an application has "
-                "none). Remove the Consumers tag; apps pick the new version up as Key Vault references do."
-            )
         held = application.password(keyid)
         if held is None:
             if request.force:
@@ -516,6 +528,7 @@ class _Rotation(_Read):
             new_credential=new.key_id,
             new_version=written.version,
             expires_on=written.expires_on,
+            consumers=self._refresh_consumers(written),
         )
 
     def _new_password(
@@ -540,7 +553,7 @@ class _Rotation(_Read):
                 )
             # A rotation started in the same second as an earlier one shares its display name: the passwords
             # the current and previous versions name are never orphans, whatever their name.
-            orphans = [p for p in application.passwords if p.display_name == naming.of(rotation.started_at)]
+            orphans = [p for p in application.passwords if naming.named(p, rotation.started_at)]
             self._remove_passwords(kind, orphans, self._held_by_versions())
         if (left := deadline.remaining()) is not None and left < WRITE_RESERVE_SECONDS:
             raise _Pending("the trigger's time is nearly up; the next trigger adds the password")

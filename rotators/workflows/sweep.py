@@ -8,7 +8,9 @@ near-expiry window or expired, and logs misconfigured ones. It goes through the 
 ``rotate`` as every other trigger, so the cool-down and the lock hold here too. Inside the
 cool-down it follows up on consumers: one whose refresh (or sentinel) failed after the write is
 tried again once its backoff is over, a bounded number of times; one never asked for the
-current version is asked once (``rotators.workflows.consumers``).
+current version is asked once (``rotators.workflows.consumers``). With early revocation on, an Entra ID
+application's older passwords are removed once every consumer confirms the current version
+(``rotators.workflows.revocation``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import datetime, timezone
 from rotators.adapters import lock, outcomes, vault
 from rotators.core.assessment import Assessment, State, assess_vault, pair_index
 from rotators.core.clouds import VaultAddress
-from rotators.core.consumers import Standing
+from rotators.core.consumers import ConsumerReport, Standing
 from rotators.core.contract import Contract
 from rotators.core.deadline import budget
 from rotators.core.errors import ConfigurationError, RotationError
@@ -31,7 +33,7 @@ from rotators.core.logs import get_logger
 from rotators.core.records import SecretRef
 from rotators.core.settings import get_settings
 from rotators.kinds import KINDS
-from rotators.workflows import claims, consumers
+from rotators.workflows import claims, consumers, revocation
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
@@ -120,8 +122,7 @@ class _Pass:
             key = (address.url, secret.name.lower(), int(secret.created_on.timestamp()))
             if not (assessment.state.due or key in self.interrupted):
                 tally[assessment.state.value] += 1
-                consumers_declared = assessment.contract is not None and assessment.contract.consumers
-                if assessment.state is State.COOLING_DOWN and consumers_declared and not dry_run:
+                if following_up(assessment) and not dry_run:
                     follow_up(address, assessment, now, self.deadline, tally)
                 continue
             if time.monotonic() >= self.deadline:
@@ -159,17 +160,32 @@ def report_misconfigured(
         _contest(address, secret.name, assessment.contract, tally)
 
 
+def following_up(assessment: Assessment) -> bool:
+    """Whether a secret that is not due has work: consumers to follow up on inside the cool-down, or an application's
+    older passwords to revoke early (:mod:`rotators.workflows.revocation`)."""
+    contract = assessment.contract
+    if contract is None or assessment.state not in (State.COOLING_DOWN, State.OK):
+        return False
+    return (bool(contract.consumers) and assessment.state is State.COOLING_DOWN) or revocation.wanted(contract)
+
+
 def follow_up(
     address: VaultAddress, assessment: Assessment, now: datetime, deadline: float, tally: Counter[str]
 ) -> None:
-    """Retry the consumers of a secret rotated less than the cool-down ago whose refresh is due (see consumers)."""
+    """Retry the consumers of a secret rotated less than the cool-down ago whose refresh is due (see consumers),
+    then revoke an application's older passwords once every consumer confirms the current version (an option)."""
     if time.monotonic() >= deadline or assessment.contract is None:
         return
     name = assessment.secret.name
+    reports: list[ConsumerReport] = []
     try:
         with budget(get_settings().event_budget_seconds):
             current, _ = vault.read_current(address, name)  # a listing carries no version ids
-            reports = consumers.follow_up(consumers.Written.of(assessment.contract, address, current), now=now)
+            if assessment.state is State.COOLING_DOWN and assessment.contract.consumers:
+                reports = consumers.follow_up(consumers.Written.of(assessment.contract, address, current), now=now)
+            tally["passwords revoked early"] += len(
+                revocation.revoke_early(address, current, assessment.contract, now=now)
+            )
     except RotationError as exc:
         logger.warning("Sweep could not follow up on the consumers of %s in %s: %s", name, address, exc.message)
         return

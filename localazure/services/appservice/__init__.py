@@ -24,12 +24,18 @@ blog.remcoeissing.nl, "updating-key-vault-references-app-service"): False answer
 reference, True (the default) names the version resolved. Per app: ``vault_access`` (False: the
 app's identity cannot read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a
 refresh that takes effect that many seconds later, as a slow app does).
+
+Each app runs as its own system-assigned managed identity (the ``Site`` definition's ``identity``,
+``ManagedServiceIdentity``: ``type``, ``principalId``, ``tenantId``; ``WebApps_Get``, ``WebApps_GetSlot``),
+and every reference it resolves is a ``SecretGet`` by that identity in the vault's audit trail
+(``cloud.loganalytics``), as Key Vault logs each read ("Azure Key Vault logging").
 """
 
 from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
@@ -65,6 +71,7 @@ class App(ArmResource):
     pending_until: float | None = None  # a slow refresh lands then
     vault_access: bool = True
     refresh_delay: float = 0.0
+    principal_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     provider: ClassVar[str] = "Microsoft.Web/sites"
 
@@ -136,7 +143,11 @@ class AppServiceBackend:
                 if match and app.vault_access and match["vault"].lower() in self.cloud.keyvault.vaults:
                     versions = self.cloud.keyvault.secret_versions(match["vault"], match["secret"])
                     if versions:
-                        app.active[f"{source}/{setting}"] = match["version"] or versions[-1].version
+                        read = match["version"] or versions[-1].version
+                        app.active[f"{source}/{setting}"] = read
+                        self.cloud.loganalytics.secret_get(
+                            app.principal_id, match["vault"], match["secret"], read, versionless=not match["version"]
+                        )
         app.resolved_at = self.now()
 
 
@@ -217,7 +228,20 @@ def _site(app: App) -> dict[str, object]:
     name, kind = (
         (f"{app.name}/{app.slot}", "Microsoft.Web/sites/slots") if app.slot else (app.name, "Microsoft.Web/sites")
     )
-    return {"id": app.id, "name": name, "type": kind, "location": app.location, "kind": "app", "properties": {}}
+    identity = {"type": "SystemAssigned", "principalId": app.principal_id, "tenantId": str(uuid.UUID(int=0))}
+    return {
+        "id": app.id,
+        "name": name,
+        "type": kind,
+        "location": app.location,
+        "kind": "app",
+        "identity": identity,
+        "properties": {},
+    }
+
+
+def get_site(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
+    return Response(200, _site(_app(backend, match)))
 
 
 def list_sites(backend: AppServiceBackend, request: Request, match: re.Match[str]) -> Response:
@@ -254,6 +278,7 @@ SERVICE = Service(
         Url("appservice.list_sites", "GET", r"/subscriptions/(?P<sub>[^/]+)" + _SITES, list_sites),
         Url("appservice.list_sites", "GET", RG + _SITES, list_sites),
         Url("appservice.list_slots", "GET", RG + _SITES + r"/(?P<name>[^/]+)/slots", list_slots),
+        Url("appservice.get_site", "GET", _SITE, get_site),
     ),
     frozenset({"2023-12-01"}),
 )

@@ -67,11 +67,21 @@ GRAPH_LOGIN_HOSTS = {
 LOGIN_HOSTS = frozenset(GRAPH_LOGIN_HOSTS.values())
 
 OWNED_BY = "Application.ReadWrite.OwnedBy"
+# What granting an app role to a service principal needs: "AppRoleAssignment.ReadWrite.All and Application.Read.All"
+# (learn graph/api/serviceprincipal-post-approleassignments).
+ASSIGN = "AppRoleAssignment.ReadWrite.All"
+# Microsoft Graph's appId in every tenant, and the IDs of the app roles its service principal defines
+# (learn graph/permissions-reference: Application.ReadWrite.OwnedBy, Application.ReadWrite.All).
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+APP_ROLE_IDS = {
+    OWNED_BY: "18a4783c-866b-4cc7-a460-3d5e5662c884",
+    "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+}
 # Application permissions over every application (permissions reference; application-get and
 # application-addpassword list them as the higher privileges).
 WRITE_ANY = frozenset({"Application.ReadWrite.All", "Directory.ReadWrite.All"})
 READ_ANY = WRITE_ANY | {"Application.Read.All", "Directory.Read.All"}
-ROLES = READ_ANY | {OWNED_BY}
+ROLES = READ_ANY | {OWNED_BY, ASSIGN}
 
 PERSONAL_ACCOUNT_AUDIENCES = frozenset({"AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"})
 SIGN_IN_AUDIENCES = PERSONAL_ACCOUNT_AUDIENCES | {"AzureADMyOrg", "AzureADMultipleOrgs"}
@@ -187,6 +197,9 @@ class GraphBackend(KeyPropagation):
         self.tenant_id = TENANT  # the tenant the Key Vault challenge names
         self.applications: dict[str, Application] = {}
         self.grants: dict[str, set[str]] = {cloud.identity.principal_id: {OWNED_BY}}
+        # The tenant's service principals: Microsoft Graph's, and the identities that may be granted its app roles.
+        self.graph_service_principal = str(uuid.uuid4())
+        self.service_principals: set[str] = {cloud.identity.principal_id}
         self.tenant_policy: AppManagementPolicy | None = None
         self.policies: dict[str, AppManagementPolicy] = {}
         self.read_lag_seconds = 0.0
@@ -252,6 +265,13 @@ class GraphBackend(KeyPropagation):
     def remove_owner(self, application: Application, principal: str | None = None) -> None:
         with self.cloud.lock:
             application.owners.discard(principal or self.cloud.identity.principal_id)
+
+    def create_service_principal(self) -> str:
+        """Another identity's service principal (a function app's managed identity); returns its object ID."""
+        principal = str(uuid.uuid4())
+        with self.cloud.lock:
+            self.service_principals.add(principal)
+        return principal
 
     def grant(self, role: str, principal: str | None = None) -> None:
         """An app role of Microsoft Graph (``Application.ReadWrite.OwnedBy``, ...) for a principal (default:

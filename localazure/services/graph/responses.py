@@ -83,7 +83,7 @@ def not_found(identifier: str) -> GraphError:
     )
 
 
-def _headers() -> dict[str, str]:
+def headers() -> dict[str, str]:
     request_id = str(uuid.uuid4())
     # One resource unit for a GET by ID or a POST (concepts/throttling-limits.md; the recording's header).
     return {
@@ -151,7 +151,7 @@ def get_application(graph: GraphBackend, request: Request, match: re.Match[str])
         chosen = [names[name.lower()] for name in selected]
         body = {name: body[name] for name in chosen}
         context = f"https://{request.host}/v1.0/$metadata#applications({','.join(chosen)})/$entity"
-    return Response(200, {"@odata.context": context, **body}, _headers())
+    return Response(200, {"@odata.context": context, **body}, headers())
 
 
 def _moment(value: object) -> datetime | None:
@@ -219,7 +219,7 @@ def add_password(graph: GraphBackend, request: Request, match: re.Match[str]) ->
         "@odata.context": f"https://{request.host}/v1.0/$metadata#microsoft.graph.passwordCredential",
         **credential.body(with_secret=True),
     }
-    return Response(200, answer, {**_headers(), "Location": f"https://{request.host}"})
+    return Response(200, answer, {**headers(), "Location": f"https://{request.host}"})
 
 
 def remove_password(graph: GraphBackend, request: Request, match: re.Match[str]) -> Response:
@@ -236,8 +236,8 @@ def remove_password(graph: GraphBackend, request: Request, match: re.Match[str])
         raise not_found(str(key_id))
     if credential is not None:
         credential.removed = graph.now()
-    headers = {name: value for name, value in _headers().items() if name not in ("Content-Type", "OData-Version")}
-    return Response(204, None, headers)
+    bodiless = {name: value for name, value in headers().items() if name not in ("Content-Type", "OData-Version")}
+    return Response(204, None, bodiless)
 
 
 def unknown_segment(request: Request) -> GraphError:

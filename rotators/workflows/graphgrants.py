@@ -1,0 +1,143 @@
+"""``python -m rotators grant-graph``: what the function's identity needs before it rotates an Entra ID application's
+passwords, granted once with the deployer's own credential (``DefaultAzureCredential``: ``az login``, ...).
+
+Two grants (README, "Entra ID applications"), each read first and written only when missing, so a second run
+writes nothing:
+
+* the Microsoft Graph application permission ``Application.ReadWrite.OwnedBy``: an app role assignment to the
+  identity's service principal (``GET /servicePrincipals(appId='00000003-0000-0000-c000-000000000000')`` finds
+  Microsoft Graph's service principal and the role's ID by its value; ``GET`` and ``POST
+  /servicePrincipals/{id}/appRoleAssignments`` with ``principalId``, ``resourceId``, ``appRoleId``: learn
+  ``graph/api/serviceprincipal-get``, ``serviceprincipal-list-approleassignments``,
+  ``serviceprincipal-post-approleassignments``). The deployer needs ``AppRoleAssignment.ReadWrite.All`` and
+  ``Application.Read.All``: as a person, the Privileged Role Administrator (or Global Administrator) role;
+* ownership of each application (``GET /applications/{id}/owners``, ``POST /applications/{id}/owners/$ref`` with
+  ``{"@odata.id": "https://<graph>/v1.0/directoryObjects/{id}"}``: learn ``graph/api/application-list-owners``,
+  ``application-post-owners``). ``Application.ReadWrite.OwnedBy`` "will not be sufficient to add another owner"
+  (that page): the deployer must own the application, or be an Application Administrator.
+
+A refusal names the role the deployer lacks; nothing after it is attempted. No secret is read or written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rotators.adapters import clients
+from rotators.adapters.upstream import calling
+from rotators.core.errors import AccessDenied, BadRequest
+from rotators.core.parsing import shown
+
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's appId in every tenant
+OWNED_BY = "Application.ReadWrite.OwnedBy"
+# Each cloud's Graph (microsoft-graph-docs-contrib concepts/deployments.md).
+GRAPH_HOSTS = ("graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ASSIGNER = (
+    "AppRoleAssignment.ReadWrite.All and Application.Read.All (as a person: the Privileged Role Administrator or "
+    "Global Administrator role)"
+)
+_OWNER_ADDER = (
+    "ownership of the application, or the Application Administrator or Cloud Application Administrator role "
+    "(Application.ReadWrite.All for an application)"
+)
+
+
+def grant(identity: str, applications: list[str], graph_host: str) -> list[str]:
+    """Give ``identity`` (the principal ID of the function's managed identity) ``Application.ReadWrite.OwnedBy``
+    and ownership of each of ``applications`` (object IDs); returns one line per grant, saying what was done."""
+    identity, applications = _guid(identity, "--identity"), [_guid(a, "--application") for a in applications]
+    if graph_host not in GRAPH_HOSTS:
+        raise BadRequest(f"--graph-host is {shown(graph_host)}; expected one of {', '.join(GRAPH_HOSTS)}.")
+    graph = _Graph(graph_host)
+    lines = [graph.assign_owned_by(identity)]
+    lines.extend(graph.add_owner(application, identity) for application in applications)
+    return lines
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What a call does (for its messages), what the deployer needs for it, and what a 404 says is missing."""
+
+    operation: str
+    needed: str
+    missing: str = "application"
+
+
+class _Graph:
+    """The deployer's Graph calls, on one cloud's host."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+    def assign_owned_by(self, identity: str) -> str:
+        graph = self._send(
+            "GET",
+            f"/servicePrincipals(appId='{MICROSOFT_GRAPH_APP_ID}')?$select=id,appRoles",
+            _Call("Read Microsoft Graph's service principal", _ASSIGNER),
+        ).json()
+        role = next((r for r in graph.get("appRoles") or () if r.get("value") == OWNED_BY), None)
+        if role is None:
+            raise BadRequest(f"Microsoft Graph's service principal on {self.host} lists no app role {OWNED_BY}.")
+        assignments = f"/servicePrincipals/{identity}/appRoleAssignments"
+        reading = _Call(f"Read the app role assignments of {identity}", _ASSIGNER, "service principal")
+        for held in self._pages(f"{assignments}?$select=appRoleId,resourceId", reading):
+            if str(held.get("appRoleId")).lower() == str(role["id"]).lower() and held.get("resourceId") == graph["id"]:
+                return f"{identity}: already holds {OWNED_BY}"
+        body = {"principalId": identity, "resourceId": graph["id"], "appRoleId": role["id"]}
+        self._send("POST", assignments, _Call(f"Grant {OWNED_BY} to {identity}", _ASSIGNER, "service principal"), body)
+        return f"{identity}: granted {OWNED_BY} (it may take hours to reach the identity's tokens)"
+
+    def add_owner(self, application: str, identity: str) -> str:
+        owners = f"/applications/{application}/owners"
+        reading = _Call(f"Read the owners of application {application}", _OWNER_ADDER)
+        if any(str(o.get("id")).lower() == identity for o in self._pages(f"{owners}?$select=id", reading)):
+            return f"{application}: {identity} is already an owner"
+        body = {"@odata.id": f"https://{self.host}/v1.0/directoryObjects/{identity}"}
+        adding = _Call(f"Add {identity} to the owners of {application}", _OWNER_ADDER, "application or principal")
+        self._send("POST", f"{owners}/$ref", adding, body)
+        return f"{application}: added {identity} as an owner"
+
+    def _pages(self, path: str, call: _Call) -> Iterator[dict[str, Any]]:
+        """Every item of a collection, following ``@odata.nextLink`` on this host only."""
+        prefix = f"https://{self.host}/v1.0"
+        link: str | None = path
+        while link is not None:
+            page = self._send("GET", link, call).json()
+            yield from page.get("value") or ()
+            following = page.get("@odata.nextLink")
+            link = (
+                following.removeprefix(prefix) if isinstance(following, str) and following.startswith(prefix) else None
+            )
+
+    def _send(self, method: str, path: str, call: _Call, body: object = None) -> Any:
+        """One call; a 403 names what the deployer needs, a 404 the ID that names nothing (nothing written)."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        client = clients.graph_client(self.host)
+        with calling(call.operation):
+            answer = client.send_request(HttpRequest(method, f"https://{self.host}/v1.0{path}", json=body))
+            answer.read()
+            if answer.status_code == 403:
+                raise AccessDenied(
+                    f"{call.operation}: Graph refused (403): the deployer's credential (DefaultAzureCredential: az "
+                    f"login, ...) needs {call.needed}. Nothing more was granted."
+                )
+            if answer.status_code == 404:
+                raise BadRequest(
+                    f"{call.operation}: Graph knows no {call.missing} by that ID on {self.host}: give the object ID "
+                    "of the application, and for the identity the principal ID of the function app's managed identity."
+                )
+            if answer.status_code >= 400:
+                raise HttpResponseError(response=answer)
+        return answer
+
+
+def _guid(text: str, option: str) -> str:
+    if not _GUID.fullmatch(text.strip()):
+        raise BadRequest(f"{option} is {shown(text)}; expected an object ID (a GUID).")
+    return text.strip().lower()
