@@ -1,9 +1,9 @@
 """ARM calls for kinds whose management SDK is not a dependency (Azure Managed Redis, Relay and Notification
 Hubs rules (:class:`~rotators.kinds.sasrules.RestSasRuleKind`), Container Registry, Machine Learning online
-endpoints, API Management subscriptions): their paths at the kind's api-version, sent through azure-mgmt-core's pipeline (:func:`~rotators.adapters.clients.arm_send`:
-the policies, bounds, retries and deadline of every management client, each answer mapped to errors as the
-generated operations map them). A kind whose two keys need nothing but these calls states only its names
-(:class:`RestKeyApi`).
+endpoints, API Management subscriptions): their paths at the kind's api-version, sent through azure-mgmt-core's
+pipeline (:func:`~rotators.adapters.clients.arm_send`: the policies, bounds, retries and deadline of every
+management client, each answer mapped to errors as the generated operations map them). A kind whose two keys
+need nothing but these calls states only its names (:class:`RestKeyApi`).
 """
 
 from __future__ import annotations
