@@ -657,6 +657,10 @@ def early_revocation(monkeypatch, mode: str = "confirmed") -> None:
     get_settings.cache_clear()
 
 
+# How old the current version must be for its older passwords to go early (the revocation's floor).
+PAST_THE_REVOCATION_FLOOR = timedelta(minutes=20)
+
+
 def run_sweep(how: str) -> None:
     """The sweep as the timer runs it (fanned out on the queues), or in one process (python -m rotators sweep)."""
     from rotators.workflows.sweep import sweep
@@ -677,7 +681,7 @@ def test_the_previous_password_is_removed_early_once_every_consumer_confirms_and
     held = current(cloud).tags["CredentialId"]
 
     run_sweep(how)  # under the confirmed floor: nobody asked, nothing removed
-    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
     run_sweep(how)  # one consumer still runs the previous version
     assert set(live(cloud, application)) == {previous.key_id, held}
     assert helpers.calls(cloud, "graph.remove_password") == 0
@@ -713,6 +717,33 @@ def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_pass
     run_sweep("cli")
     assert previous.key_id in live(cloud, application)
     assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
+@pytest.mark.parametrize("case", ["drifted", "broken", "ended", "same-hint"])
+def test_nothing_is_revoked_early_unless_the_current_value_is_the_live_password_it_names(cloud, monkeypatch, case):
+    """An app may still run the previous password when the current version does not hold a live one: removing it
+    would cut off the last password that works (the rotation refuses these states too)."""
+    early_revocation(monkeypatch)
+    fast = consumer_app(cloud, "app-fast")
+    application, previous, first = enroll_with_consumers(cloud, fast, ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    version = current(cloud)
+    [held] = [p for p in cloud.graph.passwords(application) if p.key_id == version.tags["CredentialId"]]
+    if case == "drifted":  # the previous text restored by hand, the current tags copied (CredentialId names P2)
+        cloud.keyvault.seed_secret(VAULT, SECRET, previous.secret_text, tags=dict(version.tags))
+        run_sweep("cli")  # cooling down: the consumer is refreshed onto the hand-written version
+    elif case == "broken":  # the current password removed by hand: rollback to the previous version is the fix
+        held.removed = cloud.graph.now()
+    elif case == "ended":
+        held.end = cloud.graph.now() - timedelta(minutes=1)
+    else:  # an older password of ours whose hint is the current value's first characters: it may be the value
+        previous.secret_text = held.secret_text[:3] + previous.secret_text[3:]
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
+
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+    assert all(v.enabled for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first)
 
 
 # one lock, one claim and one record per application, whatever form ProviderAddress names it by ----------------
@@ -872,7 +903,7 @@ def test_an_early_removal_that_fails_after_the_version_was_disabled_is_finished_
     early_revocation(monkeypatch)
     application, previous, first = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
     assert rotate()[1]["status"] == "rotated"
-    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
     cloud.inject("graph.remove_password", status=503, count=20)
 
     run_sweep("cli")
