@@ -657,8 +657,8 @@ def early_revocation(monkeypatch, mode: str = "confirmed") -> None:
     get_settings.cache_clear()
 
 
-# How old the current version must be for its older passwords to go early (the revocation's floor).
-PAST_THE_REVOCATION_FLOOR = timedelta(minutes=20)
+# How old the current version must be for its older passwords to go early (ROTATION_EARLY_REVOCATION_MIN_HOURS).
+PAST_THE_REVOCATION_FLOOR = timedelta(hours=73)
 
 
 def run_sweep(how: str) -> None:
@@ -680,7 +680,7 @@ def test_the_previous_password_is_removed_early_once_every_consumer_confirms_and
     assert rotate()[1]["status"] == "rotated"
     held = current(cloud).tags["CredentialId"]
 
-    run_sweep(how)  # under the confirmed floor: nobody asked, nothing removed
+    run_sweep(how)  # under the revocation's floor: nobody asked, nothing removed
     helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
     run_sweep(how)  # one consumer still runs the previous version
     assert set(live(cloud, application)) == {previous.key_id, held}
@@ -717,6 +717,35 @@ def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_pass
     run_sweep("cli")
     assert previous.key_id in live(cloud, application)
     assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
+@pytest.mark.parametrize("floor", [None, "24"])
+def test_a_confirmed_password_waits_for_the_revocations_own_floor(cloud, monkeypatch, floor):
+    """A confirmation says what App Service's reference cache holds, not what a running process read: the
+    password stays at least 24 hours (App Service's refetch), however short the confirmed cool-down."""
+    monkeypatch.setenv("ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES", "0")
+    if floor is not None:
+        monkeypatch.setenv("ROTATION_EARLY_REVOCATION_MIN_HOURS", floor)
+    early_revocation(monkeypatch)
+    application, previous, _ = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    lasting = timedelta(hours=72 if floor is None else 24)
+
+    helpers.age_current_version(cloud, SECRET, lasting - timedelta(minutes=1))
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    helpers.age_current_version(cloud, SECRET, lasting + timedelta(minutes=1))
+    run_sweep("cli")
+    assert previous.key_id not in live(cloud, application)
+
+
+@pytest.mark.parametrize("raw", ["23", "-1", "1e3", "8761"])
+def test_an_early_revocation_floor_under_a_day_is_refused(raw):
+    from rotators.core.errors import ConfigurationError
+    from rotators.core.settings import Settings
+
+    with pytest.raises(ConfigurationError, match="ROTATION_EARLY_REVOCATION_MIN_HOURS"):
+        Settings.from_environ({"ROTATION_EARLY_REVOCATION_MIN_HOURS": raw})
 
 
 @pytest.mark.parametrize("case", ["drifted", "broken", "ended", "same-hint"])

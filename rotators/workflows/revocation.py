@@ -4,19 +4,20 @@ older passwords are removed as soon as every declared consumer confirms it runs 
 A rotation keeps the password the previous version holds until the next rotation, as the old key of a pair
 stays valid: an app may still run that version. Once every consumer the secret declares reports the current
 version active (the rule that may end the cool-down early: :meth:`rotators.core.consumers.Confirmation.holding`)
-and the current version is older than the confirmed floor (``ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES``), no
-declared app can hold an older one. Then, under the application's lock, the enabled versions holding the
-product's other passwords for this secret are disabled first (Key Vault refuses their values from then on, and a
-rollback never picks them), and those passwords are removed.
+and the current version is older than the revocation's own floor (``ROTATION_EARLY_REVOCATION_MIN_HOURS``, at
+least App Service's 24-hour refetch: a confirmation tells what App Service's reference cache holds, not what a
+running process read), no declared app is taken to hold an older one. Then, under the application's lock, the
+enabled versions holding the product's other passwords for this secret are disabled first (Key Vault refuses
+their values from then on, and a rollback never picks them), and those passwords are removed.
 
 Never removed: the password the current version holds, any password whose hint matches the current value, a
 password of a rotation under way (its record resumes the current version), and any password the product did not
 add. Nothing is removed unless, read under the lock, the current value is a live password its CredentialId names
 (else an app may still run an older one, the last that works: the states the rotation refuses as SecretBroken and
-CredentialDrift). Nothing happens without declared
-consumers, or while any of them is behind, failing, unreported, unreachable, or an App Configuration store
-(which cannot confirm). The sweep runs it (:func:`rotators.workflows.sweep.follow_up`); a second run finds
-nothing left to remove, so a duplicate trigger removes nothing more.
+CredentialDrift). Nothing happens without declared consumers, or while any of them is behind, failing,
+unreported, unreachable, or an App Configuration store (which cannot confirm). The sweep runs it
+(:func:`rotators.workflows.sweep.follow_up`); a second run finds nothing left to remove, so a duplicate trigger
+removes nothing more.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def revoke_early(address: VaultAddress, current: SecretVersionInfo, contract: Co
     """Remove the product's passwords for this secret that the current version does not hold, once every declared
     consumer confirms the current version; returns the keyIds removed (none, most of the time)."""
     kind = password_kind(contract)
-    if not wanted(contract) or kind is None or now - current.created_on < get_settings().confirmed_min_interval:
+    if not wanted(contract) or kind is None or now - current.created_on < get_settings().early_revocation_min_age:
         return []
     naming = entra.Naming(address.name, current.name)
     if not _older(kind.read(contract.resource), naming, contract):
