@@ -819,34 +819,6 @@ def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, az
     assert helpers.calls(cloud, "graph.add_password") == 1
 
 
-def test_a_rotation_recorded_under_the_client_id_lock_name_resumes_under_the_object_ids(cloud, azurite, monkeypatch):
-    """A rotation under way when the lock took the object ID's name (its record named by the client ID) is
-    resumed, not started again: the same password, added once."""
-    from azure.storage.blob import BlobClient
-
-    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
-    cloud.graph.propagation_seconds = 600
-    application, _, version = enroll(cloud, address=FORMS["client-id-path"])
-    status, body = rotate()
-    assert body["status"] == "pending", body
-    waiting = body["newCredential"]
-
-    def blob(name: str):
-        return BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
-
-    canonical = blob(f"pairs/applications/{application.object_id}/passwords")
-    record, metadata = canonical.download_blob().readall(), canonical.get_blob_properties().metadata
-    blob(f"pairs/applications(appid='{application.app_id}')/passwords").upload_blob(record, metadata=metadata)
-    canonical.delete_blob()  # as the record stood before the lock was named after the object ID
-
-    cloud.advance(601)
-    status, body = rotate()
-    assert (status, body["status"]) == (200, "rotated"), body
-    assert current(cloud).tags["CredentialId"] == waiting and current(cloud).version != version
-    assert helpers.calls(cloud, "graph.add_password") == 1
-    holds_the_live_password(cloud, application)
-
-
 def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is_given_in(cloud):
     """Key Vault names ignore case: a rotation asked for 'APP-SECRET' removes what one for 'app-secret' added."""
     application, by_hand, _ = enroll(cloud)
