@@ -9,6 +9,7 @@ holds. Passwords the product did not add are never removed.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -798,6 +799,39 @@ def test_two_secrets_naming_one_application_in_two_forms_cannot_both_rotate_it(c
         status, body = rotate(secret)
         assert (status, body["error"]["code"]) == (422, "KeyPairClaimed"), body
     assert helpers.calls(cloud, "graph.add_password") == 0
+
+
+def test_another_secrets_application_it_may_not_read_does_not_stop_a_first_claim(cloud):
+    """A secret of the vault naming, by client ID, an application the function may not read (not its owner) is
+    not this application: the first claim, which lists the vault, goes on."""
+    cloud.graph.owned_by_reads_others = False  # Application.ReadWrite.OwnedBy reading another's application: 403
+    enroll(cloud)
+    stranger = cloud.graph.create_application(owners=())
+    tags = {"CredentialId": str(uuid.uuid4()), "ProviderAddress": f"/applications(appId='{stranger.app_id}')"}
+    cloud.keyvault.seed_secret(VAULT, "strangers-secret", "abc", tags={**tags, "ValidityPeriodDays": "90"})
+
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+
+
+@pytest.mark.parametrize("how", ["timer", "cli"])
+def test_the_sweep_finds_two_secrets_naming_one_application_in_two_forms_and_stops_its_owner(cloud, how):
+    application, _, _ = enroll(cloud, address=FORMS["object-id-path"])
+    assert rotate()[1]["status"] == "rotated"  # this secret owns the application
+    helpers.age_current_version(cloud, SECRET, timedelta(days=80))  # due again
+    other = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = {
+        "CredentialId": other.key_id,
+        "ProviderAddress": FORMS["client-id-path"](application),
+        "ValidityPeriodDays": "90",
+    }
+    cloud.keyvault.seed_secret(VAULT, "other-secret", other.secret_text, tags=tags)
+
+    run_sweep(how)  # both misconfigured: neither rotated, and the owner's claim contested on the application's lock
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "KeyPairClaimed"), body
+    assert helpers.calls(cloud, "graph.add_password") == 1
 
 
 def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, azurite):
