@@ -873,12 +873,22 @@ def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is
 # grant-graph: the deployer grants the function's identity what it needs, read first, against the stand-in Graph -
 
 
+# The deployer's own: Privileged Role Administrator, Application Administrator (learn application-post-owners wants
+# Directory.Read.All besides Application.ReadWrite.All).
+DEPLOYER = (
+    "AppRoleAssignment.ReadWrite.All",
+    "Application.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+)
+
+
 def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud, capsys):
     from localazure.services.graph.models import OWNED_BY
     from rotators.triggers.cli import OK
 
-    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
-        cloud.graph.grant(role)  # the deployer's own: Privileged Role Administrator, Application Administrator
+    for role in DEPLOYER:
+        cloud.graph.grant(role)
     identity = cloud.graph.create_service_principal()
     first, second = cloud.graph.create_application(owners=()), cloud.graph.create_application(owners=())
     grant = ("grant-graph", "--identity", identity, "--application", first.object_id, "--application", second.object_id)
@@ -899,12 +909,13 @@ def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud,
     [
         ("AppRoleAssignment.ReadWrite.All", "graph.assign_app_role", "Privileged Role Administrator"),
         ("Application.ReadWrite.All", "graph.add_owner", "Application Administrator"),
+        ("Directory.Read.All", "graph.add_owner", "Directory.Read.All"),
     ],
 )
 def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, lacking, route, needed):
     from rotators.triggers.cli import FAILED
 
-    for role in {"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"} - {lacking}:
+    for role in set(DEPLOYER) - {lacking}:
         cloud.graph.grant(role)
     identity = cloud.graph.create_service_principal()
     application = cloud.graph.create_application(owners=())
@@ -915,11 +926,45 @@ def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, la
     assert identity not in application.owners
 
 
+@pytest.mark.parametrize("route", ["graph.assign_app_role", "graph.add_owner"])
+def test_grant_graph_sends_each_write_once(cloud, capsys, route):
+    """A write whose answer fails is not sent again by the SDK's retries: the next run reads what it did."""
+    from rotators.triggers.cli import OK
+
+    for role in DEPLOYER:
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=())
+    cloud.inject(route, status=503, count=5)
+    grant = ("grant-graph", "--identity", identity, "--application", application.object_id)
+
+    code, _, err = cli(capsys, *grant)
+    assert code != OK and len(cloud.calls(route)) == 1, err
+    cloud.faults.clear()
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK and f"{application.object_id}: added {identity} as an owner" in out, out
+
+
+def test_grant_graph_owners_only_needs_no_right_to_grant_app_roles(cloud, capsys):
+    from rotators.triggers.cli import OK, REFUSED
+
+    for role in set(DEPLOYER) - {"AppRoleAssignment.ReadWrite.All"}:
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=())
+
+    code, out, err = cli(capsys, "grant-graph", "--identity", identity, "--owners-only")
+    assert code == REFUSED and "--application" in err, err
+    grant = ("grant-graph", "--identity", identity, "--application", application.object_id, "--owners-only")
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK and out.strip() == f"{application.object_id}: added {identity} as an owner", out
+    assert identity in application.owners
+    assert not cloud.calls("graph.get_service_principal") and not cloud.calls("graph.assign_app_role")
+
+
 @pytest.mark.parametrize("wrong", ["identity", "application", "not-a-guid"])
 def test_grant_graph_refuses_an_id_that_names_nothing(cloud, capsys, wrong):
     from rotators.triggers.cli import REFUSED
 
-    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+    for role in DEPLOYER:
         cloud.graph.grant(role)
     identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=()).object_id
     unknown = "00000000-0000-0000-0000-00000000dead" if wrong != "not-a-guid" else "contoso"
