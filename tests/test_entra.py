@@ -776,6 +776,23 @@ def test_nothing_is_revoked_early_unless_the_current_value_is_the_live_password_
     assert all(v.enabled for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first)
 
 
+def test_a_rotation_under_way_keeps_its_new_password_from_early_revocation(cloud, monkeypatch):
+    """The password a pending rotation added (its text waits in the staging secret) is not the current version's,
+    yet the rotation's record resumes the current version: nothing of it is removed."""
+    early_revocation(monkeypatch)
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    application, previous, _ = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
+    cloud.graph.propagation_seconds = 600
+    body = rotate(force=True)[1]
+    assert body["status"] == "pending", body
+
+    run_sweep("cli")
+    assert {body["newCredential"], previous.key_id} <= set(live(cloud, application))
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
 # one lock, one claim and one record per application, whatever form ProviderAddress names it by ----------------
 
 FORMS = {

@@ -32,13 +32,15 @@ from typing import Any
 
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
+from rotators.core.clouds import CLOUDS
 from rotators.core.errors import AccessDenied, BadRequest, UpstreamError
 from rotators.core.parsing import shown
+from rotators.core.settings import DOD_GRAPH_HOST
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's appId in every tenant
 OWNED_BY = "Application.ReadWrite.OwnedBy"
-# Each cloud's Graph (microsoft-graph-docs-contrib concepts/deployments.md).
-GRAPH_HOSTS = ("graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn")
+# Each cloud's Graph, and US Government L5's (DoD), which shares L4's vaults (rotators.core.settings.GRAPH_HOSTS).
+GRAPH_HOSTS = (*(cloud.graph_host for cloud in CLOUDS), DOD_GRAPH_HOST)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ASSIGNER = (
     "AppRoleAssignment.ReadWrite.All and Application.Read.All (as a person: the Privileged Role Administrator or "
