@@ -9,6 +9,7 @@ holds. Passwords the product did not add are never removed.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -657,6 +658,10 @@ def early_revocation(monkeypatch, mode: str = "confirmed") -> None:
     get_settings.cache_clear()
 
 
+# How old the current version must be for its older passwords to go early (ROTATION_EARLY_REVOCATION_MIN_HOURS).
+PAST_THE_REVOCATION_FLOOR = timedelta(hours=73)
+
+
 def run_sweep(how: str) -> None:
     """The sweep as the timer runs it (fanned out on the queues), or in one process (python -m rotators sweep)."""
     from rotators.workflows.sweep import sweep
@@ -676,8 +681,8 @@ def test_the_previous_password_is_removed_early_once_every_consumer_confirms_and
     assert rotate()[1]["status"] == "rotated"
     held = current(cloud).tags["CredentialId"]
 
-    run_sweep(how)  # under the confirmed floor: nobody asked, nothing removed
-    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    run_sweep(how)  # under the revocation's floor: nobody asked, nothing removed
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
     run_sweep(how)  # one consumer still runs the previous version
     assert set(live(cloud, application)) == {previous.key_id, held}
     assert helpers.calls(cloud, "graph.remove_password") == 0
@@ -715,6 +720,79 @@ def test_nothing_is_revoked_early_unless_every_declared_consumer_confirms_a_pass
     assert helpers.calls(cloud, "graph.remove_password") == 0
 
 
+@pytest.mark.parametrize("floor", [None, "24"])
+def test_a_confirmed_password_waits_for_the_revocations_own_floor(cloud, monkeypatch, floor):
+    """A confirmation says what App Service's reference cache holds, not what a running process read: the
+    password stays at least 24 hours (App Service's refetch), however short the confirmed cool-down."""
+    monkeypatch.setenv("ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES", "0")
+    if floor is not None:
+        monkeypatch.setenv("ROTATION_EARLY_REVOCATION_MIN_HOURS", floor)
+    early_revocation(monkeypatch)
+    application, previous, _ = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    lasting = timedelta(hours=72 if floor is None else 24)
+
+    helpers.age_current_version(cloud, SECRET, lasting - timedelta(minutes=1))
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    helpers.age_current_version(cloud, SECRET, lasting + timedelta(minutes=1))
+    run_sweep("cli")
+    assert previous.key_id not in live(cloud, application)
+
+
+@pytest.mark.parametrize("raw", ["23", "-1", "1e3", "8761"])
+def test_an_early_revocation_floor_under_a_day_is_refused(raw):
+    from rotators.core.errors import ConfigurationError
+    from rotators.core.settings import Settings
+
+    with pytest.raises(ConfigurationError, match="ROTATION_EARLY_REVOCATION_MIN_HOURS"):
+        Settings.from_environ({"ROTATION_EARLY_REVOCATION_MIN_HOURS": raw})
+
+
+@pytest.mark.parametrize("case", ["drifted", "broken", "ended", "same-hint"])
+def test_nothing_is_revoked_early_unless_the_current_value_is_the_live_password_it_names(cloud, monkeypatch, case):
+    """An app may still run the previous password when the current version does not hold a live one: removing it
+    would cut off the last password that works (the rotation refuses these states too)."""
+    early_revocation(monkeypatch)
+    fast = consumer_app(cloud, "app-fast")
+    application, previous, first = enroll_with_consumers(cloud, fast, ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    version = current(cloud)
+    [held] = [p for p in cloud.graph.passwords(application) if p.key_id == version.tags["CredentialId"]]
+    if case == "drifted":  # the previous text restored by hand, the current tags copied (CredentialId names P2)
+        cloud.keyvault.seed_secret(VAULT, SECRET, previous.secret_text, tags=dict(version.tags))
+        run_sweep("cli")  # cooling down: the consumer is refreshed onto the hand-written version
+    elif case == "broken":  # the current password removed by hand: rollback to the previous version is the fix
+        held.removed = cloud.graph.now()
+    elif case == "ended":
+        held.end = cloud.graph.now() - timedelta(minutes=1)
+    else:  # an older password of ours whose hint is the current value's first characters: it may be the value
+        previous.secret_text = held.secret_text[:3] + previous.secret_text[3:]
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
+
+    run_sweep("cli")
+    assert previous.key_id in live(cloud, application)
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+    assert all(v.enabled for v in cloud.keyvault.secret_versions(VAULT, SECRET) if v.version == first)
+
+
+def test_a_rotation_under_way_keeps_its_new_password_from_early_revocation(cloud, monkeypatch):
+    """The password a pending rotation added (its text waits in the staging secret) is not the current version's,
+    yet the rotation's record resumes the current version: nothing of it is removed."""
+    early_revocation(monkeypatch)
+    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
+    application, previous, _ = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
+    assert rotate()[1]["status"] == "rotated"
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
+    cloud.graph.propagation_seconds = 600
+    body = rotate(force=True)[1]
+    assert body["status"] == "pending", body
+
+    run_sweep("cli")
+    assert {body["newCredential"], previous.key_id} <= set(live(cloud, application))
+    assert helpers.calls(cloud, "graph.remove_password") == 0
+
+
 # one lock, one claim and one record per application, whatever form ProviderAddress names it by ----------------
 
 FORMS = {
@@ -740,6 +818,39 @@ def test_two_secrets_naming_one_application_in_two_forms_cannot_both_rotate_it(c
     assert helpers.calls(cloud, "graph.add_password") == 0
 
 
+def test_another_secrets_application_it_may_not_read_does_not_stop_a_first_claim(cloud):
+    """A secret of the vault naming, by client ID, an application the function may not read (not its owner) is
+    not this application: the first claim, which lists the vault, goes on."""
+    cloud.graph.owned_by_reads_others = False  # Application.ReadWrite.OwnedBy reading another's application: 403
+    enroll(cloud)
+    stranger = cloud.graph.create_application(owners=())
+    tags = {"CredentialId": str(uuid.uuid4()), "ProviderAddress": f"/applications(appId='{stranger.app_id}')"}
+    cloud.keyvault.seed_secret(VAULT, "strangers-secret", "abc", tags={**tags, "ValidityPeriodDays": "90"})
+
+    status, body = rotate()
+    assert (status, body["status"]) == (200, "rotated"), body
+
+
+@pytest.mark.parametrize("how", ["timer", "cli"])
+def test_the_sweep_finds_two_secrets_naming_one_application_in_two_forms_and_stops_its_owner(cloud, how):
+    application, _, _ = enroll(cloud, address=FORMS["object-id-path"])
+    assert rotate()[1]["status"] == "rotated"  # this secret owns the application
+    helpers.age_current_version(cloud, SECRET, timedelta(days=80))  # due again
+    other = cloud.graph.seed_password(application, display_name="set up by hand")
+    tags = {
+        "CredentialId": other.key_id,
+        "ProviderAddress": FORMS["client-id-path"](application),
+        "ValidityPeriodDays": "90",
+    }
+    cloud.keyvault.seed_secret(VAULT, "other-secret", other.secret_text, tags=tags)
+
+    run_sweep(how)  # both misconfigured: neither rotated, and the owner's claim contested on the application's lock
+    assert helpers.calls(cloud, "graph.add_password") == 1
+    status, body = rotate()
+    assert (status, body["error"]["code"]) == (422, "KeyPairClaimed"), body
+    assert helpers.calls(cloud, "graph.add_password") == 1
+
+
 def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, azurite):
     from azure.storage.blob import BlobClient
 
@@ -757,34 +868,6 @@ def test_one_lock_per_application_whatever_form_the_secret_names_it_by(cloud, az
     held.release()
     assert rotate()[1]["status"] == "rotated"
     assert helpers.calls(cloud, "graph.add_password") == 1
-
-
-def test_a_rotation_recorded_under_the_client_id_lock_name_resumes_under_the_object_ids(cloud, azurite, monkeypatch):
-    """A rotation under way when the lock took the object ID's name (its record named by the client ID) is
-    resumed, not started again: the same password, added once."""
-    from azure.storage.blob import BlobClient
-
-    monkeypatch.setenv("ROTATION_HTTP_BUDGET_SECONDS", "8")
-    cloud.graph.propagation_seconds = 600
-    application, _, version = enroll(cloud, address=FORMS["client-id-path"])
-    status, body = rotate()
-    assert body["status"] == "pending", body
-    waiting = body["newCredential"]
-
-    def blob(name: str):
-        return BlobClient.from_connection_string(azurite.connection_string, "secret-rotation", name)
-
-    canonical = blob(f"pairs/applications/{application.object_id}/passwords")
-    record, metadata = canonical.download_blob().readall(), canonical.get_blob_properties().metadata
-    blob(f"pairs/applications(appid='{application.app_id}')/passwords").upload_blob(record, metadata=metadata)
-    canonical.delete_blob()  # as the record stood before the lock was named after the object ID
-
-    cloud.advance(601)
-    status, body = rotate()
-    assert (status, body["status"]) == (200, "rotated"), body
-    assert current(cloud).tags["CredentialId"] == waiting and current(cloud).version != version
-    assert helpers.calls(cloud, "graph.add_password") == 1
-    holds_the_live_password(cloud, application)
 
 
 def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is_given_in(cloud):
@@ -807,12 +890,22 @@ def test_the_products_passwords_are_recognised_whatever_case_the_secrets_name_is
 # grant-graph: the deployer grants the function's identity what it needs, read first, against the stand-in Graph -
 
 
+# The deployer's own: Privileged Role Administrator, Application Administrator (learn application-post-owners wants
+# Directory.Read.All besides Application.ReadWrite.All).
+DEPLOYER = (
+    "AppRoleAssignment.ReadWrite.All",
+    "Application.Read.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+)
+
+
 def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud, capsys):
     from localazure.services.graph.models import OWNED_BY
     from rotators.triggers.cli import OK
 
-    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
-        cloud.graph.grant(role)  # the deployer's own: Privileged Role Administrator, Application Administrator
+    for role in DEPLOYER:
+        cloud.graph.grant(role)
     identity = cloud.graph.create_service_principal()
     first, second = cloud.graph.create_application(owners=()), cloud.graph.create_application(owners=())
     grant = ("grant-graph", "--identity", identity, "--application", first.object_id, "--application", second.object_id)
@@ -833,12 +926,13 @@ def test_grant_graph_gives_the_identity_its_permission_and_ownership_once(cloud,
     [
         ("AppRoleAssignment.ReadWrite.All", "graph.assign_app_role", "Privileged Role Administrator"),
         ("Application.ReadWrite.All", "graph.add_owner", "Application Administrator"),
+        ("Directory.Read.All", "graph.add_owner", "Directory.Read.All"),
     ],
 )
 def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, lacking, route, needed):
     from rotators.triggers.cli import FAILED
 
-    for role in {"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"} - {lacking}:
+    for role in set(DEPLOYER) - {lacking}:
         cloud.graph.grant(role)
     identity = cloud.graph.create_service_principal()
     application = cloud.graph.create_application(owners=())
@@ -849,11 +943,45 @@ def test_grant_graph_refused_names_the_role_the_deployer_lacks(cloud, capsys, la
     assert identity not in application.owners
 
 
+@pytest.mark.parametrize("route", ["graph.assign_app_role", "graph.add_owner"])
+def test_grant_graph_sends_each_write_once(cloud, capsys, route):
+    """A write whose answer fails is not sent again by the SDK's retries: the next run reads what it did."""
+    from rotators.triggers.cli import OK
+
+    for role in DEPLOYER:
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=())
+    cloud.inject(route, status=503, count=5)
+    grant = ("grant-graph", "--identity", identity, "--application", application.object_id)
+
+    code, _, err = cli(capsys, *grant)
+    assert code != OK and len(cloud.calls(route)) == 1, err
+    cloud.faults.clear()
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK and f"{application.object_id}: added {identity} as an owner" in out, out
+
+
+def test_grant_graph_owners_only_needs_no_right_to_grant_app_roles(cloud, capsys):
+    from rotators.triggers.cli import OK, REFUSED
+
+    for role in set(DEPLOYER) - {"AppRoleAssignment.ReadWrite.All"}:
+        cloud.graph.grant(role)
+    identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=())
+
+    code, out, err = cli(capsys, "grant-graph", "--identity", identity, "--owners-only")
+    assert code == REFUSED and "--application" in err, err
+    grant = ("grant-graph", "--identity", identity, "--application", application.object_id, "--owners-only")
+    code, out, _ = cli(capsys, *grant)
+    assert code == OK and out.strip() == f"{application.object_id}: added {identity} as an owner", out
+    assert identity in application.owners
+    assert not cloud.calls("graph.get_service_principal") and not cloud.calls("graph.assign_app_role")
+
+
 @pytest.mark.parametrize("wrong", ["identity", "application", "not-a-guid"])
 def test_grant_graph_refuses_an_id_that_names_nothing(cloud, capsys, wrong):
     from rotators.triggers.cli import REFUSED
 
-    for role in ("AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All"):
+    for role in DEPLOYER:
         cloud.graph.grant(role)
     identity, application = cloud.graph.create_service_principal(), cloud.graph.create_application(owners=()).object_id
     unknown = "00000000-0000-0000-0000-00000000dead" if wrong != "not-a-guid" else "contoso"
@@ -872,7 +1000,7 @@ def test_an_early_removal_that_fails_after_the_version_was_disabled_is_finished_
     early_revocation(monkeypatch)
     application, previous, first = enroll_with_consumers(cloud, consumer_app(cloud, "app-fast"), ours=True)
     assert rotate()[1]["status"] == "rotated"
-    helpers.age_current_version(cloud, SECRET, timedelta(minutes=20))
+    helpers.age_current_version(cloud, SECRET, PAST_THE_REVOCATION_FLOOR)
     cloud.inject("graph.remove_password", status=503, count=20)
 
     run_sweep("cli")

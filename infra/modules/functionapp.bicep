@@ -178,6 +178,12 @@ var commonSettings = [
     value: 'off'
   }
   {
+    // How old the current version must be before early revocation removes older passwords (at least 24: App
+    // Service refetches Key Vault references within 24 hours; README, "Entra ID applications").
+    name: 'ROTATION_EARLY_REVOCATION_MIN_HOURS'
+    value: '72'
+  }
+  {
     name: 'ROTATION_POLL_SECONDS'
     value: '5'
   }

@@ -124,12 +124,8 @@ class Lease:
 
 
 @contextmanager
-def hold(pair: str, *, holder: str, formerly: str | None = None) -> Iterator[Lease]:
-    """Take the key pair's lock or raise :class:`RotationInProgress` naming ``holder``'s secret.
-
-    ``formerly`` is the name the pair's record had before its name changed (an Entra ID application named by its
-    client ID, now by its object ID): a new record takes over what that one holds, so a rotation under way there
-    resumes here."""
+def hold(pair: str, *, holder: str) -> Iterator[Lease]:
+    """Take the key pair's lock or raise :class:`RotationInProgress` naming ``holder``'s secret."""
     blob = clients.lock_container().get_blob_client(blob_name(pair))
     before = time.monotonic()
     lease = _acquire(blob, holder)
@@ -138,10 +134,6 @@ def hold(pair: str, *, holder: str, formerly: str | None = None) -> Iterator[Lea
         with calling("Read the rotation record", role=_ROLE):
             raw = blob.download_blob(lease=lease, **_call_options()).readall()
         held = Lease(blob, lease, PairRecord.from_json(raw), before)
-        if formerly not in (None, pair) and held.record == PairRecord():
-            former = peek(formerly)
-            if former != PairRecord():
-                held.save(former)
         yield held
     finally:
         if held is not None:

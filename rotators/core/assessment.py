@@ -7,7 +7,7 @@ the sweep acts on.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -76,18 +76,26 @@ def assess(
     return Assessment(secret, state, days_left, reason, contract)
 
 
-def assess_vault(
-    secrets: Iterable[SecretVersionInfo], cloud: Cloud, kinds: Kinds, *, now: datetime, min_interval: timedelta
+def assess_vault(  # noqa: PLR0913
+    secrets: Iterable[SecretVersionInfo],
+    cloud: Cloud,
+    kinds: Kinds,
+    *,
+    now: datetime,
+    min_interval: timedelta,
+    as_locked: Callable[[Contract], Contract] | None = None,
 ) -> list[Assessment]:
     """Every enrolled secret of a vault; those sharing a key pair are misconfigured, as ``rotate`` refuses them.
 
+    ``as_locked`` names a contract's key pair as locks do (an Entra ID application by its object ID, whatever form
+    its tag uses), so two secrets naming one application in two forms are found sharing it; ``None``: as tagged.
     One secret that cannot be assessed, for whatever reason, is reported as misconfigured
     and the others are still assessed: a single bad tag never hides a whole vault.
     """
     assessments = [
         _assess_one(s, cloud, kinds, now=now, min_interval=min_interval) for s in secrets if is_enrolled(s.tags)
     ]
-    shared = shared_key_pairs({a.secret.name: a.contract for a in assessments if a.contract is not None})
+    shared = shared_key_pairs(_by_name(assessments, as_locked))
     for index, assessment in enumerate(assessments):
         others = shared.get(assessment.secret.name)
         if others and assessment.contract is not None:
@@ -144,13 +152,23 @@ def versions_note(count: int) -> str | None:
     )
 
 
-def pair_index(assessments: Iterable[Assessment]) -> dict[tuple[str, frozenset[str]], list[str]]:
-    """The vault's enrolled secrets by key pair, built once so that each rotation's claim looks up, not lists."""
+def pair_index(
+    assessments: Iterable[Assessment], as_locked: Callable[[Contract], Contract] | None = None
+) -> dict[tuple[str, frozenset[str]], list[str]]:
+    """The vault's enrolled secrets by key pair (named as ``as_locked`` names it: :func:`assess_vault`), built
+    once so that each rotation's claim looks up, not lists."""
     index: dict[tuple[str, frozenset[str]], list[str]] = {}
-    for assessment in assessments:
-        if assessment.contract is not None:
-            index.setdefault(assessment.contract.key_pair, []).append(assessment.secret.name)
+    for name, contract in _by_name(assessments, as_locked).items():
+        index.setdefault(contract.key_pair, []).append(name)
     return index
+
+
+def _by_name(
+    assessments: Iterable[Assessment], as_locked: Callable[[Contract], Contract] | None
+) -> dict[str, Contract]:
+    """The valid contracts by secret name, their key pairs named as ``as_locked`` names them (``None``: as tagged)."""
+    contracts = {a.secret.name: a.contract for a in assessments if a.contract is not None}
+    return contracts if as_locked is None else {name: as_locked(c) for name, c in contracts.items()}
 
 
 def _assess_one(

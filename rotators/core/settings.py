@@ -26,7 +26,8 @@ GRAPH_HOST = "ROTATION_GRAPH_HOST"
 AUDIT_WORKSPACE = "ROTATION_AUDIT_WORKSPACE_ID"
 # "the cloud's own" (graph.microsoft.us for a .vault.usgovcloudapi.net vault), or DoD's (Graph "National cloud
 # deployments": US Government L5 is dod-graph.microsoft.us).
-GRAPH_HOSTS = ("cloud", "dod-graph.microsoft.us")
+DOD_GRAPH_HOST = "dod-graph.microsoft.us"
+GRAPH_HOSTS = ("cloud", DOD_GRAPH_HOST)
 _TENANT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 VERIFY_MODES = ("required", "best-effort", "off")
 EARLY_REVOCATION = "ROTATION_EARLY_PASSWORD_REVOCATION"
@@ -71,6 +72,10 @@ class Settings:
     dod_graph: bool = False
     # Remove an application password the previous version holds once every declared consumer confirms the current one.
     early_password_revocation: bool = False
+    # How old the current version must be before its older passwords go early: a consumer's confirmation says which
+    # version App Service's reference cache holds, not what a running process read, and App Service refetches
+    # references within 24 hours ("Use Key Vault references", Rotation), hence at least that (an assumption).
+    early_revocation_min_age: timedelta = timedelta(hours=72)
     # The Log Analytics workspace (its workspace ID, a GUID) that receives the vaults' AuditEvent logs; None: the
     # audit trail is not read, and identities confirm nothing (rotators.core.audit).
     audit_workspace: str | None = None
@@ -93,8 +98,11 @@ class Settings:
             ),
             appconfig_sentinel=_sentinel(environ.get(SENTINEL, "")),
             tenant_id=_tenant(environ.get(TENANT_ID, "")),
-            dod_graph=_choice(environ, GRAPH_HOST, GRAPH_HOSTS, GRAPH_HOSTS[0]) == "dod-graph.microsoft.us",
+            dod_graph=_choice(environ, GRAPH_HOST, GRAPH_HOSTS, GRAPH_HOSTS[0]) == DOD_GRAPH_HOST,
             early_password_revocation=_choice(environ, EARLY_REVOCATION, EARLY_REVOCATION_MODES, "off") == "confirmed",
+            early_revocation_min_age=timedelta(
+                hours=_number(environ, "ROTATION_EARLY_REVOCATION_MIN_HOURS", 72, low=24, high=8760)
+            ),
             audit_workspace=_guid(environ.get(AUDIT_WORKSPACE, ""), AUDIT_WORKSPACE, "the workspace ID"),
         )
 

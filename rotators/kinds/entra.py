@@ -42,7 +42,7 @@ from rotators.core.clouds import Cloud, VaultAddress
 from rotators.core.errors import AccessDenied, AzureAnswer, NotRotatable, ResourceNotFound, UpstreamError
 from rotators.core.parsing import GRAPH_APPLICATIONS, ApplicationPath
 from rotators.core.resources import Credential, Resource
-from rotators.core.settings import get_settings
+from rotators.core.settings import DOD_GRAPH_HOST, get_settings
 
 if TYPE_CHECKING:
     from azure.core.rest import HttpResponse
@@ -287,7 +287,7 @@ KIND = ApplicationPasswords()
 def hosts(cloud: Cloud) -> tuple[str, str]:
     """The Graph and login hosts of the vault's cloud (DoD's Graph when ROTATION_GRAPH_HOST names it)."""
     if get_settings().dod_graph and cloud.graph_host == "graph.microsoft.us":
-        return "dod-graph.microsoft.us", cloud.login_host
+        return DOD_GRAPH_HOST, cloud.login_host
     return cloud.graph_host, cloud.login_host
 
 

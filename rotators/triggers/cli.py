@@ -113,13 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     grant = commands.add_parser(
         "grant-graph",
         help="with your own credential, give the function's identity Application.ReadWrite.OwnedBy and ownership "
-        "of each application it rotates (each read first: a second run writes nothing)",
+        "of each application it rotates (each read first, written once when missing)",
     )
     grant.add_argument("--identity", required=True, help="principal (object) ID of the function app's managed identity")
     grant.add_argument(
         "--application", action="append", default=[], help="object ID of an application to rotate (repeatable)"
     )
     grant.add_argument("--graph-host", default="graph.microsoft.com", help="the cloud's Microsoft Graph host")
+    grant.add_argument(
+        "--owners-only",
+        action="store_true",
+        help="only add the identity as an owner of each application (the app role granted otherwise)",
+    )
     grant.set_defaults(run=_grant_graph)
 
     return parser
@@ -266,7 +271,7 @@ def _consumers(args: argparse.Namespace) -> int:
 def _grant_graph(args: argparse.Namespace) -> int:
     from rotators.workflows.graphgrants import grant
 
-    for line in grant(args.identity, args.application, args.graph_host):
+    for line in grant(args.identity, args.application, args.graph_host, owners_only=args.owners_only):
         print(escape(line))
     return OK
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import Contract, enrolled_contracts, key_pair_conflict, read_contract, shared_key_pairs
-from rotators.core.errors import KeyPairClaimed, NotRotatable, ResourceNotFound, RotationError, SecretNotFound
+from rotators.core.errors import KeyPairClaimed, NotRotatable, RotationError, SecretNotFound
 from rotators.core.records import PairRecord, SecretRef
 from rotators.core.settings import get_settings
 from rotators.kinds import KINDS, canonical, password_kind
@@ -44,7 +44,7 @@ def claim(me: SecretRef, contract: Contract, lease: lock.Lease, pairs: PairIndex
 
 def contest(me: SecretRef, contract: Contract) -> bool:
     """Mark the key pair another secret owns as contested by ``me``; ``True`` when the mark is new."""
-    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+    with lock.hold(canonical(contract).pair_name, holder=str(me)) as lease:
         record = lease.record
         if record.owner is None or me in (record.owner, record.contested_by):
             return False
@@ -90,7 +90,7 @@ def _check_sole_owner(me: SecretRef, contract: Contract, pairs: PairIndex | None
     if pairs is None or password_kind(contract) is not None:  # an index keys applications as their tags name them
         address = VaultAddress.from_url(me.vault_url)
         listed = (s for s in vault.list_secrets(address) if s.name.lower() != me.name)
-        contracts = {name: _canonical(c) for name, c in enrolled_contracts(listed, address.cloud, KINDS).items()}
+        contracts = {name: as_locked(c) for name, c in enrolled_contracts(listed, address.cloud, KINDS).items()}
         others = shared_key_pairs({**contracts, me.name: contract}).get(me.name, [])
     else:
         others = [name for name in pairs.get(contract.key_pair, ()) if name.lower() != me.name]
@@ -98,9 +98,11 @@ def _check_sole_owner(me: SecretRef, contract: Contract, pairs: PairIndex | None
         raise KeyPairClaimed(key_pair_conflict(me.name, contract, others))
 
 
-def _canonical(contract: Contract) -> Contract:
-    """Another secret's contract as locks name it; one whose application no longer exists stays as tagged."""
+def as_locked(contract: Contract) -> Contract:
+    """Another secret's contract as locks name it; as tagged when its application cannot be read (gone, not ours
+    to read, or Graph unavailable). Safe: should that secret share this one's application after all, it names the
+    application's one lock itself before it rotates, finds this secret's claim there, and is refused (contesting)."""
     try:
         return canonical(contract)
-    except ResourceNotFound:
+    except RotationError:
         return contract

@@ -36,7 +36,7 @@ from rotators.core.records import SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.tasks import KeyPair, SecretTask, VaultTask, Work
 from rotators.kinds import KINDS
-from rotators.workflows import sweep
+from rotators.workflows import claims, sweep
 from rotators.workflows.rotation import RotationRequest, Trigger, rotate
 
 logger = get_logger(__name__)
@@ -78,7 +78,10 @@ def sweep_vault(task: VaultTask, *, now: datetime | None = None, budget_seconds:
     tally: Counter[str] = Counter()
     work: list[SecretTask] = []
     listed_at = int(now.timestamp())
-    for assessment in assess_vault(listed, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval):
+    assessments = assess_vault(
+        listed, task.vault.cloud, KINDS, now=now, min_interval=settings.min_interval, as_locked=claims.as_locked
+    )
+    for assessment in assessments:
         secret, contract, state = assessment.secret, assessment.contract, assessment.state
         if state is State.MISCONFIGURED or contract is None:
             sweep.report_misconfigured(task.vault, assessment, tally)

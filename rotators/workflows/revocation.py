@@ -4,16 +4,20 @@ older passwords are removed as soon as every declared consumer confirms it runs 
 A rotation keeps the password the previous version holds until the next rotation, as the old key of a pair
 stays valid: an app may still run that version. Once every consumer the secret declares reports the current
 version active (the rule that may end the cool-down early: :meth:`rotators.core.consumers.Confirmation.holding`)
-and the current version is older than the confirmed floor (``ROTATION_CONFIRMED_MIN_INTERVAL_MINUTES``), no
-declared app can hold an older one. Then, under the application's lock, the enabled versions holding the
-product's other passwords for this secret are disabled first (Key Vault refuses their values from then on, and a
-rollback never picks them), and those passwords are removed.
+and the current version is older than the revocation's own floor (``ROTATION_EARLY_REVOCATION_MIN_HOURS``, at
+least App Service's 24-hour refetch: a confirmation tells what App Service's reference cache holds, not what a
+running process read), no declared app is taken to hold an older one. Then, under the application's lock, the
+enabled versions holding the product's other passwords for this secret are disabled first (Key Vault refuses
+their values from then on, and a rollback never picks them), and those passwords are removed.
 
-Never removed: the password the current version holds, a password of a rotation under way (its record
-resumes the current version), and any password the product did not add. Nothing happens without declared
-consumers, or while any of them is behind, failing, unreported, unreachable, or an App Configuration store
-(which cannot confirm). The sweep runs it (:func:`rotators.workflows.sweep.follow_up`); a second run finds
-nothing left to remove, so a duplicate trigger removes nothing more.
+Never removed: the password the current version holds, any password whose hint matches the current value, a
+password of a rotation under way (its record resumes the current version), and any password the product did not
+add. Nothing is removed unless, read under the lock, the current value is a live password its CredentialId names
+(else an app may still run an older one, the last that works: the states the rotation refuses as SecretBroken and
+CredentialDrift). Nothing happens without declared consumers, or while any of them is behind, failing,
+unreported, unreachable, or an App Configuration store (which cannot confirm). The sweep runs it
+(:func:`rotators.workflows.sweep.follow_up`); a second run finds nothing left to remove, so a duplicate trigger
+removes nothing more.
 """
 
 from __future__ import annotations
@@ -45,14 +49,14 @@ def revoke_early(address: VaultAddress, current: SecretVersionInfo, contract: Co
     """Remove the product's passwords for this secret that the current version does not hold, once every declared
     consumer confirms the current version; returns the keyIds removed (none, most of the time)."""
     kind = password_kind(contract)
-    if not wanted(contract) or kind is None or now - current.created_on < get_settings().confirmed_min_interval:
+    if not wanted(contract) or kind is None or now - current.created_on < get_settings().early_revocation_min_age:
         return []
     naming = entra.Naming(address.name, current.name)
     if not _older(kind.read(contract.resource), naming, contract):
         return []  # the common case: one Graph read, nothing locked, nobody asked
     me, pair = SecretRef.of(address.url, current.name), canonical(contract).pair_name
     with lock.hold(pair, holder=str(me)) as lease:
-        again, _ = vault.read_current(address, current.name)
+        again, value = vault.read_current(address, current.name)
         contract = canonical(read_contract(again.tags, address.cloud, KINDS))
         rotation = lease.record.rotation
         if (
@@ -64,7 +68,10 @@ def revoke_early(address: VaultAddress, current: SecretVersionInfo, contract: Co
             or (rotation is not None and rotation.base_version == again.version)
         ):
             return []  # rotated or retagged meanwhile, not this secret's application, or a rotation under way
-        targets = _older(kind.read(contract.resource), naming, contract)
+        application = kind.read(contract.resource)
+        if (doubt := _doubt(application, contract, value, now)) is not None:
+            logger.warning("Secret %s in %s: no password removed early: %s.", current.name, address, doubt)
+        targets = [p for p in _older(application, naming, contract) if doubt is None and not entra.holds(p, value)]
         if not targets:
             return []
         confirmation = consumers.confirm(
@@ -105,3 +112,18 @@ def _older(application: entra.Application, naming: entra.Naming, contract: Contr
     """The product's passwords for this secret but the one the current version holds."""
     held = contract.credential.tag.lower()
     return [p for p in application.passwords if naming.ours(p) and p.key_id.lower() != held]
+
+
+def _doubt(application: entra.Application, contract: Contract, value: str, now: datetime) -> str | None:
+    """Why the current version may not run on the password its CredentialId names (``None`` when it does): the
+    rotation refuses the same states (SecretBroken, CredentialDrift), and an app there may still run an older
+    password, which is then the last one that works."""
+    keyid = contract.credential.tag
+    held = application.password(keyid)
+    if held is None:
+        return f"the current version names password {keyid}, which the application no longer has"
+    if held.ends <= now:
+        return f"password {keyid}, which the current version names, ended at {held.end}"
+    if not entra.holds(held, value):
+        return f"the current version's value is not password {keyid} (its first characters differ from its hint)"
+    return None

@@ -5,8 +5,9 @@ version holding the previous version's value and ``CredentialId`` (``RotatedBy``
 ``rollback``). It is refused, with nothing written, when that key is no longer live on the
 resource (publishing it would break every app), when the resource refuses keys or the value
 format as a rotation would (:mod:`rotators.core.verdict`), when the previous version names another
-key pair, or while a rotation of the current version is under way; it holds the pair's lock, so
-no rotation runs meanwhile. Nothing is regenerated.
+key pair, or while a rotation of the current version is under way; it holds the pair's lock, so no rotation
+or early revocation runs meanwhile, and chooses the current and previous versions under it. Nothing is
+regenerated.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 from rotators.adapters import lock, vault
 from rotators.core.clouds import VaultAddress
 from rotators.core.contract import Contract, next_version_tags, read_contract
-from rotators.core.errors import RollbackRefused
+from rotators.core.errors import RollbackRefused, TransientError
 from rotators.core.history import previous_version
 from rotators.core.logs import get_logger
-from rotators.core.records import NewVersion, SecretRef
+from rotators.core.records import NewVersion, SecretRef, SecretVersionInfo
 from rotators.core.settings import get_settings
 from rotators.core.verdict import Verdict, refusal, verdict
 from rotators.kinds import KINDS, canonical, entra, inspect, password_kind
@@ -57,18 +58,15 @@ class RollbackOutcome:
 def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) -> RollbackOutcome:
     get_settings().check_vault(address)
     current, _ = vault.read_current(address, secret_name)
-    contract = canonical(read_contract(current.tags, address.cloud, KINDS))
-    previous = previous_version(vault.list_versions(address, secret_name), current.version)
-    if previous is None:
-        raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
-    earlier = canonical(read_contract(previous.tags, address.cloud, KINDS))
-    if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
-        raise RollbackRefused(
-            f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "
-            f"({earlier.describe_key_pair()}): a rollback restores a key of the same pair, in the same format."
-        )
+    pair = canonical(read_contract(current.tags, address.cloud, KINDS)).pair_name
     me = SecretRef.of(address.url, secret_name)
-    with lock.hold(contract.pair_name, holder=str(me)) as lease:
+    with lock.hold(pair, holder=str(me)) as lease:
+        # Chosen under the lock: a rotation or an early revocation that ran before it was taken changed them.
+        current, _ = vault.read_current(address, secret_name)
+        contract = canonical(read_contract(current.tags, address.cloud, KINDS))
+        if contract.pair_name != pair:
+            raise TransientError(f"The tags of secret '{secret_name}' changed during its rollback; retry.")
+        previous, earlier = _previous(address, secret_name, current, contract)
         rotation = lease.record.rotation
         if rotation is not None and rotation.resumes(current, rotation.target):
             raise RollbackRefused(
@@ -105,6 +103,23 @@ def rollback(address: VaultAddress, secret_name: str, *, dry_run: bool = False) 
         previous.version,
     )
     return replace(outcome, new_version=written.version)
+
+
+def _previous(
+    address: VaultAddress, secret_name: str, current: SecretVersionInfo, contract: Contract
+) -> tuple[SecretVersionInfo, Contract]:
+    """The version a rollback restores and its contract: the enabled one before ``current``, of the same key pair
+    and value format."""
+    previous = previous_version(vault.list_versions(address, secret_name), current.version)
+    if previous is None:
+        raise RollbackRefused(f"Secret '{secret_name}' has no earlier enabled version to roll back to.")
+    earlier = canonical(read_contract(previous.tags, address.cloud, KINDS))
+    if earlier.pair_name != contract.pair_name or earlier.value_format is not contract.value_format:
+        raise RollbackRefused(
+            f"Version {previous.version} of secret '{secret_name}' names another key pair or value format "
+            f"({earlier.describe_key_pair()}): a rollback restores a key of the same pair, in the same format."
+        )
+    return previous, earlier
 
 
 def _restorable_until(earlier: Contract, value: str, version: str, secret_name: str) -> datetime:

@@ -211,8 +211,7 @@ class _Attempt:
             return read.without_rotating()
         if request.dry_run:
             return read.dry_run(pairs)
-        tagged = read_contract(read.current.tags, request.vault.cloud, KINDS).pair_name  # a lock name before canonical
-        with lock.hold(read.contract.pair_name, holder=str(request.secret), formerly=tagged) as lease:
+        with lock.hold(read.contract.pair_name, holder=str(request.secret)) as lease:
             claims.claim(request.secret, read.contract, lease, pairs)
             # Under the lock everything is read again, the consumers too: the tags may have changed (a
             # Consumers tag update writes no new version), and a confirmation counts only for what it asked.

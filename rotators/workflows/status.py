@@ -26,14 +26,16 @@ from rotators.core.failures import Failures
 from rotators.core.logs import aligned, escape
 from rotators.core.settings import get_settings
 from rotators.kinds import KINDS, entra, inspect, password_kind
-from rotators.workflows import consumers, failures
+from rotators.workflows import claims, consumers, failures
 
 COLUMNS = ("SECRET", "RESOURCE", "ACTIVE KEY", "CREATED", "EXPIRES", "DAYS LEFT", "STATE")
 
 
 def vault_status(address: VaultAddress, *, now: datetime, check_keys: bool = True) -> list[Assessment]:
     listed = vault.list_secrets(address)
-    assessments = assess_vault(listed, address.cloud, KINDS, now=now, min_interval=get_settings().min_interval)
+    assessments = assess_vault(
+        listed, address.cloud, KINDS, now=now, min_interval=get_settings().min_interval, as_locked=claims.as_locked
+    )
     if not check_keys:
         return assessments
     failing = _Failing.of(address)

@@ -111,9 +111,14 @@ class _Pass:
         """One listing, one assessment, then each due secret's rotation: linear in pages plus due secrets."""
         now, tally, dry_run = self.now, self.tally, self.dry_run
         assessments = assess_vault(
-            vault.list_secrets(address), address.cloud, KINDS, now=now, min_interval=get_settings().min_interval
+            vault.list_secrets(address),
+            address.cloud,
+            KINDS,
+            now=now,
+            min_interval=get_settings().min_interval,
+            as_locked=claims.as_locked,
         )
-        pairs = pair_index(assessments)
+        pairs = pair_index(assessments, claims.as_locked)
         for assessment in assessments:
             secret = assessment.secret
             if assessment.state is State.MISCONFIGURED:

@@ -11,7 +11,8 @@ an app role assignment to the identity, and an application's owners.
 * ``GET /applications/{id}/owners`` (``application-list-owners``): ``{"value": [directoryObject]}``;
   ``POST /applications/{id}/owners/$ref`` ``{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}``
   (``application-post-owners``): ``204 No Content``. Least privilege for an application caller
-  ``Application.ReadWrite.All``; ``Application.ReadWrite.OwnedBy`` "will not be sufficient to add another owner".
+  ``Application.ReadWrite.All`` and ``Directory.Read.All``; ``Application.ReadWrite.OwnedBy`` "will not be
+  sufficient to add another owner".
 
 Refusals as the applications' routes give them (:mod:`.responses`): 403 ``Authorization_RequestDenied``, 404
 ``Request_ResourceNotFound``. A body naming another principal, resource or role than the path is refused 400
@@ -39,6 +40,7 @@ from localazure.wire import Request, Response
 if TYPE_CHECKING:
     from localazure.services.graph.models import GraphBackend
 
+DIRECTORY_READ = frozenset({"Directory.Read.All", "Directory.ReadWrite.All"})
 _DIRECTORY_OBJECT = re.compile(r"https://[^/]+/v1\.0/directoryObjects/([0-9a-fA-F-]{36})")
 
 
@@ -130,7 +132,9 @@ def list_owners(graph: GraphBackend, request: Request, match: re.Match[str]) -> 
 
 
 def add_owner(graph: GraphBackend, request: Request, match: re.Match[str]) -> Response:
-    _caller_holds(graph, WRITE_ANY)
+    # learn application-post-owners: "Application.ReadWrite.All and Directory.Read.All" (OwnedBy "isn't sufficient
+    # to add another owner"), or Directory.ReadWrite.All.
+    _caller_holds(graph, WRITE_ANY, DIRECTORY_READ)
     application = graph.find(request.host, object_id=match["id"])
     if application is None:
         raise not_found(match["id"])
