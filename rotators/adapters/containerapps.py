@@ -1,14 +1,15 @@
 """Container Apps whose secrets reference Key Vault (``keyVaultUrl``): read them, restart their active revisions.
 
 The operations of Microsoft.App (REST spec, api-version 2024-03-01): ``ContainerApps_Get`` (spec example
-``ContainerApps_Get.json``: ``identity`` with ``principalId`` and ``userAssignedIdentities``, and
-``properties.configuration.secrets`` as ``{name, keyVaultUrl, identity}``, never a value: the values come
-only from ``listSecrets``, which the product never calls), ``ContainerApps_ListBySubscription``/
-``ListByResourceGroup`` for discovery, ``ContainerAppsRevisions_ListRevisions`` (``properties.active``) and
-``ContainerAppsRevisions_RestartRevision`` (``POST .../revisions/{revision}/restart``). Microsoft's
-"Manage secrets in Azure Container Apps" says a Key Vault reference picks up a new version within 30
-minutes, and that a revision restart fetches it at once. The calls go through the ARM pipeline every
-client has (:func:`rotators.adapters.clients.arm_send`).
+``ContainerApps_Get.json``: ``properties.configuration.secrets`` as ``{name, keyVaultUrl, identity}``, never
+a value: the values come only from ``listSecrets``, which the product never calls),
+``ContainerApps_ListBySubscription``/``ListByResourceGroup`` for discovery,
+``ContainerAppsRevisions_ListRevisions`` (``properties.active``) and ``ContainerAppsRevisions_RestartRevision``
+(``POST .../revisions/{revision}/restart``). Microsoft's "Manage secrets in Azure Container Apps" says a
+Key Vault reference picks up a new version within 30 minutes, that a revision restart fetches it at once,
+and that an updated secret does not affect existing revisions: which value running replicas hold is
+nowhere reported, so a container app never confirms. The calls go through the ARM pipeline every client
+has (:func:`rotators.adapters.clients.arm_send`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,6 @@ _PROVIDER = "providers/Microsoft.App/containerApps"
 @dataclass(frozen=True)
 class ContainerApp:
     secrets: tuple[ContainerSecret, ...]
-    principals: dict[str, str]  # "system" and each user-assigned identity's lower-cased ID -> its object ID
-
-    def principal(self, identity: str | None) -> str | None:
-        """The object ID of the identity a secret names (``System``, or a user-assigned identity's ID)."""
-        return self.principals.get((identity or "").lower())
 
 
 def _app_path(consumer: Consumer, subscription: str) -> str:
@@ -80,15 +76,10 @@ def apps(subscription: str, cloud: Cloud, resource_group: str | None = None) -> 
 
 
 def _container_app(item: Any) -> ContainerApp:
-    identity = (item or {}).get("identity") or {}
-    principals = {"system": str(identity["principalId"]).lower()} if identity.get("principalId") else {}
-    for resource_id, assigned in (identity.get("userAssignedIdentities") or {}).items():
-        if isinstance(assigned, dict) and assigned.get("principalId"):
-            principals[str(resource_id).lower()] = str(assigned["principalId"]).lower()
     configuration = ((item or {}).get("properties") or {}).get("configuration") or {}
     secrets = tuple(
-        ContainerSecret(str(s.get("name") or ""), s.get("keyVaultUrl"), s.get("identity"))
+        ContainerSecret(str(s.get("name") or ""), s.get("keyVaultUrl"))
         for s in configuration.get("secrets") or []
         if isinstance(s, dict)
     )
-    return ContainerApp(secrets, principals)
+    return ContainerApp(secrets)

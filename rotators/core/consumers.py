@@ -455,27 +455,33 @@ class ContainerSecret:
 
     name: str
     key_vault_url: str | None
-    identity: str | None  # "System", or a user-assigned identity's resource ID
 
 
 def judge_container_app(
     consumer: Consumer, secrets: Iterable[ContainerSecret], vault: str, name: str
-) -> tuple[ConsumerReport, str | None]:
-    """Where a Container App stands from its secrets, and the identity that reads this one (``None``: none)."""
+) -> ConsumerReport:
+    """Where a Container App stands from its secrets: never ``moved``.
+
+    The platform fetches a new version into the app's configuration, but "an updated or deleted secret doesn't
+    automatically affect existing revisions" ("Manage secrets in Azure Container Apps"): neither that fetch (a
+    ``SecretGet`` by the app's identity in the audit trail) nor an accepted restart shows the running replicas hold
+    the new value, so a container app never confirms and the full cool-down holds.
+    """
     referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
     mine = [(s, r) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
     if not mine:
         detail = f"no secret of {consumer} has a keyVaultUrl referencing secret {name}"
-        return ConsumerReport(consumer, Standing.UNREFERENCED, detail), None
+        return ConsumerReport(consumer, Standing.UNREFERENCED, detail)
     pinned = next((s for s, r in mine if r[2]), None)
     if pinned is not None:
         detail = f"secret {pinned.name} pins a version in its keyVaultUrl: use a versionless URL"
-        return ConsumerReport(consumer, Standing.FAILING, detail), None
+        return ConsumerReport(consumer, Standing.FAILING, detail)
     detail = (
-        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes but says not which it runs; "
-        "only Key Vault's audit trail can confirm it"
+        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes, but existing revisions "
+        "keep the value they started with and nothing says which one their replicas run, so a container app "
+        "cannot confirm a new version and the full cool-down holds"
     )
-    return ConsumerReport(consumer, Standing.UNREPORTED, detail), mine[0][0].identity
+    return ConsumerReport(consumer, Standing.UNREPORTED, detail)
 
 
 @dataclass(frozen=True)

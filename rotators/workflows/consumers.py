@@ -286,7 +286,7 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
     if consumer.kind is ConsumerKind.CONTAINER_APP:
         if consumer.slot == RESTART:  # a restart is disruptive: only when the declaration asks for it
             containerapps.restart(consumer, target.subscription_of(consumer), contract.resource.cloud)
-        return _Visit(_container_standing(target, consumer)[0], refreshed=True)
+        return _Visit(_container_standing(target, consumer), refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
@@ -310,8 +310,8 @@ def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit
     if consumer.kind is ConsumerKind.API_MANAGEMENT:
         return _Visit(_named_value_standing(target, consumer))
     if consumer.kind is ConsumerKind.CONTAINER_APP:
-        report, principal = _container_standing(target, consumer)
-        return _Visit(report, principal=principal if auditing and report.state is Standing.UNREPORTED else None)
+        return _Visit(_container_standing(target, consumer))  # no identity asked: its reads are not its replicas'
+
     if consumer.kind is ConsumerKind.APP_SERVICE:
         return _app_visit(target, consumer, auditing=auditing)
     return _store_visit(target, consumer)
@@ -349,12 +349,11 @@ def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport
     return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
 
 
-def _container_standing(target: Written, consumer: Consumer) -> tuple[ConsumerReport, str | None]:
-    """Where a container app stands by its secrets, and the object ID of the identity that reads this one."""
+def _container_standing(target: Written, consumer: Consumer) -> ConsumerReport:
+    """Where a container app stands by its secrets (never ``moved``: :func:`judge_container_app`)."""
     resource = target.contract.resource
     app = containerapps.read(consumer, target.subscription_of(consumer), resource.cloud)
-    report, identity = judge_container_app(consumer, app.secrets, target.vault.name, target.name)
-    return report, app.principal(identity)
+    return judge_container_app(consumer, app.secrets, target.vault.name, target.name)
 
 
 def _reads_itself(consumer: Consumer) -> ConsumerReport:
