@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
 from localazure.services.base import ISSUED_KEYS
 from rotators.core.audit import Question, query
 from rotators.core.consumers import Consumer, ConsumerKind, parse_consumers
@@ -96,6 +97,18 @@ def test_an_identity_confirms_once_it_read_the_current_version(cloud, workspace)
     helpers.holds_live_key(cloud, "storage-key")
 
 
+def test_a_later_read_of_an_older_version_keeps_the_cool_down(cloud, workspace):
+    """One replica read the new version, another (or a pinned reference) still reads the old one by name."""
+    old = _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", old, versionless=False)
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"consumer identity:{READER} holds it (behind: audit record: it read version" in message
+    assert f"then version {old} at " in message, message
+    assert helpers.regenerations(cloud) == 1
+
+
 def test_an_identity_with_no_read_recorded_keeps_the_cool_down(cloud, workspace):
     _rotated_once(cloud, f"identity:{READER}")
     status, body = helpers.post_rotate(ROTATE)
@@ -149,6 +162,25 @@ def test_an_app_without_active_version_is_confirmed_by_its_identity_s_reads(clou
         assert status == 409 and "rg-apps/app-fast holds it (behind: the audit trail records no read" in message
         cloud.loganalytics.advance(delay)
         status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and "confirmed" in body["reason"], body
+
+
+def test_an_app_is_judged_by_the_identity_its_references_use(cloud, workspace):
+    """``keyVaultReferenceIdentity`` names a user-assigned identity: the system-assigned one's reads (the app's own
+    code, say) say nothing of its references."""
+    cloud.appservice.reports_active_version = False
+    app = cloud.appservice.create_app("app-slow", {"STORAGE": REFERENCE})
+    group = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg-apps"
+    app.reference_identity = (f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a", READER)
+    app.refresh_delay = 3600
+    _rotated_once(cloud, "rg-apps/app-slow")
+    cloud.loganalytics.secret_get(app.principal_id, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and "rg-apps/app-slow holds it (behind: the audit trail records no read" in message, body
+    assert f"by its identity ({READER})" in message, message
+    cloud.appservice.advance(3600)  # the refresh lands: the user-assigned identity reads the new version
+    status, body = helpers.post_rotate(ROTATE)
     assert status == 200 and "confirmed" in body["reason"], body
 
 

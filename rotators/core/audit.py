@@ -19,9 +19,9 @@ the current version) is declared before it in ``let`` statements written only fr
 here against their grammar (object IDs, a vault URL, a secret name, a version), never from tag
 text as given. One query answers for every identity of a confirmation.
 
-An identity *moved* when it read the current version; else it is *behind*, with the last version
-it read and when. No Microsoft source says whether a versionless read is logged with the version
-served: a record without one never confirms anything.
+An identity *moved* when it read the current version and read no older version by name after
+that; else it is *behind*, with the last version it read and when. No Microsoft source says whether
+a versionless read is logged with the version served: a record without one never confirms anything.
 """
 
 from __future__ import annotations
@@ -121,6 +121,13 @@ def judge_reads(consumer: Consumer, principal: str, found: Mapping[str, AuditRea
     if read is None:
         return ConsumerReport(
             consumer, Standing.BEHIND, f"the audit trail records no read of the secret by {who} ({principal})"
+        )
+    if read.current_read is not None and read.last_version not in ("", version.lower()):  # an older one, later
+        return ConsumerReport(
+            consumer,
+            Standing.BEHIND,
+            f"audit record: {who} read version {version} at {read.current_read.isoformat(timespec='seconds')}, "
+            f"then version {read.last_version} at {read.last_read.isoformat(timespec='seconds')}",
         )
     if read.current_read is not None:
         return ConsumerReport(
