@@ -49,7 +49,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
@@ -63,6 +63,9 @@ APP_CONFIGURATION_PREFIX = "appconfig:"
 CONTAINER_APP_PREFIX = "containerapp:"
 RESTART = "restart"  # the last part of a Container App entry that allows a restart
 IDENTITY_PREFIX = "identity:"
+# How much later than the version's creation (Key Vault's clock) a named value's fetch must be stamped (API
+# Management's clock) to count as after it: the two clocks are not the same, and no source bounds their skew.
+CLOCK_MARGIN = timedelta(minutes=5)
 # An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
 PRINCIPAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
@@ -438,11 +441,12 @@ def judge_named_value(
         return ConsumerReport(
             consumer, Standing.FAILING, f"named value {named.name}: API Management reports {named.status_code} at {at}"
         )
-    if named.status_at <= written:
+    if named.status_at <= written + CLOCK_MARGIN:
         return ConsumerReport(
             consumer,
             Standing.BEHIND,
-            f"named value {named.name} last fetched the secret at {at}, before version {version}",
+            f"named value {named.name} last fetched the secret at {at}, not surely after version {version} "
+            f"(API Management's clock must say {int(CLOCK_MARGIN.total_seconds()) // 60} minutes later)",
         )
     return ConsumerReport(
         consumer, Standing.MOVED, f"named value {named.name} fetched the secret at {at}, after version {version}"
