@@ -231,6 +231,28 @@ def test_a_query_that_fails_keeps_the_full_cool_down_and_never_fails_a_rotation(
     assert status == 200 and body["status"] == "rotated", body
 
 
+@pytest.mark.parametrize("tables", ["resource-specific", "foreign-diagnostics"])
+def test_a_workspace_lacking_one_table_or_column_still_confirms(cloud, workspace, tables):
+    """``union isfuzzy=true`` leaves out the leg that does not resolve, with a warning: the answer is partial."""
+    cloud.loganalytics.tables = tables
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and "confirmed" in body["reason"], body
+
+
+def test_a_partial_answer_with_a_failure_confirms_nothing(cloud, workspace):
+    cloud.loganalytics.tables = "resource-specific"
+    cloud.loganalytics.partial_failure = True
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"identity:{READER} holds it (unreachable: the audit trail was not read" in message
+    assert "answered in part" in message, message
+    assert helpers.regenerations(cloud) == 1
+
+
 # status ----------------------------------------------------------------------------------
 
 
