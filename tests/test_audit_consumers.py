@@ -143,7 +143,14 @@ def test_a_record_that_names_no_version_confirms_nothing(cloud, workspace):
     _rotated_once(cloud, f"identity:{READER}")
     cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
     status, body = helpers.post_rotate(ROTATE)
-    assert status == 409 and "the record names no version" in body["error"]["message"], body
+    assert status == 409 and "records no read of the secret by it" in body["error"]["message"], body
+
+
+def test_a_read_of_another_secret_whose_name_extends_this_one_is_no_read_of_it(cloud, workspace):
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key2", "b" * 32)
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and "records no read of the secret by it" in body["error"]["message"], body
 
 
 # App Service apps that cannot say --------------------------------------------------------

@@ -136,7 +136,8 @@ def query(backend: LogAnalyticsBackend, request: Request, match: re.Match[str]) 
     for record in backend.records:
         if record.at > visible or (window and not window[0] <= record.at <= window[1]):
             continue
-        if record.principal not in principals or not record.secret_id.lower().startswith(secret_url.rstrip("/")):
+        # as the query does: ``Id startswith secret``, the secret's URL with its trailing "/"
+        if record.principal not in principals or not record.secret_id.lower().startswith(secret_url):
             continue
         version = record.secret_id.lower()[len(secret_url) :].split("/")[0]
         if record.principal not in latest or record.at >= latest[record.principal][0]:
