@@ -109,6 +109,28 @@ def test_a_later_read_of_an_older_version_keeps_the_cool_down(cloud, workspace):
     assert helpers.regenerations(cloud) == 1
 
 
+def test_the_function_s_own_identity_never_confirms_by_its_own_reads(cloud, workspace):
+    """The rotator reads each version it writes: its identity's reads say nothing of a consumer sharing it."""
+    own = cloud.identity.principal_id
+    _rotated_once(cloud, f"identity:{own}")
+    cloud.loganalytics.secret_get(own, VAULT, "storage-key", _current(cloud), versionless=False)
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"consumer identity:{own} holds it (unreported: its identity ({own}) is the" in message
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_an_identity_shared_by_two_consumers_confirms_neither(cloud, workspace):
+    cloud.appservice.reports_active_version = False
+    app = cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    _rotated_once(cloud, f"rg-apps/app-a,identity:{app.principal_id}")
+    cloud.loganalytics.secret_get(app.principal_id, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and "rg-apps/app-a holds it (unreported: its identity" in message, message
+    assert f"is also consumer identity:{app.principal_id}'s" in message, message
+
+
 def test_an_identity_with_no_read_recorded_keeps_the_cool_down(cloud, workspace):
     _rotated_once(cloud, f"identity:{READER}")
     status, body = helpers.post_rotate(ROTATE)

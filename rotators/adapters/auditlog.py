@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rotators.adapters import clients
 from rotators.adapters.upstream import calling
 from rotators.core import deadline
-from rotators.core.audit import ROLE, AuditRead, Question, only_unresolved, query, reads
+from rotators.core.audit import ROLE, AuditRead, Question, only_unresolved, query, reads, token_principal
 from rotators.core.clouds import Cloud
 from rotators.core.errors import TransientError
 
@@ -63,6 +63,17 @@ def read_by(workspace: str, cloud: Cloud, question: Question) -> dict[str, Audit
         return reads(list(table.columns), table.rows)
     except ValueError:
         raise TransientError(f"{operation}: the answer is not the query's; the audit trail confirms nothing.") from None
+
+
+def own_principal(cloud: Cloud) -> str:
+    """The object ID of the function's own identity, from the ``oid`` of its token for the workspace's audience (the
+    credential keeps the token, which the query needs anyway)."""
+    with calling("Read the function's own identity from its token", role=ROLE):
+        token = clients.credential().get_token(f"{cloud.logs_endpoint}/.default").token
+    found = token_principal(token)
+    if found is None:
+        raise TransientError("The function's token names no object ID (oid): the audit trail confirms nothing.")
+    return found
 
 
 def lookback(created_on: datetime, min_interval: timedelta) -> datetime:

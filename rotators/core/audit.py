@@ -28,6 +28,8 @@ a versionless read is logged with the version served: a record without one never
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -113,6 +115,39 @@ def reads(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> dict[str,
                 str(version or ""),
                 current if isinstance(current, datetime) else None,
             )
+    return found
+
+
+def token_principal(token: str) -> str | None:
+    """The ``oid`` claim (the caller's object ID: "Access token claims reference") of a JWT access token, unverified:
+    only to know which reads in the audit trail are the function's own; ``None`` when it has none."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    oid = claims.get("oid") if isinstance(claims, dict) else None
+    return oid.lower() if isinstance(oid, str) and PRINCIPAL.fullmatch(oid.lower()) else None
+
+
+def unaskable(asked: Mapping[Consumer, str], own: str) -> dict[Consumer, ConsumerReport]:
+    """The consumers whose identity's reads cannot speak for them: the function's own identity (``own``, which reads
+    every version it writes), and one identity shared by several consumers (its reads cannot tell them apart)."""
+    holders: dict[str, list[Consumer]] = {}
+    for consumer, principal in asked.items():
+        holders.setdefault(principal.lower(), []).append(consumer)
+    found = {}
+    for consumer, principal in asked.items():
+        others = [other for other in holders[principal.lower()] if other != consumer]
+        if principal.lower() == own.lower():
+            why = f"its identity ({principal}) is the rotator's own, whose reads of the secret say nothing of it"
+        elif others:
+            why = f"its identity ({principal}) is also consumer {others[0]}'s: the audit trail cannot tell them apart"
+        else:
+            continue
+        found[consumer] = ConsumerReport(consumer, Standing.UNREPORTED, f"{why}; the full cool-down holds")
     return found
 
 

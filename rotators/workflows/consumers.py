@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 
 from rotators.adapters import apim, appconfig, appservice, auditlog, containerapps, memory, outcomes, registry
 from rotators.core import deadline
-from rotators.core.audit import Question, judge_reads
+from rotators.core.audit import Question, judge_reads, unaskable
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     RESTART,
@@ -375,21 +375,26 @@ def _audited(target: Written, visits: list[_Visit], *, reserve: float) -> list[C
     asked = {visit.report.consumer: visit.principal for visit in visits if visit.principal is not None}
     if workspace is None or not asked:
         return [visit.report for visit in visits]
+    excluded: dict[Consumer, ConsumerReport] = {}
     try:
         with _leaving(reserve):
+            excluded = unaskable(asked, auditlog.own_principal(target.vault.cloud))
+            asked = {consumer: principal for consumer, principal in asked.items() if consumer not in excluded}
+            if not asked:
+                return [excluded.get(visit.report.consumer, visit.report) for visit in visits]
             since = auditlog.lookback(target.created_on, get_settings().min_interval)
             question = Question(tuple(asked.values()), target.vault.url, target.name, target.version, since, _utcnow())
             found = auditlog.read_by(workspace, target.vault.cloud, question)
     except Exception as exc:  # the audit trail is evidence only: without it, nothing is confirmed
         why = f"the audit trail was not read: {_why(exc)}"
         unread = {consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why) for consumer in asked}
-        return [unread.get(visit.report.consumer, visit.report) for visit in visits]
-    return [
-        judge_reads(visit.report.consumer, asked[visit.report.consumer], found, target.version)
-        if visit.report.consumer in asked
-        else visit.report
-        for visit in visits
-    ]
+        return [
+            excluded.get(visit.report.consumer) or unread.get(visit.report.consumer, visit.report) for visit in visits
+        ]
+    judged = {
+        consumer: judge_reads(consumer, principal, found, target.version) for consumer, principal in asked.items()
+    }
+    return [excluded.get(visit.report.consumer) or judged.get(visit.report.consumer, visit.report) for visit in visits]
 
 
 def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerReport:
