@@ -34,7 +34,7 @@ MAX_SERVER_SECONDS = 60
 def _client(cloud: Cloud) -> LogsQueryClient:
     from azure.monitor.query import LogsQueryClient
 
-    options = {**clients.client_options(), "retry_total": 1}
+    options = clients.data_plane_options()  # one retry at most
     return LogsQueryClient(clients.credential(), endpoint=cloud.logs_endpoint, audience=cloud.logs_endpoint, **options)
 
 

@@ -34,17 +34,12 @@ class ContainerApp:
 
 
 def _app_path(consumer: Consumer, subscription: str) -> str:
-    group = f"/subscriptions/{quote(subscription, safe='')}/resourceGroups/{quote(consumer.resource_group, safe='')}"
-    return f"{group}/{_PROVIDER}/{quote(consumer.app, safe='')}"
-
-
-def _send(cloud: Cloud, method: str, url: str, **options: Any) -> Any:
-    return clients.arm_send(cloud, clients.arm_request(cloud, method, url, API_VERSION), **options)
+    return f"{clients.arm_scope(subscription, consumer.resource_group)}/{_PROVIDER}/{quote(consumer.app, safe='')}"
 
 
 def read(consumer: Consumer, subscription: str, cloud: Cloud) -> ContainerApp:
     with calling(f"Read container app {consumer}", role=ROLE):
-        return _container_app(_send(cloud, "GET", _app_path(consumer, subscription)))
+        return _container_app(clients.arm_call(cloud, "GET", _app_path(consumer, subscription), API_VERSION))
 
 
 def restart(consumer: Consumer, subscription: str, cloud: Cloud) -> int:
@@ -55,23 +50,23 @@ def restart(consumer: Consumer, subscription: str, cloud: Cloud) -> int:
         for revision in clients.arm_items(cloud, f"{path}/revisions", API_VERSION):
             if (revision.get("properties") or {}).get("active"):
                 name = quote(str(revision.get("name") or ""), safe="")
-                _send(cloud, "POST", f"{path}/revisions/{name}/restart", accept=(200, 202, 204), retry_total=0)
+                restart_path = f"{path}/revisions/{name}/restart"
+                clients.arm_call(cloud, "POST", restart_path, API_VERSION, accept=(200, 202, 204), retry_total=0)
                 restarted += 1
     return restarted
 
 
 def apps(subscription: str, cloud: Cloud, resource_group: str | None = None) -> list[tuple[Consumer, ContainerApp]]:
     """Every container app of a subscription (or one group), with its secrets."""
-    scope = f"/subscriptions/{quote(subscription, safe='')}" + (
-        f"/resourceGroups/{quote(resource_group, safe='')}" if resource_group else ""
-    )
+    scope = clients.arm_scope(subscription, resource_group)
     with calling(f"List the container apps of {scope}", role="Reader on the scope"):
+        listed = [
+            (clients.listed_group(item), item) for item in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION)
+        ]
         return [
-            (
-                Consumer(str(item["id"]).split("/")[4], str(item["name"]), kind=ConsumerKind.CONTAINER_APP),
-                _container_app(item),
-            )
-            for item in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION)
+            (Consumer(group, str(item["name"]), kind=ConsumerKind.CONTAINER_APP), _container_app(item))
+            for group, item in listed
+            if group is not None and item.get("name")
         ]
 
 
