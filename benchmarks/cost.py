@@ -219,28 +219,30 @@ def confirmation_costs() -> None:
     url = f"https://{VAULT}.vault.azure.net/secrets/s-0"
     with world(1) as cloud:
         os.environ["ROTATION_AUDIT_WORKSPACE_ID"] = str(uuid.uuid4())
-        cloud.appservice.reports_active_version = False
-        entries = []
-        for index in range(15):
-            cloud.appservice.create_app(f"app-{index:02}", {"SECRET": f"@Microsoft.KeyVault(SecretUri={url}/)"})
-            entries.append(f"rg-apps/app-{index:02}")
-        for index in range(10):
-            cloud.apimanagement.create(f"apim-{index:02}", {"nv": url})
-            entries.append(f"apim:rg-apps/apim-{index:02}/nv")
-            cloud.containerapps.create(f"ca-{index:02}", {"secret": url})
-            entries.append(f"containerapp:rg-apps/ca-{index:02}")
-        entries += [f"identity:{uuid.uuid4()}" for _ in range(15)]
-        address = VaultAddress.from_name(VAULT)
-        fresh_process()
-        registry.save(address, "s-0", parse_entries(entries, "bench"))
-        current = cloud.keyvault.current_secret(VAULT, "s-0")
-        current.tags["Consumers"] = REGISTRY
-        contract = read_contract(current.tags, address.cloud, KINDS)
-        written = consumers.Written(contract, address, "s-0", current.version, datetime.now(timezone.utc))
-        before = Counter(call.route for call in cloud.calls())
-        confirmation = consumers.confirm(written, reserve=0.0)
-        asked = Counter(call.route for call in cloud.calls()) - before
-        os.environ.pop("ROTATION_AUDIT_WORKSPACE_ID")
+        try:
+            cloud.appservice.reports_active_version = False
+            entries = []
+            for index in range(15):
+                cloud.appservice.create_app(f"app-{index:02}", {"SECRET": f"@Microsoft.KeyVault(SecretUri={url}/)"})
+                entries.append(f"rg-apps/app-{index:02}")
+            for index in range(10):
+                cloud.apimanagement.create(f"apim-{index:02}", {"nv": url})
+                entries.append(f"apim:rg-apps/apim-{index:02}/nv")
+                cloud.containerapps.create(f"ca-{index:02}", {"secret": url})
+                entries.append(f"containerapp:rg-apps/ca-{index:02}")
+            entries += [f"identity:{uuid.uuid4()}" for _ in range(15)]
+            address = VaultAddress.from_name(VAULT)
+            fresh_process()
+            registry.save(address, "s-0", parse_entries(entries, "bench"))
+            current = cloud.keyvault.current_secret(VAULT, "s-0")
+            current.tags["Consumers"] = REGISTRY
+            contract = read_contract(current.tags, address.cloud, KINDS)
+            written = consumers.Written(contract, address, "s-0", current.version, datetime.now(timezone.utc))
+            before = Counter(call.route for call in cloud.calls())
+            confirmation = consumers.confirm(written, reserve=0.0)
+            asked = Counter(call.route for call in cloud.calls()) - before
+        finally:
+            os.environ.pop("ROTATION_AUDIT_WORKSPACE_ID")
     assert len(confirmation.reports) == 50 and asked["loganalytics.query"] == 1, asked
     print(f"Log Analytics queries for 50 consumers: {asked['loganalytics.query']}")
     print(

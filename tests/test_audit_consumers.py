@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
 from localazure.services.base import ISSUED_KEYS
 from rotators.core.audit import Question, query
 from rotators.core.consumers import Consumer, ConsumerKind, parse_consumers
@@ -59,8 +60,7 @@ def test_an_identity_entry_is_an_object_id():
 def test_the_query_takes_only_values_of_their_grammar():
     now = datetime.now(timezone.utc)
     good = Question((READER,), "https://kv-app.vault.azure.net", "storage-key", "a" * 32, now, now)
-    text = query(good)
-    assert f'let principals = dynamic(["{READER}"]);' in text and "storage-key" in text
+    query(good)  # what the workspace answers for it: the tests below, through the stand-in
     for bad in (
         Question(('x" or 1==1 //',), good.vault_url, good.secret, good.version, now, now),
         Question(good.principals, good.vault_url, 'storage-key"; AzureActivity', good.version, now, now),
@@ -94,6 +94,40 @@ def test_an_identity_confirms_once_it_read_the_current_version(cloud, workspace)
     assert status == 200 and "confirmed" in body["reason"], body
     assert helpers.regenerations(cloud) == 2
     helpers.holds_live_key(cloud, "storage-key")
+
+
+def test_a_later_read_of_an_older_version_keeps_the_cool_down(cloud, workspace):
+    """One replica read the new version, another (or a pinned reference) still reads the old one by name."""
+    old = _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", old, versionless=False)
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"consumer identity:{READER} holds it (behind: audit record: it read version" in message
+    assert f"then version {old} at " in message, message
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_the_function_s_own_identity_never_confirms_by_its_own_reads(cloud, workspace):
+    """The rotator reads each version it writes: its identity's reads say nothing of a consumer sharing it."""
+    own = cloud.identity.principal_id
+    _rotated_once(cloud, f"identity:{own}")
+    cloud.loganalytics.secret_get(own, VAULT, "storage-key", _current(cloud), versionless=False)
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"consumer identity:{own} holds it (unreported: its identity ({own}) is the" in message
+    assert helpers.regenerations(cloud) == 1
+
+
+def test_an_identity_shared_by_two_consumers_confirms_neither(cloud, workspace):
+    cloud.appservice.reports_active_version = False
+    app = cloud.appservice.create_app("app-a", {"STORAGE": REFERENCE})
+    _rotated_once(cloud, f"rg-apps/app-a,identity:{app.principal_id}")
+    cloud.loganalytics.secret_get(app.principal_id, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and "rg-apps/app-a holds it (unreported: its identity" in message, message
+    assert f"is also consumer identity:{app.principal_id}'s" in message, message
 
 
 def test_an_identity_with_no_read_recorded_keeps_the_cool_down(cloud, workspace):
@@ -130,7 +164,14 @@ def test_a_record_that_names_no_version_confirms_nothing(cloud, workspace):
     _rotated_once(cloud, f"identity:{READER}")
     cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
     status, body = helpers.post_rotate(ROTATE)
-    assert status == 409 and "the record names no version" in body["error"]["message"], body
+    assert status == 409 and "records no read of the secret by it" in body["error"]["message"], body
+
+
+def test_a_read_of_another_secret_whose_name_extends_this_one_is_no_read_of_it(cloud, workspace):
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key2", "b" * 32)
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and "records no read of the secret by it" in body["error"]["message"], body
 
 
 # App Service apps that cannot say --------------------------------------------------------
@@ -149,6 +190,25 @@ def test_an_app_without_active_version_is_confirmed_by_its_identity_s_reads(clou
         assert status == 409 and "rg-apps/app-fast holds it (behind: the audit trail records no read" in message
         cloud.loganalytics.advance(delay)
         status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and "confirmed" in body["reason"], body
+
+
+def test_an_app_is_judged_by_the_identity_its_references_use(cloud, workspace):
+    """``keyVaultReferenceIdentity`` names a user-assigned identity: the system-assigned one's reads (the app's own
+    code, say) say nothing of its references."""
+    cloud.appservice.reports_active_version = False
+    app = cloud.appservice.create_app("app-slow", {"STORAGE": REFERENCE})
+    group = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg-apps"
+    app.reference_identity = (f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a", READER)
+    app.refresh_delay = 3600
+    _rotated_once(cloud, "rg-apps/app-slow")
+    cloud.loganalytics.secret_get(app.principal_id, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and "rg-apps/app-slow holds it (behind: the audit trail records no read" in message, body
+    assert f"by its identity ({READER})" in message, message
+    cloud.appservice.advance(3600)  # the refresh lands: the user-assigned identity reads the new version
+    status, body = helpers.post_rotate(ROTATE)
     assert status == 200 and "confirmed" in body["reason"], body
 
 
@@ -197,6 +257,28 @@ def test_a_query_that_fails_keeps_the_full_cool_down_and_never_fails_a_rotation(
     helpers.age_current_version(cloud, "storage-key", timedelta(hours=73))  # past the 72 h cool-down
     status, body = helpers.post_rotate(ROTATE)
     assert status == 200 and body["status"] == "rotated", body
+
+
+@pytest.mark.parametrize("tables", ["resource-specific", "foreign-diagnostics"])
+def test_a_workspace_lacking_one_table_or_column_still_confirms(cloud, workspace, tables):
+    """``union isfuzzy=true`` leaves out the leg that does not resolve, with a warning: the answer is partial."""
+    cloud.loganalytics.tables = tables
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and "confirmed" in body["reason"], body
+
+
+def test_a_partial_answer_with_a_failure_confirms_nothing(cloud, workspace):
+    cloud.loganalytics.tables = "resource-specific"
+    cloud.loganalytics.partial_failure = True
+    _rotated_once(cloud, f"identity:{READER}")
+    cloud.loganalytics.secret_get(READER, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    message = body["error"]["message"]
+    assert status == 409 and f"identity:{READER} holds it (unreachable: the audit trail was not read" in message
+    assert "answered in part" in message, message
+    assert helpers.regenerations(cloud) == 1
 
 
 # status ----------------------------------------------------------------------------------

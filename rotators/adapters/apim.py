@@ -28,8 +28,7 @@ _PROVIDER = "providers/Microsoft.ApiManagement/service"
 
 
 def _service_path(subscription: str, group: str, service: str) -> str:
-    group_path = f"/subscriptions/{quote(subscription, safe='')}/resourceGroups/{quote(group, safe='')}"
-    return f"{group_path}/{_PROVIDER}/{quote(service, safe='')}"
+    return f"{clients.arm_scope(subscription, group)}/{_PROVIDER}/{quote(service, safe='')}"
 
 
 def _named_value_path(consumer: Consumer, subscription: str) -> str:
@@ -37,38 +36,29 @@ def _named_value_path(consumer: Consumer, subscription: str) -> str:
     return f"{service}/namedValues/{quote(consumer.slot or '', safe='')}"
 
 
-def _send(cloud: Cloud, method: str, url: str, **options: Any) -> Any:
-    return clients.arm_send(cloud, clients.arm_request(cloud, method, url, API_VERSION), **options)
-
-
 def refresh(consumer: Consumer, subscription: str, cloud: Cloud) -> None:
     """Start the named value's refresh from Key Vault, once (no SDK retry); its result shows in ``lastStatus``."""
     with calling(f"Refresh API Management named value {consumer}", role=ROLE):
-        _send(
-            cloud,
-            "POST",
-            _named_value_path(consumer, subscription) + "/refreshSecret",
-            accept=(200, 202),
-            retry_total=0,
-        )
+        path = _named_value_path(consumer, subscription) + "/refreshSecret"
+        clients.arm_call(cloud, "POST", path, API_VERSION, accept=(200, 202), retry_total=0)
 
 
 def named_value(consumer: Consumer, subscription: str, cloud: Cloud) -> NamedValue:
     with calling(f"Read API Management named value {consumer}", role=ROLE):
-        return _named(_send(cloud, "GET", _named_value_path(consumer, subscription)))
+        return _named(clients.arm_call(cloud, "GET", _named_value_path(consumer, subscription), API_VERSION))
 
 
 def named_values(
     subscription: str, cloud: Cloud, resource_group: str | None = None
 ) -> list[tuple[Consumer, NamedValue]]:
     """Every named value with a Key Vault reference, in every API Management service of a subscription (or group)."""
-    scope = f"/subscriptions/{quote(subscription, safe='')}" + (
-        f"/resourceGroups/{quote(resource_group, safe='')}" if resource_group else ""
-    )
+    scope = clients.arm_scope(subscription, resource_group)
     found = []
     with calling(f"List the API Management named values of {scope}", role="Reader on the scope"):
         for service in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION):
-            group, name = str(service["id"]).split("/")[4], str(service["name"])
+            group, name = clients.listed_group(service), str(service.get("name") or "")
+            if group is None or not name:
+                continue
             for item in clients.arm_items(
                 cloud, _service_path(subscription, group, name) + "/namedValues", API_VERSION
             ):

@@ -70,12 +70,22 @@ def references(consumer: Consumer, subscription: str, cloud: Cloud) -> list[Refe
 
 
 def principal(consumer: Consumer, subscription: str, cloud: Cloud) -> str | None:
-    """The object ID of the app's system-assigned managed identity (``None``: it has none)."""
+    """The object ID of the identity that resolves the app's Key Vault references (``None``: it has none).
+
+    That is the one ``keyVaultReferenceIdentity`` names: the system-assigned identity by default, or a
+    user-assigned one by its resource ID ("Use Key Vault references as app settings in Azure App Service").
+    """
     operations = _client(subscription, cloud).web_apps
     group, app, slot = consumer.resource_group, consumer.app, consumer.slot
     with calling(f"Read the managed identity of {consumer}", role=ROLE):
         site = operations.get_slot(group, app, slot) if slot else operations.get(group, app)
-    found = getattr(getattr(site, "identity", None), "principal_id", None)
+    identity = getattr(site, "identity", None)
+    chosen = str(getattr(site, "key_vault_reference_identity", None) or "SystemAssigned")
+    if chosen.lower() == "systemassigned":
+        found = getattr(identity, "principal_id", None)
+    else:
+        assigned = {str(k).lower(): v for k, v in (getattr(identity, "user_assigned_identities", None) or {}).items()}
+        found = getattr(assigned.get(chosen.lower()), "principal_id", None)
     return str(found).lower() if found else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rotators.core.settings import get_settings
 
@@ -199,6 +200,23 @@ def arm_request(cloud: Cloud, method: str, url: str, api_version: str) -> HttpRe
             raise ValueError("a link outside the cloud's ARM endpoint")
         return HttpRequest(method, url)
     return HttpRequest(method, cloud.arm_endpoint + url, params={"api-version": api_version})
+
+
+def arm_call(cloud: Cloud, method: str, path: str, api_version: str, **options: Any) -> Any:
+    """:func:`arm_send` of one request to an ARM path."""
+    return arm_send(cloud, arm_request(cloud, method, path, api_version), **options)
+
+
+def arm_scope(subscription: str, resource_group: str | None = None) -> str:
+    """The ARM path of a subscription, or of one of its resource groups."""
+    scope = f"/subscriptions/{quote(subscription, safe='')}"
+    return f"{scope}/resourceGroups/{quote(resource_group, safe='')}" if resource_group else scope
+
+
+def listed_group(item: dict[str, Any]) -> str | None:
+    """The resource group a listed resource's ``id`` names (``None``: an ``id`` not of that shape: skip it)."""
+    parts = str(item.get("id") or "").split("/")
+    return parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" and parts[4] else None
 
 
 def arm_items(cloud: Cloud, path: str, api_version: str) -> Iterator[dict[str, Any]]:

@@ -1,14 +1,15 @@
 """Container Apps whose secrets reference Key Vault (``keyVaultUrl``): read them, restart their active revisions.
 
 The operations of Microsoft.App (REST spec, api-version 2024-03-01): ``ContainerApps_Get`` (spec example
-``ContainerApps_Get.json``: ``identity`` with ``principalId`` and ``userAssignedIdentities``, and
-``properties.configuration.secrets`` as ``{name, keyVaultUrl, identity}``, never a value: the values come
-only from ``listSecrets``, which the product never calls), ``ContainerApps_ListBySubscription``/
-``ListByResourceGroup`` for discovery, ``ContainerAppsRevisions_ListRevisions`` (``properties.active``) and
-``ContainerAppsRevisions_RestartRevision`` (``POST .../revisions/{revision}/restart``). Microsoft's
-"Manage secrets in Azure Container Apps" says a Key Vault reference picks up a new version within 30
-minutes, and that a revision restart fetches it at once. The calls go through the ARM pipeline every
-client has (:func:`rotators.adapters.clients.arm_send`).
+``ContainerApps_Get.json``: ``properties.configuration.secrets`` as ``{name, keyVaultUrl, identity}``, never
+a value: the values come only from ``listSecrets``, which the product never calls),
+``ContainerApps_ListBySubscription``/``ListByResourceGroup`` for discovery,
+``ContainerAppsRevisions_ListRevisions`` (``properties.active``) and ``ContainerAppsRevisions_RestartRevision``
+(``POST .../revisions/{revision}/restart``). Microsoft's "Manage secrets in Azure Container Apps" says a
+Key Vault reference picks up a new version within 30 minutes, that a revision restart fetches it at once,
+and that an updated secret does not affect existing revisions: which value running replicas hold is
+nowhere reported, so a container app never confirms. The calls go through the ARM pipeline every client
+has (:func:`rotators.adapters.clients.arm_send`).
 """
 
 from __future__ import annotations
@@ -30,25 +31,15 @@ _PROVIDER = "providers/Microsoft.App/containerApps"
 @dataclass(frozen=True)
 class ContainerApp:
     secrets: tuple[ContainerSecret, ...]
-    principals: dict[str, str]  # "system" and each user-assigned identity's lower-cased ID -> its object ID
-
-    def principal(self, identity: str | None) -> str | None:
-        """The object ID of the identity a secret names (``System``, or a user-assigned identity's ID)."""
-        return self.principals.get((identity or "").lower())
 
 
 def _app_path(consumer: Consumer, subscription: str) -> str:
-    group = f"/subscriptions/{quote(subscription, safe='')}/resourceGroups/{quote(consumer.resource_group, safe='')}"
-    return f"{group}/{_PROVIDER}/{quote(consumer.app, safe='')}"
-
-
-def _send(cloud: Cloud, method: str, url: str, **options: Any) -> Any:
-    return clients.arm_send(cloud, clients.arm_request(cloud, method, url, API_VERSION), **options)
+    return f"{clients.arm_scope(subscription, consumer.resource_group)}/{_PROVIDER}/{quote(consumer.app, safe='')}"
 
 
 def read(consumer: Consumer, subscription: str, cloud: Cloud) -> ContainerApp:
     with calling(f"Read container app {consumer}", role=ROLE):
-        return _container_app(_send(cloud, "GET", _app_path(consumer, subscription)))
+        return _container_app(clients.arm_call(cloud, "GET", _app_path(consumer, subscription), API_VERSION))
 
 
 def restart(consumer: Consumer, subscription: str, cloud: Cloud) -> int:
@@ -59,36 +50,31 @@ def restart(consumer: Consumer, subscription: str, cloud: Cloud) -> int:
         for revision in clients.arm_items(cloud, f"{path}/revisions", API_VERSION):
             if (revision.get("properties") or {}).get("active"):
                 name = quote(str(revision.get("name") or ""), safe="")
-                _send(cloud, "POST", f"{path}/revisions/{name}/restart", accept=(200, 202, 204), retry_total=0)
+                restart_path = f"{path}/revisions/{name}/restart"
+                clients.arm_call(cloud, "POST", restart_path, API_VERSION, accept=(200, 202, 204), retry_total=0)
                 restarted += 1
     return restarted
 
 
 def apps(subscription: str, cloud: Cloud, resource_group: str | None = None) -> list[tuple[Consumer, ContainerApp]]:
     """Every container app of a subscription (or one group), with its secrets."""
-    scope = f"/subscriptions/{quote(subscription, safe='')}" + (
-        f"/resourceGroups/{quote(resource_group, safe='')}" if resource_group else ""
-    )
+    scope = clients.arm_scope(subscription, resource_group)
     with calling(f"List the container apps of {scope}", role="Reader on the scope"):
+        listed = [
+            (clients.listed_group(item), item) for item in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION)
+        ]
         return [
-            (
-                Consumer(str(item["id"]).split("/")[4], str(item["name"]), kind=ConsumerKind.CONTAINER_APP),
-                _container_app(item),
-            )
-            for item in clients.arm_items(cloud, f"{scope}/{_PROVIDER}", API_VERSION)
+            (Consumer(group, str(item["name"]), kind=ConsumerKind.CONTAINER_APP), _container_app(item))
+            for group, item in listed
+            if group is not None and item.get("name")
         ]
 
 
 def _container_app(item: Any) -> ContainerApp:
-    identity = (item or {}).get("identity") or {}
-    principals = {"system": str(identity["principalId"]).lower()} if identity.get("principalId") else {}
-    for resource_id, assigned in (identity.get("userAssignedIdentities") or {}).items():
-        if isinstance(assigned, dict) and assigned.get("principalId"):
-            principals[str(resource_id).lower()] = str(assigned["principalId"]).lower()
     configuration = ((item or {}).get("properties") or {}).get("configuration") or {}
     secrets = tuple(
-        ContainerSecret(str(s.get("name") or ""), s.get("keyVaultUrl"), s.get("identity"))
+        ContainerSecret(str(s.get("name") or ""), s.get("keyVaultUrl"))
         for s in configuration.get("secrets") or []
         if isinstance(s, dict)
     )
-    return ContainerApp(secrets, principals)
+    return ContainerApp(secrets)

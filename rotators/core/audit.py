@@ -7,7 +7,9 @@ in Azure diagnostics mode, in the resource-specific ``AZKVAuditLogs`` table othe
 reads both (``union isfuzzy=true`` ignores the table a workspace lacks):
 
 - ``AzureDiagnostics``: ``ResourceProvider`` ``MICROSOFT.KEYVAULT``, ``Category`` ``AuditEvent``,
-  ``OperationName`` ``SecretGet``, ``ResultType``, ``id_s`` (the secret ID) and the caller's object ID
+  ``OperationName`` ``SecretGet``, ``ResultType``, ``id_s`` (the secret ID, through ``column_ifexists``:
+  a workspace whose table holds only other resources' logs lacks it; a table past 500 columns moves
+  more into ``AdditionalFields``) and the caller's object ID
   flattened from ``identity.claim`` (``identity_claim_oid_g``, or the long claim name
   ``identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g`` that the logging
   doc's sample record shows);
@@ -19,13 +21,15 @@ the current version) is declared before it in ``let`` statements written only fr
 here against their grammar (object IDs, a vault URL, a secret name, a version), never from tag
 text as given. One query answers for every identity of a confirmation.
 
-An identity *moved* when it read the current version; else it is *behind*, with the last version
-it read and when. No Microsoft source says whether a versionless read is logged with the version
-served: a record without one never confirms anything.
+An identity *moved* when it read the current version and read no older version by name after
+that; else it is *behind*, with the last version it read and when. No Microsoft source says whether
+a versionless read is logged with the version served: a record without one never confirms anything.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,7 +47,7 @@ QUERY = """union isfuzzy=true
     (AzureDiagnostics
     | where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent"
     | where OperationName == "SecretGet" and ResultType == "Success"
-    | project TimeGenerated, Id = tostring(id_s), Principal = coalesce(
+    | project TimeGenerated, Id = tostring(column_ifexists("id_s", "")), Principal = coalesce(
         tostring(column_ifexists("identity_claim_oid_g", "")),
         tostring(column_ifexists("identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g", "")))),
     (AZKVAuditLogs
@@ -114,6 +118,60 @@ def reads(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> dict[str,
     return found
 
 
+def token_principal(token: str) -> str | None:
+    """The ``oid`` claim (the caller's object ID: "Access token claims reference") of a JWT access token, unverified:
+    only to know which reads in the audit trail are the function's own; ``None`` when it has none."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    oid = claims.get("oid") if isinstance(claims, dict) else None
+    return oid.lower() if isinstance(oid, str) and PRINCIPAL.fullmatch(oid.lower()) else None
+
+
+def unaskable(asked: Mapping[Consumer, str], own: str) -> dict[Consumer, ConsumerReport]:
+    """The consumers whose identity's reads cannot speak for them: the function's own identity (``own``, which reads
+    every version it writes), and one identity shared by several consumers (its reads cannot tell them apart)."""
+    holders: dict[str, list[Consumer]] = {}
+    for consumer, principal in asked.items():
+        holders.setdefault(principal.lower(), []).append(consumer)
+    found = {}
+    for consumer, principal in asked.items():
+        others = [other for other in holders[principal.lower()] if other != consumer]
+        if principal.lower() == own.lower():
+            why = f"its identity ({principal}) is the rotator's own, whose reads of the secret say nothing of it"
+        elif others:
+            why = f"its identity ({principal}) is also consumer {others[0]}'s: the audit trail cannot tell them apart"
+        else:
+            continue
+        found[consumer] = ConsumerReport(consumer, Standing.UNREPORTED, f"{why}; the full cool-down holds")
+    return found
+
+
+def only_unresolved(details: object) -> bool:
+    """Whether a partial answer's error details are all warnings that a table or column did not resolve.
+
+    ``union isfuzzy=true`` leaves out a leg whose table the workspace lacks (Key Vault's logs in one mode
+    only) with such a warning ("'extend' operator: Failed to resolve scalar expression named …", severity
+    ``Warning``: a real answer quoted in Azure/azure-sdk-for-python#25137); a leg left out holds no record,
+    so the rest of the answer is whole. Anything else (no details, an error) leaves the answer unusable.
+    """
+    if not isinstance(details, Sequence) or isinstance(details, str) or not details:
+        return False
+    for detail in details:
+        inner = detail
+        while isinstance(inner, Mapping) and isinstance(inner.get("innererror"), Mapping):
+            inner = inner["innererror"]
+        if not isinstance(inner, Mapping) or str(inner.get("severityName", "")).lower() != "warning":
+            return False
+        if "failed to resolve" not in str(inner.get("message", "")).lower():
+            return False
+    return True
+
+
 def judge_reads(consumer: Consumer, principal: str, found: Mapping[str, AuditRead], version: str) -> ConsumerReport:
     """Where ``consumer`` stands by what its identity ``principal`` read of the secret."""
     read = found.get(principal.lower())
@@ -121,6 +179,13 @@ def judge_reads(consumer: Consumer, principal: str, found: Mapping[str, AuditRea
     if read is None:
         return ConsumerReport(
             consumer, Standing.BEHIND, f"the audit trail records no read of the secret by {who} ({principal})"
+        )
+    if read.current_read is not None and read.last_version not in ("", version.lower()):  # an older one, later
+        return ConsumerReport(
+            consumer,
+            Standing.BEHIND,
+            f"audit record: {who} read version {version} at {read.current_read.isoformat(timespec='seconds')}, "
+            f"then version {read.last_version} at {read.last_read.isoformat(timespec='seconds')}",
         )
     if read.current_read is not None:
         return ConsumerReport(

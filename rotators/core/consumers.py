@@ -49,7 +49,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rotators.core.errors import NotRotatable
 from rotators.core.parsing import shown
@@ -63,6 +63,9 @@ APP_CONFIGURATION_PREFIX = "appconfig:"
 CONTAINER_APP_PREFIX = "containerapp:"
 RESTART = "restart"  # the last part of a Container App entry that allows a restart
 IDENTITY_PREFIX = "identity:"
+# How much later than the version's creation (Key Vault's clock) a named value's fetch must be stamped (API
+# Management's clock) to count as after it: the two clocks are not the same, and no source bounds their skew.
+CLOCK_MARGIN = timedelta(minutes=5)
 # An object ID (Entra ID's GUID), as Key Vault's audit records name the caller.
 PRINCIPAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
@@ -438,11 +441,12 @@ def judge_named_value(
         return ConsumerReport(
             consumer, Standing.FAILING, f"named value {named.name}: API Management reports {named.status_code} at {at}"
         )
-    if named.status_at <= written:
+    if named.status_at <= written + CLOCK_MARGIN:
         return ConsumerReport(
             consumer,
             Standing.BEHIND,
-            f"named value {named.name} last fetched the secret at {at}, before version {version}",
+            f"named value {named.name} last fetched the secret at {at}, not surely after version {version} "
+            f"(API Management's clock must say {int(CLOCK_MARGIN.total_seconds()) // 60} minutes later)",
         )
     return ConsumerReport(
         consumer, Standing.MOVED, f"named value {named.name} fetched the secret at {at}, after version {version}"
@@ -455,27 +459,33 @@ class ContainerSecret:
 
     name: str
     key_vault_url: str | None
-    identity: str | None  # "System", or a user-assigned identity's resource ID
 
 
 def judge_container_app(
     consumer: Consumer, secrets: Iterable[ContainerSecret], vault: str, name: str
-) -> tuple[ConsumerReport, str | None]:
-    """Where a Container App stands from its secrets, and the identity that reads this one (``None``: none)."""
+) -> ConsumerReport:
+    """Where a Container App stands from its secrets: never ``moved``.
+
+    The platform fetches a new version into the app's configuration, but "an updated or deleted secret doesn't
+    automatically affect existing revisions" ("Manage secrets in Azure Container Apps"): neither that fetch (a
+    ``SecretGet`` by the app's identity in the audit trail) nor an accepted restart shows the running replicas hold
+    the new value, so a container app never confirms and the full cool-down holds.
+    """
     referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
     mine = [(s, r) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
     if not mine:
         detail = f"no secret of {consumer} has a keyVaultUrl referencing secret {name}"
-        return ConsumerReport(consumer, Standing.UNREFERENCED, detail), None
+        return ConsumerReport(consumer, Standing.UNREFERENCED, detail)
     pinned = next((s for s, r in mine if r[2]), None)
     if pinned is not None:
         detail = f"secret {pinned.name} pins a version in its keyVaultUrl: use a versionless URL"
-        return ConsumerReport(consumer, Standing.FAILING, detail), None
+        return ConsumerReport(consumer, Standing.FAILING, detail)
     detail = (
-        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes but says not which it runs; "
-        "only Key Vault's audit trail can confirm it"
+        f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes, but existing revisions "
+        "keep the value they started with and nothing says which one their replicas run, so a container app "
+        "cannot confirm a new version and the full cool-down holds"
     )
-    return ConsumerReport(consumer, Standing.UNREPORTED, detail), mine[0][0].identity
+    return ConsumerReport(consumer, Standing.UNREPORTED, detail)
 
 
 @dataclass(frozen=True)

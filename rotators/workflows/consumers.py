@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 
 from rotators.adapters import apim, appconfig, appservice, auditlog, containerapps, memory, outcomes, registry
 from rotators.core import deadline
-from rotators.core.audit import Question, judge_reads
+from rotators.core.audit import Question, judge_reads, unaskable
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     RESTART,
@@ -286,7 +286,7 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
     if consumer.kind is ConsumerKind.CONTAINER_APP:
         if consumer.slot == RESTART:  # a restart is disruptive: only when the declaration asks for it
             containerapps.restart(consumer, target.subscription_of(consumer), contract.resource.cloud)
-        return _Visit(_container_standing(target, consumer)[0], refreshed=True)
+        return _Visit(_container_standing(target, consumer), refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
@@ -310,8 +310,8 @@ def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit
     if consumer.kind is ConsumerKind.API_MANAGEMENT:
         return _Visit(_named_value_standing(target, consumer))
     if consumer.kind is ConsumerKind.CONTAINER_APP:
-        report, principal = _container_standing(target, consumer)
-        return _Visit(report, principal=principal if auditing and report.state is Standing.UNREPORTED else None)
+        return _Visit(_container_standing(target, consumer))  # no identity asked: its reads are not its replicas'
+
     if consumer.kind is ConsumerKind.APP_SERVICE:
         return _app_visit(target, consumer, auditing=auditing)
     return _store_visit(target, consumer)
@@ -349,12 +349,11 @@ def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport
     return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
 
 
-def _container_standing(target: Written, consumer: Consumer) -> tuple[ConsumerReport, str | None]:
-    """Where a container app stands by its secrets, and the object ID of the identity that reads this one."""
+def _container_standing(target: Written, consumer: Consumer) -> ConsumerReport:
+    """Where a container app stands by its secrets (never ``moved``: :func:`judge_container_app`)."""
     resource = target.contract.resource
     app = containerapps.read(consumer, target.subscription_of(consumer), resource.cloud)
-    report, identity = judge_container_app(consumer, app.secrets, target.vault.name, target.name)
-    return report, app.principal(identity)
+    return judge_container_app(consumer, app.secrets, target.vault.name, target.name)
 
 
 def _reads_itself(consumer: Consumer) -> ConsumerReport:
@@ -376,21 +375,26 @@ def _audited(target: Written, visits: list[_Visit], *, reserve: float) -> list[C
     asked = {visit.report.consumer: visit.principal for visit in visits if visit.principal is not None}
     if workspace is None or not asked:
         return [visit.report for visit in visits]
+    excluded: dict[Consumer, ConsumerReport] = {}
     try:
         with _leaving(reserve):
+            excluded = unaskable(asked, auditlog.own_principal(target.vault.cloud))
+            asked = {consumer: principal for consumer, principal in asked.items() if consumer not in excluded}
+            if not asked:
+                return [excluded.get(visit.report.consumer, visit.report) for visit in visits]
             since = auditlog.lookback(target.created_on, get_settings().min_interval)
             question = Question(tuple(asked.values()), target.vault.url, target.name, target.version, since, _utcnow())
             found = auditlog.read_by(workspace, target.vault.cloud, question)
     except Exception as exc:  # the audit trail is evidence only: without it, nothing is confirmed
         why = f"the audit trail was not read: {_why(exc)}"
         unread = {consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why) for consumer in asked}
-        return [unread.get(visit.report.consumer, visit.report) for visit in visits]
-    return [
-        judge_reads(visit.report.consumer, asked[visit.report.consumer], found, target.version)
-        if visit.report.consumer in asked
-        else visit.report
-        for visit in visits
-    ]
+        return [
+            excluded.get(visit.report.consumer) or unread.get(visit.report.consumer, visit.report) for visit in visits
+        ]
+    judged = {
+        consumer: judge_reads(consumer, principal, found, target.version) for consumer, principal in asked.items()
+    }
+    return [excluded.get(visit.report.consumer) or judged.get(visit.report.consumer, visit.report) for visit in visits]
 
 
 def _signalled(target: Written, consumer: Consumer, sentinel: str) -> ConsumerReport:

@@ -25,9 +25,14 @@ reference, True (the default) names the version resolved. Per app: ``vault_acces
 app's identity cannot read the vault, status ``AccessToKeyVaultDenied``) and ``refresh_delay`` (a
 refresh that takes effect that many seconds later, as a slow app does).
 
-Each app runs as its own system-assigned managed identity (the ``Site`` definition's ``identity``,
-``ManagedServiceIdentity``: ``type``, ``principalId``, ``tenantId``; ``WebApps_Get``, ``WebApps_GetSlot``),
-and every reference it resolves is a ``SecretGet`` by that identity in the vault's audit trail
+Each app has its own system-assigned managed identity (the ``Site`` definition's ``identity``,
+``ManagedServiceIdentity``: ``type``, ``principalId``, ``tenantId``, ``userAssignedIdentities``;
+``WebApps_Get``, ``WebApps_GetSlot``). Its references are resolved by the identity its
+``keyVaultReferenceIdentity`` names: the system-assigned one by default, or a user-assigned one set by
+its resource ID ("Use Key Vault references as app settings in Azure App Service": "Key Vault references
+use the app's system-assigned identity by default, but you can specify a user-assigned identity");
+``reference_identity`` (a user-assigned identity's resource ID and object ID) sets one here. Every
+reference it resolves is a ``SecretGet`` by that identity in the vault's audit trail
 (``cloud.loganalytics``), as Key Vault logs each read ("Azure Key Vault logging").
 """
 
@@ -72,8 +77,14 @@ class App(ArmResource):
     vault_access: bool = True
     refresh_delay: float = 0.0
     principal_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    reference_identity: tuple[str, str] | None = None  # a user-assigned identity's resource ID and object ID
 
     provider: ClassVar[str] = "Microsoft.Web/sites"
+
+    @property
+    def reference_principal(self) -> str:
+        """The object ID of the identity that resolves the app's Key Vault references."""
+        return self.reference_identity[1] if self.reference_identity else self.principal_id
 
     @property
     def id(self) -> str:
@@ -146,7 +157,11 @@ class AppServiceBackend:
                         read = match["version"] or versions[-1].version
                         app.active[f"{source}/{setting}"] = read
                         self.cloud.loganalytics.secret_get(
-                            app.principal_id, match["vault"], match["secret"], read, versionless=not match["version"]
+                            app.reference_principal,
+                            match["vault"],
+                            match["secret"],
+                            read,
+                            versionless=not match["version"],
                         )
         app.resolved_at = self.now()
 
@@ -228,7 +243,17 @@ def _site(app: App) -> dict[str, object]:
     name, kind = (
         (f"{app.name}/{app.slot}", "Microsoft.Web/sites/slots") if app.slot else (app.name, "Microsoft.Web/sites")
     )
-    identity = {"type": "SystemAssigned", "principalId": app.principal_id, "tenantId": str(uuid.UUID(int=0))}
+    identity: dict[str, object] = {
+        "type": "SystemAssigned",
+        "principalId": app.principal_id,
+        "tenantId": str(uuid.UUID(int=0)),
+    }
+    properties: dict[str, object] = {"keyVaultReferenceIdentity": "SystemAssigned"}
+    if app.reference_identity:
+        resource_id, principal_id = app.reference_identity
+        identity["type"] = "SystemAssigned, UserAssigned"
+        identity["userAssignedIdentities"] = {resource_id: {"principalId": principal_id, "clientId": str(uuid.uuid4())}}
+        properties["keyVaultReferenceIdentity"] = resource_id
     return {
         "id": app.id,
         "name": name,
@@ -236,7 +261,7 @@ def _site(app: App) -> dict[str, object]:
         "location": app.location,
         "kind": "app",
         "identity": identity,
-        "properties": {},
+        "properties": properties,
     }
 
 

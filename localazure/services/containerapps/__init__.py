@@ -7,8 +7,10 @@ As the REST spec (api-version 2024-03-01) and its examples show them: ``Containe
 (``properties.active``) and ``ContainerAppsRevisions_RestartRevision`` (200, empty). Microsoft's "Manage
 secrets in Azure Container Apps": a Key Vault reference picks up a new version within 30 minutes, and a
 revision restart fetches it at once; each fetch is a ``SecretGet`` by the secret's identity in the vault's
-audit trail (``cloud.loganalytics``). Here the platform's fetch comes every ``fetch_every`` seconds on
-this backend's clock (``advance``); Microsoft gives only the 30-minute bound.
+audit trail (``cloud.loganalytics``). The same page: "An updated or deleted secret doesn't automatically
+affect existing revisions in your app": the platform's fetch says nothing of what running replicas hold.
+Here the platform's fetch comes every ``fetch_every`` seconds on this backend's clock (``advance``);
+Microsoft gives only the 30-minute bound.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class ContainerAppsBackend(Clock):
         return app
 
     def fetch(self, app: ContainerApp) -> None:
-        """The app's replicas read each referenced secret, as its identity."""
+        """The platform reads each referenced secret, as the app's identity (running replicas keep their value)."""
         app.fetched_at = self.now()
         for url in app.secrets.values():
             match = _URL.fullmatch(url)

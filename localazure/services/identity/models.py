@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import threading
 import time
@@ -34,7 +36,10 @@ class IdentityBackend:
             return header in self._retired
 
     def issue(self, audience: str) -> tuple[str, int]:
-        token = secrets.token_urlsafe(32)
+        """A JWT-shaped token (unsigned here) whose ``oid`` claim is this identity's object ID, as Entra ID's access
+        tokens carry it ("Access token claims reference": ``oid``, the object ID of the caller)."""
+        claims = {"aud": audience.rstrip("/"), "oid": self.principal_id, "jti": secrets.token_urlsafe(16)}
+        token = ".".join(_part(part) for part in ({"typ": "JWT", "alg": "none"}, claims)) + "." + _part({})
         with self._lock:
             self._issued[token] = audience.rstrip("/")
         return token, int(time.time()) + 3600
@@ -42,6 +47,10 @@ class IdentityBackend:
     def audience(self, request_authorization: str) -> str | None:
         """The audience of the bearer token in an ``Authorization`` header, ``None`` for an unknown token."""
         return self._issued.get(bearer(request_authorization) or "")
+
+
+def _part(value: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def bearer(authorization: str) -> str | None:

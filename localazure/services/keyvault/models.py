@@ -65,6 +65,7 @@ class KeyVaultBackend:
     (25, as the real service pages: a team measurement recorded in shared/README.md)."""
 
     def __init__(self, cloud: LocalAzure) -> None:
+        self.cloud = cloud
         self._lock = cloud.lock
         self.vaults: dict[str, Vault] = {}
         self.page_size = 25

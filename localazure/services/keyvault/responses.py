@@ -82,6 +82,10 @@ def get_secret(keyvault: KeyVaultBackend, request: Request, match: re.Match[str]
         # Key Vault answers a disabled version with 403 and innererror SecretDisabled (Microsoft's
         # Key Vault error reference; team notes in shared/README.md).
         raise ApiError(403, "Forbidden", "Operation get is not allowed on a disabled secret.", inner="SecretDisabled")
+    # Key Vault logs each read with the caller's object ID ("Azure Key Vault logging"): here the caller is always the
+    # function's own identity, the only holder of the stand-in's tokens.
+    cloud = keyvault.cloud
+    cloud.loganalytics.secret_get(cloud.identity.principal_id, vault.name, name, item.version, versionless=not version)
     return Response(200, _bundle(request, name, item))
 
 

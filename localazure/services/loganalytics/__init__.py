@@ -20,6 +20,15 @@ queried; Azure Monitor's "Log data ingestion time" gives a typical 20 s to 3 min
 bound), ``names_version`` (whether a record of a read names the version served: Microsoft's samples
 show no versionless ``SecretGet``), ``denied`` (the function's identity lacks read access on the
 workspace: 403), and ``gateway_timeout`` (every query exceeds its wait: 504).
+
+``tables`` says which tables the workspace has: ``both``; ``resource-specific`` (Key Vault's logs sent
+in resource-specific mode only, as infra/ deploys: no ``AzureDiagnostics`` table); ``foreign-diagnostics``
+(an ``AzureDiagnostics`` table holding other resources' logs only, so no ``id_s`` column). A leg of
+``union isfuzzy=true`` that fails to resolve is left out with a warning, and the answer is 200 with the
+tables and an ``error`` ``PartialError`` whose details are ``EngineError``s with an ``innererror`` of
+``severityName`` ``Warning`` ("'extend' operator: Failed to resolve scalar expression named …": a real
+answer quoted in Azure/azure-sdk-for-python#25137). ``partial_failure`` adds a detail of severity
+``Error`` (a part of the query that did not run), whose shape no source shows beyond that issue's.
 """
 
 from __future__ import annotations
@@ -63,6 +72,8 @@ class LogAnalyticsBackend(Clock):
         self.names_version = True
         self.denied = False
         self.gateway_timeout = False
+        self.tables = "both"
+        self.partial_failure = False
 
     def secret_get(self, principal: str, vault: str, secret: str, version: str, *, versionless: bool = True) -> None:
         """``principal`` read ``version`` of ``secret`` (by a versionless URL unless ``versionless`` is False)."""
@@ -125,7 +136,8 @@ def query(backend: LogAnalyticsBackend, request: Request, match: re.Match[str]) 
     for record in backend.records:
         if record.at > visible or (window and not window[0] <= record.at <= window[1]):
             continue
-        if record.principal not in principals or not record.secret_id.lower().startswith(secret_url.rstrip("/")):
+        # as the query does: ``Id startswith secret``, the secret's URL with its trailing "/"
+        if record.principal not in principals or not record.secret_id.lower().startswith(secret_url):
             continue
         version = record.secret_id.lower()[len(secret_url) :].split("/")[0]
         if record.principal not in latest or record.at >= latest[record.principal][0]:
@@ -142,7 +154,34 @@ def query(backend: LogAnalyticsBackend, request: Request, match: re.Match[str]) 
         {"name": "LastVersion", "type": "string"},
         {"name": "CurrentRead", "type": "datetime"},
     ]
-    return Response(200, {"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]})
+    answer: dict[str, object] = {"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]}
+    if details := _details(backend, text):
+        answer["error"] = {
+            "code": "PartialError",
+            "message": "There were some errors when processing your query.",
+            "details": details,
+        }
+    return Response(200, answer)
+
+
+def _details(backend: LogAnalyticsBackend, text: str) -> list[dict[str, object]]:
+    """The details of a partial answer: a warning for each leg that fails to resolve, and the failure option."""
+    unresolved = []
+    if backend.tables == "resource-specific":
+        unresolved.append("'where' operator: Failed to resolve table or column expression named 'AzureDiagnostics'")
+    elif backend.tables == "foreign-diagnostics" and 'column_ifexists("id_s"' not in text:
+        unresolved.append("'project' operator: Failed to resolve scalar expression named 'id_s'")
+    found = [(message, "Warning", 3) for message in unresolved]
+    if backend.partial_failure:
+        found.append(("Query execution has exceeded the allowed limits.", "Error", 2))
+    return [
+        {
+            "code": "EngineError",
+            "message": "Something went wrong processing your query on the server.",
+            "innererror": {"code": "-2133196790", "message": message, "severity": level, "severityName": name},
+        }
+        for message, name, level in found
+    ]
 
 
 def _iso(at: datetime) -> str:
