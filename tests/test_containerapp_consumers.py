@@ -1,11 +1,15 @@
-"""Container Apps whose secrets reference Key Vault: restarted only when the declaration asks for it, never
-confirming a new version (nothing says which value their running replicas hold), found by discovery."""
+"""Container Apps whose secrets reference Key Vault: restarted only when the declaration asks for it, confirming a
+new version only when the audit trail shows each identity its secrets name read it before every replica of the
+active revisions was created (else the full cool-down), found by discovery."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from localazure.services.arm.models import DEFAULT_SUBSCRIPTION
+from localazure.services.containerapps import Replica
 from rotators.core.consumers import (
     Consumer,
     ConsumerKind,
@@ -52,24 +56,73 @@ def test_judging_a_container_app_s_secrets():
     assert judged("https://kv-app.vault.azure.net/secrets/other") is Standing.UNREFERENCED
 
 
-@pytest.mark.parametrize("restart", [False, True])
-def test_a_container_app_is_restarted_only_when_declared_and_never_confirms_even_when_its_identity_read_the_version(
-    cloud, floor_zero, restart
-):
+USER_ASSIGNED = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg-apps/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ca"  # noqa: E501
+
+
+def held(body: dict) -> bool:
+    return "consumer containerapp:rg-apps/ca-one/restart holds it (unreported" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("read_before_replicas", [True, False])
+def test_a_restart_after_the_identity_read_the_version_confirms_it(cloud, floor_zero, read_before_replicas):
+    """Replicas created after the app's identity read the current version started with it; Microsoft does not say
+    whether a restart's read precedes its new replicas: when it does not, nothing is confirmed."""
+    cloud.containerapps.read_before_replicas = read_before_replicas
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "containerapp:rg-apps/ca-one/restart"})
+    app = cloud.containerapps.create("ca-one", {"storage": URL})
+    assert helpers.post_rotate(ROTATE)[0] == 200
+    assert helpers.calls(cloud, "containerapps.restart_revision") == 1 and app.restarts == 1  # the active revision
+    status, body = helpers.post_rotate(ROTATE)
+    if read_before_replicas:
+        assert status == 200 and body["status"] == "rotated", body
+        assert helpers.regenerations(cloud) == 2
+    else:
+        assert status == 409 and held(body) and "runs since before" in body["error"]["message"], body
+        assert helpers.regenerations(cloud) == 1
+
+
+def test_the_platform_s_fetch_without_a_restart_confirms_nothing(cloud, floor_zero):
     """The platform's fetch (a SecretGet by the app's identity) does not show the running replicas hold the new value:
     "An updated or deleted secret doesn't automatically affect existing revisions" (Manage secrets in Azure Container
-    Apps); an accepted restart does not either."""
-    entry = "containerapp:rg-apps/ca-one" + ("/restart" if restart else "")
-    helpers.enroll_storage(cloud, extra_tags={"Consumers": entry})
+    Apps)."""
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "containerapp:rg-apps/ca-one"})
     app = cloud.containerapps.create("ca-one", {"storage": URL})
+    assert helpers.post_rotate(ROTATE)[0] == 200
+    assert helpers.calls(cloud, "containerapps.restart_revision") == 0 and app.restarts == 0
+    cloud.advance(30 * 60)  # the platform has fetched the new version by now
     status, body = helpers.post_rotate(ROTATE)
-    assert status == 200 and body["status"] == "rotated", body
-    restarts = helpers.calls(cloud, "containerapps.restart_revision")
-    assert restarts == (1 if restart else 0) and app.restarts == restarts  # the active revision only
-    cloud.containerapps.advance(30 * 60)  # the platform has fetched the new version by now
-    status, body = helpers.post_rotate(ROTATE)
-    assert status == 409 and f"consumer {entry} holds it (unreported" in body["error"]["message"], body
+    assert status == 409 and "consumer containerapp:rg-apps/ca-one holds it (unreported" in body["error"]["message"]
     assert helpers.regenerations(cloud) == 1
+
+
+@pytest.mark.parametrize("created", ["before the read", "unknown"])
+def test_a_replica_not_surely_created_after_the_read_confirms_nothing(cloud, floor_zero, created):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "containerapp:rg-apps/ca-one/restart"})
+    app = cloud.containerapps.create("ca-one", {"storage": URL})
+    assert helpers.post_rotate(ROTATE)[0] == 200
+    old = cloud.containerapps.now() - timedelta(hours=1) if created == "before the read" else None
+    app.replicas["ca-one--cur2"].append(Replica("ca-one--cur2-5d9774cff-5wnd8", old))
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and held(body), body
+    assert helpers.regenerations(cloud) == 1
+
+
+@pytest.mark.parametrize("both_read", [True, False])
+def test_every_identity_of_every_secret_referencing_it_must_have_read_it(cloud, floor_zero, both_read):
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "containerapp:rg-apps/ca-one/restart"})
+    app = cloud.containerapps.create(
+        "ca-one", {"storage": URL, "storage-ua": URL}, identities={"storage-ua": USER_ASSIGNED}
+    )
+    assert helpers.post_rotate(ROTATE)[0] == 200
+    if not both_read:
+        unread = app.user_assigned[USER_ASSIGNED].lower()
+        cloud.loganalytics.records[:] = [r for r in cloud.loganalytics.records if r.principal != unread]
+    status, body = helpers.post_rotate(ROTATE)
+    if both_read:
+        assert status == 200 and body["status"] == "rotated", body
+    else:
+        assert status == 409 and held(body) and unread in body["error"]["message"], body
+        assert helpers.regenerations(cloud) == 1
 
 
 def test_without_the_audit_trail_a_container_app_keeps_the_full_cool_down(cloud, monkeypatch):
@@ -92,3 +145,13 @@ def test_discovery_finds_container_apps_named_values_and_apps_alike(cloud, capsy
     assert code == OK and f"recorded 3 consumers in tag Consumers of version {version}" in out, out
     declared = cloud.keyvault.current_secret(VAULT, "storage-key").tags["Consumers"].split(",")
     assert sorted(declared) == ["apim:rg-apps/apim-one/nv", "containerapp:rg-apps/ca-one", "rg-apps/app-a"]
+
+
+def test_a_refused_audit_query_leaves_a_container_app_unreported(cloud, floor_zero):
+    cloud.loganalytics.denied = True
+    helpers.enroll_storage(cloud, extra_tags={"Consumers": "containerapp:rg-apps/ca-one/restart"})
+    cloud.containerapps.create("ca-one", {"storage": URL})
+    assert helpers.post_rotate(ROTATE)[0] == 200
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and held(body), body
+    assert helpers.regenerations(cloud) == 1

@@ -13,7 +13,6 @@ API Management SDK is a dependency: the calls go through the ARM pipeline every 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -77,14 +76,5 @@ def _named(item: Any) -> NamedValue:
         name=str((item or {}).get("name") or ""),
         secret_identifier=vault.get("secretIdentifier"),
         status_code=status.get("code"),
-        status_at=_time(at) if isinstance(at, str) else None,
+        status_at=clients.arm_time(at),
     )
-
-
-def _time(text: str) -> datetime | None:
-    """``timeStampUtc`` (UTC, with or without its ``Z``; Python 3.11 reads its seven fractional digits)."""
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)

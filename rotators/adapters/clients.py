@@ -9,6 +9,7 @@ to the time its trigger has left (``rotators.adapters.bounds``).
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -368,3 +369,13 @@ def graph_client(graph_host: str) -> PipelineClient[HttpRequest, HttpResponse]:
     options = client_options()
     config = _configuration(options, BearerTokenCredentialPolicy(credential(), f"https://{graph_host}/.default"))
     return PipelineClient(f"https://{graph_host}", config=config, **options)
+
+
+def arm_time(text: object) -> datetime | None:
+    """A time an ARM answer gives as ISO text (UTC when it names no zone; Python 3.11 reads seven fractional digits
+    and a ``Z``); ``None`` when it is none."""
+    try:
+        at = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return at if at is None or at.tzinfo is not None else at.replace(tzinfo=timezone.utc)

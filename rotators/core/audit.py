@@ -132,22 +132,27 @@ def token_principal(token: str) -> str | None:
     return oid.lower() if isinstance(oid, str) and PRINCIPAL.fullmatch(oid.lower()) else None
 
 
-def unaskable(asked: Mapping[Consumer, str], own: str) -> dict[Consumer, ConsumerReport]:
-    """The consumers whose identity's reads cannot speak for them: the function's own identity (``own``, which reads
+def unaskable(asked: Mapping[Consumer, Sequence[str]], own: str) -> dict[Consumer, ConsumerReport]:
+    """The consumers whose identities' reads cannot speak for them: the function's own identity (``own``, which reads
     every version it writes), and one identity shared by several consumers (its reads cannot tell them apart)."""
     holders: dict[str, list[Consumer]] = {}
-    for consumer, principal in asked.items():
-        holders.setdefault(principal.lower(), []).append(consumer)
+    for consumer, principals in asked.items():
+        for principal in {p.lower() for p in principals}:
+            holders.setdefault(principal, []).append(consumer)
     found = {}
-    for consumer, principal in asked.items():
-        others = [other for other in holders[principal.lower()] if other != consumer]
-        if principal.lower() == own.lower():
-            why = f"its identity ({principal}) is the rotator's own, whose reads of the secret say nothing of it"
-        elif others:
-            why = f"its identity ({principal}) is also consumer {others[0]}'s: the audit trail cannot tell them apart"
-        else:
-            continue
-        found[consumer] = ConsumerReport(consumer, Standing.UNREPORTED, f"{why}; the full cool-down holds")
+    for consumer, principals in asked.items():
+        for principal in principals:
+            others = [other for other in holders[principal.lower()] if other != consumer]
+            if principal.lower() == own.lower():
+                why = f"its identity ({principal}) is the rotator's own, whose reads of the secret say nothing of it"
+            elif others:
+                why = (
+                    f"its identity ({principal}) is also consumer {others[0]}'s: the audit trail cannot tell them apart"
+                )
+            else:
+                continue
+            found[consumer] = ConsumerReport(consumer, Standing.UNREPORTED, f"{why}; the full cool-down holds")
+            break
     return found
 
 
@@ -198,4 +203,54 @@ def judge_reads(consumer: Consumer, principal: str, found: Mapping[str, AuditRea
         consumer,
         Standing.BEHIND,
         f"audit record: {who} last read {named} at {read.last_read.isoformat(timespec='seconds')}",
+    )
+
+
+def judge_replicas(
+    consumer: Consumer,
+    principals: Sequence[str],
+    found: Mapping[str, AuditRead],
+    version: str,
+    replicas: Sequence[datetime | None],
+) -> ConsumerReport:
+    """Where a container app stands: ``moved`` only when each identity its secrets name (``principals``) read
+    ``version`` and every replica of its active revisions (their ``createdTime``, in ``replicas``) was created after
+    the last of those reads; any doubt is ``unreported`` (the full cool-down).
+
+    The platform's read alone says nothing of running replicas: "An updated or deleted secret doesn't automatically
+    affect existing revisions" ("Manage secrets in Azure Container Apps"); a replica created after it started with
+    the value it read.
+    """
+    if not principals:
+        return _unproven(consumer, "none of its secrets names an identity whose reads the audit trail records")
+    read_at = []
+    for principal in principals:
+        report = judge_reads(consumer, principal, found, version)
+        current = found[principal.lower()].current_read if report.state is Standing.MOVED else None
+        if current is None:
+            return _unproven(consumer, report.detail)
+        read_at.append(current)
+    last_read = max(read_at).isoformat(timespec="seconds")
+    if not replicas:
+        return _unproven(consumer, "its active revisions list no replica")
+    if any(created is None for created in replicas):
+        return _unproven(consumer, "a replica of its active revisions reports no createdTime")
+    oldest = min(created for created in replicas if created is not None)
+    if oldest <= max(read_at):
+        return _unproven(
+            consumer,
+            f"a replica created at {oldest.isoformat(timespec='seconds')} runs since before its identities' read of "
+            f"version {version} at {last_read}",
+        )
+    return ConsumerReport(
+        consumer,
+        Standing.MOVED,
+        f"audit record: its identities read version {version} by {last_read}, and every replica of its active "
+        f"revisions was created after (the oldest at {oldest.isoformat(timespec='seconds')})",
+    )
+
+
+def _unproven(consumer: Consumer, why: str) -> ConsumerReport:
+    return ConsumerReport(
+        consumer, Standing.UNREPORTED, f"{why}: nothing shows its running replicas hold it; the full cool-down holds"
     )

@@ -455,35 +455,48 @@ def judge_named_value(
 
 @dataclass(frozen=True)
 class ContainerSecret:
-    """A Container App's secret as its GET shows it (``configuration.secrets``: never a value)."""
+    """A Container App's secret as its GET shows it (``configuration.secrets``: never a value), with the identity
+    the platform reads it as (``"system"`` or a user-assigned identity's resource ID)."""
 
     name: str
     key_vault_url: str | None
+    identity: str | None = None
+
+
+def referencing(secrets: Iterable[ContainerSecret], vault: str, name: str) -> list[ContainerSecret]:
+    """The secrets whose ``keyVaultUrl`` references secret ``name`` of ``vault`` (pinned or not)."""
+    return [s for s, _ in _referencing(secrets, vault, name)]
+
+
+def _referencing(secrets: Iterable[ContainerSecret], vault: str, name: str) -> list[tuple[ContainerSecret, str | None]]:
+    """Each secret referencing secret ``name`` of ``vault``, with the version its URL pins (``None``: none)."""
+    referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
+    return [(s, r[2]) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
 
 
 def judge_container_app(
     consumer: Consumer, secrets: Iterable[ContainerSecret], vault: str, name: str
 ) -> ConsumerReport:
-    """Where a Container App stands from its secrets: never ``moved``.
+    """Where a Container App stands from its secrets alone: never ``moved``.
 
     The platform fetches a new version into the app's configuration, but "an updated or deleted secret doesn't
     automatically affect existing revisions" ("Manage secrets in Azure Container Apps"): neither that fetch (a
     ``SecretGet`` by the app's identity in the audit trail) nor an accepted restart shows the running replicas hold
-    the new value, so a container app never confirms and the full cool-down holds.
+    the new value. Only the audit trail together with the replicas' creation times may
+    (:func:`rotators.core.audit.judge_replicas`); without them the full cool-down holds.
     """
-    referenced = ((s, referenced_secret(s.key_vault_url or "")) for s in secrets)
-    mine = [(s, r) for s, r in referenced if r is not None and r[:2] == (vault.lower(), name.lower())]
+    mine = _referencing(secrets, vault, name)
     if not mine:
         detail = f"no secret of {consumer} has a keyVaultUrl referencing secret {name}"
         return ConsumerReport(consumer, Standing.UNREFERENCED, detail)
-    pinned = next((s for s, r in mine if r[2]), None)
+    pinned = next((s for s, version in mine if version), None)
     if pinned is not None:
         detail = f"secret {pinned.name} pins a version in its keyVaultUrl: use a versionless URL"
         return ConsumerReport(consumer, Standing.FAILING, detail)
     detail = (
         f"secret {mine[0][0].name}: Container Apps fetches new versions within 30 minutes, but existing revisions "
-        "keep the value they started with and nothing says which one their replicas run, so a container app "
-        "cannot confirm a new version and the full cool-down holds"
+        "keep the value they started with, and only Key Vault's audit trail with replicas created after the read "
+        "can say they run it (none was found), so the full cool-down holds"
     )
     return ConsumerReport(consumer, Standing.UNREPORTED, detail)
 

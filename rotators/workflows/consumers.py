@@ -14,7 +14,9 @@
 A consumer declared by identity (``identity:<principal id>``) is told nothing: it reads Key Vault
 itself. With an audit workspace set (``ROTATION_AUDIT_WORKSPACE_ID``), a confirmation and ``status``
 ask Key Vault's audit trail, in one query for every identity, which version each read: the declared
-identities, and the managed identity of each app whose references do not say which version it runs.
+identities, the managed identity of each app whose references do not say which version it runs, and the
+identities a container app's secrets are read as (it confirms only when every replica of its active
+revisions was created after those reads: :func:`rotators.core.audit.judge_replicas`).
 A query that fails or is refused confirms nothing (the full cool-down), and never fails a rotation.
 
 A consumer is refreshed at most once per version once that is accepted (``rotators.core.refreshes``:
@@ -40,7 +42,7 @@ from datetime import datetime, timezone
 
 from rotators.adapters import apim, appconfig, appservice, auditlog, containerapps, memory, outcomes, registry
 from rotators.core import deadline
-from rotators.core.audit import Question, judge_reads, unaskable
+from rotators.core.audit import Question, judge_reads, judge_replicas, unaskable
 from rotators.core.clouds import VaultAddress
 from rotators.core.consumers import (
     RESTART,
@@ -52,6 +54,7 @@ from rotators.core.consumers import (
     judge,
     judge_container_app,
     judge_named_value,
+    referencing,
     unconfirmable,
     unplaced,
 )
@@ -76,7 +79,8 @@ _NOTHING_TO_ASK = (Standing.MOVED, Standing.UNREFERENCED, Standing.SIGNALLED)
 class _Visit:
     report: ConsumerReport
     refreshed: bool | None = None  # None: not asked; True: the refresh (or sentinel) was accepted; False: it failed
-    principal: str | None = None  # the identity whose reads the audit trail is asked for
+    principals: tuple[str, ...] = ()  # the identities whose reads the audit trail is asked for
+    replicas: tuple[datetime | None, ...] | None = None  # a container app's replicas' creation times
 
     @property
     def settled(self) -> bool:
@@ -286,7 +290,7 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
     if consumer.kind is ConsumerKind.CONTAINER_APP:
         if consumer.slot == RESTART:  # a restart is disruptive: only when the declaration asks for it
             containerapps.restart(consumer, target.subscription_of(consumer), contract.resource.cloud)
-        return _Visit(_container_standing(target, consumer), refreshed=True)
+        return _Visit(_container_visit(target, consumer, auditing=False).report, refreshed=True)
     if consumer.kind is ConsumerKind.APP_CONFIGURATION:
         sentinel = get_settings().appconfig_sentinel
         appconfig.set_sentinel(
@@ -303,15 +307,14 @@ def _nudge(target: Written, consumer: Consumer) -> _Visit:
 
 
 def _look(target: Written, consumer: Consumer, *, audit: bool = False) -> _Visit:
-    """Where a consumer stands, by reads only; with ``audit``, the identity whose reads may tell more."""
+    """Where a consumer stands, by reads only; with ``audit``, the identities whose reads may tell more."""
     auditing = audit and get_settings().audit_workspace is not None
     if consumer.kind is ConsumerKind.IDENTITY:
-        return _Visit(_reads_itself(consumer), principal=consumer.app if auditing else None)
+        return _Visit(_reads_itself(consumer), principals=(consumer.app,) if auditing else ())
     if consumer.kind is ConsumerKind.API_MANAGEMENT:
         return _Visit(_named_value_standing(target, consumer))
     if consumer.kind is ConsumerKind.CONTAINER_APP:
-        return _Visit(_container_standing(target, consumer))  # no identity asked: its reads are not its replicas'
-
+        return _container_visit(target, consumer, auditing=auditing)
     if consumer.kind is ConsumerKind.APP_SERVICE:
         return _app_visit(target, consumer, auditing=auditing)
     return _store_visit(target, consumer)
@@ -328,7 +331,27 @@ def _app_visit(target: Written, consumer: Consumer, *, auditing: bool) -> _Visit
     except RotationError as exc:
         logger.warning("The managed identity of consumer %s was not read: %s", consumer, exc.message)
         principal = None
-    return _Visit(report, principal=principal)
+    return _Visit(report, principals=(principal,) if principal is not None else ())
+
+
+def _container_visit(target: Written, consumer: Consumer, *, auditing: bool) -> _Visit:
+    """A container app's secrets; when the audit trail is read, the identity of each secret referencing the target
+    and when each replica of its active revisions was created (any of them unknown: no evidence is asked for)."""
+    resource = target.contract.resource
+    subscription = target.subscription_of(consumer)
+    app = containerapps.read(consumer, subscription, resource.cloud)
+    report = judge_container_app(consumer, app.secrets, target.vault.name, target.name)
+    if not (auditing and report.state is Standing.UNREPORTED):
+        return _Visit(report)
+    principals = [app.principal_of(secret) for secret in referencing(app.secrets, target.vault.name, target.name)]
+    if None in principals:
+        return _Visit(report)  # a secret read as an identity the app does not show: nothing can be proven
+    try:
+        created = containerapps.replicas_created(consumer, subscription, resource.cloud)
+    except RotationError as exc:
+        logger.warning("The replicas of consumer %s were not read: %s", consumer, exc.message)
+        return _Visit(report)
+    return _Visit(report, principals=tuple(sorted({p for p in principals if p is not None})), replicas=created)
 
 
 def _store_visit(target: Written, consumer: Consumer) -> _Visit:
@@ -349,13 +372,6 @@ def _named_value_standing(target: Written, consumer: Consumer) -> ConsumerReport
     return judge_named_value(consumer, named, (target.vault.name, target.name), target.version, target.created_on)
 
 
-def _container_standing(target: Written, consumer: Consumer) -> ConsumerReport:
-    """Where a container app stands by its secrets (never ``moved``: :func:`judge_container_app`)."""
-    resource = target.contract.resource
-    app = containerapps.read(consumer, target.subscription_of(consumer), resource.cloud)
-    return judge_container_app(consumer, app.secrets, target.vault.name, target.name)
-
-
 def _reads_itself(consumer: Consumer) -> ConsumerReport:
     return ConsumerReport(
         consumer,
@@ -372,27 +388,36 @@ def _audited(target: Written, visits: list[_Visit], *, reserve: float) -> list[C
     confirms nothing, and never raises.
     """
     workspace = get_settings().audit_workspace
-    asked = {visit.report.consumer: visit.principal for visit in visits if visit.principal is not None}
+    asked = {visit.report.consumer: visit.principals for visit in visits if visit.principals}
+    replicas = {visit.report.consumer: visit.replicas for visit in visits if visit.replicas is not None}
     if workspace is None or not asked:
         return [visit.report for visit in visits]
     excluded: dict[Consumer, ConsumerReport] = {}
     try:
         with _leaving(reserve):
             excluded = unaskable(asked, auditlog.own_principal(target.vault.cloud))
-            asked = {consumer: principal for consumer, principal in asked.items() if consumer not in excluded}
+            asked = {consumer: principals for consumer, principals in asked.items() if consumer not in excluded}
             if not asked:
                 return [excluded.get(visit.report.consumer, visit.report) for visit in visits]
             since = auditlog.lookback(target.created_on, get_settings().min_interval)
-            question = Question(tuple(asked.values()), target.vault.url, target.name, target.version, since, _utcnow())
+            everyone = tuple(sorted({principal for principals in asked.values() for principal in principals}))
+            question = Question(everyone, target.vault.url, target.name, target.version, since, _utcnow())
             found = auditlog.read_by(workspace, target.vault.cloud, question)
     except Exception as exc:  # the audit trail is evidence only: without it, nothing is confirmed
         why = f"the audit trail was not read: {_why(exc)}"
-        unread = {consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why) for consumer in asked}
+        unread = {  # a container app keeps its own report: without evidence it is unreported, as ever
+            consumer: ConsumerReport(consumer, Standing.UNREACHABLE, why)
+            for consumer in asked
+            if consumer not in replicas
+        }
         return [
             excluded.get(visit.report.consumer) or unread.get(visit.report.consumer, visit.report) for visit in visits
         ]
     judged = {
-        consumer: judge_reads(consumer, principal, found, target.version) for consumer, principal in asked.items()
+        consumer: judge_replicas(consumer, principals, found, target.version, replicas[consumer])
+        if consumer in replicas
+        else judge_reads(consumer, principals[0], found, target.version)
+        for consumer, principals in asked.items()
     }
     return [excluded.get(visit.report.consumer) or judged.get(visit.report.consumer, visit.report) for visit in visits]
 
