@@ -233,6 +233,39 @@ def test_mixed_consumers_wait_for_the_slowest_and_name_it_in_one_query(cloud, wo
     helpers.assert_no_key_in(texts, ISSUED_KEYS)
 
 
+def test_every_kind_of_consumer_at_once_waits_for_the_slowest_and_names_it(cloud, workspace):
+    """An App Service app without activeVersion, an API Management named value, a Container App and a plain
+    identity: the early rotation waits for each in turn, one Log Analytics query per confirmation."""
+    secret_url, slow_reader = "https://kv-app.vault.azure.net/secrets/storage-key", str(uuid.uuid4())
+    named, container = "apim:rg-apps/apim-one/storage-key-nv", "containerapp:rg-apps/ca-one/restart"
+    cloud.appservice.reports_active_version = False
+    cloud.appservice.create_app("app-fast", {"STORAGE": REFERENCE})
+    cloud.containerapps.create("ca-one", {"storage": secret_url})
+    helpers.enroll_storage(
+        cloud, extra_tags={"Consumers": f"rg-apps/app-fast,{named},{container},identity:{slow_reader}"}
+    )
+    cloud.apimanagement.advance(-7200)  # its last fetch, long before the version the test ages back below
+    service = cloud.apimanagement.create("apim-one", {"storage-key-nv": secret_url})
+    cloud.apimanagement.advance(7200)
+    service.named_values["storage-key-nv"].refresh_delay = 3600  # the refresh's fetch lands an hour later
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and body["status"] == "rotated", body
+    assert helpers.calls(cloud, "containerapps.restart_revision") == 1  # the declaration asks for it
+    helpers.age_current_version(cloud, "storage-key", timedelta(minutes=20))
+    queries = helpers.calls(cloud, "loganalytics.query")
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and f"consumer {named} holds it (behind" in body["error"]["message"], body
+    assert helpers.calls(cloud, "loganalytics.query") == queries + 1  # one query for every identity
+    cloud.apimanagement.advance(3600)  # the named value's fetch lands
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 409 and f"consumer identity:{slow_reader} holds it (behind" in body["error"]["message"], body
+    cloud.loganalytics.secret_get(slow_reader, VAULT, "storage-key", _current(cloud))
+    status, body = helpers.post_rotate(ROTATE)
+    assert status == 200 and "confirmed" in body["reason"], body
+    texts = [*cloud.loganalytics.queries, *helpers.PRODUCED]
+    helpers.assert_no_key_in(texts, ISSUED_KEYS)
+
+
 # a workspace that refuses or does not answer -------------------------------------------
 
 
